@@ -1,0 +1,269 @@
+//! One automerge document per (neighbourhood, member): the member's profile and items.
+//!
+//! Layout: `{ profile: { name }, items: { <item id hex>: { title, description, … } } }`.
+//! Tags and photos are stored as JSON strings (last writer wins on the whole list), the other
+//! fields as scalars, so concurrent edits of different fields from two devices both survive.
+//! Reading is defensive: the owner signs their document, but a buggy or old client may have
+//! written something odd, so an item that does not read back as valid is skipped, not trusted.
+
+use crate::error::{Result, VerifyError};
+use crate::ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
+use crate::model::{Category, Condition, Item, validate_name};
+use automerge::transaction::Transactable;
+use automerge::{
+    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+};
+
+const PROFILE: &str = "profile";
+const ITEMS: &str = "items";
+
+/// A member document with typed accessors.
+pub struct MemberDoc {
+    doc: AutoCommit,
+}
+
+fn am_err(e: automerge::AutomergeError) -> VerifyError {
+    VerifyError::Malformed(e.to_string())
+}
+
+impl MemberDoc {
+    /// Creates a new document with the owner's profile, written by `device`.
+    pub fn create(device: DeviceId, name: &str) -> Result<(Self, Change)> {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(device.0.as_slice()));
+        let profile = doc
+            .put_object(ROOT, PROFILE, ObjType::Map)
+            .map_err(am_err)?;
+        doc.put(&profile, "name", name).map_err(am_err)?;
+        doc.put_object(ROOT, ITEMS, ObjType::Map).map_err(am_err)?;
+        let mut this = MemberDoc { doc };
+        let change = this.commit()?;
+        Ok((this, change))
+    }
+
+    /// Loads a document from a snapshot and/or individual changes (both already verified).
+    pub fn load(snapshot: Option<&[u8]>, changes: Vec<Change>) -> Result<Self, VerifyError> {
+        let mut doc = match snapshot {
+            Some(bytes) => AutoCommit::load(bytes).map_err(am_err)?,
+            None => AutoCommit::new(),
+        };
+        doc.apply_changes(changes).map_err(am_err)?;
+        Ok(MemberDoc { doc })
+    }
+
+    pub fn from_automerge(doc: AutoCommit) -> Self {
+        MemberDoc { doc }
+    }
+
+    /// Makes further local writes come from `device`.
+    pub fn set_device(&mut self, device: DeviceId) {
+        self.doc.set_actor(ActorId::from(device.0.as_slice()));
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_by_hash(hash).is_some()
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    pub fn changes_since(&mut self, have: &[ChangeHash]) -> Vec<Change> {
+        self.doc.get_changes(have)
+    }
+
+    pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    /// Applies changes that have already been verified; returns the hashes that were new.
+    pub fn apply_verified(&mut self, changes: Vec<Change>) -> Result<Vec<ChangeHash>, VerifyError> {
+        let fresh: Vec<Change> = changes
+            .into_iter()
+            .filter(|c| !self.has_change(&c.hash()))
+            .collect();
+        let hashes = fresh.iter().map(Change::hash).collect();
+        self.doc.apply_changes(fresh).map_err(am_err)?;
+        Ok(hashes)
+    }
+
+    fn commit(&mut self) -> Result<Change> {
+        self.doc.commit();
+        self.doc
+            .get_last_local_change()
+            .ok_or_else(|| crate::Error::Corrupt("a local write produced no change".into()))
+    }
+
+    fn map(&self, key: &str) -> Result<ObjId, VerifyError> {
+        match self.doc.get(ROOT, key).map_err(am_err)? {
+            Some((Value::Object(ObjType::Map), id)) => Ok(id),
+            _ => Err(VerifyError::InvalidContent(format!(
+                "document has no `{key}` map"
+            ))),
+        }
+    }
+
+    pub fn set_name(&mut self, name: &str) -> Result<Change> {
+        let profile = self.map(PROFILE)?;
+        self.doc.put(&profile, "name", name).map_err(am_err)?;
+        self.commit()
+    }
+
+    pub fn name(&self) -> Option<String> {
+        let profile = self.map(PROFILE).ok()?;
+        let name = get_str(&self.doc, &profile, "name")?;
+        validate_name(&name).ok()
+    }
+
+    /// Writes every field of `item` (creating it if needed) as one change.
+    pub fn put_item(&mut self, item: &Item) -> Result<Change> {
+        let items = self.map(ITEMS)?;
+        let key = item.id.to_hex();
+        let obj = match self.doc.get(&items, key.as_str()).map_err(am_err)? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            _ => self
+                .doc
+                .put_object(&items, key.as_str(), ObjType::Map)
+                .map_err(am_err)?,
+        };
+        let existing = read_item(&self.doc, &obj, item.id, item.neighbourhood, item.owner);
+        let d = &mut self.doc;
+        let old = existing.as_ref();
+        macro_rules! set {
+            ($field:literal, $value:expr, $same:expr) => {
+                if !old.is_some_and(|o| $same(o)) {
+                    d.put(&obj, $field, $value).map_err(am_err)?;
+                }
+            };
+        }
+        set!("title", item.title.as_str(), |o: &Item| o.title
+            == item.title);
+        set!("description", item.description.as_str(), |o: &Item| o
+            .description
+            == item.description);
+        set!("category", item.category.as_str(), |o: &Item| o.category
+            == item.category);
+        set!("tags", json_list(&item.tags), |o: &Item| o.tags
+            == item.tags);
+        set!("condition", item.condition.as_str(), |o: &Item| o.condition
+            == item.condition);
+        set!("photos", json_list(&item.photos), |o: &Item| o.photos
+            == item.photos);
+        set!(
+            "deposit_cents",
+            item.deposit_cents
+                .map(ScalarValue::Uint)
+                .unwrap_or(ScalarValue::Null),
+            |o: &Item| o.deposit_cents == item.deposit_cents
+        );
+        set!(
+            "max_loan_days",
+            ScalarValue::Uint(u64::from(item.max_loan_days)),
+            |o: &Item| o.max_loan_days == item.max_loan_days
+        );
+        set!("available", item.available, |o: &Item| o.available
+            == item.available);
+        set!(
+            "created_at",
+            ScalarValue::Uint(item.created_at),
+            |o: &Item| o.created_at == item.created_at
+        );
+        d.put(&obj, "updated_at", ScalarValue::Uint(item.updated_at))
+            .map_err(am_err)?;
+        self.commit()
+    }
+
+    pub fn remove_item(&mut self, id: ItemId) -> Result<Change> {
+        let items = self.map(ITEMS)?;
+        self.doc
+            .delete(&items, id.to_hex().as_str())
+            .map_err(am_err)?;
+        self.commit()
+    }
+
+    /// Every valid item in the document.
+    pub fn items(&self, neighbourhood: NeighbourhoodId, owner: MemberId) -> Vec<Item> {
+        let Ok(items) = self.map(ITEMS) else {
+            return Vec::new();
+        };
+        let keys: Vec<String> = self.doc.keys(&items).collect();
+        keys.iter()
+            .filter_map(|key| {
+                let id: ItemId = key.parse().ok()?;
+                match self.doc.get(&items, key.as_str()).ok()?? {
+                    (Value::Object(ObjType::Map), obj) => {
+                        read_item(&self.doc, &obj, id, neighbourhood, owner)
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+}
+
+fn json_list(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+fn get_scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Scalar(s), _) => Some(s.into_owned()),
+        _ => None,
+    }
+}
+
+fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+    match get_scalar(doc, obj, key)? {
+        ScalarValue::Str(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn get_u64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<u64> {
+    match get_scalar(doc, obj, key)? {
+        ScalarValue::Uint(n) => Some(n),
+        ScalarValue::Int(n) => u64::try_from(n).ok(),
+        _ => None,
+    }
+}
+
+fn read_item(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    id: ItemId,
+    neighbourhood: NeighbourhoodId,
+    owner: MemberId,
+) -> Option<Item> {
+    let list = |key| -> Option<Vec<String>> { serde_json::from_str(&get_str(doc, obj, key)?).ok() };
+    let item = Item {
+        id,
+        neighbourhood,
+        owner,
+        title: get_str(doc, obj, "title")?,
+        description: get_str(doc, obj, "description").unwrap_or_default(),
+        category: get_str(doc, obj, "category")?.parse::<Category>().ok()?,
+        tags: list("tags").unwrap_or_default(),
+        condition: get_str(doc, obj, "condition")
+            .and_then(|c| c.parse::<Condition>().ok())
+            .unwrap_or(Condition::Good),
+        photos: list("photos").unwrap_or_default(),
+        deposit_cents: get_u64(doc, obj, "deposit_cents"),
+        max_loan_days: u32::try_from(get_u64(doc, obj, "max_loan_days")?).ok()?,
+        available: matches!(
+            get_scalar(doc, obj, "available"),
+            Some(ScalarValue::Boolean(true))
+        ),
+        created_at: get_u64(doc, obj, "created_at")?,
+        updated_at: get_u64(doc, obj, "updated_at")?,
+    };
+    // Same rules as local input, so a remote document cannot smuggle in what the UI would refuse.
+    let draft_ok = crate::model::validate_title(&item.title).is_ok()
+        && crate::model::validate_description(&item.description).is_ok()
+        && crate::model::validate_tags(&item.tags).is_ok()
+        && crate::model::validate_photos(&item.photos).is_ok()
+        && crate::model::validate_loan_days(item.max_loan_days).is_ok();
+    draft_ok.then_some(item)
+}

@@ -1,0 +1,193 @@
+//! The library's error type. Every message is written for the person holding the phone:
+//! it says what is wrong and, where it helps, what to do about it.
+
+use crate::clock::format_date;
+use crate::ids::{ItemId, MemberId, NeighbourhoodId};
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in Partage, grouped so callers (and the FFI layer) can branch on kind.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    #[error("{0}")]
+    Ticket(#[from] TicketError),
+    #[error("{0}")]
+    Membership(#[from] ChainError),
+    #[error("{0}")]
+    Rejected(#[from] VerifyError),
+    #[error("no identity in this data directory yet: run `partage init --name NAME` first")]
+    NoIdentity,
+    #[error("this data directory already has an identity ({name})")]
+    AlreadyInitialised { name: String },
+    #[error("unknown neighbourhood {}", .0.short())]
+    UnknownNeighbourhood(NeighbourhoodId),
+    #[error("you are already a member of neighbourhood \"{name}\"")]
+    AlreadyMember { name: String },
+    #[error("only an admin of \"{name}\" can do this")]
+    NotAdmin { name: String },
+    #[error("unknown item {}", .0.short())]
+    UnknownItem(ItemId),
+    #[error("item {} belongs to another member ({owner_name})", .item.short())]
+    NotYourItem {
+        item: ItemId,
+        owner: MemberId,
+        owner_name: String,
+    },
+    #[error("import needs an empty data directory, but this one already has data")]
+    StoreNotEmpty,
+    #[error("the export file is not usable: {0}")]
+    CorruptExport(String),
+    #[error("could not read or write {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error(
+        "the local store was written by a newer version of Partage (schema {found}, this build knows up to {supported})"
+    )]
+    SchemaTooNew { found: u32, supported: u32 },
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("the system random number generator failed: {0}")]
+    Random(String),
+}
+
+/// Rejections of user input, before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    #[error("{field} is empty")]
+    Empty { field: &'static str },
+    #[error("{field} is too long ({len} characters, at most {max})")]
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("too many {field} ({count}, at most {max})")]
+    TooMany {
+        field: &'static str,
+        count: usize,
+        max: usize,
+    },
+    #[error("unknown category \"{0}\" (use one of: {list})", list = crate::model::Category::names().join(", "))]
+    UnknownCategory(String),
+    #[error("unknown condition \"{0}\" (use one of: new, good, fair, worn)")]
+    UnknownCondition(String),
+    #[error("maximum loan length must be between 1 and 365 days, not {0}")]
+    LoanDays(u32),
+    #[error("\"{0}\" is not a valid id")]
+    BadId(String),
+    #[error("photo reference \"{0}\" is not a 64-character hex content hash")]
+    BadPhotoRef(String),
+    #[error("expiry must be between 1 and 365 days, not {0}")]
+    ExpiryDays(u32),
+}
+
+/// Why an invite ticket cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TicketError {
+    #[error("this is not a Partage ticket (it should start with \"partage1\")")]
+    WrongPrefix,
+    #[error("this ticket is from an unsupported version ({0}); update Partage")]
+    UnsupportedVersion(String),
+    #[error("this ticket is damaged or incomplete (was it copied in full?)")]
+    Damaged,
+    #[error("this ticket has been tampered with: {0}")]
+    Tampered(&'static str),
+    #[error("this ticket expired on {}", format_date(*.expired_at_ms))]
+    Expired { expired_at_ms: u64 },
+}
+
+/// Every way a membership certificate chain can be wrong. Pure data: see `membership::verify_chain`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("membership proof is empty")]
+    Empty,
+    #[error("membership proof is too long ({0} certificates)")]
+    TooLong(usize),
+    #[error("membership proof does not start at this neighbourhood's root")]
+    WrongRoot,
+    #[error("membership proof is for another neighbourhood")]
+    WrongNeighbourhood,
+    #[error("membership proof is broken: certificate {0} is not issued by the previous one")]
+    BrokenLink(usize),
+    #[error("membership proof has a bad signature on certificate {0}")]
+    BadSignature(usize),
+    #[error("membership proof is malformed: {0}")]
+    Malformed(&'static str),
+    #[error("the invite used to join expired on {}", format_date(*.0))]
+    InviteExpired(u64),
+    #[error("membership was revoked by an admin")]
+    Revoked,
+    #[error("membership proof is for member {}, not {}", .found.short(), .expected.short())]
+    WrongMember { expected: MemberId, found: MemberId },
+}
+
+/// Why a change from outside (another replica, a backup) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("change {0} is not signed by any device of the document's owner")]
+    Unsigned(String),
+    #[error("signature on change {0} does not verify")]
+    BadSignature(String),
+    #[error("device certificate is not signed by the document's owner")]
+    ForeignDevice,
+    #[error("owner of the document is not a member: {0}")]
+    NotMember(ChainError),
+    #[error("the data is not a valid document: {0}")]
+    Malformed(String),
+    #[error("the message is too large ({size} bytes, at most {max})")]
+    TooLarge { size: usize, max: usize },
+    #[error("the document contains invalid data: {0}")]
+    InvalidContent(String),
+}
+
+impl From<redb::Error> for Error {
+    fn from(e: redb::Error) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+macro_rules! storage_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self { Error::from(redb::Error::from(e)) }
+        }
+    )*};
+}
+storage_from!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+impl Error {
+    /// A stable, short name for the error kind, used by the FFI layer and `--json` output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid_input",
+            Error::Ticket(_) => "bad_ticket",
+            Error::Membership(_) => "not_member",
+            Error::Rejected(_) => "rejected",
+            Error::NoIdentity => "no_identity",
+            Error::AlreadyInitialised { .. } => "already_initialised",
+            Error::UnknownNeighbourhood(_) => "unknown_neighbourhood",
+            Error::AlreadyMember { .. } => "already_member",
+            Error::NotAdmin { .. } => "not_admin",
+            Error::UnknownItem(_) => "unknown_item",
+            Error::NotYourItem { .. } => "not_owner",
+            Error::StoreNotEmpty => "store_not_empty",
+            Error::CorruptExport(_) => "corrupt_export",
+            Error::Io { .. } => "io",
+            Error::Storage(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_) => "storage",
+            Error::Random(_) => "internal",
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Keys and signatures. A *member key* is the person; a *device key* is one phone, certified by
+//! the member key. Every signed message starts with a domain tag so a signature made for one
+//! purpose can never be replayed as another.
+
+use crate::error::{Error, Result};
+use crate::ids::{DeviceId, MemberId};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+/// Domain tags, one per kind of signed statement.
+pub(crate) mod domain {
+    pub const DEVICE_CERT: &[u8] = b"partage/device-cert/v1\0";
+    pub const MEMBERSHIP_CERT: &[u8] = b"partage/membership-cert/v1\0";
+    pub const REVOCATION: &[u8] = b"partage/revocation/v1\0";
+    pub const CHANGE: &[u8] = b"partage/change/v1\0";
+}
+
+/// Fills an array from the OS random generator.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut out = [0u8; N];
+    getrandom::fill(&mut out).map_err(|e| Error::Random(e.to_string()))?;
+    Ok(out)
+}
+
+/// An ed25519 secret key with the helpers Partage needs.
+#[derive(Clone)]
+pub struct SecretKey(SigningKey);
+
+impl SecretKey {
+    pub fn generate() -> Result<Self> {
+        Ok(Self::from_bytes(&random_bytes::<32>()?))
+    }
+
+    pub fn from_bytes(bytes: &[u8; 32]) -> Self {
+        SecretKey(SigningKey::from_bytes(bytes))
+    }
+
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
+    pub fn public(&self) -> [u8; 32] {
+        self.0.verifying_key().to_bytes()
+    }
+
+    /// Signs `domain || parts...`.
+    pub fn sign(&self, domain: &[u8], parts: &[&[u8]]) -> [u8; 64] {
+        self.0.sign(&message(domain, parts)).to_bytes()
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretKey(public={})", hex::encode(self.public()))
+    }
+}
+
+fn message(domain: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut msg =
+        Vec::with_capacity(domain.len() + parts.iter().map(|p| p.len() + 4).sum::<usize>());
+    msg.extend_from_slice(domain);
+    for p in parts {
+        // Length-prefix each part so that no two different part lists give the same message.
+        msg.extend_from_slice(&(p.len() as u32).to_be_bytes());
+        msg.extend_from_slice(p);
+    }
+    msg
+}
+
+/// Checks a signature made by [`SecretKey::sign`]. Returns false for any malformed input.
+pub fn verify(public: &[u8; 32], domain: &[u8], parts: &[&[u8]], sig: &[u8; 64]) -> bool {
+    let Ok(key) = VerifyingKey::from_bytes(public) else {
+        return false;
+    };
+    if key.is_weak() {
+        return false;
+    }
+    key.verify(&message(domain, parts), &Signature::from_bytes(sig))
+        .is_ok()
+}
+
+/// "This device speaks for this member", signed by the member key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCert {
+    pub member: MemberId,
+    pub device: DeviceId,
+    pub issued_at: u64,
+    #[serde(with = "hex_bytes")]
+    pub sig: [u8; 64],
+}
+
+impl DeviceCert {
+    pub fn issue(member_key: &SecretKey, device: DeviceId, issued_at: u64) -> Self {
+        let member = MemberId(member_key.public());
+        let sig = member_key.sign(
+            domain::DEVICE_CERT,
+            &[&member.0, &device.0, &issued_at.to_be_bytes()],
+        );
+        DeviceCert {
+            member,
+            device,
+            issued_at,
+            sig,
+        }
+    }
+
+    pub fn is_valid(&self) -> bool {
+        verify(
+            &self.member.0,
+            domain::DEVICE_CERT,
+            &[
+                &self.member.0,
+                &self.device.0,
+                &self.issued_at.to_be_bytes(),
+            ],
+            &self.sig,
+        )
+    }
+}
+
+/// The local identity of this installation: a member key, this device's key and its certificate.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub member_key: SecretKey,
+    pub device_key: SecretKey,
+    pub device_cert: DeviceCert,
+    pub name: String,
+}
+
+impl Identity {
+    pub fn generate(name: String, now: u64) -> Result<Self> {
+        let member_key = SecretKey::generate()?;
+        let device_key = SecretKey::generate()?;
+        let device_cert = DeviceCert::issue(&member_key, DeviceId(device_key.public()), now);
+        Ok(Identity {
+            member_key,
+            device_key,
+            device_cert,
+            name,
+        })
+    }
+
+    pub fn member_id(&self) -> MemberId {
+        MemberId(self.member_key.public())
+    }
+
+    pub fn device_id(&self) -> DeviceId {
+        DeviceId(self.device_key.public())
+    }
+}
+
+/// Serialises fixed-size byte arrays (keys, signatures) as hex in JSON and as bytes in postcard.
+pub(crate) mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer, const N: usize>(
+        bytes: &[u8; N],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&hex::encode(bytes))
+        } else {
+            s.serialize_bytes(bytes)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<[u8; N], D::Error> {
+        use serde::de::Error;
+        let bytes: Vec<u8> = if d.is_human_readable() {
+            hex::decode(String::deserialize(d)?).map_err(D::Error::custom)?
+        } else {
+            d.deserialize_bytes(BytesVisitor)?
+        };
+        <[u8; N]>::try_from(bytes.as_slice())
+            .map_err(|_| D::Error::custom(format!("expected {N} bytes, got {}", bytes.len())))
+    }
+
+    struct BytesVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for BytesVisitor {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("bytes")
+        }
+        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(b) = seq.next_element::<u8>()? {
+                out.push(b);
+            }
+            Ok(out)
+        }
+    }
+
+    /// The same for `Option<[u8; N]>`.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        #[derive(Serialize, Deserialize)]
+        struct Wrap<const N: usize>(#[serde(with = "super")] [u8; N]);
+
+        pub fn serialize<S: Serializer, const N: usize>(
+            v: &Option<[u8; N]>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            v.map(Wrap).serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+            d: D,
+        ) -> Result<Option<[u8; N]>, D::Error> {
+            Ok(Option::<Wrap<N>>::deserialize(d)?.map(|w| w.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_cert_verifies_and_detects_tampering() {
+        let id = Identity::generate("Ada".into(), 1).unwrap();
+        assert!(id.device_cert.is_valid());
+        let mut forged = id.device_cert.clone();
+        forged.device = DeviceId([7; 32]);
+        assert!(!forged.is_valid());
+    }
+
+    #[test]
+    fn signatures_are_domain_separated() {
+        let k = SecretKey::generate().unwrap();
+        let sig = k.sign(domain::CHANGE, &[b"abc"]);
+        assert!(verify(&k.public(), domain::CHANGE, &[b"abc"], &sig));
+        assert!(!verify(&k.public(), domain::REVOCATION, &[b"abc"], &sig));
+        assert!(!verify(&k.public(), domain::CHANGE, &[b"ab", b"c"], &sig));
+    }
+}

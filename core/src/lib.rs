@@ -1,0 +1,33 @@
+//! Partage: a peer-to-peer lending library for neighbourhoods.
+//!
+//! Neighbours keep a shared inventory of lendable things, fully offline, with every change
+//! signed by a certified device of its owner and stored durably in one redb file. Start with
+//! [`Node`]. The layers, bottom up: [`identity`] and [`membership`] (keys, certificates),
+//! [`model`] (items and validation), [`doc`] (automerge documents), [`attest`] (signed changes),
+//! [`store`] (redb), [`readmodel`] and [`search`] (queries), [`node`] (the facade).
+
+pub mod attest;
+pub mod clock;
+pub mod doc;
+pub mod error;
+pub mod events;
+pub mod export;
+pub mod identity;
+pub mod ids;
+pub mod membership;
+pub mod model;
+pub mod node;
+pub mod readmodel;
+pub mod search;
+pub mod store;
+pub mod ticket;
+
+pub use error::{ChainError, Error, Result, TicketError, ValidationError, VerifyError};
+pub use events::{Event, Subscription};
+pub use ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
+pub use model::{Category, Condition, Item, ItemDraft, ItemPatch};
+pub use node::{
+    DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, MemberSummary,
+    NeighbourhoodSummary, Node,
+};
+pub use readmodel::{ItemFilter, ItemView};

@@ -1,0 +1,116 @@
+//! The member's own items: add, edit, pause/resume, remove; and reading the shared inventory.
+
+use super::{Node, State, st_commit_change};
+use crate::clock::now_ms;
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::ids::{ItemId, NeighbourhoodId};
+use crate::model::{Item, ItemDraft, ItemPatch};
+use crate::readmodel::{ItemFilter, ItemView};
+
+impl Node {
+    /// Adds an item to this member's inventory in `ns`.
+    pub fn add_item(&self, ns: &NeighbourhoodId, draft: ItemDraft) -> Result<ItemView> {
+        let mut st = self.lock()?;
+        st.neighbourhood(ns)?;
+        let me = st.identity()?.member_id();
+        let item = draft.into_item(ItemId::random()?, *ns, me, now_ms())?;
+        let view = self.write_item(&mut st, item)?;
+        self.emit(Event::ItemAdded(view.clone()));
+        Ok(view)
+    }
+
+    /// Edits fields of one of this member's items.
+    pub fn edit_item(&self, id: &ItemId, patch: &ItemPatch) -> Result<ItemView> {
+        let mut st = self.lock()?;
+        let item = own_item(&st, id)?;
+        let edited = patch.apply(&item, now_ms())?;
+        let view = self.write_item(&mut st, edited)?;
+        self.emit(Event::ItemUpdated(view.clone()));
+        Ok(view)
+    }
+
+    /// Pauses (`false`) or resumes (`true`) lending of an item.
+    pub fn set_available(&self, id: &ItemId, available: bool) -> Result<ItemView> {
+        let mut st = self.lock()?;
+        let mut item = own_item(&st, id)?;
+        item.available = available;
+        item.updated_at = now_ms();
+        let view = self.write_item(&mut st, item)?;
+        self.emit(Event::ItemUpdated(view.clone()));
+        Ok(view)
+    }
+
+    /// Removes one of this member's items.
+    pub fn remove_item(&self, id: &ItemId) -> Result<()> {
+        let mut st = self.lock()?;
+        let item = own_item(&st, id)?;
+        let identity = st.identity()?.clone();
+        let (ns, me) = (item.neighbourhood, item.owner);
+        let change = st.doc_mut(&ns, &me)?.remove_item(*id)?;
+        let result = st.store.write(|w| {
+            st_commit_change(w, &identity, &ns, &change)?;
+            w.delete_item(id)
+        });
+        if let Err(e) = result {
+            st.forget_docs(&[ns], &me);
+            return Err(e);
+        }
+        st.read.remove(*id);
+        st.note_change(ns, me);
+        self.emit(Event::ItemRemoved {
+            neighbourhood: ns,
+            item: *id,
+        });
+        Ok(())
+    }
+
+    pub fn item(&self, id: &ItemId) -> Result<ItemView> {
+        let st = self.lock()?;
+        let item = st.read.get(id).ok_or(Error::UnknownItem(*id))?;
+        Ok(st.read.view(item))
+    }
+
+    /// Items matching `filter`, sorted by title.
+    pub fn list_items(&self, filter: &ItemFilter) -> Result<Vec<ItemView>> {
+        Ok(self.lock()?.read.list(filter))
+    }
+
+    /// Accent- and case-insensitive word-prefix search, narrowed by `filter`.
+    pub fn search(&self, query: &str, filter: &ItemFilter) -> Result<Vec<ItemView>> {
+        Ok(self.lock()?.read.search(query, filter))
+    }
+
+    /// Writes `item` into its owner's (this member's) document and the store, in one transaction.
+    fn write_item(&self, st: &mut State, item: Item) -> Result<ItemView> {
+        let identity = st.identity()?.clone();
+        let (ns, me) = (item.neighbourhood, item.owner);
+        let change = st.doc_mut(&ns, &me)?.put_item(&item)?;
+        let result = st.store.write(|w| {
+            st_commit_change(w, &identity, &ns, &change)?;
+            w.put_item(&item)
+        });
+        if let Err(e) = result {
+            st.forget_docs(&[ns], &me);
+            return Err(e);
+        }
+        st.note_change(ns, me);
+        let view = st.read.view(&item);
+        st.read.upsert(item);
+        Ok(view)
+    }
+}
+
+/// The item `id`, if it exists and belongs to this member.
+fn own_item(st: &State, id: &ItemId) -> Result<Item> {
+    let me = st.identity()?.member_id();
+    let item = st.read.get(id).ok_or(Error::UnknownItem(*id))?;
+    if item.owner != me {
+        return Err(Error::NotYourItem {
+            item: *id,
+            owner: item.owner,
+            owner_name: st.read.name(&item.neighbourhood, &item.owner),
+        });
+    }
+    Ok(item.clone())
+}

@@ -1,0 +1,291 @@
+//! The public facade. A [`Node`] owns one data directory: its store, its identity, the
+//! member documents and the read model. Every method that changes something follows one path:
+//! validate → write the automerge change → sign it → commit to redb → update the read model →
+//! emit an event. The state sits behind a mutex that is never held across an `.await` (the core
+//! API is synchronous; async wrappers run it on a blocking thread).
+
+mod items;
+mod neighbourhoods;
+mod replication;
+
+pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
+pub use replication::{DocBundle, DocPayload, DocSummary, ImportReport};
+
+use crate::attest::Attestation;
+use crate::clock::now_ms;
+use crate::doc::MemberDoc;
+use crate::error::{Error, Result};
+use crate::events::{EVENT_BUFFER, Event, Subscription};
+use crate::identity::Identity;
+use crate::ids::{DeviceId, MemberId, NeighbourhoodId};
+use crate::model::validate_name;
+use crate::readmodel::ReadModel;
+use crate::store::{IdentityRecord, MemberRecord, NeighbourhoodRecord, Store, Writer};
+use automerge::Change;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::broadcast;
+
+/// File name of the store inside a data directory.
+pub const STORE_FILE: &str = "partage.redb";
+/// After this many stored changes a document is compacted into one snapshot.
+const SNAPSHOT_EVERY: usize = 1_000;
+
+type DocKey = (NeighbourhoodId, MemberId);
+
+/// Who this installation is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityInfo {
+    pub member: MemberId,
+    pub device: DeviceId,
+    pub name: String,
+}
+
+/// A Partage node: cheap to clone, safe to share between threads.
+#[derive(Clone)]
+pub struct Node {
+    state: Arc<Mutex<State>>,
+    events: broadcast::Sender<Event>,
+    data_dir: PathBuf,
+}
+
+struct State {
+    store: Store,
+    identity: Option<Identity>,
+    neighbourhoods: BTreeMap<NeighbourhoodId, NeighbourhoodRecord>,
+    members: HashMap<DocKey, MemberRecord>,
+    /// Documents loaded so far (lazily: reopening loads none).
+    docs: HashMap<DocKey, MemberDoc>,
+    /// Changes stored since the last snapshot, per document loaded in this session.
+    unsnapshotted: HashMap<DocKey, usize>,
+    read: ReadModel,
+}
+
+impl Node {
+    /// Opens (creating if needed) the data directory `dir`.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Node> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let store = Store::open(&dir.join(STORE_FILE))?;
+        let loaded = store.load_all()?;
+        let identity = loaded
+            .identity
+            .as_ref()
+            .map(IdentityRecord::to_identity)
+            .transpose()?;
+        let mut read = ReadModel::default();
+        let mut members = HashMap::new();
+        for m in loaded.members {
+            read.set_name(m.neighbourhood, m.member, m.name.clone());
+            members.insert((m.neighbourhood, m.member), m);
+        }
+        for item in loaded.items {
+            read.upsert(item);
+        }
+        let neighbourhoods = loaded
+            .neighbourhoods
+            .into_iter()
+            .map(|n| (n.id, n))
+            .collect();
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let state = State {
+            store,
+            identity,
+            neighbourhoods,
+            members,
+            docs: HashMap::new(),
+            unsnapshotted: HashMap::new(),
+            read,
+        };
+        Ok(Node {
+            state: Arc::new(Mutex::new(state)),
+            events,
+            data_dir: dir,
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Creates this installation's identity (member key, device key, certificate).
+    pub fn init(&self, name: &str) -> Result<IdentityInfo> {
+        let name = validate_name(name)?;
+        let mut st = self.lock()?;
+        if let Some(id) = &st.identity {
+            return Err(Error::AlreadyInitialised {
+                name: id.name.clone(),
+            });
+        }
+        let identity = Identity::generate(name, now_ms())?;
+        st.store
+            .write(|w| w.put_identity(&IdentityRecord::from_identity(&identity)))?;
+        let info = info(&identity);
+        st.identity = Some(identity);
+        Ok(info)
+    }
+
+    pub fn identity(&self) -> Result<Option<IdentityInfo>> {
+        Ok(self.lock()?.identity.as_ref().map(info))
+    }
+
+    /// Changes the display name, in the identity and in every neighbourhood's profile.
+    pub fn set_name(&self, name: &str) -> Result<()> {
+        let name = validate_name(name)?;
+        let mut st = self.lock()?;
+        let mut identity = st.identity()?.clone();
+        identity.name = name.clone();
+        let me = identity.member_id();
+        let nss: Vec<NeighbourhoodId> = st.neighbourhoods.keys().copied().collect();
+        let mut changes = Vec::new();
+        for ns in &nss {
+            let doc = st.doc_mut(ns, &me)?;
+            changes.push((*ns, doc.set_name(&name)?));
+        }
+        let result = st.store.write(|w| {
+            w.put_identity(&IdentityRecord::from_identity(&identity))?;
+            for (ns, change) in &changes {
+                st_commit_change(w, &identity, ns, change)?;
+                if let Some(rec) = st.members.get(&(*ns, me)) {
+                    let mut rec = rec.clone();
+                    rec.name = name.clone();
+                    w.put_member(&rec)?;
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            st.forget_docs(&nss, &me);
+            return Err(e);
+        }
+        for ns in nss {
+            if let Some(rec) = st.members.get_mut(&(ns, me)) {
+                rec.name = name.clone();
+            }
+            st.read.set_name(ns, me, name.clone());
+            st.note_change(ns, me);
+            self.emit(Event::MemberUpdated {
+                neighbourhood: ns,
+                member: me,
+                name: name.clone(),
+            });
+        }
+        st.identity = Some(identity);
+        Ok(())
+    }
+
+    /// A new receiver of the event stream (bounded; see [`Subscription`]).
+    pub fn subscribe(&self) -> Subscription {
+        Subscription::new(self.events.subscribe())
+    }
+
+    fn emit(&self, event: Event) {
+        // No subscriber is not an error: events are for whoever listens.
+        let _ = self.events.send(event);
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>> {
+        self.state.lock().map_err(|_| {
+            Error::Storage("an earlier operation failed midway; reopen the data directory".into())
+        })
+    }
+}
+
+fn info(id: &Identity) -> IdentityInfo {
+    IdentityInfo {
+        member: id.member_id(),
+        device: id.device_id(),
+        name: id.name.clone(),
+    }
+}
+
+/// Stores one local change and its attestation.
+fn st_commit_change(
+    w: &mut Writer<'_>,
+    identity: &Identity,
+    ns: &NeighbourhoodId,
+    change: &Change,
+) -> Result<()> {
+    let owner = identity.member_id();
+    w.append_change(ns, &owner, change.raw_bytes())?;
+    w.put_attestation(
+        ns,
+        &owner,
+        &Attestation::sign(&identity.device_key, ns, &owner, &change.hash()),
+    )
+}
+
+impl State {
+    fn identity(&self) -> Result<&Identity> {
+        self.identity.as_ref().ok_or(Error::NoIdentity)
+    }
+
+    fn neighbourhood(&self, ns: &NeighbourhoodId) -> Result<&NeighbourhoodRecord> {
+        self.neighbourhoods
+            .get(ns)
+            .ok_or(Error::UnknownNeighbourhood(*ns))
+    }
+
+    /// The document of `owner` in `ns`, loading it from the store on first use.
+    fn doc_mut(&mut self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<&mut MemberDoc> {
+        let key = (*ns, *owner);
+        if !self.docs.contains_key(&key) {
+            let stored = self.store.doc(ns, owner)?.ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "document of member {} is missing from the store",
+                    owner.short()
+                ))
+            })?;
+            let changes = stored
+                .changes
+                .into_iter()
+                .map(|bytes| {
+                    Change::from_bytes(bytes)
+                        .map_err(|e| Error::Corrupt(format!("stored change: {e}")))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.unsnapshotted.insert(key, changes.len());
+            let mut doc = MemberDoc::load(stored.snapshot.as_deref(), changes)
+                .map_err(|e| Error::Corrupt(format!("stored document: {e}")))?;
+            if let Some(id) = &self.identity {
+                doc.set_device(id.device_id());
+            }
+            self.docs.insert(key, doc);
+        }
+        self.docs
+            .get_mut(&key)
+            .ok_or_else(|| Error::Corrupt("document cache".into()))
+    }
+
+    /// Drops cached documents after a failed write, so memory never runs ahead of the store.
+    fn forget_docs(&mut self, nss: &[NeighbourhoodId], owner: &MemberId) {
+        for ns in nss {
+            self.docs.remove(&(*ns, *owner));
+            self.unsnapshotted.remove(&(*ns, *owner));
+        }
+    }
+
+    /// Counts a stored change and compacts the document once enough have piled up.
+    fn note_change(&mut self, ns: NeighbourhoodId, owner: MemberId) {
+        let count = self.unsnapshotted.entry((ns, owner)).or_insert(0);
+        *count += 1;
+        if *count < SNAPSHOT_EVERY {
+            return;
+        }
+        if let Some(doc) = self.docs.get_mut(&(ns, owner)) {
+            let snapshot = doc.save();
+            // Compaction is an optimisation: if it fails the changes are still stored.
+            if self
+                .store
+                .write(|w| w.put_snapshot(&ns, &owner, &snapshot))
+                .is_ok()
+            {
+                self.unsnapshotted.insert((ns, owner), 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! Moving documents between replicas: what a peer (or a backup) sends, and the one import path
+//! that verifies it before anything is applied or stored.
+
+use super::{DocKey, Node, State};
+use crate::attest::{Attestation, trusted_devices, verify_changes};
+use crate::doc::MemberDoc;
+use crate::error::{ChainError, Error, Result, VerifyError};
+use crate::events::Event;
+use crate::identity::DeviceCert;
+use crate::ids::{ItemId, MemberId, NeighbourhoodId};
+use crate::membership::{Chain, Revocation, RevocationSet, verify_chain};
+use crate::model::Item;
+use crate::store::MemberRecord;
+use automerge::{AutoCommit, Change, ChangeHash};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// Largest document payload accepted from outside.
+pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
+
+/// A member document (or the part of it a peer lacks), with everything needed to verify it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocBundle {
+    pub neighbourhood: NeighbourhoodId,
+    pub owner: MemberId,
+    pub owner_chain: Chain,
+    pub devices: Vec<DeviceCert>,
+    pub revocations: Vec<Revocation>,
+    pub payload: DocPayload,
+    /// Attestations of the payload's heads (enough: hashes cover ancestors).
+    pub attestations: Vec<Attestation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DocPayload {
+    /// A whole compacted document (automerge `save()` format): cheapest for a fresh peer.
+    Snapshot(Vec<u8>),
+    /// Individual changes (automerge change chunks) on top of what the peer has.
+    Changes(Vec<Vec<u8>>),
+}
+
+impl DocPayload {
+    fn size(&self) -> usize {
+        match self {
+            DocPayload::Snapshot(b) => b.len(),
+            DocPayload::Changes(cs) => cs.iter().map(Vec::len).sum(),
+        }
+    }
+}
+
+/// Which version of a member document a replica has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocSummary {
+    pub owner: MemberId,
+    pub heads: Vec<[u8; 32]>,
+}
+
+/// What an import changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub new_changes: usize,
+    pub items_changed: usize,
+    pub items_removed: usize,
+}
+
+/// A bundle that passed every check, ready to be committed.
+pub(super) struct Verified {
+    key: DocKey,
+    doc: Incoming,
+    attestations: Vec<Attestation>,
+    member: MemberRecord,
+    revocations: Vec<Revocation>,
+}
+
+enum Incoming {
+    /// No local copy yet: adopt the received document as is.
+    Fresh { doc: AutoCommit, snapshot: Vec<u8> },
+    /// Apply these changes to the local copy.
+    Changes(Vec<Change>),
+}
+
+impl Node {
+    /// Heads of every member document this device has in `ns`.
+    pub fn doc_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
+        let mut st = self.lock()?;
+        st.neighbourhood(ns)?;
+        let owners: Vec<MemberId> = st
+            .members
+            .keys()
+            .filter(|(n, _)| n == ns)
+            .map(|(_, m)| *m)
+            .collect();
+        let mut out = Vec::with_capacity(owners.len());
+        for owner in owners {
+            let heads = st
+                .doc_mut(ns, &owner)?
+                .heads()
+                .iter()
+                .map(|h| h.0)
+                .collect();
+            out.push(DocSummary { owner, heads });
+        }
+        out.sort_by_key(|s| s.owner);
+        Ok(out)
+    }
+
+    /// The document of `owner` in `ns` beyond `have` (the peer's heads; empty for everything).
+    pub fn doc_bundle(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        have: &[[u8; 32]],
+    ) -> Result<DocBundle> {
+        let mut st = self.lock()?;
+        let rec = st.neighbourhood(ns)?.clone();
+        let member = st
+            .members
+            .get(&(*ns, *owner))
+            .cloned()
+            .ok_or_else(|| Error::Corrupt(format!("no record of member {}", owner.short())))?;
+        let doc = st.doc_mut(ns, owner)?;
+        let (payload, heads) = if have.is_empty() {
+            let heads = doc.heads();
+            (DocPayload::Snapshot(doc.save()), heads)
+        } else {
+            let have: Vec<ChangeHash> = have.iter().map(|h| ChangeHash(*h)).collect();
+            let changes = doc.changes_since(&have);
+            let heads = new_heads(&changes);
+            (
+                DocPayload::Changes(changes.iter().map(|c| c.raw_bytes().to_vec()).collect()),
+                heads,
+            )
+        };
+        let wanted: HashSet<[u8; 32]> = heads.iter().map(|h| h.0).collect();
+        let attestations: Vec<Attestation> = st
+            .store
+            .attestations(ns, owner)?
+            .into_iter()
+            .filter(|a| wanted.contains(&a.hash))
+            .collect();
+        if attestations.len() < wanted.len() {
+            return Err(Error::Corrupt(format!(
+                "document of {} has unsigned heads",
+                owner.short()
+            )));
+        }
+        Ok(DocBundle {
+            neighbourhood: *ns,
+            owner: *owner,
+            owner_chain: member.chain,
+            devices: member.devices,
+            revocations: rec.revocations,
+            payload,
+            attestations,
+        })
+    }
+
+    /// Verifies and applies a document from outside. Nothing is applied or stored unless the
+    /// owner is a member, every device is certified by the owner, and every new change is
+    /// covered by a valid attestation.
+    pub fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
+        let mut st = self.lock()?;
+        let verified = verify_bundle(&mut st, bundle)?;
+        self.commit_verified(&mut st, verified)
+    }
+
+    pub(super) fn commit_verified(&self, st: &mut State, v: Verified) -> Result<ImportReport> {
+        let (ns, owner) = v.key;
+        let me = st.identity.as_ref().map(|i| i.device_id());
+        let (stored_snapshot, new_changes) = match v.doc {
+            Incoming::Fresh { doc, snapshot } => {
+                let mut doc = MemberDoc::from_automerge(doc);
+                if let Some(device) = me {
+                    doc.set_device(device);
+                }
+                let count = doc.changes_since(&[]).len();
+                st.docs.insert(v.key, doc);
+                (Some(snapshot), vec![Vec::new(); count])
+            }
+            Incoming::Changes(changes) => {
+                if !st.docs.contains_key(&v.key) && st.store.doc(&ns, &owner)?.is_none() {
+                    st.docs.insert(v.key, MemberDoc::load(None, Vec::new())?);
+                }
+                let doc = st.doc_mut(&ns, &owner)?;
+                if let Some(device) = me {
+                    doc.set_device(device);
+                }
+                let fresh = doc.apply_verified(changes.clone())?;
+                let fresh: HashSet<ChangeHash> = fresh.into_iter().collect();
+                let bytes = changes
+                    .iter()
+                    .filter(|c| fresh.contains(&c.hash()))
+                    .map(|c| c.raw_bytes().to_vec())
+                    .collect();
+                (None, bytes)
+            }
+        };
+        let doc = st.doc_mut(&ns, &owner)?;
+        let items = doc.items(ns, owner);
+        let mut member = v.member;
+        if let Some(name) = doc.name() {
+            member.name = name;
+        }
+        let (changed, removed) = st.read.diff_doc(ns, owner, &items);
+        let mut rec = st.neighbourhood(&ns)?.clone();
+        let revocations_changed = !v.revocations.is_empty();
+        rec.revocations.extend(v.revocations);
+        let result = st.store.write(|w| {
+            match &stored_snapshot {
+                Some(snapshot) => w.put_snapshot(&ns, &owner, snapshot)?,
+                None => {
+                    for bytes in &new_changes {
+                        w.append_change(&ns, &owner, bytes)?;
+                    }
+                }
+            }
+            for att in &v.attestations {
+                w.put_attestation(&ns, &owner, att)?;
+            }
+            w.put_member(&member)?;
+            if revocations_changed {
+                w.put_neighbourhood(&rec)?;
+            }
+            for item in &changed {
+                w.put_item(item)?;
+            }
+            for id in &removed {
+                w.delete_item(id)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            st.forget_docs(&[ns], &owner);
+            return Err(e);
+        }
+        if stored_snapshot.is_none() {
+            for _ in 0..new_changes.len() {
+                st.note_change(ns, owner);
+            }
+        }
+        let name_changed = st.members.get(&v.key).is_none_or(|m| m.name != member.name);
+        st.read.set_name(ns, owner, member.name.clone());
+        st.members.insert(v.key, member.clone());
+        st.neighbourhoods.insert(ns, rec);
+        if name_changed {
+            self.emit(Event::MemberUpdated {
+                neighbourhood: ns,
+                member: owner,
+                name: member.name,
+            });
+        }
+        let report = ImportReport {
+            new_changes: new_changes.len(),
+            items_changed: changed.len(),
+            items_removed: removed.len(),
+        };
+        self.apply_read_diff(st, ns, changed, removed);
+        Ok(report)
+    }
+
+    fn apply_read_diff(
+        &self,
+        st: &mut State,
+        ns: NeighbourhoodId,
+        changed: Vec<Item>,
+        removed: Vec<ItemId>,
+    ) {
+        for item in changed {
+            let existed = st.read.get(&item.id).is_some();
+            let view = st.read.view(&item);
+            st.read.upsert(item);
+            self.emit(if existed {
+                Event::ItemUpdated(view)
+            } else {
+                Event::ItemAdded(view)
+            });
+        }
+        for id in removed {
+            st.read.remove(id);
+            self.emit(Event::ItemRemoved {
+                neighbourhood: ns,
+                item: id,
+            });
+        }
+    }
+}
+
+/// Changes in `changes` that no other change in the set depends on.
+fn new_heads(changes: &[Change]) -> Vec<ChangeHash> {
+    let deps: HashSet<ChangeHash> = changes
+        .iter()
+        .flat_map(|c| c.deps().iter().copied())
+        .collect();
+    changes
+        .iter()
+        .map(Change::hash)
+        .filter(|h| !deps.contains(h))
+        .collect()
+}
+
+/// Every check an incoming document must pass; writes nothing.
+pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
+    let size = b.payload.size();
+    if size > MAX_BUNDLE_BYTES {
+        return Err(VerifyError::TooLarge {
+            size,
+            max: MAX_BUNDLE_BYTES,
+        }
+        .into());
+    }
+    let ns = b.neighbourhood;
+    let rec = st.neighbourhood(&ns)?;
+    let known_revocations: HashSet<[u8; 32]> = rec.revocations.iter().map(|r| r.subject).collect();
+    let new_revocations: Vec<Revocation> = b
+        .revocations
+        .iter()
+        .filter(|r| {
+            r.neighbourhood == ns && r.is_valid() && !known_revocations.contains(&r.subject)
+        })
+        .cloned()
+        .collect();
+    let revoked =
+        RevocationSet::from_revocations(&ns, rec.revocations.iter().chain(&new_revocations));
+    let proven = verify_chain(&b.owner_chain, &ns, &revoked).map_err(VerifyError::NotMember)?;
+    if proven != b.owner {
+        return Err(VerifyError::NotMember(ChainError::WrongMember {
+            expected: b.owner,
+            found: proven,
+        })
+        .into());
+    }
+    let key = (ns, b.owner);
+    let mut devices_list: Vec<DeviceCert> = st
+        .members
+        .get(&key)
+        .map(|m| m.devices.clone())
+        .unwrap_or_default();
+    for cert in &b.devices {
+        if !devices_list.contains(cert) {
+            devices_list.push(cert.clone());
+        }
+    }
+    let devices = trusted_devices(&b.owner, &devices_list)?;
+
+    let (changes, fresh_doc) = match &b.payload {
+        DocPayload::Snapshot(bytes) => {
+            let mut doc =
+                AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+            (doc.get_changes(&[]), Some((doc, bytes.clone())))
+        }
+        DocPayload::Changes(list) => {
+            let changes = list
+                .iter()
+                .map(|bytes| {
+                    Change::from_bytes(bytes.clone())
+                        .map_err(|e| VerifyError::Malformed(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (changes, None)
+        }
+    };
+    let have_local = st.docs.contains_key(&key) || st.store.doc(&ns, &b.owner)?.is_some();
+    let known: HashSet<ChangeHash> = if have_local {
+        let doc = st.doc_mut(&ns, &b.owner)?;
+        changes
+            .iter()
+            .map(Change::hash)
+            .filter(|h| doc.has_change(h))
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let attestations = verify_changes(&ns, &b.owner, &devices, &b.attestations, &changes, |h| {
+        known.contains(h)
+    })?;
+    let doc = match fresh_doc {
+        Some((doc, snapshot)) if !have_local => Incoming::Fresh { doc, snapshot },
+        _ => Incoming::Changes(changes),
+    };
+    let name = st
+        .members
+        .get(&key)
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| b.owner.short());
+    let member = MemberRecord {
+        neighbourhood: ns,
+        member: b.owner,
+        name,
+        chain: b.owner_chain.clone(),
+        devices: devices_list,
+    };
+    Ok(Verified {
+        key,
+        doc,
+        attestations,
+        member,
+        revocations: new_revocations,
+    })
+}

@@ -1,0 +1,388 @@
+//! Durable storage: one redb file.
+//!
+//! Every user action is one write transaction, committed (fsync) before the call returns.
+//! Documents are stored as an optional compacted snapshot plus the changes made since, so a
+//! write appends a few hundred bytes instead of rewriting the document. The read model (items,
+//! names) is stored too, so reopening does not have to load any automerge document.
+
+use crate::attest::Attestation;
+use crate::error::{Error, Result};
+use crate::identity::{DeviceCert, Identity, SecretKey};
+use crate::ids::{ItemId, MemberId, NeighbourhoodId};
+use crate::membership::{Chain, Revocation};
+use crate::model::Item;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Current on-disk schema. Bump it and add a step to [`migrate`] when the layout changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const NEIGHBOURHOODS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("neighbourhoods");
+/// Key: neighbourhood ‖ member.
+const MEMBERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("members");
+/// Key: neighbourhood ‖ owner.
+const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("doc_snapshots");
+/// Key: neighbourhood ‖ owner ‖ sequence (big-endian u64).
+const CHANGES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("doc_changes");
+/// Key: neighbourhood ‖ owner ‖ change hash.
+const ATTESTATIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("attestations");
+/// Key: item id. Value: the item (read model).
+const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
+
+const KEY_SCHEMA: &str = "schema_version";
+const KEY_IDENTITY: &str = "identity";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IdentityRecord {
+    pub name: String,
+    #[serde(with = "crate::identity::hex_bytes")]
+    pub member_secret: [u8; 32],
+    #[serde(with = "crate::identity::hex_bytes")]
+    pub device_secret: [u8; 32],
+    pub device_cert: DeviceCert,
+}
+
+impl IdentityRecord {
+    pub fn from_identity(id: &Identity) -> Self {
+        IdentityRecord {
+            name: id.name.clone(),
+            member_secret: id.member_key.to_bytes(),
+            device_secret: id.device_key.to_bytes(),
+            device_cert: id.device_cert.clone(),
+        }
+    }
+
+    /// Rebuilds the identity, checking that keys and certificate belong together.
+    pub fn to_identity(&self) -> Result<Identity> {
+        let member_key = SecretKey::from_bytes(&self.member_secret);
+        let device_key = SecretKey::from_bytes(&self.device_secret);
+        let cert = &self.device_cert;
+        if !cert.is_valid()
+            || cert.member.0 != member_key.public()
+            || cert.device.0 != device_key.public()
+        {
+            return Err(Error::Corrupt(
+                "identity keys do not match their certificate".into(),
+            ));
+        }
+        Ok(Identity {
+            member_key,
+            device_key,
+            device_cert: cert.clone(),
+            name: self.name.clone(),
+        })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NeighbourhoodRecord {
+    pub id: NeighbourhoodId,
+    pub name: String,
+    /// This member's proof of membership.
+    pub chain: Chain,
+    /// Present on admins' devices: the root secret that signs revocations.
+    #[serde(with = "crate::identity::hex_bytes::option")]
+    pub root_secret: Option<[u8; 32]>,
+    pub joined_at: u64,
+    pub revocations: Vec<Revocation>,
+    /// Peer addresses learned from tickets (and later from the network).
+    pub known_addrs: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemberRecord {
+    pub neighbourhood: NeighbourhoodId,
+    pub member: MemberId,
+    pub name: String,
+    pub chain: Chain,
+    pub devices: Vec<DeviceCert>,
+}
+
+/// Everything needed at startup, read in one transaction.
+pub struct Loaded {
+    pub identity: Option<IdentityRecord>,
+    pub neighbourhoods: Vec<NeighbourhoodRecord>,
+    pub members: Vec<MemberRecord>,
+    pub items: Vec<Item>,
+}
+
+/// A document as stored: snapshot plus later changes, and the attestations that vouch for it.
+pub struct StoredDoc {
+    pub snapshot: Option<Vec<u8>>,
+    pub changes: Vec<Vec<u8>>,
+}
+
+pub struct Store {
+    db: Database,
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    postcard::to_allocvec(value).map_err(|e| Error::Corrupt(format!("cannot encode record: {e}")))
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|e| Error::Corrupt(format!("{what} record: {e}")))
+}
+
+pub(crate) fn doc_key(ns: &NeighbourhoodId, owner: &MemberId) -> Vec<u8> {
+    [ns.0.as_slice(), owner.0.as_slice()].concat()
+}
+
+/// Keys in `[prefix, prefix+1)`: every key that starts with `prefix`.
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![u8::MAX; prefix.len() + 1]
+}
+
+impl Store {
+    /// Opens (or creates) the store file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let db = Database::create(path)?;
+        let txn = db.begin_write()?;
+        {
+            // Creating every table up front lets readers assume they exist.
+            let mut meta = txn.open_table(META)?;
+            for def in [
+                NEIGHBOURHOODS,
+                MEMBERS,
+                SNAPSHOTS,
+                CHANGES,
+                ATTESTATIONS,
+                ITEMS,
+            ] {
+                txn.open_table(def)?;
+            }
+            let found = match meta.get(KEY_SCHEMA)? {
+                Some(v) => u32::from_be_bytes(
+                    v.value()
+                        .try_into()
+                        .map_err(|_| Error::Corrupt("schema version".into()))?,
+                ),
+                None => SCHEMA_VERSION,
+            };
+            if found > SCHEMA_VERSION {
+                return Err(Error::SchemaTooNew {
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            migrate(&txn, found)?;
+            meta.insert(KEY_SCHEMA, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+        }
+        txn.commit()?;
+        Ok(Store { db })
+    }
+
+    pub fn schema_version(&self) -> Result<u32> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let v = meta
+            .get(KEY_SCHEMA)?
+            .ok_or_else(|| Error::Corrupt("no schema version".into()))?;
+        Ok(u32::from_be_bytes(
+            v.value()
+                .try_into()
+                .map_err(|_| Error::Corrupt("schema version".into()))?,
+        ))
+    }
+
+    pub fn load_all(&self) -> Result<Loaded> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let identity = match meta.get(KEY_IDENTITY)? {
+            Some(v) => Some(decode(v.value(), "identity")?),
+            None => None,
+        };
+        let mut neighbourhoods = Vec::new();
+        for row in txn.open_table(NEIGHBOURHOODS)?.iter()? {
+            neighbourhoods.push(decode(row?.1.value(), "neighbourhood")?);
+        }
+        let mut members = Vec::new();
+        for row in txn.open_table(MEMBERS)?.iter()? {
+            members.push(decode(row?.1.value(), "member")?);
+        }
+        let mut items = Vec::new();
+        for row in txn.open_table(ITEMS)?.iter()? {
+            items.push(decode(row?.1.value(), "item")?);
+        }
+        Ok(Loaded {
+            identity,
+            neighbourhoods,
+            members,
+            items,
+        })
+    }
+
+    pub fn doc(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Option<StoredDoc>> {
+        let key = doc_key(ns, owner);
+        let txn = self.db.begin_read()?;
+        let snapshot = txn
+            .open_table(SNAPSHOTS)?
+            .get(key.as_slice())?
+            .map(|v| v.value().to_vec());
+        let end = prefix_end(&key);
+        let mut changes = Vec::new();
+        for row in txn
+            .open_table(CHANGES)?
+            .range(key.as_slice()..end.as_slice())?
+        {
+            changes.push(row?.1.value().to_vec());
+        }
+        Ok((snapshot.is_some() || !changes.is_empty()).then_some(StoredDoc { snapshot, changes }))
+    }
+
+    pub fn attestations(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Vec<Attestation>> {
+        let key = doc_key(ns, owner);
+        let end = prefix_end(&key);
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for row in txn
+            .open_table(ATTESTATIONS)?
+            .range(key.as_slice()..end.as_slice())?
+        {
+            out.push(decode(row?.1.value(), "attestation")?);
+        }
+        Ok(out)
+    }
+
+    /// Runs `f` in one durable write transaction; nothing is written if it fails.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+        let txn = self.db.begin_write()?;
+        let value = f(&mut Writer { txn: &txn })?;
+        txn.commit()?;
+        Ok(value)
+    }
+}
+
+/// Migrations from older schema versions, run inside the opening transaction.
+fn migrate(_txn: &WriteTransaction, from: u32) -> Result<()> {
+    let mut version = from;
+    while version < SCHEMA_VERSION {
+        // No older layouts exist yet; future steps go here: `1 => migrate_1_to_2(txn)?`.
+        version += 1;
+    }
+    Ok(())
+}
+
+/// Write operations inside one transaction.
+pub struct Writer<'t> {
+    txn: &'t WriteTransaction,
+}
+
+impl Writer<'_> {
+    pub fn put_identity(&mut self, rec: &IdentityRecord) -> Result<()> {
+        self.txn
+            .open_table(META)?
+            .insert(KEY_IDENTITY, encode(rec)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn put_neighbourhood(&mut self, rec: &NeighbourhoodRecord) -> Result<()> {
+        self.txn
+            .open_table(NEIGHBOURHOODS)?
+            .insert(rec.id.0.as_slice(), encode(rec)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn put_member(&mut self, rec: &MemberRecord) -> Result<()> {
+        let key = doc_key(&rec.neighbourhood, &rec.member);
+        self.txn
+            .open_table(MEMBERS)?
+            .insert(key.as_slice(), encode(rec)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn append_change(
+        &mut self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        change: &[u8],
+    ) -> Result<()> {
+        let prefix = doc_key(ns, owner);
+        let end = prefix_end(&prefix);
+        let mut table = self.txn.open_table(CHANGES)?;
+        let next = match table.range(prefix.as_slice()..end.as_slice())?.next_back() {
+            Some(row) => {
+                let key = row?.0.value().to_vec();
+                let seq: [u8; 8] = key[prefix.len()..]
+                    .try_into()
+                    .map_err(|_| Error::Corrupt("change key".into()))?;
+                u64::from_be_bytes(seq) + 1
+            }
+            None => 0,
+        };
+        let key = [prefix.as_slice(), &next.to_be_bytes()].concat();
+        table.insert(key.as_slice(), change)?;
+        Ok(())
+    }
+
+    /// Replaces a document's stored changes by one compacted snapshot.
+    pub fn put_snapshot(
+        &mut self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        snapshot: &[u8],
+    ) -> Result<()> {
+        let key = doc_key(ns, owner);
+        self.txn
+            .open_table(SNAPSHOTS)?
+            .insert(key.as_slice(), snapshot)?;
+        let end = prefix_end(&key);
+        self.txn
+            .open_table(CHANGES)?
+            .retain_in(key.as_slice()..end.as_slice(), |_, _| false)?;
+        Ok(())
+    }
+
+    pub fn put_attestation(
+        &mut self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        att: &Attestation,
+    ) -> Result<()> {
+        let key = [doc_key(ns, owner).as_slice(), &att.hash].concat();
+        self.txn
+            .open_table(ATTESTATIONS)?
+            .insert(key.as_slice(), encode(att)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn put_item(&mut self, item: &Item) -> Result<()> {
+        self.txn
+            .open_table(ITEMS)?
+            .insert(item.id.0.as_slice(), encode(item)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn delete_item(&mut self, id: &ItemId) -> Result<()> {
+        self.txn.open_table(ITEMS)?.remove(id.0.as_slice())?;
+        Ok(())
+    }
+
+    /// Erases everything stored about one neighbourhood (leaving it).
+    pub fn delete_neighbourhood(&mut self, ns: &NeighbourhoodId, items: &[ItemId]) -> Result<()> {
+        self.txn
+            .open_table(NEIGHBOURHOODS)?
+            .remove(ns.0.as_slice())?;
+        let end = prefix_end(&ns.0);
+        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS] {
+            self.txn
+                .open_table(def)?
+                .retain_in(ns.0.as_slice()..end.as_slice(), |_, _| false)?;
+        }
+        let mut table = self.txn.open_table(ITEMS)?;
+        for id in items {
+            table.remove(id.0.as_slice())?;
+        }
+        Ok(())
+    }
+}

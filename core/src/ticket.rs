@@ -1,0 +1,249 @@
+//! Invite tickets: one copy-pasteable, URL-safe string `partage1<base64url>`.
+//!
+//! Body (postcard): the inviter's membership chain followed by an invite certificate, the invite
+//! secret, and the inviter's known addresses. A 4-byte checksum catches copy-paste damage; the
+//! certificate signatures catch deliberate tampering (name, expiry, neighbourhood), and the invite
+//! secret must match the certified invite key.
+
+use crate::error::TicketError;
+use crate::identity::SecretKey;
+use crate::ids::NeighbourhoodId;
+use crate::membership::{Cert, CertKind, Chain, RevocationSet, verify_chain};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+pub const PREFIX: &str = "partage1";
+/// Tickets longer than this are refused before decoding (a real one is well under 2 KB).
+pub const MAX_TICKET_LEN: usize = 16 * 1024;
+const CHECKSUM_LEN: usize = 4;
+
+/// A decoded, verified invite.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InviteTicket {
+    /// Inviter's membership chain, then the invite certificate (last).
+    pub chain: Chain,
+    pub invite_secret: [u8; 32],
+    /// Addresses (multiaddrs) where the inviter could be reached when the ticket was made.
+    pub addrs: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Body {
+    chain: Chain,
+    invite_secret: [u8; 32],
+    addrs: Vec<String>,
+}
+
+impl InviteTicket {
+    pub fn neighbourhood(&self) -> NeighbourhoodId {
+        self.invite_cert().neighbourhood
+    }
+
+    pub fn neighbourhood_name(&self) -> &str {
+        &self.invite_cert().neighbourhood_name
+    }
+
+    pub fn expires_at(&self) -> u64 {
+        self.invite_cert().expires_at.unwrap_or(0)
+    }
+
+    fn invite_cert(&self) -> &Cert {
+        // Invariant: `decode` and `new` only build tickets whose chain ends with an invite.
+        &self.chain[self.chain.len() - 1]
+    }
+
+    pub(crate) fn new(chain: Chain, invite_secret: [u8; 32], addrs: Vec<String>) -> Self {
+        InviteTicket {
+            chain,
+            invite_secret,
+            addrs,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let body = Body {
+            chain: self.chain.clone(),
+            invite_secret: self.invite_secret,
+            addrs: self.addrs.clone(),
+        };
+        // Serialising plain structs into a Vec cannot fail.
+        let mut bytes = postcard::to_allocvec(&body).unwrap_or_default();
+        let sum = blake3::hash(&bytes);
+        bytes.extend_from_slice(&sum.as_bytes()[..CHECKSUM_LEN]);
+        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Parses and verifies a ticket. `now` is used for the expiry check.
+    pub fn decode(text: &str, now: u64) -> Result<Self, TicketError> {
+        let text = text.trim();
+        if text.len() > MAX_TICKET_LEN {
+            return Err(TicketError::Damaged);
+        }
+        let Some(payload) = text.strip_prefix(PREFIX) else {
+            if let Some(rest) = text.strip_prefix("partage") {
+                let version: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                if !version.is_empty() {
+                    return Err(TicketError::UnsupportedVersion(version));
+                }
+            }
+            return Err(TicketError::WrongPrefix);
+        };
+        let bytes = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TicketError::Damaged)?;
+        if bytes.len() <= CHECKSUM_LEN {
+            return Err(TicketError::Damaged);
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+        if blake3::hash(body).as_bytes()[..CHECKSUM_LEN] != *sum {
+            return Err(TicketError::Damaged);
+        }
+        let body: Body = postcard::from_bytes(body).map_err(|_| TicketError::Damaged)?;
+        let ticket = InviteTicket {
+            chain: body.chain,
+            invite_secret: body.invite_secret,
+            addrs: body.addrs,
+        };
+        ticket.verify(now)?;
+        Ok(ticket)
+    }
+
+    fn verify(&self, now: u64) -> Result<(), TicketError> {
+        let (invite, inviter_chain) = self
+            .chain
+            .split_last()
+            .ok_or(TicketError::Tampered("it carries no invite"))?;
+        if invite.kind != CertKind::Invite {
+            return Err(TicketError::Tampered("it carries no invite"));
+        }
+        let inviter = verify_chain(
+            inviter_chain,
+            &invite.neighbourhood,
+            &RevocationSet::default(),
+        )
+        .map_err(|_| TicketError::Tampered("the inviter's membership does not verify"))?;
+        if invite.issuer != inviter.0 || !invite.signature_valid() {
+            return Err(TicketError::Tampered(
+                "the invite signature does not verify",
+            ));
+        }
+        if SecretKey::from_bytes(&self.invite_secret).public() != invite.subject {
+            return Err(TicketError::Tampered("the invite secret does not match"));
+        }
+        let expires_at = invite
+            .expires_at
+            .ok_or(TicketError::Tampered("the invite has no expiry"))?;
+        if now > expires_at {
+            return Err(TicketError::Expired {
+                expired_at_ms: expires_at,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn make(expires_at: u64) -> (InviteTicket, String) {
+        let root = SecretKey::generate().unwrap();
+        let ns = NeighbourhoodId(root.public());
+        let founder = SecretKey::generate().unwrap();
+        let invite = SecretKey::generate().unwrap();
+        let chain = vec![
+            Cert::issue(
+                &root,
+                CertKind::Member,
+                ns,
+                "Rue des Lilas",
+                founder.public(),
+                1,
+                None,
+            ),
+            Cert::issue(
+                &founder,
+                CertKind::Invite,
+                ns,
+                "Rue des Lilas",
+                invite.public(),
+                2,
+                Some(expires_at),
+            ),
+        ];
+        let t = InviteTicket::new(
+            chain,
+            invite.to_bytes(),
+            vec!["/ip4/127.0.0.1/tcp/4001".into()],
+        );
+        let s = t.encode();
+        (t, s)
+    }
+
+    #[test]
+    fn round_trip() {
+        let (t, s) = make(1_000);
+        assert!(s.starts_with(PREFIX));
+        assert!(
+            s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        let back = InviteTicket::decode(&format!("  {s}\n"), 500).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.neighbourhood_name(), "Rue des Lilas");
+    }
+
+    #[test]
+    fn expired() {
+        let (_, s) = make(1_796_083_200_000);
+        let err = InviteTicket::decode(&s, 1_796_083_200_001).unwrap_err();
+        assert_eq!(err.to_string(), "this ticket expired on 2026-12-01");
+    }
+
+    #[test]
+    fn malformed_truncated_prefix() {
+        let (_, s) = make(1_000);
+        assert_eq!(
+            InviteTicket::decode("hello", 0),
+            Err(TicketError::WrongPrefix)
+        );
+        assert_eq!(
+            InviteTicket::decode("partage2abc", 0),
+            Err(TicketError::UnsupportedVersion("2".into()))
+        );
+        assert_eq!(
+            InviteTicket::decode(&s[..s.len() - 10], 0),
+            Err(TicketError::Damaged)
+        );
+        assert_eq!(
+            InviteTicket::decode(&format!("{s}!!"), 0),
+            Err(TicketError::Damaged)
+        );
+        assert_eq!(InviteTicket::decode(PREFIX, 0), Err(TicketError::Damaged));
+    }
+
+    #[test]
+    fn tampered_with_valid_checksum() {
+        let (t, _) = make(1_000);
+        // Rename the neighbourhood and re-encode: the checksum is right, the signature is not.
+        let mut renamed = t.clone();
+        renamed.chain[1].neighbourhood_name = "Evil".into();
+        assert!(matches!(
+            InviteTicket::decode(&renamed.encode(), 0),
+            Err(TicketError::Tampered(_))
+        ));
+        let mut extended = t.clone();
+        extended.chain[1].expires_at = Some(u64::MAX);
+        assert!(matches!(
+            InviteTicket::decode(&extended.encode(), 0),
+            Err(TicketError::Tampered(_))
+        ));
+        let mut other_secret = t;
+        other_secret.invite_secret = [3; 32];
+        assert_eq!(
+            InviteTicket::decode(&other_secret.encode(), 0),
+            Err(TicketError::Tampered("the invite secret does not match"))
+        );
+    }
+}
