@@ -7,6 +7,7 @@
 mod items;
 mod neighbourhoods;
 mod replication;
+mod restore;
 
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
 pub use replication::{DocBundle, DocPayload, DocSummary, ImportReport};

@@ -1,0 +1,71 @@
+//! Restoring a whole data directory from verified export data (see `crate::export`).
+
+use super::Node;
+use super::replication::verify_bundle;
+use crate::error::{Error, Result};
+use crate::export::TransferSummary;
+use crate::identity::{Identity, SecretKey};
+use crate::membership::{RevocationSet, verify_chain};
+use crate::node::DocBundle;
+use crate::store::{IdentityRecord, MemberRecord, NeighbourhoodRecord};
+
+impl Node {
+    /// Identity, neighbourhoods and members, for an export.
+    pub(crate) fn export_records(&self) -> Result<(IdentityRecord, Vec<NeighbourhoodRecord>, Vec<MemberRecord>)> {
+        let st = self.lock()?;
+        let identity = IdentityRecord::from_identity(st.identity()?);
+        let neighbourhoods = st.neighbourhoods.values().cloned().collect();
+        let mut members: Vec<MemberRecord> = st.members.values().cloned().collect();
+        members.sort_by_key(|m| (m.neighbourhood, m.member));
+        Ok((identity, neighbourhoods, members))
+    }
+
+    /// Verifies everything, then writes it. The data directory must be empty.
+    pub(crate) fn restore(
+        &self,
+        identity: Identity,
+        neighbourhoods: Vec<NeighbourhoodRecord>,
+        bundles: Vec<DocBundle>,
+    ) -> Result<TransferSummary> {
+        let mut st = self.lock()?;
+        if st.identity.is_some() || !st.neighbourhoods.is_empty() || !st.read.is_empty() {
+            return Err(Error::StoreNotEmpty);
+        }
+        let me = identity.member_id();
+        for n in &neighbourhoods {
+            let revoked = RevocationSet::from_revocations(&n.id, &n.revocations);
+            let proven = verify_chain(&n.chain, &n.id, &revoked)
+                .map_err(|e| Error::CorruptExport(format!("membership of \"{}\": {e}", n.name)))?;
+            let root_ok = n.root_secret.is_none_or(|s| SecretKey::from_bytes(&s).public() == n.id.0);
+            if proven != me || !root_ok {
+                return Err(Error::CorruptExport(format!("membership of \"{}\" is not yours", n.name)));
+            }
+        }
+        // Verification needs the identity and neighbourhoods in place; undone on failure.
+        st.identity = Some(identity.clone());
+        st.neighbourhoods = neighbourhoods.iter().map(|n| (n.id, n.clone())).collect();
+        let mut verified = Vec::with_capacity(bundles.len());
+        for b in &bundles {
+            match verify_bundle(&mut st, b) {
+                Ok(v) => verified.push(v),
+                Err(e) => {
+                    st.identity = None;
+                    st.neighbourhoods.clear();
+                    st.docs.clear();
+                    return Err(Error::CorruptExport(format!("document of {}: {e}", b.owner.short())));
+                }
+            }
+        }
+        st.store.write(|w| {
+            w.put_identity(&IdentityRecord::from_identity(&identity))?;
+            for n in &neighbourhoods {
+                w.put_neighbourhood(n)?;
+            }
+            Ok(())
+        })?;
+        for v in verified {
+            self.commit_verified(&mut st, v)?;
+        }
+        Ok(TransferSummary { neighbourhoods: neighbourhoods.len(), documents: bundles.len(), items: st.read.len() })
+    }
+}
