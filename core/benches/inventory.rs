@@ -1,1 +1,565 @@
-fn main() {}
+//! Inventory benchmark: durable adds, reopening, search. Results go in `docs/BENCHMARKS.md`.
+//!
+//! Run with `cargo bench -p partage --bench inventory` (release profile). Options:
+//! `--items N` (default 10000) and `--json` (one JSON object on stdout instead of a table).
+//! Any other argument (cargo passes `--bench`) is ignored.
+//!
+//! The workload is deterministic: items come from a fixed-seed xorshift generator over a
+//! French/English household vocabulary, so every run adds the same titles, descriptions,
+//! categories, tags and conditions (only the random item ids and timestamps differ).
+
+use partage::{Category, Condition, ItemDraft, ItemFilter, Node};
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const DEFAULT_ITEMS: usize = 10_000;
+const SEED: u64 = 0x5EED_CAFE_F00D_BEEF;
+const REOPENS: usize = 5;
+const SEARCH_REPEATS: usize = 200;
+const DESCRIPTION_CHARS: usize = 200;
+
+/// The queries timed against the full inventory, with what each one exercises.
+const QUERIES: &[(&str, &str)] = &[
+    ("echel", "accent-free prefix of Échelle"),
+    ("perceuse", "whole word"),
+    ("tente 4", "two words, one a number"),
+    ("raclette", "whole word"),
+    ("zzz", "no match"),
+    ("tondeuse electrique", "two words, accent-free"),
+    ("a", "worst case: one-letter prefix matching most items"),
+];
+
+/// Objects, each with the category it is filed under (every one of the 14 appears).
+const OBJECTS: &[(&str, Category)] = &[
+    ("Perceuse à percussion", Category::Tools),
+    ("Visseuse sans fil", Category::Tools),
+    ("Scie sauteuse", Category::Tools),
+    ("Ponceuse orbitale", Category::Diy),
+    ("Échelle double 3 m", Category::Diy),
+    ("Escabeau 5 marches", Category::Diy),
+    ("Décolleuse à papier peint", Category::Diy),
+    ("Tondeuse électrique", Category::Garden),
+    ("Taille-haie", Category::Garden),
+    ("Brouette", Category::Garden),
+    ("Souffleur de feuilles", Category::Garden),
+    ("Appareil à raclette", Category::Kitchen),
+    ("Robot pâtissier", Category::Kitchen),
+    ("Machine à pain", Category::Kitchen),
+    ("Appareil à fondue", Category::Kitchen),
+    ("Nettoyeur haute pression", Category::Cleaning),
+    ("Shampouineuse", Category::Cleaning),
+    ("Aspirateur eau et poussière", Category::Cleaning),
+    ("Vélo d'appartement", Category::Sports),
+    ("Raquettes de badminton", Category::Sports),
+    ("Planche de surf", Category::Sports),
+    ("Tente 4 places", Category::Camping),
+    ("Réchaud à gaz", Category::Camping),
+    ("Sac de couchage", Category::Camping),
+    ("Glacière électrique", Category::Camping),
+    ("Poussette canne", Category::Kids),
+    ("Lit parapluie", Category::Kids),
+    ("Siège auto bébé", Category::Kids),
+    ("Guide du routard", Category::Books),
+    ("Encyclopédie des oiseaux", Category::Books),
+    ("Jeu de société Carcassonne", Category::Games),
+    ("Puzzle 1000 pièces", Category::Games),
+    ("Vidéoprojecteur HD", Category::Electronics),
+    ("Enceinte Bluetooth", Category::Electronics),
+    ("Remorque de vélo", Category::Mobility),
+    ("Trottinette électrique", Category::Mobility),
+    ("Barnum 3x3 m", Category::Party),
+    ("Machine à barbe à papa", Category::Party),
+    ("Machine à coudre", Category::Other),
+    ("Diable de déménagement", Category::Other),
+];
+
+/// What follows the object in a title: an adjective, a size or a state.
+const QUALIFIERS: &[&str] = &[
+    "compacte",
+    "pliable",
+    "grand modèle",
+    "petit modèle",
+    "18 V",
+    "très bon état",
+    "presque neuf",
+    "de marque Bosch",
+    "rouge",
+    "bleu nuit",
+    "professionnel",
+    "léger",
+    "2 personnes",
+    "familial",
+    "avec étui",
+    "d'occasion",
+];
+
+/// Words descriptions are made of.
+const DESCRIPTION_WORDS: &[&str] = &[
+    "prêt",
+    "possible",
+    "le",
+    "week-end",
+    "fonctionne",
+    "très",
+    "bien",
+    "notice",
+    "fournie",
+    "câble",
+    "batterie",
+    "chargeur",
+    "à",
+    "rendre",
+    "propre",
+    "merci",
+    "de",
+    "prévenir",
+    "avant",
+    "passage",
+    "récupérer",
+    "au",
+    "rez-de-chaussée",
+    "quelques",
+    "rayures",
+    "mais",
+    "rien",
+    "de",
+    "grave",
+    "idéal",
+    "pour",
+    "travaux",
+    "jardin",
+    "été",
+    "hiver",
+    "vacances",
+    "garage",
+    "cave",
+    "sous-sol",
+    "étagère",
+    "boîte",
+    "d'origine",
+    "accessoires",
+    "inclus",
+    "housse",
+    "lent",
+    "pratique",
+    "solide",
+    "works",
+    "fine",
+    "ask",
+    "before",
+    "pickup",
+    "evenings",
+    "weekends",
+    "ok",
+];
+
+const TAGS: &[&str] = &[
+    "bricolage",
+    "jardinage",
+    "cuisine",
+    "fête",
+    "été",
+    "hiver",
+    "enfants",
+    "extérieur",
+    "intérieur",
+    "lourd",
+    "fragile",
+    "électrique",
+    "manuel",
+    "sport",
+    "voyage",
+    "déménagement",
+    "outdoor",
+    "family",
+];
+
+/// xorshift64* (Vigna): small, fast, deterministic; good enough to pick words.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, from: &'a [T]) -> &'a T {
+        &from[self.below(from.len())]
+    }
+}
+
+fn draft(rng: &mut XorShift) -> ItemDraft {
+    let (object, category) = *rng.pick(OBJECTS);
+    let title = format!("{object} {}", rng.pick(QUALIFIERS));
+    let mut description = String::new();
+    while description.chars().count() < DESCRIPTION_CHARS {
+        if !description.is_empty() {
+            description.push(' ');
+        }
+        description.push_str(rng.pick(DESCRIPTION_WORDS));
+    }
+    let mut tags: Vec<String> = Vec::with_capacity(3);
+    while tags.len() < 3 {
+        let tag = rng.pick(TAGS);
+        if !tags.iter().any(|t| t == tag) {
+            tags.push((*tag).to_owned());
+        }
+    }
+    let condition = *rng.pick(Condition::ALL);
+    let deposit_cents = (rng.below(3) == 0).then(|| 1_000 * (1 + rng.below(10) as u64));
+    let max_loan_days = (rng.below(2) == 0).then(|| *rng.pick(&[3, 7, 14, 30]));
+    ItemDraft {
+        title,
+        description,
+        category: Some(category),
+        tags,
+        condition: Some(condition),
+        photos: Vec::new(),
+        deposit_cents,
+        max_loan_days,
+    }
+}
+
+/// The `q` quantile (0..=1) of sorted durations, nearest rank.
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// Peak resident memory of this process (Linux), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+struct Args {
+    items: usize,
+    json: bool,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        items: DEFAULT_ITEMS,
+        json: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--json" => args.json = true,
+            "--items" => match it.next().and_then(|n| n.parse().ok()) {
+                Some(n) if n > 0 => args.items = n,
+                _ => {
+                    eprintln!("--items needs a positive number");
+                    std::process::exit(2);
+                }
+            },
+            other => {
+                if let Some(n) = other.strip_prefix("--items=") {
+                    match n.parse() {
+                        Ok(n) if n > 0 => args.items = n,
+                        _ => {
+                            eprintln!("--items needs a positive number");
+                            std::process::exit(2);
+                        }
+                    }
+                }
+                // Anything else (cargo's `--bench`, filters) is ignored.
+            }
+        }
+    }
+    args
+}
+
+struct AddResult {
+    total: Duration,
+    sorted: Vec<Duration>,
+    /// Adds slower than 20 × the median, with their 1-based position.
+    spikes: Vec<(usize, Duration)>,
+}
+
+struct QueryResult {
+    query: &'static str,
+    what: &'static str,
+    hits: usize,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+fn bench_adds(node: &Node, ns: &partage::NeighbourhoodId, drafts: Vec<ItemDraft>) -> AddResult {
+    let mut per_add = Vec::with_capacity(drafts.len());
+    let start = Instant::now();
+    for d in drafts {
+        let t = Instant::now();
+        let view = node.add_item(ns, d).expect("add_item");
+        per_add.push(t.elapsed());
+        black_box(view);
+    }
+    let total = start.elapsed();
+    let mut sorted = per_add.clone();
+    sorted.sort_unstable();
+    let p50 = quantile(&sorted, 0.5);
+    let spikes = per_add
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| **d > p50 * 20)
+        .map(|(i, d)| (i + 1, *d))
+        .collect();
+    AddResult {
+        total,
+        sorted,
+        spikes,
+    }
+}
+
+struct ReopenResult {
+    opens: Vec<Duration>,
+    first_lists: Vec<Duration>,
+    listed: usize,
+}
+
+fn bench_reopen(dir: &Path) -> (ReopenResult, Node) {
+    let mut opens = Vec::with_capacity(REOPENS);
+    let mut first_lists = Vec::with_capacity(REOPENS);
+    let mut listed = 0;
+    let mut last = None;
+    for _ in 0..REOPENS {
+        drop(last.take());
+        let t = Instant::now();
+        let node = Node::open(dir).expect("reopen");
+        opens.push(t.elapsed());
+        let t = Instant::now();
+        let items = node.list_items(&ItemFilter::default()).expect("list_items");
+        first_lists.push(t.elapsed());
+        listed = items.len();
+        drop(items);
+        last = Some(node);
+    }
+    opens.sort_unstable();
+    first_lists.sort_unstable();
+    let node = last.expect("at least one reopen");
+    (
+        ReopenResult {
+            opens,
+            first_lists,
+            listed,
+        },
+        node,
+    )
+}
+
+fn bench_search(node: &Node) -> Vec<QueryResult> {
+    let filter = ItemFilter::default();
+    QUERIES
+        .iter()
+        .map(|&(query, what)| {
+            let mut times = Vec::with_capacity(SEARCH_REPEATS);
+            let mut hits = 0;
+            for _ in 0..SEARCH_REPEATS {
+                let t = Instant::now();
+                let found = node.search(black_box(query), &filter).expect("search");
+                times.push(t.elapsed());
+                hits = found.len();
+                black_box(found);
+            }
+            times.sort_unstable();
+            QueryResult {
+                query,
+                what,
+                hits,
+                p50: quantile(&times, 0.5),
+                p99: quantile(&times, 0.99),
+                max: *times.last().unwrap_or(&Duration::ZERO),
+            }
+        })
+        .collect()
+}
+
+fn main() {
+    let args = parse_args();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let n = args.items;
+
+    let mut rng = XorShift(SEED);
+    let drafts: Vec<ItemDraft> = (0..n).map(|_| draft(&mut rng)).collect();
+    let avg_chars = |f: fn(&ItemDraft) -> usize| {
+        drafts.iter().map(f).sum::<usize>() as f64 / drafts.len() as f64
+    };
+    let avg_title = avg_chars(|d| d.title.chars().count());
+    let avg_description = avg_chars(|d| d.description.chars().count());
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("data");
+    let node = Node::open(&dir).expect("open");
+    node.init("Bench").expect("init");
+    let ns = node
+        .create_neighbourhood("Quartier des Lilas")
+        .expect("create_neighbourhood")
+        .id;
+
+    // 1. Adds, one durable transaction each.
+    let adds = bench_adds(&node, &ns, drafts);
+    let store_bytes = std::fs::metadata(dir.join("partage.redb"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    drop(node);
+
+    // 2. Reopen.
+    let (reopen, node) = bench_reopen(&dir);
+    assert_eq!(reopen.listed, n, "every added item is listed after reopening");
+
+    // 3. Search.
+    let searches = bench_search(&node);
+
+    // Extra: the first add after a reopen loads the member's document from the store.
+    let mut rng = XorShift(SEED ^ 1);
+    let t = Instant::now();
+    node.add_item(&ns, draft(&mut rng)).expect("add after reopen");
+    let first_add_after_reopen = t.elapsed();
+    let t = Instant::now();
+    node.add_item(&ns, draft(&mut rng))
+        .expect("second add after reopen");
+    let second_add_after_reopen = t.elapsed();
+    let rss = peak_rss_kib();
+
+    let add_p50 = quantile(&adds.sorted, 0.5);
+    let add_p99 = quantile(&adds.sorted, 0.99);
+    let add_max = *adds.sorted.last().unwrap_or(&Duration::ZERO);
+    let items_per_s = n as f64 / adds.total.as_secs_f64();
+    let open_median = reopen.opens[reopen.opens.len() / 2];
+    let list_median = reopen.first_lists[reopen.first_lists.len() / 2];
+
+    if args.json {
+        let out = serde_json::json!({
+            "machine": { "available_parallelism": cores },
+            "workload": {
+                "items": n,
+                "seed": format!("{SEED:#x}"),
+                "avg_title_chars": avg_title,
+                "avg_description_chars": avg_description,
+                "tags_per_item": 3,
+                "reopens": REOPENS,
+                "search_repeats": SEARCH_REPEATS,
+            },
+            "add": {
+                "total_ms": ms(adds.total),
+                "items_per_s": items_per_s,
+                "p50_ms": ms(add_p50),
+                "p99_ms": ms(add_p99),
+                "max_ms": ms(add_max),
+                "spikes": adds.spikes.iter().map(|(i, d)| serde_json::json!({"add": i, "ms": ms(*d)})).collect::<Vec<_>>(),
+            },
+            "store_file_bytes": store_bytes,
+            "reopen": {
+                "open_ms": reopen.opens.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+                "open_median_ms": ms(open_median),
+                "open_min_ms": ms(reopen.opens[0]),
+                "open_max_ms": ms(reopen.opens[reopen.opens.len() - 1]),
+                "first_list_median_ms": ms(list_median),
+                "first_list_min_ms": ms(reopen.first_lists[0]),
+                "first_list_max_ms": ms(reopen.first_lists[reopen.first_lists.len() - 1]),
+                "listed": reopen.listed,
+            },
+            "search": searches.iter().map(|q| serde_json::json!({
+                "query": q.query,
+                "hits": q.hits,
+                "p50_us": us(q.p50),
+                "p99_us": us(q.p99),
+                "max_us": us(q.max),
+            })).collect::<Vec<_>>(),
+            "first_add_after_reopen_ms": ms(first_add_after_reopen),
+            "second_add_after_reopen_ms": ms(second_add_after_reopen),
+            "peak_rss_kib": rss,
+        });
+        println!("{out}");
+        return;
+    }
+
+    println!("machine: available_parallelism = {cores}");
+    println!(
+        "workload: {n} items (seed {SEED:#x}), titles avg {avg_title:.1} chars, descriptions avg \
+         {avg_description:.1} chars, 3 tags, 1 of {} categories, 1 of {} conditions; \
+         {REOPENS} reopens; each query {SEARCH_REPEATS} times",
+        Category::ALL.len(),
+        Condition::ALL.len()
+    );
+    println!();
+    println!("add_item (one durable redb transaction each)");
+    println!("  total           {:>10.1} ms", ms(adds.total));
+    println!("  throughput      {items_per_s:>10.1} items/s");
+    println!("  p50             {:>10.3} ms", ms(add_p50));
+    println!("  p99             {:>10.3} ms", ms(add_p99));
+    println!("  max             {:>10.3} ms", ms(add_max));
+    if !adds.spikes.is_empty() {
+        let list: Vec<String> = adds
+            .spikes
+            .iter()
+            .map(|(i, d)| format!("#{i} {:.1} ms", ms(*d)))
+            .collect();
+        println!("  > 20 x p50      {}", list.join(", "));
+    }
+    println!(
+        "  store file      {:>10.2} MiB ({store_bytes} bytes)",
+        store_bytes as f64 / (1024.0 * 1024.0)
+    );
+    println!();
+    println!("reopen with {n} items ({REOPENS} times, warm page cache)");
+    println!(
+        "  Node::open      median {:>8.2} ms   min {:>8.2} ms   max {:>8.2} ms",
+        ms(open_median),
+        ms(reopen.opens[0]),
+        ms(reopen.opens[reopen.opens.len() - 1])
+    );
+    println!(
+        "  first list      median {:>8.2} ms   min {:>8.2} ms   max {:>8.2} ms   ({} items)",
+        ms(list_median),
+        ms(reopen.first_lists[0]),
+        ms(reopen.first_lists[reopen.first_lists.len() - 1]),
+        reopen.listed
+    );
+    println!(
+        "  first add_item after reopen {:.2} ms, second {:.2} ms",
+        ms(first_add_after_reopen),
+        ms(second_add_after_reopen)
+    );
+    println!();
+    println!("search among {n} items ({SEARCH_REPEATS} runs per query)");
+    println!(
+        "  {:<22} {:>6} {:>10} {:>10} {:>10}   note",
+        "query", "hits", "p50 us", "p99 us", "max us"
+    );
+    for q in &searches {
+        println!(
+            "  {:<22} {:>6} {:>10.1} {:>10.1} {:>10.1}   {}",
+            format!("\"{}\"", q.query),
+            q.hits,
+            us(q.p50),
+            us(q.p99),
+            us(q.max),
+            q.what
+        );
+    }
+    if let Some(kib) = rss {
+        println!();
+        println!("peak RSS {:.1} MiB", kib as f64 / 1024.0);
+    }
+}
