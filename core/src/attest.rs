@@ -31,20 +31,11 @@ impl Attestation {
         hash: &ChangeHash,
     ) -> Self {
         let sig = device_key.sign(domain::CHANGE, &[&neighbourhood.0, &owner.0, &hash.0]);
-        Attestation {
-            hash: hash.0,
-            device: DeviceId(device_key.public()),
-            sig,
-        }
+        Attestation { hash: hash.0, device: DeviceId(device_key.public()), sig }
     }
 
     fn verifies(&self, neighbourhood: &NeighbourhoodId, owner: &MemberId) -> bool {
-        verify(
-            &self.device.0,
-            domain::CHANGE,
-            &[&neighbourhood.0, &owner.0, &self.hash],
-            &self.sig,
-        )
+        verify(&self.device.0, domain::CHANGE, &[&neighbourhood.0, &owner.0, &self.hash], &self.sig)
     }
 }
 
@@ -76,16 +67,12 @@ pub fn verify_changes(
 ) -> Result<Vec<Attestation>, VerifyError> {
     let new: Vec<&Change> = incoming.iter().filter(|c| !is_known(&c.hash())).collect();
     let new_hashes: HashSet<ChangeHash> = new.iter().map(|c| c.hash()).collect();
-    let depended_on: HashSet<ChangeHash> =
-        new.iter().flat_map(|c| c.deps().iter().copied()).collect();
-    let by_hash: HashMap<[u8; 32], &Attestation> =
-        attestations.iter().map(|a| (a.hash, a)).collect();
+    let depended_on: HashSet<ChangeHash> = new.iter().flat_map(|c| c.deps().iter().copied()).collect();
+    let by_hash: HashMap<[u8; 32], &Attestation> = attestations.iter().map(|a| (a.hash, a)).collect();
     let mut used = Vec::new();
     for head in new_hashes.iter().filter(|h| !depended_on.contains(*h)) {
         let short = hex::encode(&head.0[..4]);
-        let att = by_hash
-            .get(&head.0)
-            .ok_or_else(|| VerifyError::Unsigned(short.clone()))?;
+        let att = by_hash.get(&head.0).ok_or_else(|| VerifyError::Unsigned(short.clone()))?;
         if !devices.contains(&att.device) {
             return Err(VerifyError::Unsigned(short));
         }
@@ -103,12 +90,7 @@ mod tests {
     use crate::doc::MemberDoc;
     use crate::identity::Identity;
 
-    fn setup() -> (
-        Identity,
-        NeighbourhoodId,
-        MemberDoc,
-        Vec<(Change, Attestation)>,
-    ) {
+    fn setup() -> (Identity, NeighbourhoodId, MemberDoc, Vec<(Change, Attestation)>) {
         let id = Identity::generate("Ada".into(), 1).unwrap();
         let ns = NeighbourhoodId([1; 32]);
         let (mut doc, genesis) = MemberDoc::create(id.device_id(), "Ada").unwrap();
@@ -124,15 +106,8 @@ mod tests {
         let devices = trusted_devices(&id.member_id(), [&id.device_cert]).unwrap();
         let changes: Vec<Change> = log.iter().map(|(c, _)| c.clone()).collect();
         // Only the head is attested: enough, since its hash covers the genesis change.
-        let used = verify_changes(
-            &ns,
-            &id.member_id(),
-            &devices,
-            &[log[1].1.clone()],
-            &changes,
-            |_| false,
-        )
-        .unwrap();
+        let used =
+            verify_changes(&ns, &id.member_id(), &devices, &[log[1].1.clone()], &changes, |_| false).unwrap();
         assert_eq!(used, vec![log[1].1.clone()]);
     }
 
@@ -143,27 +118,13 @@ mod tests {
         let changes: Vec<Change> = log.iter().map(|(c, _)| c.clone()).collect();
         let only_genesis = [log[0].1.clone()];
         assert!(matches!(
-            verify_changes(
-                &ns,
-                &id.member_id(),
-                &devices,
-                &only_genesis,
-                &changes,
-                |_| false
-            ),
+            verify_changes(&ns, &id.member_id(), &devices, &only_genesis, &changes, |_| false),
             Err(VerifyError::Unsigned(_))
         ));
         let stranger = Identity::generate("Eve".into(), 1).unwrap();
-        let forged = Attestation::sign(
-            &stranger.device_key,
-            &ns,
-            &id.member_id(),
-            &changes[1].hash(),
-        );
+        let forged = Attestation::sign(&stranger.device_key, &ns, &id.member_id(), &changes[1].hash());
         assert!(matches!(
-            verify_changes(&ns, &id.member_id(), &devices, &[forged], &changes, |_| {
-                false
-            }),
+            verify_changes(&ns, &id.member_id(), &devices, &[forged], &changes, |_| { false }),
             Err(VerifyError::Unsigned(_))
         ));
         let mut bad = log[1].1.clone();

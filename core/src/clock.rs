@@ -6,10 +6,7 @@ pub const DAY_MS: u64 = 86_400_000;
 
 /// Current time in ms since the epoch; a clock before 1970 reads as 0 rather than failing.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// `YYYY-MM-DD` (UTC) for a time in ms, for messages such as "this ticket expired on 2026-12-01".

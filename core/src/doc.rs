@@ -10,9 +10,7 @@ use crate::error::{Result, VerifyError};
 use crate::ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
 use crate::model::{Category, Condition, Item, validate_name};
 use automerge::transaction::Transactable;
-use automerge::{
-    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
-};
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 const PROFILE: &str = "profile";
 const ITEMS: &str = "items";
@@ -30,9 +28,7 @@ impl MemberDoc {
     /// Creates a new document with the owner's profile, written by `device`.
     pub fn create(device: DeviceId, name: &str) -> Result<(Self, Change)> {
         let mut doc = AutoCommit::new().with_actor(ActorId::from(device.0.as_slice()));
-        let profile = doc
-            .put_object(ROOT, PROFILE, ObjType::Map)
-            .map_err(am_err)?;
+        let profile = doc.put_object(ROOT, PROFILE, ObjType::Map).map_err(am_err)?;
         doc.put(&profile, "name", name).map_err(am_err)?;
         doc.put_object(ROOT, ITEMS, ObjType::Map).map_err(am_err)?;
         let mut this = MemberDoc { doc };
@@ -81,10 +77,7 @@ impl MemberDoc {
 
     /// Applies changes that have already been verified; returns the hashes that were new.
     pub fn apply_verified(&mut self, changes: Vec<Change>) -> Result<Vec<ChangeHash>, VerifyError> {
-        let fresh: Vec<Change> = changes
-            .into_iter()
-            .filter(|c| !self.has_change(&c.hash()))
-            .collect();
+        let fresh: Vec<Change> = changes.into_iter().filter(|c| !self.has_change(&c.hash())).collect();
         let hashes = fresh.iter().map(Change::hash).collect();
         self.doc.apply_changes(fresh).map_err(am_err)?;
         Ok(hashes)
@@ -100,9 +93,7 @@ impl MemberDoc {
     fn map(&self, key: &str) -> Result<ObjId, VerifyError> {
         match self.doc.get(ROOT, key).map_err(am_err)? {
             Some((Value::Object(ObjType::Map), id)) => Ok(id),
-            _ => Err(VerifyError::InvalidContent(format!(
-                "document has no `{key}` map"
-            ))),
+            _ => Err(VerifyError::InvalidContent(format!("document has no `{key}` map"))),
         }
     }
 
@@ -124,10 +115,7 @@ impl MemberDoc {
         let key = item.id.to_hex();
         let obj = match self.doc.get(&items, key.as_str()).map_err(am_err)? {
             Some((Value::Object(ObjType::Map), id)) => id,
-            _ => self
-                .doc
-                .put_object(&items, key.as_str(), ObjType::Map)
-                .map_err(am_err)?,
+            _ => self.doc.put_object(&items, key.as_str(), ObjType::Map).map_err(am_err)?,
         };
         let existing = read_item(&self.doc, &obj, item.id, item.neighbourhood, item.owner);
         let d = &mut self.doc;
@@ -139,49 +127,34 @@ impl MemberDoc {
                 }
             };
         }
-        set!("title", item.title.as_str(), |o: &Item| o.title
-            == item.title);
-        set!("description", item.description.as_str(), |o: &Item| o
-            .description
-            == item.description);
-        set!("category", item.category.as_str(), |o: &Item| o.category
-            == item.category);
-        set!("tags", json_list(&item.tags), |o: &Item| o.tags
-            == item.tags);
-        set!("condition", item.condition.as_str(), |o: &Item| o.condition
-            == item.condition);
-        set!("photos", json_list(&item.photos), |o: &Item| o.photos
-            == item.photos);
+        set!("title", item.title.as_str(), |o: &Item| o.title == item.title);
+        set!("description", item.description.as_str(), |o: &Item| o.description == item.description);
+        set!("category", item.category.as_str(), |o: &Item| o.category == item.category);
+        set!("tags", json_list(&item.tags), |o: &Item| o.tags == item.tags);
+        set!("condition", item.condition.as_str(), |o: &Item| o.condition == item.condition);
+        set!("photos", json_list(&item.photos), |o: &Item| o.photos == item.photos);
         set!(
             "deposit_cents",
-            item.deposit_cents
-                .map(ScalarValue::Uint)
-                .unwrap_or(ScalarValue::Null),
+            item.deposit_cents.map(ScalarValue::Uint).unwrap_or(ScalarValue::Null),
             |o: &Item| o.deposit_cents == item.deposit_cents
         );
-        set!(
-            "max_loan_days",
-            ScalarValue::Uint(u64::from(item.max_loan_days)),
-            |o: &Item| o.max_loan_days == item.max_loan_days
-        );
-        set!("available", item.available, |o: &Item| o.available
-            == item.available);
-        set!(
-            "created_at",
-            ScalarValue::Uint(item.created_at),
-            |o: &Item| o.created_at == item.created_at
-        );
-        d.put(&obj, "updated_at", ScalarValue::Uint(item.updated_at))
-            .map_err(am_err)?;
+        set!("max_loan_days", ScalarValue::Uint(u64::from(item.max_loan_days)), |o: &Item| o.max_loan_days
+            == item.max_loan_days);
+        set!("available", item.available, |o: &Item| o.available == item.available);
+        set!("created_at", ScalarValue::Uint(item.created_at), |o: &Item| o.created_at == item.created_at);
+        d.put(&obj, "updated_at", ScalarValue::Uint(item.updated_at)).map_err(am_err)?;
         self.commit()
     }
 
-    pub fn remove_item(&mut self, id: ItemId) -> Result<Change> {
+    /// Deletes an item; `None` when the document has no such item (nothing to sign).
+    pub fn remove_item(&mut self, id: ItemId) -> Result<Option<Change>> {
         let items = self.map(ITEMS)?;
-        self.doc
-            .delete(&items, id.to_hex().as_str())
-            .map_err(am_err)?;
-        self.commit()
+        let key = id.to_hex();
+        if self.doc.get(&items, key.as_str()).map_err(am_err)?.is_none() {
+            return Ok(None);
+        }
+        self.doc.delete(&items, key.as_str()).map_err(am_err)?;
+        self.commit().map(Some)
     }
 
     /// Every valid item in the document.
@@ -252,10 +225,7 @@ fn read_item(
         photos: list("photos").unwrap_or_default(),
         deposit_cents: get_u64(doc, obj, "deposit_cents"),
         max_loan_days: u32::try_from(get_u64(doc, obj, "max_loan_days")?).ok()?,
-        available: matches!(
-            get_scalar(doc, obj, "available"),
-            Some(ScalarValue::Boolean(true))
-        ),
+        available: matches!(get_scalar(doc, obj, "available"), Some(ScalarValue::Boolean(true))),
         created_at: get_u64(doc, obj, "created_at")?,
         updated_at: get_u64(doc, obj, "updated_at")?,
     };

@@ -31,20 +31,13 @@ pub enum Error {
     #[error("unknown item {}", .0.short())]
     UnknownItem(ItemId),
     #[error("item {} belongs to another member ({owner_name})", .item.short())]
-    NotYourItem {
-        item: ItemId,
-        owner: MemberId,
-        owner_name: String,
-    },
+    NotYourItem { item: ItemId, owner: MemberId, owner_name: String },
     #[error("import needs an empty data directory, but this one already has data")]
     StoreNotEmpty,
     #[error("the export file is not usable: {0}")]
     CorruptExport(String),
     #[error("could not read or write {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("storage error: {0}")]
     Storage(String),
     #[error(
@@ -63,17 +56,9 @@ pub enum ValidationError {
     #[error("{field} is empty")]
     Empty { field: &'static str },
     #[error("{field} is too long ({len} characters, at most {max})")]
-    TooLong {
-        field: &'static str,
-        len: usize,
-        max: usize,
-    },
+    TooLong { field: &'static str, len: usize, max: usize },
     #[error("too many {field} ({count}, at most {max})")]
-    TooMany {
-        field: &'static str,
-        count: usize,
-        max: usize,
-    },
+    TooMany { field: &'static str, count: usize, max: usize },
     #[error("unknown category \"{0}\" (use one of: {list})", list = crate::model::Category::names().join(", "))]
     UnknownCategory(String),
     #[error("unknown condition \"{0}\" (use one of: new, good, fair, worn)")]

@@ -127,7 +127,9 @@ impl Node {
                 .members
                 .iter()
                 .find(|m| m.neighbourhood == d.neighbourhood && m.member == d.owner)
-                .ok_or_else(|| Error::CorruptExport(format!("document of {} has no member record", d.owner.short())))?;
+                .ok_or_else(|| {
+                    Error::CorruptExport(format!("document of {} has no member record", d.owner.short()))
+                })?;
             let revocations = file
                 .neighbourhoods
                 .iter()
@@ -150,4 +152,3 @@ impl Node {
         self.restore(identity, file.neighbourhoods, bundles)
     }
 }
-

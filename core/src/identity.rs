@@ -56,8 +56,7 @@ impl std::fmt::Debug for SecretKey {
 }
 
 fn message(domain: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let mut msg =
-        Vec::with_capacity(domain.len() + parts.iter().map(|p| p.len() + 4).sum::<usize>());
+    let mut msg = Vec::with_capacity(domain.len() + parts.iter().map(|p| p.len() + 4).sum::<usize>());
     msg.extend_from_slice(domain);
     for p in parts {
         // Length-prefix each part so that no two different part lists give the same message.
@@ -75,8 +74,7 @@ pub fn verify(public: &[u8; 32], domain: &[u8], parts: &[&[u8]], sig: &[u8; 64])
     if key.is_weak() {
         return false;
     }
-    key.verify(&message(domain, parts), &Signature::from_bytes(sig))
-        .is_ok()
+    key.verify(&message(domain, parts), &Signature::from_bytes(sig)).is_ok()
 }
 
 /// "This device speaks for this member", signed by the member key.
@@ -92,27 +90,15 @@ pub struct DeviceCert {
 impl DeviceCert {
     pub fn issue(member_key: &SecretKey, device: DeviceId, issued_at: u64) -> Self {
         let member = MemberId(member_key.public());
-        let sig = member_key.sign(
-            domain::DEVICE_CERT,
-            &[&member.0, &device.0, &issued_at.to_be_bytes()],
-        );
-        DeviceCert {
-            member,
-            device,
-            issued_at,
-            sig,
-        }
+        let sig = member_key.sign(domain::DEVICE_CERT, &[&member.0, &device.0, &issued_at.to_be_bytes()]);
+        DeviceCert { member, device, issued_at, sig }
     }
 
     pub fn is_valid(&self) -> bool {
         verify(
             &self.member.0,
             domain::DEVICE_CERT,
-            &[
-                &self.member.0,
-                &self.device.0,
-                &self.issued_at.to_be_bytes(),
-            ],
+            &[&self.member.0, &self.device.0, &self.issued_at.to_be_bytes()],
             &self.sig,
         )
     }
@@ -132,12 +118,7 @@ impl Identity {
         let member_key = SecretKey::generate()?;
         let device_key = SecretKey::generate()?;
         let device_cert = DeviceCert::issue(&member_key, DeviceId(device_key.public()), now);
-        Ok(Identity {
-            member_key,
-            device_key,
-            device_cert,
-            name,
-        })
+        Ok(Identity { member_key, device_key, device_cert, name })
     }
 
     pub fn member_id(&self) -> MemberId {
@@ -153,20 +134,11 @@ impl Identity {
 pub(crate) mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer, const N: usize>(
-        bytes: &[u8; N],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.serialize_str(&hex::encode(bytes))
-        } else {
-            s.serialize_bytes(bytes)
-        }
+    pub fn serialize<S: Serializer, const N: usize>(bytes: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() { s.serialize_str(&hex::encode(bytes)) } else { s.serialize_bytes(bytes) }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
-        d: D,
-    ) -> Result<[u8; N], D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
         use serde::de::Error;
         let bytes: Vec<u8> = if d.is_human_readable() {
             hex::decode(String::deserialize(d)?).map_err(D::Error::custom)?

@@ -27,7 +27,6 @@ pub use events::{Event, Subscription};
 pub use ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
 pub use model::{Category, Condition, Item, ItemDraft, ItemPatch};
 pub use node::{
-    DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, MemberSummary,
-    NeighbourhoodSummary, Node,
+    DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, MemberSummary, NeighbourhoodSummary, Node,
 };
 pub use readmodel::{ItemFilter, ItemView};

@@ -77,9 +77,7 @@ impl Cert {
             self.issuer.to_vec(),
             self.subject.to_vec(),
             self.issued_at.to_be_bytes().to_vec(),
-            self.expires_at
-                .map(|e| e.to_be_bytes().to_vec())
-                .unwrap_or_default(),
+            self.expires_at.map(|e| e.to_be_bytes().to_vec()).unwrap_or_default(),
         ]
     }
 
@@ -107,27 +105,15 @@ pub struct Revocation {
 impl Revocation {
     pub fn issue(root: &SecretKey, subject: [u8; 32], issued_at: u64) -> Self {
         let neighbourhood = NeighbourhoodId(root.public());
-        let sig = root.sign(
-            domain::REVOCATION,
-            &[&neighbourhood.0, &subject, &issued_at.to_be_bytes()],
-        );
-        Revocation {
-            neighbourhood,
-            subject,
-            issued_at,
-            sig,
-        }
+        let sig = root.sign(domain::REVOCATION, &[&neighbourhood.0, &subject, &issued_at.to_be_bytes()]);
+        Revocation { neighbourhood, subject, issued_at, sig }
     }
 
     pub fn is_valid(&self) -> bool {
         verify(
             &self.neighbourhood.0,
             domain::REVOCATION,
-            &[
-                &self.neighbourhood.0,
-                &self.subject,
-                &self.issued_at.to_be_bytes(),
-            ],
+            &[&self.neighbourhood.0, &self.subject, &self.issued_at.to_be_bytes()],
             &self.sig,
         )
     }
@@ -184,20 +170,12 @@ pub fn verify_chain(
         if !cert.signature_valid() {
             return Err(ChainError::BadSignature(i));
         }
-        let expected = if i % 2 == 0 {
-            CertKind::Member
-        } else {
-            CertKind::Invite
-        };
+        let expected = if i % 2 == 0 { CertKind::Member } else { CertKind::Invite };
         if cert.kind != expected {
-            return Err(ChainError::Malformed(
-                "certificates must alternate member and invite",
-            ));
+            return Err(ChainError::Malformed("certificates must alternate member and invite"));
         }
         if i > 0 && chain[i - 1].kind == CertKind::Invite {
-            let expiry = chain[i - 1]
-                .expires_at
-                .ok_or(ChainError::Malformed("invite without expiry"))?;
+            let expiry = chain[i - 1].expires_at.ok_or(ChainError::Malformed("invite without expiry"))?;
             if cert.issued_at > expiry {
                 return Err(ChainError::InviteExpired(expiry));
             }
@@ -235,147 +213,64 @@ mod tests {
         let invite = SecretKey::generate().unwrap();
         let joiner = SecretKey::generate().unwrap();
         let chain = vec![
-            Cert::issue(
-                &root,
-                CertKind::Member,
-                ns,
-                "Rue Haute",
-                founder.public(),
-                1,
-                None,
-            ),
-            Cert::issue(
-                &founder,
-                CertKind::Invite,
-                ns,
-                "Rue Haute",
-                invite.public(),
-                2,
-                Some(EXPIRY),
-            ),
-            Cert::issue(
-                &invite,
-                CertKind::Member,
-                ns,
-                "Rue Haute",
-                joiner.public(),
-                3,
-                None,
-            ),
+            Cert::issue(&root, CertKind::Member, ns, "Rue Haute", founder.public(), 1, None),
+            Cert::issue(&founder, CertKind::Invite, ns, "Rue Haute", invite.public(), 2, Some(EXPIRY)),
+            Cert::issue(&invite, CertKind::Member, ns, "Rue Haute", joiner.public(), 3, None),
         ];
-        (
-            Fixture {
-                root,
-                ns,
-                founder,
-                invite,
-                joiner,
-            },
-            chain,
-        )
+        (Fixture { root, ns, founder, invite, joiner }, chain)
     }
 
     #[test]
     fn valid_chains_verify() {
         let (f, chain) = fixture();
         let none = RevocationSet::default();
-        assert_eq!(
-            verify_chain(&chain, &f.ns, &none),
-            Ok(MemberId(f.joiner.public()))
-        );
-        assert_eq!(
-            verify_chain(&chain[..1], &f.ns, &none),
-            Ok(MemberId(f.founder.public()))
-        );
+        assert_eq!(verify_chain(&chain, &f.ns, &none), Ok(MemberId(f.joiner.public())));
+        assert_eq!(verify_chain(&chain[..1], &f.ns, &none), Ok(MemberId(f.founder.public())));
     }
 
     #[test]
     fn empty_chain() {
         let (f, _) = fixture();
-        assert_eq!(
-            verify_chain(&[], &f.ns, &RevocationSet::default()),
-            Err(ChainError::Empty)
-        );
+        assert_eq!(verify_chain(&[], &f.ns, &RevocationSet::default()), Err(ChainError::Empty));
     }
 
     #[test]
     fn wrong_root() {
         let (f, chain) = fixture();
         let other = NeighbourhoodId(SecretKey::generate().unwrap().public());
-        assert_eq!(
-            verify_chain(&chain, &other, &RevocationSet::default()),
-            Err(ChainError::WrongRoot)
-        );
+        assert_eq!(verify_chain(&chain, &other, &RevocationSet::default()), Err(ChainError::WrongRoot));
         // A chain rooted at a stranger's key but claiming our neighbourhood.
         let stranger = SecretKey::generate().unwrap();
-        let fake = vec![Cert::issue(
-            &stranger,
-            CertKind::Member,
-            f.ns,
-            "x",
-            f.joiner.public(),
-            1,
-            None,
-        )];
-        assert_eq!(
-            verify_chain(&fake, &f.ns, &RevocationSet::default()),
-            Err(ChainError::WrongRoot)
-        );
+        let fake = vec![Cert::issue(&stranger, CertKind::Member, f.ns, "x", f.joiner.public(), 1, None)];
+        assert_eq!(verify_chain(&fake, &f.ns, &RevocationSet::default()), Err(ChainError::WrongRoot));
     }
 
     #[test]
     fn bad_signature_and_tampering() {
         let (f, mut chain) = fixture();
         chain[2].subject = SecretKey::generate().unwrap().public();
-        assert_eq!(
-            verify_chain(&chain, &f.ns, &RevocationSet::default()),
-            Err(ChainError::BadSignature(2))
-        );
+        assert_eq!(verify_chain(&chain, &f.ns, &RevocationSet::default()), Err(ChainError::BadSignature(2)));
         let (f, mut chain) = fixture();
         chain[1].expires_at = Some(u64::MAX);
-        assert_eq!(
-            verify_chain(&chain, &f.ns, &RevocationSet::default()),
-            Err(ChainError::BadSignature(1))
-        );
+        assert_eq!(verify_chain(&chain, &f.ns, &RevocationSet::default()), Err(ChainError::BadSignature(1)));
         let (f, mut chain) = fixture();
         chain[0].neighbourhood_name = "Other".into();
-        assert_eq!(
-            verify_chain(&chain, &f.ns, &RevocationSet::default()),
-            Err(ChainError::BadSignature(0))
-        );
+        assert_eq!(verify_chain(&chain, &f.ns, &RevocationSet::default()), Err(ChainError::BadSignature(0)));
     }
 
     #[test]
     fn broken_link() {
         let (f, mut chain) = fixture();
         let stranger = SecretKey::generate().unwrap();
-        chain[2] = Cert::issue(
-            &stranger,
-            CertKind::Member,
-            f.ns,
-            "Rue Haute",
-            f.joiner.public(),
-            3,
-            None,
-        );
-        assert_eq!(
-            verify_chain(&chain, &f.ns, &RevocationSet::default()),
-            Err(ChainError::BrokenLink(2))
-        );
+        chain[2] = Cert::issue(&stranger, CertKind::Member, f.ns, "Rue Haute", f.joiner.public(), 3, None);
+        assert_eq!(verify_chain(&chain, &f.ns, &RevocationSet::default()), Err(ChainError::BrokenLink(2)));
     }
 
     #[test]
     fn expired_invite() {
         let (f, mut chain) = fixture();
-        chain[2] = Cert::issue(
-            &f.invite,
-            CertKind::Member,
-            f.ns,
-            "Rue Haute",
-            f.joiner.public(),
-            EXPIRY + 1,
-            None,
-        );
+        chain[2] =
+            Cert::issue(&f.invite, CertKind::Member, f.ns, "Rue Haute", f.joiner.public(), EXPIRY + 1, None);
         assert_eq!(
             verify_chain(&chain, &f.ns, &RevocationSet::default()),
             Err(ChainError::InviteExpired(EXPIRY))
@@ -412,15 +307,7 @@ mod tests {
         let bad = vec![
             chain[0].clone(),
             chain[1].clone(),
-            Cert::issue(
-                &f.invite,
-                CertKind::Invite,
-                f.ns,
-                "Rue Haute",
-                other.public(),
-                3,
-                Some(EXPIRY),
-            ),
+            Cert::issue(&f.invite, CertKind::Invite, f.ns, "Rue Haute", other.public(), 3, Some(EXPIRY)),
         ];
         assert!(matches!(
             verify_chain(&bad, &f.ns, &RevocationSet::default()),
@@ -432,15 +319,8 @@ mod tests {
     fn wrong_neighbourhood_field() {
         let (f, mut chain) = fixture();
         let other = NeighbourhoodId([9; 32]);
-        chain[1] = Cert::issue(
-            &f.founder,
-            CertKind::Invite,
-            other,
-            "Rue Haute",
-            f.invite.public(),
-            2,
-            Some(EXPIRY),
-        );
+        chain[1] =
+            Cert::issue(&f.founder, CertKind::Invite, other, "Rue Haute", f.invite.public(), 2, Some(EXPIRY));
         assert_eq!(
             verify_chain(&chain, &f.ns, &RevocationSet::default()),
             Err(ChainError::WrongNeighbourhood)
@@ -450,12 +330,7 @@ mod tests {
     #[test]
     fn too_long() {
         let (f, chain) = fixture();
-        let long: Chain = chain
-            .iter()
-            .cycle()
-            .take(MAX_CHAIN_LEN + 1)
-            .cloned()
-            .collect();
+        let long: Chain = chain.iter().cycle().take(MAX_CHAIN_LEN + 1).cloned().collect();
         assert_eq!(
             verify_chain(&long, &f.ns, &RevocationSet::default()),
             Err(ChainError::TooLong(MAX_CHAIN_LEN + 1))

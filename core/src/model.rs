@@ -145,22 +145,14 @@ fn validate_text(
     }
     // Count lazily so a 10 MB string is rejected without walking all of it.
     if trimmed.chars().take(max + 1).count() > max {
-        return Err(ValidationError::TooLong {
-            field,
-            len: trimmed.chars().count(),
-            max,
-        });
+        return Err(ValidationError::TooLong { field, len: trimmed.chars().count(), max });
     }
     Ok(trimmed.to_owned())
 }
 
 pub fn validate_tags(tags: &[String]) -> Result<Vec<String>, ValidationError> {
     if tags.len() > MAX_TAGS {
-        return Err(ValidationError::TooMany {
-            field: "tags",
-            count: tags.len(),
-            max: MAX_TAGS,
-        });
+        return Err(ValidationError::TooMany { field: "tags", count: tags.len(), max: MAX_TAGS });
     }
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
     for tag in tags {
@@ -174,11 +166,7 @@ pub fn validate_tags(tags: &[String]) -> Result<Vec<String>, ValidationError> {
 
 pub fn validate_photos(photos: &[String]) -> Result<Vec<String>, ValidationError> {
     if photos.len() > MAX_PHOTOS {
-        return Err(ValidationError::TooMany {
-            field: "photos",
-            count: photos.len(),
-            max: MAX_PHOTOS,
-        });
+        return Err(ValidationError::TooMany { field: "photos", count: photos.len(), max: MAX_PHOTOS });
     }
     photos
         .iter()
@@ -194,11 +182,7 @@ pub fn validate_photos(photos: &[String]) -> Result<Vec<String>, ValidationError
 }
 
 pub fn validate_loan_days(days: u32) -> Result<u32, ValidationError> {
-    if (1..=MAX_LOAN_DAYS).contains(&days) {
-        Ok(days)
-    } else {
-        Err(ValidationError::LoanDays(days))
-    }
+    if (1..=MAX_LOAN_DAYS).contains(&days) { Ok(days) } else { Err(ValidationError::LoanDays(days)) }
 }
 
 impl ItemDraft {
@@ -271,19 +255,13 @@ mod tests {
         assert_eq!("DIY".parse::<Category>(), Ok(Category::Diy));
         assert_eq!(" Garden ".parse::<Category>(), Ok(Category::Garden));
         let err = "spaceships".parse::<Category>().unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("unknown category \"spaceships\" (use one of: tools, garden")
-        );
+        assert!(err.to_string().starts_with("unknown category \"spaceships\" (use one of: tools, garden"));
         assert_eq!(Category::ALL.len(), 14);
     }
 
     #[test]
     fn title_rules() {
-        assert_eq!(
-            validate_title("  ").unwrap_err().to_string(),
-            "title is empty"
-        );
+        assert_eq!(validate_title("  ").unwrap_err().to_string(), "title is empty");
         let huge = "x".repeat(10 * 1024 * 1024);
         assert_eq!(
             validate_title(&huge).unwrap_err().to_string(),
@@ -294,15 +272,9 @@ mod tests {
 
     #[test]
     fn tags_are_normalised_and_bounded() {
-        assert_eq!(
-            validate_tags(&["Bois".into(), "bois".into()]).unwrap(),
-            vec!["bois"]
-        );
+        assert_eq!(validate_tags(&["Bois".into(), "bois".into()]).unwrap(), vec!["bois"]);
         let many: Vec<String> = (0..21).map(|i| i.to_string()).collect();
-        assert!(matches!(
-            validate_tags(&many),
-            Err(ValidationError::TooMany { .. })
-        ));
+        assert!(matches!(validate_tags(&many), Err(ValidationError::TooMany { .. })));
     }
 
     #[test]

@@ -43,8 +43,7 @@ pub struct ReadModel {
 impl ReadModel {
     pub fn upsert(&mut self, item: Item) {
         let tags = item.tags.join(" ");
-        self.index
-            .insert(item.id, &[&item.title, &item.description, &tags]);
+        self.index.insert(item.id, &[&item.title, &item.description, &tags]);
         self.items.insert(item.id, item);
     }
 
@@ -55,12 +54,7 @@ impl ReadModel {
 
     /// What differs between the read model and `items`, the full item list of one member
     /// document: (items new or changed, ids no longer present). Changes nothing.
-    pub fn diff_doc(
-        &self,
-        ns: NeighbourhoodId,
-        owner: MemberId,
-        items: &[Item],
-    ) -> (Vec<Item>, Vec<ItemId>) {
+    pub fn diff_doc(&self, ns: NeighbourhoodId, owner: MemberId, items: &[Item]) -> (Vec<Item>, Vec<ItemId>) {
         let present: std::collections::HashSet<ItemId> = items.iter().map(|i| i.id).collect();
         let removed = self
             .items
@@ -68,21 +62,12 @@ impl ReadModel {
             .filter(|i| i.neighbourhood == ns && i.owner == owner && !present.contains(&i.id))
             .map(|i| i.id)
             .collect();
-        let changed = items
-            .iter()
-            .filter(|i| self.items.get(&i.id) != Some(*i))
-            .cloned()
-            .collect();
+        let changed = items.iter().filter(|i| self.items.get(&i.id) != Some(*i)).cloned().collect();
         (changed, removed)
     }
 
     pub fn remove_neighbourhood(&mut self, ns: NeighbourhoodId) -> Vec<ItemId> {
-        let ids: Vec<ItemId> = self
-            .items
-            .values()
-            .filter(|i| i.neighbourhood == ns)
-            .map(|i| i.id)
-            .collect();
+        let ids: Vec<ItemId> = self.items.values().filter(|i| i.neighbourhood == ns).map(|i| i.id).collect();
         for id in &ids {
             self.remove(*id);
         }
@@ -95,10 +80,7 @@ impl ReadModel {
     }
 
     pub fn name(&self, ns: &NeighbourhoodId, member: &MemberId) -> String {
-        self.names
-            .get(&(*ns, *member))
-            .cloned()
-            .unwrap_or_else(|| member.short())
+        self.names.get(&(*ns, *member)).cloned().unwrap_or_else(|| member.short())
     }
 
     pub fn get(&self, id: &ItemId) -> Option<&Item> {
@@ -106,10 +88,7 @@ impl ReadModel {
     }
 
     pub fn view(&self, item: &Item) -> ItemView {
-        ItemView {
-            owner_name: self.name(&item.neighbourhood, &item.owner),
-            item: item.clone(),
-        }
+        ItemView { owner_name: self.name(&item.neighbourhood, &item.owner), item: item.clone() }
     }
 
     pub fn len(&self) -> usize {
@@ -132,11 +111,7 @@ impl ReadModel {
     /// Items matching `query` (see [`SearchIndex::search`]) and `filter`.
     pub fn search(&self, query: &str, filter: &ItemFilter) -> Vec<ItemView> {
         let ids = self.index.search(query);
-        self.sorted(
-            ids.iter()
-                .filter_map(|id| self.items.get(id))
-                .filter(|i| filter.matches(i)),
-        )
+        self.sorted(ids.iter().filter_map(|id| self.items.get(id)).filter(|i| filter.matches(i)))
     }
 
     fn sorted<'a>(&self, items: impl Iterator<Item = &'a Item>) -> Vec<ItemView> {

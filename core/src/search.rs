@@ -82,11 +82,7 @@ impl SearchIndex {
         let mut result: Option<HashSet<ItemId>> = None;
         for term in terms {
             let mut matches = HashSet::new();
-            for (_, ids) in self
-                .postings
-                .range(term.clone()..)
-                .take_while(|(w, _)| w.starts_with(&term))
-            {
+            for (_, ids) in self.postings.range(term.clone()..).take_while(|(w, _)| w.starts_with(&term)) {
                 match &result {
                     Some(prev) => matches.extend(ids.iter().filter(|id| prev.contains(id))),
                     None => matches.extend(ids.iter().copied()),
@@ -109,10 +105,7 @@ mod tests {
     fn folding() {
         assert_eq!(fold("Échelle DOUBLE"), "echelle double");
         assert_eq!(fold("Cœur"), "coeur");
-        assert_eq!(
-            words("Perceuse à percussion!").collect::<Vec<_>>(),
-            ["perceuse", "a", "percussion"]
-        );
+        assert_eq!(words("Perceuse à percussion!").collect::<Vec<_>>(), ["perceuse", "a", "percussion"]);
     }
 
     #[test]

@@ -60,20 +60,10 @@ impl IdentityRecord {
         let member_key = SecretKey::from_bytes(&self.member_secret);
         let device_key = SecretKey::from_bytes(&self.device_secret);
         let cert = &self.device_cert;
-        if !cert.is_valid()
-            || cert.member.0 != member_key.public()
-            || cert.device.0 != device_key.public()
-        {
-            return Err(Error::Corrupt(
-                "identity keys do not match their certificate".into(),
-            ));
+        if !cert.is_valid() || cert.member.0 != member_key.public() || cert.device.0 != device_key.public() {
+            return Err(Error::Corrupt("identity keys do not match their certificate".into()));
         }
-        Ok(Identity {
-            member_key,
-            device_key,
-            device_cert: cert.clone(),
-            name: self.name.clone(),
-        })
+        Ok(Identity { member_key, device_key, device_cert: cert.clone(), name: self.name.clone() })
     }
 }
 
@@ -151,29 +141,17 @@ impl Store {
         {
             // Creating every table up front lets readers assume they exist.
             let mut meta = txn.open_table(META)?;
-            for def in [
-                NEIGHBOURHOODS,
-                MEMBERS,
-                SNAPSHOTS,
-                CHANGES,
-                ATTESTATIONS,
-                ITEMS,
-            ] {
+            for def in [NEIGHBOURHOODS, MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, ITEMS] {
                 txn.open_table(def)?;
             }
             let found = match meta.get(KEY_SCHEMA)? {
                 Some(v) => u32::from_be_bytes(
-                    v.value()
-                        .try_into()
-                        .map_err(|_| Error::Corrupt("schema version".into()))?,
+                    v.value().try_into().map_err(|_| Error::Corrupt("schema version".into()))?,
                 ),
                 None => SCHEMA_VERSION,
             };
             if found > SCHEMA_VERSION {
-                return Err(Error::SchemaTooNew {
-                    found,
-                    supported: SCHEMA_VERSION,
-                });
+                return Err(Error::SchemaTooNew { found, supported: SCHEMA_VERSION });
             }
             migrate(&txn, found)?;
             meta.insert(KEY_SCHEMA, SCHEMA_VERSION.to_be_bytes().as_slice())?;
@@ -185,14 +163,8 @@ impl Store {
     pub fn schema_version(&self) -> Result<u32> {
         let txn = self.db.begin_read()?;
         let meta = txn.open_table(META)?;
-        let v = meta
-            .get(KEY_SCHEMA)?
-            .ok_or_else(|| Error::Corrupt("no schema version".into()))?;
-        Ok(u32::from_be_bytes(
-            v.value()
-                .try_into()
-                .map_err(|_| Error::Corrupt("schema version".into()))?,
-        ))
+        let v = meta.get(KEY_SCHEMA)?.ok_or_else(|| Error::Corrupt("no schema version".into()))?;
+        Ok(u32::from_be_bytes(v.value().try_into().map_err(|_| Error::Corrupt("schema version".into()))?))
     }
 
     pub fn load_all(&self) -> Result<Loaded> {
@@ -214,27 +186,16 @@ impl Store {
         for row in txn.open_table(ITEMS)?.iter()? {
             items.push(decode(row?.1.value(), "item")?);
         }
-        Ok(Loaded {
-            identity,
-            neighbourhoods,
-            members,
-            items,
-        })
+        Ok(Loaded { identity, neighbourhoods, members, items })
     }
 
     pub fn doc(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Option<StoredDoc>> {
         let key = doc_key(ns, owner);
         let txn = self.db.begin_read()?;
-        let snapshot = txn
-            .open_table(SNAPSHOTS)?
-            .get(key.as_slice())?
-            .map(|v| v.value().to_vec());
+        let snapshot = txn.open_table(SNAPSHOTS)?.get(key.as_slice())?.map(|v| v.value().to_vec());
         let end = prefix_end(&key);
         let mut changes = Vec::new();
-        for row in txn
-            .open_table(CHANGES)?
-            .range(key.as_slice()..end.as_slice())?
-        {
+        for row in txn.open_table(CHANGES)?.range(key.as_slice()..end.as_slice())? {
             changes.push(row?.1.value().to_vec());
         }
         Ok((snapshot.is_some() || !changes.is_empty()).then_some(StoredDoc { snapshot, changes }))
@@ -245,10 +206,7 @@ impl Store {
         let end = prefix_end(&key);
         let txn = self.db.begin_read()?;
         let mut out = Vec::new();
-        for row in txn
-            .open_table(ATTESTATIONS)?
-            .range(key.as_slice()..end.as_slice())?
-        {
+        for row in txn.open_table(ATTESTATIONS)?.range(key.as_slice()..end.as_slice())? {
             out.push(decode(row?.1.value(), "attestation")?);
         }
         Ok(out)
@@ -280,42 +238,30 @@ pub struct Writer<'t> {
 
 impl Writer<'_> {
     pub fn put_identity(&mut self, rec: &IdentityRecord) -> Result<()> {
-        self.txn
-            .open_table(META)?
-            .insert(KEY_IDENTITY, encode(rec)?.as_slice())?;
+        self.txn.open_table(META)?.insert(KEY_IDENTITY, encode(rec)?.as_slice())?;
         Ok(())
     }
 
     pub fn put_neighbourhood(&mut self, rec: &NeighbourhoodRecord) -> Result<()> {
-        self.txn
-            .open_table(NEIGHBOURHOODS)?
-            .insert(rec.id.0.as_slice(), encode(rec)?.as_slice())?;
+        self.txn.open_table(NEIGHBOURHOODS)?.insert(rec.id.0.as_slice(), encode(rec)?.as_slice())?;
         Ok(())
     }
 
     pub fn put_member(&mut self, rec: &MemberRecord) -> Result<()> {
         let key = doc_key(&rec.neighbourhood, &rec.member);
-        self.txn
-            .open_table(MEMBERS)?
-            .insert(key.as_slice(), encode(rec)?.as_slice())?;
+        self.txn.open_table(MEMBERS)?.insert(key.as_slice(), encode(rec)?.as_slice())?;
         Ok(())
     }
 
-    pub fn append_change(
-        &mut self,
-        ns: &NeighbourhoodId,
-        owner: &MemberId,
-        change: &[u8],
-    ) -> Result<()> {
+    pub fn append_change(&mut self, ns: &NeighbourhoodId, owner: &MemberId, change: &[u8]) -> Result<()> {
         let prefix = doc_key(ns, owner);
         let end = prefix_end(&prefix);
         let mut table = self.txn.open_table(CHANGES)?;
         let next = match table.range(prefix.as_slice()..end.as_slice())?.next_back() {
             Some(row) => {
                 let key = row?.0.value().to_vec();
-                let seq: [u8; 8] = key[prefix.len()..]
-                    .try_into()
-                    .map_err(|_| Error::Corrupt("change key".into()))?;
+                let seq: [u8; 8] =
+                    key[prefix.len()..].try_into().map_err(|_| Error::Corrupt("change key".into()))?;
                 u64::from_be_bytes(seq) + 1
             }
             None => 0,
@@ -326,20 +272,11 @@ impl Writer<'_> {
     }
 
     /// Replaces a document's stored changes by one compacted snapshot.
-    pub fn put_snapshot(
-        &mut self,
-        ns: &NeighbourhoodId,
-        owner: &MemberId,
-        snapshot: &[u8],
-    ) -> Result<()> {
+    pub fn put_snapshot(&mut self, ns: &NeighbourhoodId, owner: &MemberId, snapshot: &[u8]) -> Result<()> {
         let key = doc_key(ns, owner);
-        self.txn
-            .open_table(SNAPSHOTS)?
-            .insert(key.as_slice(), snapshot)?;
+        self.txn.open_table(SNAPSHOTS)?.insert(key.as_slice(), snapshot)?;
         let end = prefix_end(&key);
-        self.txn
-            .open_table(CHANGES)?
-            .retain_in(key.as_slice()..end.as_slice(), |_, _| false)?;
+        self.txn.open_table(CHANGES)?.retain_in(key.as_slice()..end.as_slice(), |_, _| false)?;
         Ok(())
     }
 
@@ -350,16 +287,12 @@ impl Writer<'_> {
         att: &Attestation,
     ) -> Result<()> {
         let key = [doc_key(ns, owner).as_slice(), &att.hash].concat();
-        self.txn
-            .open_table(ATTESTATIONS)?
-            .insert(key.as_slice(), encode(att)?.as_slice())?;
+        self.txn.open_table(ATTESTATIONS)?.insert(key.as_slice(), encode(att)?.as_slice())?;
         Ok(())
     }
 
     pub fn put_item(&mut self, item: &Item) -> Result<()> {
-        self.txn
-            .open_table(ITEMS)?
-            .insert(item.id.0.as_slice(), encode(item)?.as_slice())?;
+        self.txn.open_table(ITEMS)?.insert(item.id.0.as_slice(), encode(item)?.as_slice())?;
         Ok(())
     }
 
@@ -370,14 +303,10 @@ impl Writer<'_> {
 
     /// Erases everything stored about one neighbourhood (leaving it).
     pub fn delete_neighbourhood(&mut self, ns: &NeighbourhoodId, items: &[ItemId]) -> Result<()> {
-        self.txn
-            .open_table(NEIGHBOURHOODS)?
-            .remove(ns.0.as_slice())?;
+        self.txn.open_table(NEIGHBOURHOODS)?.remove(ns.0.as_slice())?;
         let end = prefix_end(&ns.0);
         for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS] {
-            self.txn
-                .open_table(def)?
-                .retain_in(ns.0.as_slice()..end.as_slice(), |_, _| false)?;
+            self.txn.open_table(def)?.retain_in(ns.0.as_slice()..end.as_slice(), |_, _| false)?;
         }
         let mut table = self.txn.open_table(ITEMS)?;
         for id in items {

@@ -54,19 +54,12 @@ impl InviteTicket {
     }
 
     pub(crate) fn new(chain: Chain, invite_secret: [u8; 32], addrs: Vec<String>) -> Self {
-        InviteTicket {
-            chain,
-            invite_secret,
-            addrs,
-        }
+        InviteTicket { chain, invite_secret, addrs }
     }
 
     pub fn encode(&self) -> String {
-        let body = Body {
-            chain: self.chain.clone(),
-            invite_secret: self.invite_secret,
-            addrs: self.addrs.clone(),
-        };
+        let body =
+            Body { chain: self.chain.clone(), invite_secret: self.invite_secret, addrs: self.addrs.clone() };
         // Serialising plain structs into a Vec cannot fail.
         let mut bytes = postcard::to_allocvec(&body).unwrap_or_default();
         let sum = blake3::hash(&bytes);
@@ -89,9 +82,7 @@ impl InviteTicket {
             }
             return Err(TicketError::WrongPrefix);
         };
-        let bytes = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| TicketError::Damaged)?;
+        let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TicketError::Damaged)?;
         if bytes.len() <= CHECKSUM_LEN {
             return Err(TicketError::Damaged);
         }
@@ -100,44 +91,28 @@ impl InviteTicket {
             return Err(TicketError::Damaged);
         }
         let body: Body = postcard::from_bytes(body).map_err(|_| TicketError::Damaged)?;
-        let ticket = InviteTicket {
-            chain: body.chain,
-            invite_secret: body.invite_secret,
-            addrs: body.addrs,
-        };
+        let ticket = InviteTicket { chain: body.chain, invite_secret: body.invite_secret, addrs: body.addrs };
         ticket.verify(now)?;
         Ok(ticket)
     }
 
     fn verify(&self, now: u64) -> Result<(), TicketError> {
-        let (invite, inviter_chain) = self
-            .chain
-            .split_last()
-            .ok_or(TicketError::Tampered("it carries no invite"))?;
+        let (invite, inviter_chain) =
+            self.chain.split_last().ok_or(TicketError::Tampered("it carries no invite"))?;
         if invite.kind != CertKind::Invite {
             return Err(TicketError::Tampered("it carries no invite"));
         }
-        let inviter = verify_chain(
-            inviter_chain,
-            &invite.neighbourhood,
-            &RevocationSet::default(),
-        )
-        .map_err(|_| TicketError::Tampered("the inviter's membership does not verify"))?;
+        let inviter = verify_chain(inviter_chain, &invite.neighbourhood, &RevocationSet::default())
+            .map_err(|_| TicketError::Tampered("the inviter's membership does not verify"))?;
         if invite.issuer != inviter.0 || !invite.signature_valid() {
-            return Err(TicketError::Tampered(
-                "the invite signature does not verify",
-            ));
+            return Err(TicketError::Tampered("the invite signature does not verify"));
         }
         if SecretKey::from_bytes(&self.invite_secret).public() != invite.subject {
             return Err(TicketError::Tampered("the invite secret does not match"));
         }
-        let expires_at = invite
-            .expires_at
-            .ok_or(TicketError::Tampered("the invite has no expiry"))?;
+        let expires_at = invite.expires_at.ok_or(TicketError::Tampered("the invite has no expiry"))?;
         if now > expires_at {
-            return Err(TicketError::Expired {
-                expired_at_ms: expires_at,
-            });
+            return Err(TicketError::Expired { expired_at_ms: expires_at });
         }
         Ok(())
     }
@@ -153,15 +128,7 @@ mod tests {
         let founder = SecretKey::generate().unwrap();
         let invite = SecretKey::generate().unwrap();
         let chain = vec![
-            Cert::issue(
-                &root,
-                CertKind::Member,
-                ns,
-                "Rue des Lilas",
-                founder.public(),
-                1,
-                None,
-            ),
+            Cert::issue(&root, CertKind::Member, ns, "Rue des Lilas", founder.public(), 1, None),
             Cert::issue(
                 &founder,
                 CertKind::Invite,
@@ -172,11 +139,7 @@ mod tests {
                 Some(expires_at),
             ),
         ];
-        let t = InviteTicket::new(
-            chain,
-            invite.to_bytes(),
-            vec!["/ip4/127.0.0.1/tcp/4001".into()],
-        );
+        let t = InviteTicket::new(chain, invite.to_bytes(), vec!["/ip4/127.0.0.1/tcp/4001".into()]);
         let s = t.encode();
         (t, s)
     }
@@ -185,10 +148,7 @@ mod tests {
     fn round_trip() {
         let (t, s) = make(1_000);
         assert!(s.starts_with(PREFIX));
-        assert!(
-            s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
+        assert!(s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         let back = InviteTicket::decode(&format!("  {s}\n"), 500).unwrap();
         assert_eq!(back, t);
         assert_eq!(back.neighbourhood_name(), "Rue des Lilas");
@@ -204,22 +164,10 @@ mod tests {
     #[test]
     fn malformed_truncated_prefix() {
         let (_, s) = make(1_000);
-        assert_eq!(
-            InviteTicket::decode("hello", 0),
-            Err(TicketError::WrongPrefix)
-        );
-        assert_eq!(
-            InviteTicket::decode("partage2abc", 0),
-            Err(TicketError::UnsupportedVersion("2".into()))
-        );
-        assert_eq!(
-            InviteTicket::decode(&s[..s.len() - 10], 0),
-            Err(TicketError::Damaged)
-        );
-        assert_eq!(
-            InviteTicket::decode(&format!("{s}!!"), 0),
-            Err(TicketError::Damaged)
-        );
+        assert_eq!(InviteTicket::decode("hello", 0), Err(TicketError::WrongPrefix));
+        assert_eq!(InviteTicket::decode("partage2abc", 0), Err(TicketError::UnsupportedVersion("2".into())));
+        assert_eq!(InviteTicket::decode(&s[..s.len() - 10], 0), Err(TicketError::Damaged));
+        assert_eq!(InviteTicket::decode(&format!("{s}!!"), 0), Err(TicketError::Damaged));
         assert_eq!(InviteTicket::decode(PREFIX, 0), Err(TicketError::Damaged));
     }
 
@@ -229,16 +177,10 @@ mod tests {
         // Rename the neighbourhood and re-encode: the checksum is right, the signature is not.
         let mut renamed = t.clone();
         renamed.chain[1].neighbourhood_name = "Evil".into();
-        assert!(matches!(
-            InviteTicket::decode(&renamed.encode(), 0),
-            Err(TicketError::Tampered(_))
-        ));
+        assert!(matches!(InviteTicket::decode(&renamed.encode(), 0), Err(TicketError::Tampered(_))));
         let mut extended = t.clone();
         extended.chain[1].expires_at = Some(u64::MAX);
-        assert!(matches!(
-            InviteTicket::decode(&extended.encode(), 0),
-            Err(TicketError::Tampered(_))
-        ));
+        assert!(matches!(InviteTicket::decode(&extended.encode(), 0), Err(TicketError::Tampered(_))));
         let mut other_secret = t;
         other_secret.invite_secret = [3; 32];
         assert_eq!(

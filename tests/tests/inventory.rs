@@ -41,10 +41,7 @@ fn editing_someone_elses_item_is_an_error_and_changes_nothing() {
     let patch = ItemPatch { title: Some("Mine now".into()), ..ItemPatch::default() };
     let err = nodes[1].node.edit_item(&item.item.id, &patch).unwrap_err();
     assert!(matches!(err, Error::NotYourItem { .. }));
-    assert_eq!(
-        err.to_string(),
-        format!("item {} belongs to another member (Alice)", item.item.id.short())
-    );
+    assert_eq!(err.to_string(), format!("item {} belongs to another member (Alice)", item.item.id.short()));
     assert!(matches!(nodes[1].node.remove_item(&item.item.id), Err(Error::NotYourItem { .. })));
     assert!(matches!(nodes[1].node.set_available(&item.item.id, false), Err(Error::NotYourItem { .. })));
     assert_eq!(nodes[1].items(), before);
@@ -57,11 +54,12 @@ fn own_item_lifecycle_and_events() {
     let mut events = n.node.subscribe();
     let item = n.node.add_item(&ns, draft("Scie sauteuse")).unwrap();
     let id = item.item.id;
-    n.node
-        .edit_item(&id, &ItemPatch { tags: Some(vec!["Bois".into()]), ..ItemPatch::default() })
-        .unwrap();
+    n.node.edit_item(&id, &ItemPatch { tags: Some(vec!["Bois".into()]), ..ItemPatch::default() }).unwrap();
     assert!(!n.node.set_available(&id, false).unwrap().item.available);
-    assert_eq!(n.node.list_items(&ItemFilter { available_only: true, ..ItemFilter::default() }).unwrap().len(), 0);
+    assert_eq!(
+        n.node.list_items(&ItemFilter { available_only: true, ..ItemFilter::default() }).unwrap().len(),
+        0
+    );
     assert!(n.node.set_available(&id, true).unwrap().item.available);
     n.node.remove_item(&id).unwrap();
     assert!(matches!(n.node.item(&id), Err(Error::UnknownItem(_))));
@@ -99,13 +97,21 @@ fn filters_by_category_owner_and_neighbourhood() {
     let other_ns = nodes[0].node.create_neighbourhood("Club photo").unwrap().id;
     let a = &nodes[0].node;
     a.add_item(&ns, partage::ItemDraft { category: Some(Category::Garden), ..draft("Râteau") }).unwrap();
-    a.add_item(&other_ns, partage::ItemDraft { category: Some(Category::Electronics), ..draft("Trépied") }).unwrap();
-    nodes[1].node.add_item(&ns, partage::ItemDraft { category: Some(Category::Garden), ..draft("Sécateur") }).unwrap();
+    a.add_item(&other_ns, partage::ItemDraft { category: Some(Category::Electronics), ..draft("Trépied") })
+        .unwrap();
+    nodes[1]
+        .node
+        .add_item(&ns, partage::ItemDraft { category: Some(Category::Garden), ..draft("Sécateur") })
+        .unwrap();
     push(&nodes[1].node, a, &ns);
-    let garden = a.list_items(&ItemFilter { category: Some(Category::Garden), ..ItemFilter::default() }).unwrap();
+    let garden =
+        a.list_items(&ItemFilter { category: Some(Category::Garden), ..ItemFilter::default() }).unwrap();
     assert_eq!(garden.iter().map(|v| v.item.title.as_str()).collect::<Vec<_>>(), ["Râteau", "Sécateur"]);
     let bobs = a
-        .list_items(&ItemFilter { owner: Some(nodes[1].node.identity().unwrap().unwrap().member), ..ItemFilter::default() })
+        .list_items(&ItemFilter {
+            owner: Some(nodes[1].node.identity().unwrap().unwrap().member),
+            ..ItemFilter::default()
+        })
         .unwrap();
     assert_eq!(bobs.len(), 1);
     let photo = a.list_items(&ItemFilter { neighbourhood: Some(other_ns), ..ItemFilter::default() }).unwrap();
@@ -131,7 +137,10 @@ fn reopen_restores_everything() {
     assert_eq!(alice.node.doc_summaries(&ns).unwrap(), summaries);
     assert_eq!(alice.node.search("raclette", &ItemFilter::default()).unwrap().len(), 1);
     // Writing after a reopen continues the same document.
-    alice.node.edit_item(&id, &ItemPatch { title: Some("Échelle double".into()), ..ItemPatch::default() }).unwrap();
+    alice
+        .node
+        .edit_item(&id, &ItemPatch { title: Some("Échelle double".into()), ..ItemPatch::default() })
+        .unwrap();
     push(&alice.node, &nodes[0].node, &ns);
     assert_eq!(nodes[0].node.item(&id).unwrap().item.title, "Échelle double");
 }
@@ -227,10 +236,8 @@ fn bad_item_input_is_refused_without_change() {
         "kitchenware".parse::<Category>().unwrap_err().to_string(),
         "unknown category \"kitchenware\" (use one of: tools, garden, kitchen, cleaning, diy, sports, camping, kids, books, games, electronics, mobility, party, other)"
     );
-    let err = n
-        .node
-        .add_item(&ns, partage::ItemDraft { max_loan_days: Some(0), ..draft("Tente") })
-        .unwrap_err();
+    let err =
+        n.node.add_item(&ns, partage::ItemDraft { max_loan_days: Some(0), ..draft("Tente") }).unwrap_err();
     assert_eq!(err.to_string(), "maximum loan length must be between 1 and 365 days, not 0");
     let unknown_ns = partage::NeighbourhoodId([4; 32]);
     assert!(matches!(n.node.add_item(&unknown_ns, draft("x")), Err(Error::UnknownNeighbourhood(_))));
@@ -245,17 +252,36 @@ fn bad_tickets_are_refused_without_change() {
     let ticket = nodes[0].node.invite(&ns, 7, vec!["/ip4/127.0.0.1/tcp/4001".into()]).unwrap();
     let bob = TestNode::new("Bob");
     let cases = [
-        ("garbage", "hello world".to_string(), "this is not a Partage ticket (it should start with \"partage1\")"),
-        ("truncated", ticket[..ticket.len() - 7].to_string(), "this ticket is damaged or incomplete (was it copied in full?)"),
-        ("one char changed", flip_char(&ticket, 40), "this ticket is damaged or incomplete (was it copied in full?)"),
-        ("future version", ticket.replacen("partage1", "partage7", 1), "this ticket is from an unsupported version (7); update Partage"),
+        (
+            "garbage",
+            "hello world".to_string(),
+            "this is not a Partage ticket (it should start with \"partage1\")",
+        ),
+        (
+            "truncated",
+            ticket[..ticket.len() - 7].to_string(),
+            "this ticket is damaged or incomplete (was it copied in full?)",
+        ),
+        (
+            "one char changed",
+            flip_char(&ticket, 40),
+            "this ticket is damaged or incomplete (was it copied in full?)",
+        ),
+        (
+            "future version",
+            ticket.replacen("partage1", "partage7", 1),
+            "this ticket is from an unsupported version (7); update Partage",
+        ),
     ];
     for (what, bad, message) in cases {
         let err = bob.node.join(&bad).unwrap_err();
         assert_eq!(err.to_string(), message, "{what}");
         assert!(bob.node.neighbourhoods().unwrap().is_empty(), "{what}");
     }
-    assert!(matches!(nodes[0].node.invite(&ns, 0, vec![]), Err(Error::Invalid(ValidationError::ExpiryDays(0)))));
+    assert!(matches!(
+        nodes[0].node.invite(&ns, 0, vec![]),
+        Err(Error::Invalid(ValidationError::ExpiryDays(0)))
+    ));
     // Joining twice is refused; the real ticket works once.
     bob.node.join(&ticket).unwrap();
     assert!(matches!(bob.node.join(&ticket), Err(Error::AlreadyMember { .. })));

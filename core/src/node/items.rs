@@ -47,7 +47,7 @@ impl Node {
         let item = own_item(&st, id)?;
         let identity = st.identity()?.clone();
         let (ns, me) = (item.neighbourhood, item.owner);
-        let change = st.doc_mut(&ns, &me)?.remove_item(*id)?;
+        let change = st.doc_mut(&ns, &me)?.remove_item(*id)?.ok_or(Error::UnknownItem(*id))?;
         let result = st.store.write(|w| {
             st_commit_change(w, &identity, &ns, &change)?;
             w.delete_item(id)
@@ -58,10 +58,7 @@ impl Node {
         }
         st.read.remove(*id);
         st.note_change(ns, me);
-        self.emit(Event::ItemRemoved {
-            neighbourhood: ns,
-            item: *id,
-        });
+        self.emit(Event::ItemRemoved { neighbourhood: ns, item: *id });
         Ok(())
     }
 

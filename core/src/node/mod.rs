@@ -67,17 +67,11 @@ impl Node {
     /// Opens (creating if needed) the data directory `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<Node> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| Error::Io { path: dir.display().to_string(), source })?;
         let store = Store::open(&dir.join(STORE_FILE))?;
         let loaded = store.load_all()?;
-        let identity = loaded
-            .identity
-            .as_ref()
-            .map(IdentityRecord::to_identity)
-            .transpose()?;
+        let identity = loaded.identity.as_ref().map(IdentityRecord::to_identity).transpose()?;
         let mut read = ReadModel::default();
         let mut members = HashMap::new();
         for m in loaded.members {
@@ -87,11 +81,7 @@ impl Node {
         for item in loaded.items {
             read.upsert(item);
         }
-        let neighbourhoods = loaded
-            .neighbourhoods
-            .into_iter()
-            .map(|n| (n.id, n))
-            .collect();
+        let neighbourhoods = loaded.neighbourhoods.into_iter().map(|n| (n.id, n)).collect();
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let state = State {
             store,
@@ -102,11 +92,7 @@ impl Node {
             unsnapshotted: HashMap::new(),
             read,
         };
-        Ok(Node {
-            state: Arc::new(Mutex::new(state)),
-            events,
-            data_dir: dir,
-        })
+        Ok(Node { state: Arc::new(Mutex::new(state)), events, data_dir: dir })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -118,13 +104,10 @@ impl Node {
         let name = validate_name(name)?;
         let mut st = self.lock()?;
         if let Some(id) = &st.identity {
-            return Err(Error::AlreadyInitialised {
-                name: id.name.clone(),
-            });
+            return Err(Error::AlreadyInitialised { name: id.name.clone() });
         }
         let identity = Identity::generate(name, now_ms())?;
-        st.store
-            .write(|w| w.put_identity(&IdentityRecord::from_identity(&identity)))?;
+        st.store.write(|w| w.put_identity(&IdentityRecord::from_identity(&identity)))?;
         let info = info(&identity);
         st.identity = Some(identity);
         Ok(info)
@@ -169,11 +152,7 @@ impl Node {
             }
             st.read.set_name(ns, me, name.clone());
             st.note_change(ns, me);
-            self.emit(Event::MemberUpdated {
-                neighbourhood: ns,
-                member: me,
-                name: name.clone(),
-            });
+            self.emit(Event::MemberUpdated { neighbourhood: ns, member: me, name: name.clone() });
         }
         st.identity = Some(identity);
         Ok(())
@@ -197,11 +176,7 @@ impl Node {
 }
 
 fn info(id: &Identity) -> IdentityInfo {
-    IdentityInfo {
-        member: id.member_id(),
-        device: id.device_id(),
-        name: id.name.clone(),
-    }
+    IdentityInfo { member: id.member_id(), device: id.device_id(), name: id.name.clone() }
 }
 
 /// Stores one local change and its attestation.
@@ -213,11 +188,7 @@ fn st_commit_change(
 ) -> Result<()> {
     let owner = identity.member_id();
     w.append_change(ns, &owner, change.raw_bytes())?;
-    w.put_attestation(
-        ns,
-        &owner,
-        &Attestation::sign(&identity.device_key, ns, &owner, &change.hash()),
-    )
+    w.put_attestation(ns, &owner, &Attestation::sign(&identity.device_key, ns, &owner, &change.hash()))
 }
 
 impl State {
@@ -226,9 +197,7 @@ impl State {
     }
 
     fn neighbourhood(&self, ns: &NeighbourhoodId) -> Result<&NeighbourhoodRecord> {
-        self.neighbourhoods
-            .get(ns)
-            .ok_or(Error::UnknownNeighbourhood(*ns))
+        self.neighbourhoods.get(ns).ok_or(Error::UnknownNeighbourhood(*ns))
     }
 
     /// The document of `owner` in `ns`, loading it from the store on first use.
@@ -236,17 +205,13 @@ impl State {
         let key = (*ns, *owner);
         if !self.docs.contains_key(&key) {
             let stored = self.store.doc(ns, owner)?.ok_or_else(|| {
-                Error::Corrupt(format!(
-                    "document of member {} is missing from the store",
-                    owner.short()
-                ))
+                Error::Corrupt(format!("document of member {} is missing from the store", owner.short()))
             })?;
             let changes = stored
                 .changes
                 .into_iter()
                 .map(|bytes| {
-                    Change::from_bytes(bytes)
-                        .map_err(|e| Error::Corrupt(format!("stored change: {e}")))
+                    Change::from_bytes(bytes).map_err(|e| Error::Corrupt(format!("stored change: {e}")))
                 })
                 .collect::<Result<Vec<_>>>()?;
             self.unsnapshotted.insert(key, changes.len());
@@ -257,9 +222,7 @@ impl State {
             }
             self.docs.insert(key, doc);
         }
-        self.docs
-            .get_mut(&key)
-            .ok_or_else(|| Error::Corrupt("document cache".into()))
+        self.docs.get_mut(&key).ok_or_else(|| Error::Corrupt("document cache".into()))
     }
 
     /// Drops cached documents after a failed write, so memory never runs ahead of the store.
@@ -280,11 +243,7 @@ impl State {
         if let Some(doc) = self.docs.get_mut(&(ns, owner)) {
             let snapshot = doc.save();
             // Compaction is an optimisation: if it fails the changes are still stored.
-            if self
-                .store
-                .write(|w| w.put_snapshot(&ns, &owner, &snapshot))
-                .is_ok()
-            {
+            if self.store.write(|w| w.put_snapshot(&ns, &owner, &snapshot)).is_ok() {
                 self.unsnapshotted.insert((ns, owner), 0);
             }
         }

@@ -41,15 +41,7 @@ impl Node {
         let now = now_ms();
         let mut st = self.lock()?;
         let me = st.identity()?.member_id();
-        let chain = vec![Cert::issue(
-            &root,
-            CertKind::Member,
-            ns,
-            &name,
-            me.0,
-            now,
-            None,
-        )];
+        let chain = vec![Cert::issue(&root, CertKind::Member, ns, &name, me.0, now, None)];
         let rec = NeighbourhoodRecord {
             id: ns,
             name,
@@ -64,12 +56,7 @@ impl Node {
 
     /// Makes an invite ticket valid for `expires_in_days` days. `addrs` are this device's
     /// addresses, so the joiner can find the inviter.
-    pub fn invite(
-        &self,
-        ns: &NeighbourhoodId,
-        expires_in_days: u32,
-        addrs: Vec<String>,
-    ) -> Result<String> {
+    pub fn invite(&self, ns: &NeighbourhoodId, expires_in_days: u32, addrs: Vec<String>) -> Result<String> {
         if !(1..=365).contains(&expires_in_days) {
             return Err(ValidationError::ExpiryDays(expires_in_days).into());
         }
@@ -101,29 +88,15 @@ impl Node {
         let me = st.identity()?.member_id();
         let ns = ticket.neighbourhood();
         if let Some(rec) = st.neighbourhoods.get(&ns) {
-            return Err(Error::AlreadyMember {
-                name: rec.name.clone(),
-            });
+            return Err(Error::AlreadyMember { name: rec.name.clone() });
         }
         let name = ticket.neighbourhood_name().to_owned();
         let invite = SecretKey::from_bytes(&ticket.invite_secret);
         let mut chain = ticket.chain.clone();
-        chain.push(Cert::issue(
-            &invite,
-            CertKind::Member,
-            ns,
-            &name,
-            me.0,
-            now,
-            None,
-        ));
+        chain.push(Cert::issue(&invite, CertKind::Member, ns, &name, me.0, now, None));
         let proven = verify_chain(&chain, &ns, &RevocationSet::default())?;
         if proven != me {
-            return Err(ChainError::WrongMember {
-                expected: me,
-                found: proven,
-            }
-            .into());
+            return Err(ChainError::WrongMember { expected: me, found: proven }.into());
         }
         let rec = NeighbourhoodRecord {
             id: ns,
@@ -138,11 +111,7 @@ impl Node {
     }
 
     /// Stores a new membership and this member's first document (their profile).
-    fn enter(
-        &self,
-        st: &mut super::State,
-        rec: NeighbourhoodRecord,
-    ) -> Result<NeighbourhoodSummary> {
+    fn enter(&self, st: &mut super::State, rec: NeighbourhoodRecord) -> Result<NeighbourhoodSummary> {
         let identity = st.identity()?.clone();
         let me = identity.member_id();
         let (doc, genesis) = MemberDoc::create(identity.device_id(), &identity.name)?;
@@ -165,19 +134,13 @@ impl Node {
         st.read.set_name(ns, me, identity.name.clone());
         st.members.insert((ns, me), member);
         st.neighbourhoods.insert(ns, rec);
-        self.emit(Event::NeighbourhoodJoined {
-            neighbourhood: ns,
-            name,
-        });
+        self.emit(Event::NeighbourhoodJoined { neighbourhood: ns, name });
         summary(st, &ns)
     }
 
     pub fn neighbourhoods(&self) -> Result<Vec<NeighbourhoodSummary>> {
         let st = self.lock()?;
-        st.neighbourhoods
-            .keys()
-            .map(|ns| summary(&st, ns))
-            .collect()
+        st.neighbourhoods.keys().map(|ns| summary(&st, ns)).collect()
     }
 
     pub fn neighbourhood(&self, ns: &NeighbourhoodId) -> Result<NeighbourhoodSummary> {
@@ -194,11 +157,7 @@ impl Node {
             .members
             .values()
             .filter(|m| m.neighbourhood == *ns)
-            .map(|m| MemberSummary {
-                member: m.member,
-                name: m.name.clone(),
-                is_me: m.member == me,
-            })
+            .map(|m| MemberSummary { member: m.member, name: m.name.clone(), is_me: m.member == me })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name).then(a.member.cmp(&b.member)));
         Ok(out)
@@ -208,12 +167,7 @@ impl Node {
     pub fn leave(&self, ns: &NeighbourhoodId) -> Result<()> {
         let mut st = self.lock()?;
         st.neighbourhood(ns)?;
-        let items: Vec<_> = st
-            .read
-            .all()
-            .filter(|i| i.neighbourhood == *ns)
-            .map(|i| i.id)
-            .collect();
+        let items: Vec<_> = st.read.all().filter(|i| i.neighbourhood == *ns).map(|i| i.id).collect();
         st.store.write(|w| w.delete_neighbourhood(ns, &items))?;
         st.neighbourhoods.remove(ns);
         st.members.retain(|(n, _), _| n != ns);
@@ -228,17 +182,11 @@ impl Node {
     pub fn revoke(&self, ns: &NeighbourhoodId, member: &MemberId) -> Result<()> {
         let mut st = self.lock()?;
         let mut rec = st.neighbourhood(ns)?.clone();
-        let root = rec.root_secret.ok_or_else(|| Error::NotAdmin {
-            name: rec.name.clone(),
-        })?;
+        let root = rec.root_secret.ok_or_else(|| Error::NotAdmin { name: rec.name.clone() })?;
         let revocation = Revocation::issue(&SecretKey::from_bytes(&root), member.0, now_ms());
         rec.revocations.push(revocation);
-        let items: Vec<_> = st
-            .read
-            .all()
-            .filter(|i| i.neighbourhood == *ns && i.owner == *member)
-            .map(|i| i.id)
-            .collect();
+        let items: Vec<_> =
+            st.read.all().filter(|i| i.neighbourhood == *ns && i.owner == *member).map(|i| i.id).collect();
         st.store.write(|w| {
             w.put_neighbourhood(&rec)?;
             for id in &items {
@@ -248,16 +196,10 @@ impl Node {
         })?;
         for id in &items {
             st.read.remove(*id);
-            self.emit(Event::ItemRemoved {
-                neighbourhood: *ns,
-                item: *id,
-            });
+            self.emit(Event::ItemRemoved { neighbourhood: *ns, item: *id });
         }
         st.neighbourhoods.insert(*ns, rec);
-        self.emit(Event::MemberRevoked {
-            neighbourhood: *ns,
-            member: *member,
-        });
+        self.emit(Event::MemberRevoked { neighbourhood: *ns, member: *member });
         Ok(())
     }
 }

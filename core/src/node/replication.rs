@@ -84,20 +84,10 @@ impl Node {
     pub fn doc_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
         let mut st = self.lock()?;
         st.neighbourhood(ns)?;
-        let owners: Vec<MemberId> = st
-            .members
-            .keys()
-            .filter(|(n, _)| n == ns)
-            .map(|(_, m)| *m)
-            .collect();
+        let owners: Vec<MemberId> = st.members.keys().filter(|(n, _)| n == ns).map(|(_, m)| *m).collect();
         let mut out = Vec::with_capacity(owners.len());
         for owner in owners {
-            let heads = st
-                .doc_mut(ns, &owner)?
-                .heads()
-                .iter()
-                .map(|h| h.0)
-                .collect();
+            let heads = st.doc_mut(ns, &owner)?.heads().iter().map(|h| h.0).collect();
             out.push(DocSummary { owner, heads });
         }
         out.sort_by_key(|s| s.owner);
@@ -105,12 +95,7 @@ impl Node {
     }
 
     /// The document of `owner` in `ns` beyond `have` (the peer's heads; empty for everything).
-    pub fn doc_bundle(
-        &self,
-        ns: &NeighbourhoodId,
-        owner: &MemberId,
-        have: &[[u8; 32]],
-    ) -> Result<DocBundle> {
+    pub fn doc_bundle(&self, ns: &NeighbourhoodId, owner: &MemberId, have: &[[u8; 32]]) -> Result<DocBundle> {
         let mut st = self.lock()?;
         let rec = st.neighbourhood(ns)?.clone();
         let member = st
@@ -126,23 +111,13 @@ impl Node {
             let have: Vec<ChangeHash> = have.iter().map(|h| ChangeHash(*h)).collect();
             let changes = doc.changes_since(&have);
             let heads = new_heads(&changes);
-            (
-                DocPayload::Changes(changes.iter().map(|c| c.raw_bytes().to_vec()).collect()),
-                heads,
-            )
+            (DocPayload::Changes(changes.iter().map(|c| c.raw_bytes().to_vec()).collect()), heads)
         };
         let wanted: HashSet<[u8; 32]> = heads.iter().map(|h| h.0).collect();
-        let attestations: Vec<Attestation> = st
-            .store
-            .attestations(ns, owner)?
-            .into_iter()
-            .filter(|a| wanted.contains(&a.hash))
-            .collect();
+        let attestations: Vec<Attestation> =
+            st.store.attestations(ns, owner)?.into_iter().filter(|a| wanted.contains(&a.hash)).collect();
         if attestations.len() < wanted.len() {
-            return Err(Error::Corrupt(format!(
-                "document of {} has unsigned heads",
-                owner.short()
-            )));
+            return Err(Error::Corrupt(format!("document of {} has unsigned heads", owner.short())));
         }
         Ok(DocBundle {
             neighbourhood: *ns,
@@ -243,11 +218,7 @@ impl Node {
         st.members.insert(v.key, member.clone());
         st.neighbourhoods.insert(ns, rec);
         if name_changed {
-            self.emit(Event::MemberUpdated {
-                neighbourhood: ns,
-                member: owner,
-                name: member.name,
-            });
+            self.emit(Event::MemberUpdated { neighbourhood: ns, member: owner, name: member.name });
         }
         let report = ImportReport {
             new_changes: new_changes.len(),
@@ -258,55 +229,31 @@ impl Node {
         Ok(report)
     }
 
-    fn apply_read_diff(
-        &self,
-        st: &mut State,
-        ns: NeighbourhoodId,
-        changed: Vec<Item>,
-        removed: Vec<ItemId>,
-    ) {
+    fn apply_read_diff(&self, st: &mut State, ns: NeighbourhoodId, changed: Vec<Item>, removed: Vec<ItemId>) {
         for item in changed {
             let existed = st.read.get(&item.id).is_some();
             let view = st.read.view(&item);
             st.read.upsert(item);
-            self.emit(if existed {
-                Event::ItemUpdated(view)
-            } else {
-                Event::ItemAdded(view)
-            });
+            self.emit(if existed { Event::ItemUpdated(view) } else { Event::ItemAdded(view) });
         }
         for id in removed {
             st.read.remove(id);
-            self.emit(Event::ItemRemoved {
-                neighbourhood: ns,
-                item: id,
-            });
+            self.emit(Event::ItemRemoved { neighbourhood: ns, item: id });
         }
     }
 }
 
 /// Changes in `changes` that no other change in the set depends on.
 fn new_heads(changes: &[Change]) -> Vec<ChangeHash> {
-    let deps: HashSet<ChangeHash> = changes
-        .iter()
-        .flat_map(|c| c.deps().iter().copied())
-        .collect();
-    changes
-        .iter()
-        .map(Change::hash)
-        .filter(|h| !deps.contains(h))
-        .collect()
+    let deps: HashSet<ChangeHash> = changes.iter().flat_map(|c| c.deps().iter().copied()).collect();
+    changes.iter().map(Change::hash).filter(|h| !deps.contains(h)).collect()
 }
 
 /// Every check an incoming document must pass; writes nothing.
 pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
     let size = b.payload.size();
     if size > MAX_BUNDLE_BYTES {
-        return Err(VerifyError::TooLarge {
-            size,
-            max: MAX_BUNDLE_BYTES,
-        }
-        .into());
+        return Err(VerifyError::TooLarge { size, max: MAX_BUNDLE_BYTES }.into());
     }
     let ns = b.neighbourhood;
     let rec = st.neighbourhood(&ns)?;
@@ -314,27 +261,19 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
     let new_revocations: Vec<Revocation> = b
         .revocations
         .iter()
-        .filter(|r| {
-            r.neighbourhood == ns && r.is_valid() && !known_revocations.contains(&r.subject)
-        })
+        .filter(|r| r.neighbourhood == ns && r.is_valid() && !known_revocations.contains(&r.subject))
         .cloned()
         .collect();
-    let revoked =
-        RevocationSet::from_revocations(&ns, rec.revocations.iter().chain(&new_revocations));
+    let revoked = RevocationSet::from_revocations(&ns, rec.revocations.iter().chain(&new_revocations));
     let proven = verify_chain(&b.owner_chain, &ns, &revoked).map_err(VerifyError::NotMember)?;
     if proven != b.owner {
-        return Err(VerifyError::NotMember(ChainError::WrongMember {
-            expected: b.owner,
-            found: proven,
-        })
-        .into());
+        return Err(
+            VerifyError::NotMember(ChainError::WrongMember { expected: b.owner, found: proven }).into()
+        );
     }
     let key = (ns, b.owner);
-    let mut devices_list: Vec<DeviceCert> = st
-        .members
-        .get(&key)
-        .map(|m| m.devices.clone())
-        .unwrap_or_default();
+    let mut devices_list: Vec<DeviceCert> =
+        st.members.get(&key).map(|m| m.devices.clone()).unwrap_or_default();
     for cert in &b.devices {
         if !devices_list.contains(cert) {
             devices_list.push(cert.clone());
@@ -344,16 +283,14 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
 
     let (changes, fresh_doc) = match &b.payload {
         DocPayload::Snapshot(bytes) => {
-            let mut doc =
-                AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+            let mut doc = AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
             (doc.get_changes(&[]), Some((doc, bytes.clone())))
         }
         DocPayload::Changes(list) => {
             let changes = list
                 .iter()
                 .map(|bytes| {
-                    Change::from_bytes(bytes.clone())
-                        .map_err(|e| VerifyError::Malformed(e.to_string()))
+                    Change::from_bytes(bytes.clone()).map_err(|e| VerifyError::Malformed(e.to_string()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             (changes, None)
@@ -362,26 +299,17 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
     let have_local = st.docs.contains_key(&key) || st.store.doc(&ns, &b.owner)?.is_some();
     let known: HashSet<ChangeHash> = if have_local {
         let doc = st.doc_mut(&ns, &b.owner)?;
-        changes
-            .iter()
-            .map(Change::hash)
-            .filter(|h| doc.has_change(h))
-            .collect()
+        changes.iter().map(Change::hash).filter(|h| doc.has_change(h)).collect()
     } else {
         HashSet::new()
     };
-    let attestations = verify_changes(&ns, &b.owner, &devices, &b.attestations, &changes, |h| {
-        known.contains(h)
-    })?;
+    let attestations =
+        verify_changes(&ns, &b.owner, &devices, &b.attestations, &changes, |h| known.contains(h))?;
     let doc = match fresh_doc {
         Some((doc, snapshot)) if !have_local => Incoming::Fresh { doc, snapshot },
         _ => Incoming::Changes(changes),
     };
-    let name = st
-        .members
-        .get(&key)
-        .map(|m| m.name.clone())
-        .unwrap_or_else(|| b.owner.short());
+    let name = st.members.get(&key).map(|m| m.name.clone()).unwrap_or_else(|| b.owner.short());
     let member = MemberRecord {
         neighbourhood: ns,
         member: b.owner,
@@ -389,11 +317,5 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
         chain: b.owner_chain.clone(),
         devices: devices_list,
     };
-    Ok(Verified {
-        key,
-        doc,
-        attestations,
-        member,
-        revocations: new_revocations,
-    })
+    Ok(Verified { key, doc, attestations, member, revocations: new_revocations })
 }

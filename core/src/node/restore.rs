@@ -11,7 +11,9 @@ use crate::store::{IdentityRecord, MemberRecord, NeighbourhoodRecord};
 
 impl Node {
     /// Identity, neighbourhoods and members, for an export.
-    pub(crate) fn export_records(&self) -> Result<(IdentityRecord, Vec<NeighbourhoodRecord>, Vec<MemberRecord>)> {
+    pub(crate) fn export_records(
+        &self,
+    ) -> Result<(IdentityRecord, Vec<NeighbourhoodRecord>, Vec<MemberRecord>)> {
         let st = self.lock()?;
         let identity = IdentityRecord::from_identity(st.identity()?);
         let neighbourhoods = st.neighbourhoods.values().cloned().collect();
@@ -66,6 +68,10 @@ impl Node {
         for v in verified {
             self.commit_verified(&mut st, v)?;
         }
-        Ok(TransferSummary { neighbourhoods: neighbourhoods.len(), documents: bundles.len(), items: st.read.len() })
+        Ok(TransferSummary {
+            neighbourhoods: neighbourhoods.len(),
+            documents: bundles.len(),
+            items: st.read.len(),
+        })
     }
 }
