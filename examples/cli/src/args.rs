@@ -1,0 +1,202 @@
+//! Command-line grammar (clap derive). Values that the core validates (categories, conditions,
+//! ids, tickets) are taken as plain strings here, so that their errors are the core's messages.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Partage: lend and borrow household things with your neighbours, with no server.
+#[derive(Debug, Parser)]
+#[command(name = "partage", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Data directory (default: the platform's data directory for Partage).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create this installation's identity (prints your member id).
+    Init {
+        /// Your display name, as your neighbours will see it.
+        #[arg(long)]
+        name: String,
+    },
+    /// Show this installation's identity.
+    Whoami,
+    /// Create, join, list and leave neighbourhoods.
+    #[command(subcommand, visible_alias = "nb")]
+    Neighbourhood(NeighbourhoodCmd),
+    /// Add, edit and find items.
+    #[command(subcommand)]
+    Item(ItemCmd),
+    /// Write everything this data directory holds to a JSON file (includes your secret keys).
+    Export {
+        /// File to write.
+        file: PathBuf,
+    },
+    /// Restore an export into an empty data directory.
+    Import {
+        /// File written by `partage export`.
+        file: PathBuf,
+    },
+    /// Three neighbours in one process: create, invite, join, add, replicate, search.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NeighbourhoodCmd {
+    /// Create a neighbourhood; you become its admin (prints its id).
+    Create {
+        /// Name, e.g. "Rue des Lilas".
+        name: String,
+    },
+    /// Make an invite ticket for a neighbourhood (prints the ticket).
+    Invite {
+        /// Neighbourhood id (or a unique prefix of it).
+        id: String,
+        /// Days until the ticket expires (1 to 365).
+        #[arg(long, default_value_t = 7, value_name = "N")]
+        expires_in_days: u32,
+        /// Also draw the ticket as a QR code.
+        #[arg(long)]
+        qr: bool,
+    },
+    /// Join a neighbourhood with a ticket (works offline).
+    Join {
+        /// The ticket, starting with "partage1".
+        ticket: String,
+    },
+    /// List your neighbourhoods.
+    List,
+    /// Leave a neighbourhood and erase what this device stored about it.
+    Leave {
+        /// Neighbourhood id (or a unique prefix of it).
+        id: String,
+    },
+    /// List the members known in a neighbourhood.
+    Members {
+        /// Neighbourhood id (or a unique prefix of it).
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ItemCmd {
+    /// Add an item to your inventory (prints its id).
+    Add(AddArgs),
+    /// Change fields of one of your items.
+    Edit(EditArgs),
+    /// Stop lending an item for now.
+    Pause {
+        /// Item id (or a unique prefix of at least 4 characters).
+        id: String,
+    },
+    /// Lend an item again.
+    Resume {
+        /// Item id (or a unique prefix of at least 4 characters).
+        id: String,
+    },
+    /// Remove one of your items.
+    Rm {
+        /// Item id (or a unique prefix of at least 4 characters).
+        id: String,
+    },
+    /// List items, sorted by title.
+    List(ListArgs),
+    /// Search titles, descriptions and tags (accent- and case-insensitive word prefixes).
+    Search {
+        /// Words to look for, e.g. "echel".
+        query: String,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Show one item in full.
+    Show {
+        /// Item id (or a unique prefix of at least 4 characters).
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Neighbourhood id (may be omitted if you are in exactly one).
+    #[arg(long, value_name = "ID")]
+    pub neighbourhood: Option<String>,
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// One of: tools, garden, kitchen, cleaning, diy, sports, camping, kids, books, games,
+    /// electronics, mobility, party, other (default: other).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// A tag; repeat for several.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// One of: new, good, fair, worn (default: good).
+    #[arg(long)]
+    pub condition: Option<String>,
+    /// Deposit asked for, in cents.
+    #[arg(long, value_name = "N")]
+    pub deposit_cents: Option<u64>,
+    /// Longest loan you accept, in days (default: 14).
+    #[arg(long, value_name = "N")]
+    pub max_loan_days: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Item id (or a unique prefix of at least 4 characters).
+    pub id: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Replaces all tags; repeat for several.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Remove all tags.
+    #[arg(long, conflicts_with = "tags")]
+    pub clear_tags: bool,
+    #[arg(long)]
+    pub condition: Option<String>,
+    /// Deposit asked for, in cents.
+    #[arg(long, value_name = "N")]
+    pub deposit_cents: Option<u64>,
+    /// Ask for no deposit.
+    #[arg(long, conflicts_with = "deposit_cents")]
+    pub no_deposit: bool,
+    #[arg(long, value_name = "N")]
+    pub max_loan_days: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only this neighbourhood (id or unique prefix).
+    #[arg(long, value_name = "ID")]
+    pub neighbourhood: Option<String>,
+    /// Only this category.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only items that can be borrowed now (not paused).
+    #[arg(long)]
+    pub available: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Only items of this member (member id, unique prefix, or "me").
+    #[arg(long, value_name = "MEMBER")]
+    pub owner: Option<String>,
+}

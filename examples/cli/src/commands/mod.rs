@@ -1,0 +1,39 @@
+//! One function per command. Each opens the data directory once and prints through [`Out`].
+
+mod identity;
+mod item;
+mod neighbourhood;
+mod transfer;
+
+use crate::args::{Cli, Command};
+use crate::error::{CliError, CliResult};
+use crate::output::Out;
+use partage::Node;
+use std::path::PathBuf;
+
+pub fn run(cli: Cli) -> CliResult {
+    let mut out = Out::new(cli.json);
+    if let Command::Demo = cli.command {
+        return crate::demo::run(&mut out);
+    }
+    let node = Node::open(data_dir(cli.data_dir)?)?;
+    match cli.command {
+        Command::Init { name } => identity::init(&node, &name, &mut out),
+        Command::Whoami => identity::whoami(&node, &mut out),
+        Command::Neighbourhood(cmd) => neighbourhood::run(&node, cmd, &mut out),
+        Command::Item(cmd) => item::run(&node, cmd, &mut out),
+        Command::Export { file } => transfer::export(&node, &file, &mut out),
+        Command::Import { file } => transfer::import(&node, &file, &mut out),
+        Command::Demo => crate::demo::run(&mut out),
+    }
+}
+
+/// `--data-dir`, or the platform's data directory for Partage.
+fn data_dir(flag: Option<PathBuf>) -> CliResult<PathBuf> {
+    if let Some(dir) = flag {
+        return Ok(dir);
+    }
+    directories::ProjectDirs::from("org", "Partage", "partage")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .ok_or_else(|| CliError::msg("could not find a home directory for the data; pass --data-dir DIR"))
+}

@@ -1,0 +1,59 @@
+//! `partage neighbourhood create|invite|join|list|leave|members`.
+
+use crate::args::NeighbourhoodCmd;
+use crate::error::{CliError, CliResult};
+use crate::output::Out;
+use crate::resolve;
+use partage::Node;
+use qrcode::render::unicode::Dense1x2;
+use qrcode::{EcLevel, QrCode};
+
+pub fn run(node: &Node, cmd: NeighbourhoodCmd, out: &mut Out) -> CliResult {
+    match cmd {
+        NeighbourhoodCmd::Create { name } => {
+            let created = node.create_neighbourhood(&name)?;
+            out.line(created.id)
+        }
+        NeighbourhoodCmd::Invite { id, expires_in_days, qr } => {
+            let ns = resolve::neighbourhood(node, &id)?;
+            // No network yet, so no addresses to put in the ticket.
+            let ticket = node.invite(&ns, expires_in_days, Vec::new())?;
+            out.line(&ticket)?;
+            if qr {
+                out.line(qr_code(&ticket)?)?;
+            }
+            Ok(())
+        }
+        NeighbourhoodCmd::Join { ticket } => {
+            let joined = node.join(&ticket)?;
+            out.neighbourhood("joined", &joined)
+        }
+        NeighbourhoodCmd::List => out.neighbourhoods(&node.neighbourhoods()?),
+        NeighbourhoodCmd::Leave { id } => {
+            let ns = resolve::neighbourhood(node, &id)?;
+            let name = node.neighbourhood(&ns)?.name;
+            node.leave(&ns)?;
+            if out.json {
+                return out.write_json(&serde_json::json!({ "left": ns.to_hex() }));
+            }
+            out.line(format_args!("left \"{name}\"; its data was erased from this device"))
+        }
+        NeighbourhoodCmd::Members { id } => {
+            let ns = resolve::neighbourhood(node, &id)?;
+            out.members(&node.members(&ns)?)
+        }
+    }
+}
+
+/// The ticket as a QR code of half-height unicode blocks, light on dark (for dark terminals,
+/// with a quiet zone so phones can read it).
+fn qr_code(ticket: &str) -> CliResult<String> {
+    let code = QrCode::with_error_correction_level(ticket.as_bytes(), EcLevel::L)
+        .map_err(|e| CliError::msg(format!("the ticket does not fit in a QR code ({e})")))?;
+    Ok(code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build())
+}
