@@ -95,7 +95,7 @@ mod tests {
         let ns = NeighbourhoodId([1; 32]);
         let (mut doc, genesis) = MemberDoc::create(id.device_id(), "Ada").unwrap();
         let a0 = Attestation::sign(&id.device_key, &ns, &id.member_id(), &genesis.hash());
-        let c1 = doc.set_name("Ada L.").unwrap();
+        let c1 = doc.set_name("Ada L.").unwrap().unwrap();
         let a1 = Attestation::sign(&id.device_key, &ns, &id.member_id(), &c1.hash());
         (id, ns, doc, vec![(genesis, a0), (c1, a1)])
     }

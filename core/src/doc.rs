@@ -32,7 +32,9 @@ impl MemberDoc {
         doc.put(&profile, "name", name).map_err(am_err)?;
         doc.put_object(ROOT, ITEMS, ObjType::Map).map_err(am_err)?;
         let mut this = MemberDoc { doc };
-        let change = this.commit()?;
+        let change = this
+            .commit()?
+            .ok_or_else(|| crate::Error::Corrupt("creating a document produced no change".into()))?;
         Ok((this, change))
     }
 
@@ -83,11 +85,16 @@ impl MemberDoc {
         Ok(hashes)
     }
 
-    fn commit(&mut self) -> Result<Change> {
-        self.doc.commit();
+    /// Commits pending operations; `None` when they changed nothing (automerge elides no-op
+    /// writes), so that nothing is signed or stored twice.
+    fn commit(&mut self) -> Result<Option<Change>> {
+        let Some(hash) = self.doc.commit() else {
+            return Ok(None);
+        };
         self.doc
-            .get_last_local_change()
-            .ok_or_else(|| crate::Error::Corrupt("a local write produced no change".into()))
+            .get_change_by_hash(&hash)
+            .map(Some)
+            .ok_or_else(|| crate::Error::Corrupt("a committed change cannot be found".into()))
     }
 
     fn map(&self, key: &str) -> Result<ObjId, VerifyError> {
@@ -97,7 +104,8 @@ impl MemberDoc {
         }
     }
 
-    pub fn set_name(&mut self, name: &str) -> Result<Change> {
+    /// Sets the profile name; `None` if it already was `name`.
+    pub fn set_name(&mut self, name: &str) -> Result<Option<Change>> {
         let profile = self.map(PROFILE)?;
         self.doc.put(&profile, "name", name).map_err(am_err)?;
         self.commit()
@@ -109,8 +117,9 @@ impl MemberDoc {
         validate_name(&name).ok()
     }
 
-    /// Writes every field of `item` (creating it if needed) as one change.
-    pub fn put_item(&mut self, item: &Item) -> Result<Change> {
+    /// Writes the fields of `item` that differ (creating it if needed) as one change;
+    /// `None` if the document already held exactly this item.
+    pub fn put_item(&mut self, item: &Item) -> Result<Option<Change>> {
         let items = self.map(ITEMS)?;
         let key = item.id.to_hex();
         let obj = match self.doc.get(&items, key.as_str()).map_err(am_err)? {
@@ -154,7 +163,7 @@ impl MemberDoc {
             return Ok(None);
         }
         self.doc.delete(&items, key.as_str()).map_err(am_err)?;
-        self.commit().map(Some)
+        self.commit()
     }
 
     /// Every valid item in the document.

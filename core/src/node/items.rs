@@ -82,7 +82,10 @@ impl Node {
     fn write_item(&self, st: &mut State, item: Item) -> Result<ItemView> {
         let identity = st.identity()?.clone();
         let (ns, me) = (item.neighbourhood, item.owner);
-        let change = st.doc_mut(&ns, &me)?.put_item(&item)?;
+        let Some(change) = st.doc_mut(&ns, &me)?.put_item(&item)? else {
+            // Nothing differs: nothing to sign or store.
+            return Ok(st.read.view(&item));
+        };
         let result = st.store.write(|w| {
             st_commit_change(w, &identity, &ns, &change)?;
             w.put_item(&item)

@@ -127,8 +127,9 @@ impl Node {
         let nss: Vec<NeighbourhoodId> = st.neighbourhoods.keys().copied().collect();
         let mut changes = Vec::new();
         for ns in &nss {
-            let doc = st.doc_mut(ns, &me)?;
-            changes.push((*ns, doc.set_name(&name)?));
+            if let Some(change) = st.doc_mut(ns, &me)?.set_name(&name)? {
+                changes.push((*ns, change));
+            }
         }
         let result = st.store.write(|w| {
             w.put_identity(&IdentityRecord::from_identity(&identity))?;
@@ -151,7 +152,9 @@ impl Node {
                 rec.name = name.clone();
             }
             st.read.set_name(ns, me, name.clone());
-            st.note_change(ns, me);
+            if changes.iter().any(|(n, _)| *n == ns) {
+                st.note_change(ns, me);
+            }
             self.emit(Event::MemberUpdated { neighbourhood: ns, member: me, name: name.clone() });
         }
         st.identity = Some(identity);

@@ -74,7 +74,7 @@ pub(super) struct Verified {
 
 enum Incoming {
     /// No local copy yet: adopt the received document as is.
-    Fresh { doc: AutoCommit, snapshot: Vec<u8> },
+    Fresh { doc: Box<AutoCommit>, snapshot: Vec<u8> },
     /// Apply these changes to the local copy.
     Changes(Vec<Change>),
 }
@@ -144,7 +144,7 @@ impl Node {
         let me = st.identity.as_ref().map(|i| i.device_id());
         let (stored_snapshot, new_changes) = match v.doc {
             Incoming::Fresh { doc, snapshot } => {
-                let mut doc = MemberDoc::from_automerge(doc);
+                let mut doc = MemberDoc::from_automerge(*doc);
                 if let Some(device) = me {
                     doc.set_device(device);
                 }
@@ -306,7 +306,7 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
     let attestations =
         verify_changes(&ns, &b.owner, &devices, &b.attestations, &changes, |h| known.contains(h))?;
     let doc = match fresh_doc {
-        Some((doc, snapshot)) if !have_local => Incoming::Fresh { doc, snapshot },
+        Some((doc, snapshot)) if !have_local => Incoming::Fresh { doc: Box::new(doc), snapshot },
         _ => Incoming::Changes(changes),
     };
     let name = st.members.get(&key).map(|m| m.name.clone()).unwrap_or_else(|| b.owner.short());
