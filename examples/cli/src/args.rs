@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// Partage: lend and borrow household things with your neighbours, with no server.
 #[derive(Debug, Parser)]
-#[command(name = "partage", version, about, propagate_version = true)]
+#[command(name = "partage", version, propagate_version = true)]
 pub struct Cli {
     /// Data directory (default: the platform's data directory for Partage).
     #[arg(long, global = true, value_name = "DIR")]

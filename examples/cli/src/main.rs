@@ -39,7 +39,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            eprintln!("error: a command is missing (see `partage --help`)");
+            eprintln!("error: a command or subcommand is missing (see `partage --help`)");
             return ExitCode::from(2);
         }
         _ => {}
