@@ -106,14 +106,14 @@ pub struct StoredDoc {
 }
 
 pub struct Store {
-    db: Database,
+    pub(crate) db: Database,
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     postcard::to_allocvec(value).map_err(|e| Error::Corrupt(format!("cannot encode record: {e}")))
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     postcard::from_bytes(bytes).map_err(|e| Error::Corrupt(format!("{what} record: {e}")))
 }
 
@@ -122,7 +122,7 @@ pub(crate) fn doc_key(ns: &NeighbourhoodId, owner: &MemberId) -> Vec<u8> {
 }
 
 /// Keys in `[prefix, prefix+1)`: every key that starts with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+pub(crate) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
         if last < u8::MAX {
@@ -201,6 +201,23 @@ impl Store {
         Ok((snapshot.is_some() || !changes.is_empty()).then_some(StoredDoc { snapshot, changes }))
     }
 
+    /// All rows of a table, or none if the table was never written (tables added by later
+    /// features are created on first write).
+    pub(crate) fn rows(&self, def: TableDefinition<&[u8], &[u8]>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(def) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
     pub fn attestations(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Vec<Attestation>> {
         let key = doc_key(ns, owner);
         let end = prefix_end(&key);
@@ -231,9 +248,10 @@ fn migrate(_txn: &WriteTransaction, from: u32) -> Result<()> {
     Ok(())
 }
 
-/// Write operations inside one transaction.
+/// Write operations inside one transaction. Feature modules add their own tables with
+/// `impl Writer` blocks in their own files, using [`Writer::txn`].
 pub struct Writer<'t> {
-    txn: &'t WriteTransaction,
+    pub(crate) txn: &'t WriteTransaction,
 }
 
 impl Writer<'_> {
