@@ -325,6 +325,24 @@ fn commands_before_init_say_what_to_do() {
 }
 
 #[test]
+fn json_flag_turns_printed_values_into_objects() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let me: Value = serde_json::from_str(&ok(d, &["--json", "init", "--name", "Zoé"])).expect("json");
+    assert_eq!(me["name"], "Zoé");
+    let ns: Value =
+        serde_json::from_str(&ok(d, &["--json", "neighbourhood", "create", "Impasse"])).expect("json");
+    let id = ns["id"].as_str().expect("id");
+    assert!(is_hex(id, 64) && ns["admin"] == true, "{ns}");
+    let t: Value = serde_json::from_str(&ok(d, &["--json", "neighbourhood", "invite", id])).expect("json");
+    assert!(t["ticket"].as_str().is_some_and(|t| t.starts_with("partage1")), "{t}");
+    let item: Value =
+        serde_json::from_str(&ok(d, &["--json", "item", "add", "--title", "Luge"])).expect("json");
+    assert_eq!(item["title"], "Luge");
+    assert_eq!(item["owner"], me["member"]);
+}
+
+#[test]
 fn invite_can_draw_a_qr_code() {
     let (alice, ns, _item) = founder();
     let out = ok(alice.path(), &["neighbourhood", "invite", &ns, "--qr"]);

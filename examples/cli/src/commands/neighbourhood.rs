@@ -12,12 +12,18 @@ pub fn run(node: &Node, cmd: NeighbourhoodCmd, out: &mut Out) -> CliResult {
     match cmd {
         NeighbourhoodCmd::Create { name } => {
             let created = node.create_neighbourhood(&name)?;
+            if out.json {
+                return out.neighbourhood("created", &created);
+            }
             out.line(created.id)
         }
         NeighbourhoodCmd::Invite { id, expires_in_days, qr } => {
             let ns = resolve::neighbourhood(node, &id)?;
             // No network yet, so no addresses to put in the ticket.
             let ticket = node.invite(&ns, expires_in_days, Vec::new())?;
+            if out.json {
+                return out.write_json(&serde_json::json!({ "ticket": ticket }));
+            }
             out.line(&ticket)?;
             if qr {
                 out.line(qr_code(&ticket)?)?;
