@@ -15,6 +15,45 @@ pub fn format_date(ms: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// A calendar day: days since 1970-01-01 (UTC).
+pub type Day = i64;
+
+/// Today's date (UTC).
+pub fn today() -> Day {
+    (now_ms() / DAY_MS) as Day
+}
+
+/// `YYYY-MM-DD` for a day number.
+pub fn format_day(day: Day) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Parses `YYYY-MM-DD` into a day number; `None` if it is not a real date.
+pub fn parse_day(text: &str) -> Option<Day> {
+    let mut parts = text.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    // Round-trip rejects 2026-02-30 and the like.
+    (civil_from_days(day) == (y, m, d)).then_some(day)
+}
+
+/// (year, month, day) to days since the epoch (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since the epoch to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -39,5 +78,15 @@ mod tests {
         // 2026-12-01T00:00:00Z
         assert_eq!(format_date(1_796_083_200_000), "2026-12-01");
         assert_eq!(format_date(951_782_400_000), "2000-02-29");
+    }
+
+    #[test]
+    fn days_round_trip_and_reject_impossible_dates() {
+        assert_eq!(parse_day("1970-01-01"), Some(0));
+        assert_eq!(parse_day("2026-12-01").map(format_day).as_deref(), Some("2026-12-01"));
+        assert_eq!(parse_day("2024-02-29").map(format_day).as_deref(), Some("2024-02-29"));
+        for bad in ["2026-02-30", "2026-13-01", "2026-1", "tomorrow", "", "2026-00-10"] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
     }
 }

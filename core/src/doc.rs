@@ -17,10 +17,10 @@ const ITEMS: &str = "items";
 
 /// A member document with typed accessors.
 pub struct MemberDoc {
-    doc: AutoCommit,
+    pub(crate) doc: AutoCommit,
 }
 
-fn am_err(e: automerge::AutomergeError) -> VerifyError {
+pub(crate) fn am_err(e: automerge::AutomergeError) -> VerifyError {
     VerifyError::Malformed(e.to_string())
 }
 
@@ -31,6 +31,9 @@ impl MemberDoc {
         let profile = doc.put_object(ROOT, PROFILE, ObjType::Map).map_err(am_err)?;
         doc.put(&profile, "name", name).map_err(am_err)?;
         doc.put_object(ROOT, ITEMS, ObjType::Map).map_err(am_err)?;
+        // Created up front: two devices creating it later, concurrently, would conflict.
+        doc.put_object(ROOT, crate::loan::doc::BORROWING, ObjType::Map).map_err(am_err)?;
+        doc.put_object(ROOT, crate::loan::doc::LENDING, ObjType::Map).map_err(am_err)?;
         let mut this = MemberDoc { doc };
         let change = this
             .commit()?
@@ -87,7 +90,7 @@ impl MemberDoc {
 
     /// Commits pending operations; `None` when they changed nothing (automerge elides no-op
     /// writes), so that nothing is signed or stored twice.
-    fn commit(&mut self) -> Result<Option<Change>> {
+    pub(crate) fn commit(&mut self) -> Result<Option<Change>> {
         let Some(hash) = self.doc.commit() else {
             return Ok(None);
         };
@@ -97,7 +100,7 @@ impl MemberDoc {
             .ok_or_else(|| crate::Error::Corrupt("a committed change cannot be found".into()))
     }
 
-    fn map(&self, key: &str) -> Result<ObjId, VerifyError> {
+    pub(crate) fn map(&self, key: &str) -> Result<ObjId, VerifyError> {
         match self.doc.get(ROOT, key).map_err(am_err)? {
             Some((Value::Object(ObjType::Map), id)) => Ok(id),
             _ => Err(VerifyError::InvalidContent(format!("document has no `{key}` map"))),
@@ -190,21 +193,21 @@ fn json_list(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
 }
 
-fn get_scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
+pub(crate) fn get_scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
     match doc.get(obj, key).ok()?? {
         (Value::Scalar(s), _) => Some(s.into_owned()),
         _ => None,
     }
 }
 
-fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+pub(crate) fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
     match get_scalar(doc, obj, key)? {
         ScalarValue::Str(s) => Some(s.to_string()),
         _ => None,
     }
 }
 
-fn get_u64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<u64> {
+pub(crate) fn get_u64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<u64> {
     match get_scalar(doc, obj, key)? {
         ScalarValue::Uint(n) => Some(n),
         ScalarValue::Int(n) => u64::try_from(n).ok(),

@@ -18,6 +18,8 @@ pub enum Error {
     Membership(#[from] ChainError),
     #[error("{0}")]
     Rejected(#[from] VerifyError),
+    #[error("{0}")]
+    Loan(#[from] LoanError),
     #[error("no identity in this data directory yet: run `partage init --name NAME` first")]
     NoIdentity,
     #[error("this data directory already has an identity ({name})")]
@@ -113,6 +115,39 @@ pub enum ChainError {
     WrongMember { expected: MemberId, found: MemberId },
 }
 
+/// Why a lending move cannot be made. Nothing is written when one of these is returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoanError {
+    #[error("unknown loan {}", .0.short())]
+    UnknownLoan(crate::ids::LoanId),
+    #[error("\"{0}\" is not a date (use YYYY-MM-DD, e.g. 2026-12-01)")]
+    BadDate(String),
+    #[error("the loan ends ({until}) before it starts ({from})")]
+    DatesReversed { from: String, until: String },
+    #[error("the loan cannot start in the past ({from})")]
+    StartsInPast { from: String },
+    #[error("{days} days is longer than the {max} days the owner lends \"{title}\" for")]
+    TooLong { days: i64, max: u32, title: String },
+    #[error("you cannot borrow your own item")]
+    OwnItem,
+    #[error("\"{title}\" is paused by its owner and cannot be requested")]
+    ItemPaused { title: String },
+    #[error("\"{title}\" is already booked from {from} to {until}")]
+    AlreadyBooked { title: String, from: String, until: String },
+    #[error("only the {role} ({name}) can {action} this loan")]
+    NotYourMove { role: &'static str, name: String, action: &'static str },
+    #[error("cannot {action} a loan that is {state}")]
+    NotNow { action: &'static str, state: crate::loan::LoanState },
+    #[error("the new last day ({until}) must be after the current one ({current})")]
+    ExtensionNotLater { until: String, current: String },
+    #[error("there is no extension request to answer")]
+    NoPendingExtension,
+    #[error("the lender can report the item as not returned only after its last day ({until})")]
+    NotYetDue { until: String },
+    #[error("message is too long ({len} characters, at most {max})")]
+    MessageTooLong { len: usize, max: usize },
+}
+
 /// Why a change from outside (another replica, a backup) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
@@ -161,6 +196,9 @@ impl Error {
             Error::Ticket(_) => "bad_ticket",
             Error::Membership(_) => "not_member",
             Error::Rejected(_) => "rejected",
+            Error::Loan(LoanError::UnknownLoan(_)) => "unknown_loan",
+            Error::Loan(LoanError::NotYourMove { .. }) => "not_allowed",
+            Error::Loan(_) => "invalid_loan",
             Error::NoIdentity => "no_identity",
             Error::AlreadyInitialised { .. } => "already_initialised",
             Error::UnknownNeighbourhood(_) => "unknown_neighbourhood",

@@ -4,7 +4,8 @@
 //! receives one [`Event::Overflow`] telling how many it missed, then continues with new events.
 //! It should then re-read the state it displays.
 
-use crate::ids::{ItemId, MemberId, NeighbourhoodId};
+use crate::ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
+use crate::loan::{LoanState, LoanView};
 use crate::readmodel::ItemView;
 use tokio::sync::broadcast;
 
@@ -34,10 +35,106 @@ pub enum Event {
         neighbourhood: NeighbourhoodId,
         member: MemberId,
     },
+    /// A loan was requested or changed state (locally or by the other party).
+    LoanUpdated {
+        loan: LoanView,
+        previous: Option<LoanState>,
+    },
+    /// A waitlisted request's period is free again: the requester can be told.
+    LoanAvailable {
+        loan: LoanView,
+    },
     /// This subscriber was too slow and `missed` events were dropped for it.
     Overflow {
         missed: u64,
     },
+    /// Network activity (peers, sync progress, refusals), reported by the `partage-net` crate.
+    Network(NetEvent),
+}
+
+/// What the network layer reports. Peers are named by their device id (also their libp2p
+/// identity: the transport authenticated it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetEvent {
+    /// Listening on this address: advertise it, with the peer id, for neighbours to dial.
+    Listening {
+        addr: String,
+    },
+    /// A peer was found on the LAN (mDNS) or handed in by the app.
+    PeerDiscovered {
+        peer: DeviceId,
+        addr: String,
+    },
+    PeerConnected {
+        peer: DeviceId,
+        addr: String,
+    },
+    PeerDisconnected {
+        peer: DeviceId,
+    },
+    /// The peer proved membership of a neighbourhood both share.
+    PeerVerified {
+        peer: DeviceId,
+        member: MemberId,
+        neighbourhood: NeighbourhoodId,
+    },
+    /// The peer could not prove membership: it receives nothing of that neighbourhood.
+    PeerRefused {
+        peer: DeviceId,
+        neighbourhood: NeighbourhoodId,
+        reason: String,
+    },
+    /// A sync with the peer began (on connection or on request).
+    SyncStarted {
+        peer: DeviceId,
+    },
+    /// Both sides hold the same documents of every neighbourhood they share.
+    SyncFinished(SyncStats),
+    /// A document (or changes to it) from a peer was verified and stored.
+    DocReceived {
+        peer: DeviceId,
+        neighbourhood: NeighbourhoodId,
+        owner: MemberId,
+        changes: usize,
+        bytes: u64,
+    },
+    /// A document (or changes to it) was sent to a peer.
+    DocSent {
+        peer: DeviceId,
+        neighbourhood: NeighbourhoodId,
+        owner: MemberId,
+        bytes: u64,
+    },
+    /// A document from a peer was refused without blaming the peer (its owner was revoked).
+    DocRefused {
+        peer: DeviceId,
+        neighbourhood: NeighbourhoodId,
+        owner: MemberId,
+        reason: String,
+    },
+    /// The peer sent garbage, oversized or forged data: nothing of that message was applied and
+    /// the peer was disconnected.
+    PeerMisbehaved {
+        peer: DeviceId,
+        reason: String,
+    },
+    /// Syncing with the peer stopped because of a local problem (storage).
+    SyncFailed {
+        peer: DeviceId,
+        reason: String,
+    },
+}
+
+/// What one sync with a peer moved, from the moment a difference was seen until both sides
+/// held the same documents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncStats {
+    pub peer: DeviceId,
+    pub docs_received: usize,
+    pub docs_sent: usize,
+    pub bytes_received: u64,
+    pub bytes_sent: u64,
+    pub duration: std::time::Duration,
 }
 
 /// One subscriber's view of the event stream.

@@ -97,9 +97,20 @@ hex_id!(
     ItemId, 16
 );
 
+hex_id!(
+    /// A loan: chosen at random by the borrower when requesting.
+    LoanId, 16
+);
+
 impl ItemId {
     pub fn random() -> crate::Result<Self> {
         Ok(ItemId(crate::identity::random_bytes()?))
+    }
+}
+
+impl LoanId {
+    pub fn random() -> crate::Result<Self> {
+        Ok(LoanId(crate::identity::random_bytes()?))
     }
 }
 

@@ -14,6 +14,7 @@ pub mod events;
 pub mod export;
 pub mod identity;
 pub mod ids;
+pub mod loan;
 pub mod membership;
 pub mod model;
 pub mod node;
@@ -22,9 +23,10 @@ pub mod search;
 pub mod store;
 pub mod ticket;
 
-pub use error::{ChainError, Error, Result, TicketError, ValidationError, VerifyError};
+pub use error::{ChainError, Error, LoanError, Result, TicketError, ValidationError, VerifyError};
 pub use events::{Event, Subscription};
-pub use ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
+pub use ids::{DeviceId, ItemId, LoanId, MemberId, NeighbourhoodId};
+pub use loan::{LoanState, LoanView, Reminder, Trust};
 pub use model::{Category, Condition, Item, ItemDraft, ItemPatch};
 pub use node::{
     DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, MemberSummary, NeighbourhoodSummary, Node,

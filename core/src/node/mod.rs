@@ -5,11 +5,15 @@
 //! API is synchronous; async wrappers run it on a blocking thread).
 
 mod items;
+mod loans;
 mod neighbourhoods;
+mod network;
 mod replication;
 mod restore;
 
+pub use loans::LoanFilter;
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
+pub use network::{KnownPeer, MAX_ADDRS_PER_PEER, MAX_KNOWN_PEERS, MembershipProof};
 pub use replication::{DocBundle, DocPayload, DocSummary, ImportReport};
 
 use crate::attest::Attestation;
@@ -61,6 +65,9 @@ struct State {
     /// Changes stored since the last snapshot, per document loaded in this session.
     unsnapshotted: HashMap<DocKey, usize>,
     read: ReadModel,
+    loans: loans::LoanBook,
+    /// Days added to the wall clock (tests simulating time passing; 0 otherwise).
+    clock_skew_days: i64,
 }
 
 impl Node {
@@ -82,6 +89,8 @@ impl Node {
             read.upsert(item);
         }
         let neighbourhoods = loaded.neighbourhoods.into_iter().map(|n| (n.id, n)).collect();
+        let (borrowing, lending) = store.loan_sides()?;
+        let loans = loans::LoanBook::new(borrowing, lending);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let state = State {
             store,
@@ -91,6 +100,8 @@ impl Node {
             docs: HashMap::new(),
             unsnapshotted: HashMap::new(),
             read,
+            loans,
+            clock_skew_days: 0,
         };
         Ok(Node { state: Arc::new(Mutex::new(state)), events, data_dir: dir })
     }
@@ -158,6 +169,14 @@ impl Node {
             self.emit(Event::MemberUpdated { neighbourhood: ns, member: me, name: name.clone() });
         }
         st.identity = Some(identity);
+        Ok(())
+    }
+
+    /// Shifts this node's clock by `days` (for tests and simulations of days passing; the
+    /// shift is not stored and resets on reopen).
+    #[doc(hidden)]
+    pub fn shift_clock_days(&self, days: i64) -> Result<()> {
+        self.lock()?.clock_skew_days = days;
         Ok(())
     }
 

@@ -168,12 +168,16 @@ impl Node {
         let mut st = self.lock()?;
         st.neighbourhood(ns)?;
         let items: Vec<_> = st.read.all().filter(|i| i.neighbourhood == *ns).map(|i| i.id).collect();
-        st.store.write(|w| w.delete_neighbourhood(ns, &items))?;
+        st.store.write(|w| {
+            w.delete_neighbourhood(ns, &items)?;
+            w.delete_loans_in(ns)
+        })?;
         st.neighbourhoods.remove(ns);
         st.members.retain(|(n, _), _| n != ns);
         st.docs.retain(|(n, _), _| n != ns);
         st.unsnapshotted.retain(|(n, _), _| n != ns);
         st.read.remove_neighbourhood(*ns);
+        st.loans.remove_neighbourhood(*ns);
         self.emit(Event::NeighbourhoodLeft { neighbourhood: *ns });
         Ok(())
     }

@@ -141,6 +141,7 @@ impl Node {
 
     pub(super) fn commit_verified(&self, st: &mut State, v: Verified) -> Result<ImportReport> {
         let (ns, owner) = v.key;
+        let loans_before = st.loan_views(st.today());
         let me = st.identity.as_ref().map(|i| i.device_id());
         let (stored_snapshot, new_changes) = match v.doc {
             Incoming::Fresh { doc, snapshot } => {
@@ -172,6 +173,8 @@ impl Node {
         };
         let doc = st.doc_mut(&ns, &owner)?;
         let items = doc.items(ns, owner);
+        let borrowing = doc.borrowings(ns, owner);
+        let lending = doc.lendings(ns, owner);
         let mut member = v.member;
         if let Some(name) = doc.name() {
             member.name = name;
@@ -199,6 +202,7 @@ impl Node {
             for item in &changed {
                 w.put_item(item)?;
             }
+            w.replace_loans_of(&ns, &owner, &borrowing, &lending)?;
             for id in &removed {
                 w.delete_item(id)?;
             }
@@ -226,6 +230,8 @@ impl Node {
             items_removed: removed.len(),
         };
         self.apply_read_diff(st, ns, changed, removed);
+        st.loans.replace_doc(ns, owner, borrowing, lending);
+        self.emit_loan_changes(st, &loans_before);
         Ok(report)
     }
 
