@@ -1,0 +1,324 @@
+//! What the network layer (crate `partage-net`) needs from a node, and nothing it could use to
+//! bypass verification: data still only moves through `doc_bundle` / `import_bundle`.
+//!
+//! - the device secret, which doubles as the libp2p identity (Noise then authenticates which
+//!   device is on the other end of a connection);
+//! - membership proofs (this member's chain plus this device's certificate) and their
+//!   verification against the neighbourhood's revocations, bound to the peer's device key;
+//! - summaries without revoked members, and revocations to exchange with verified members;
+//! - known peer addresses, stored so a restarted node redials without rediscovery;
+//! - a way to report network activity through the node's event stream.
+
+use super::{Node, State};
+use crate::clock::now_ms;
+use crate::error::{ChainError, Error, Result, VerifyError};
+use crate::events::{Event, NetEvent};
+use crate::identity::DeviceCert;
+use crate::ids::{DeviceId, MemberId, NeighbourhoodId};
+use crate::membership::{Chain, Revocation, RevocationSet, verify_chain};
+use crate::node::DocSummary;
+use crate::store::{Writer, decode, encode};
+use redb::TableDefinition;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// Peers remembered at most; the least recently seen are forgotten first.
+pub const MAX_KNOWN_PEERS: usize = 256;
+/// Addresses remembered per peer at most.
+pub const MAX_ADDRS_PER_PEER: usize = 8;
+/// Longest address string stored (a multiaddr is far shorter).
+const MAX_ADDR_LEN: usize = 256;
+
+/// Key: device id. Value: [`KnownPeer`].
+const PEERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("net_peers");
+
+/// "I am a member of this neighbourhood, and this device speaks for me."
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipProof {
+    pub chain: Chain,
+    pub device: DeviceCert,
+}
+
+/// A peer this device has synced with, and where it was reachable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownPeer {
+    pub device: DeviceId,
+    /// Multiaddrs, most recent first.
+    pub addrs: Vec<String>,
+    pub last_seen_ms: u64,
+    pub last_synced_ms: Option<u64>,
+}
+
+impl Node {
+    /// This device's secret key: the libp2p identity of this installation.
+    pub fn device_secret(&self) -> Result<[u8; 32]> {
+        Ok(self.lock()?.identity()?.device_key.to_bytes())
+    }
+
+    /// Ids of every neighbourhood this device is a member of.
+    pub fn neighbourhood_ids(&self) -> Result<Vec<NeighbourhoodId>> {
+        Ok(self.lock()?.neighbourhoods.keys().copied().collect())
+    }
+
+    /// This member's proof of membership of `ns`, for a peer.
+    pub fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof> {
+        let st = self.lock()?;
+        let chain = st.neighbourhood(ns)?.chain.clone();
+        Ok(MembershipProof { chain, device: st.identity()?.device_cert.clone() })
+    }
+
+    /// Checks a peer's proof of membership of `ns`: a valid chain that no revocation known here
+    /// cuts, and a certificate by that member for `peer_device`, the key the transport
+    /// authenticated. Returns the member.
+    pub fn verify_peer_membership(
+        &self,
+        ns: &NeighbourhoodId,
+        proof: &MembershipProof,
+        peer_device: &DeviceId,
+    ) -> Result<MemberId> {
+        let revoked = {
+            let st = self.lock()?;
+            RevocationSet::from_revocations(ns, &st.neighbourhood(ns)?.revocations)
+        };
+        let member = verify_chain(&proof.chain, ns, &revoked)?;
+        let cert = &proof.device;
+        if cert.member != member || cert.device != *peer_device || !cert.is_valid() {
+            return Err(VerifyError::ForeignDevice.into());
+        }
+        if revoked.contains(&cert.device.0) {
+            return Err(ChainError::Revoked.into());
+        }
+        Ok(member)
+    }
+
+    /// Like [`Node::doc_summaries`], without the documents of revoked members (which peers that
+    /// know the revocation would refuse).
+    pub fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
+        let mut st = self.lock()?;
+        let revoked = revoked_subjects(&st, ns)?;
+        let owners: Vec<MemberId> = st
+            .members
+            .iter()
+            .filter(|((n, _), m)| n == ns && !m.chain.iter().any(|c| revoked.contains(&c.subject)))
+            .map(|((_, owner), _)| *owner)
+            .collect();
+        let mut out = Vec::with_capacity(owners.len());
+        for owner in owners {
+            let heads = st.doc_mut(ns, &owner)?.heads().iter().map(|h| h.0).collect();
+            out.push(DocSummary { owner, heads });
+        }
+        out.sort_by_key(|s| s.owner);
+        Ok(out)
+    }
+
+    /// Whether `member`'s membership of `ns` is cut by a revocation known here.
+    pub fn is_revoked(&self, ns: &NeighbourhoodId, member: &MemberId) -> Result<bool> {
+        let st = self.lock()?;
+        let revoked = revoked_subjects(&st, ns)?;
+        Ok(revoked.contains(&member.0)
+            || st
+                .members
+                .get(&(*ns, *member))
+                .is_some_and(|m| m.chain.iter().any(|c| revoked.contains(&c.subject))))
+    }
+
+    /// Revocations known here for `ns` (sent only to verified members).
+    pub fn revocations(&self, ns: &NeighbourhoodId) -> Result<Vec<Revocation>> {
+        Ok(self.lock()?.neighbourhood(ns)?.revocations.clone())
+    }
+
+    /// Stores the revocations among `incoming` that are new and signed by the neighbourhood's
+    /// root, and drops the items of members they cut off (as [`Node::revoke`] does). Returns
+    /// how many were new.
+    pub fn apply_revocations(&self, ns: &NeighbourhoodId, incoming: &[Revocation]) -> Result<usize> {
+        let mut st = self.lock()?;
+        let mut rec = st.neighbourhood(ns)?.clone();
+        let known: HashSet<[u8; 32]> = rec.revocations.iter().map(|r| r.subject).collect();
+        let mut fresh: Vec<Revocation> = Vec::new();
+        for r in incoming {
+            if r.neighbourhood == *ns && !known.contains(&r.subject) && !fresh.contains(r) && r.is_valid() {
+                fresh.push(r.clone());
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        rec.revocations.extend(fresh.iter().cloned());
+        let cut: HashSet<[u8; 32]> = fresh.iter().map(|r| r.subject).collect();
+        let mut members: Vec<MemberId> = st
+            .members
+            .iter()
+            .filter(|((n, _), m)| n == ns && m.chain.iter().any(|c| cut.contains(&c.subject)))
+            .map(|((_, m), _)| *m)
+            .collect();
+        members.sort();
+        let items: Vec<_> = st
+            .read
+            .all()
+            .filter(|i| i.neighbourhood == *ns && members.contains(&i.owner))
+            .map(|i| i.id)
+            .collect();
+        st.store.write(|w| {
+            w.put_neighbourhood(&rec)?;
+            for id in &items {
+                w.delete_item(id)?;
+            }
+            Ok(())
+        })?;
+        for id in &items {
+            st.read.remove(*id);
+            self.emit(Event::ItemRemoved { neighbourhood: *ns, item: *id });
+        }
+        st.neighbourhoods.insert(*ns, rec);
+        for member in members {
+            self.emit(Event::MemberRevoked { neighbourhood: *ns, member });
+        }
+        Ok(fresh.len())
+    }
+
+    /// Addresses carried by the tickets this device joined with.
+    pub fn ticket_addresses(&self) -> Result<Vec<String>> {
+        let st = self.lock()?;
+        let mut out: Vec<String> = Vec::new();
+        for rec in st.neighbourhoods.values() {
+            for a in &rec.known_addrs {
+                if !out.contains(a) {
+                    out.push(a.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Peers remembered from earlier syncs, most recently seen first.
+    pub fn known_peers(&self) -> Result<Vec<KnownPeer>> {
+        let st = self.lock()?;
+        let mut out = Vec::new();
+        for (_, value) in st.store.rows(PEERS)? {
+            out.push(decode::<KnownPeer>(&value, "known peer")?);
+        }
+        out.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms));
+        Ok(out)
+    }
+
+    /// Remembers that `device` was seen at `addrs` (most useful first), and whether a sync with
+    /// it just finished. Bounded: [`MAX_ADDRS_PER_PEER`] addresses, [`MAX_KNOWN_PEERS`] peers.
+    pub fn remember_peer(&self, device: &DeviceId, addrs: &[String], synced: bool) -> Result<()> {
+        let st = self.lock()?;
+        let now = now_ms();
+        let rows = st.store.rows(PEERS)?;
+        let mut peers = Vec::with_capacity(rows.len());
+        for (_, value) in rows {
+            peers.push(decode::<KnownPeer>(&value, "known peer")?);
+        }
+        let mut rec = peers.iter().find(|p| p.device == *device).cloned().unwrap_or(KnownPeer {
+            device: *device,
+            addrs: Vec::new(),
+            last_seen_ms: now,
+            last_synced_ms: None,
+        });
+        let mut merged: Vec<String> = Vec::new();
+        for a in addrs.iter().chain(rec.addrs.iter()) {
+            if a.len() <= MAX_ADDR_LEN && !merged.contains(a) && merged.len() < MAX_ADDRS_PER_PEER {
+                merged.push(a.clone());
+            }
+        }
+        rec.addrs = merged;
+        rec.last_seen_ms = now;
+        if synced {
+            rec.last_synced_ms = Some(now);
+        }
+        // Make room by forgetting the peers seen longest ago.
+        let mut others: Vec<&KnownPeer> = peers.iter().filter(|p| p.device != *device).collect();
+        others.sort_by_key(|p| p.last_seen_ms);
+        let excess = (others.len() + 1).saturating_sub(MAX_KNOWN_PEERS);
+        let evict: Vec<DeviceId> = others.iter().take(excess).map(|p| p.device).collect();
+        st.store.write(|w| {
+            for d in &evict {
+                w.delete_peer(d)?;
+            }
+            w.put_peer(&rec)
+        })
+    }
+
+    /// Forgets a remembered peer; `false` if it was not known.
+    pub fn forget_peer(&self, device: &DeviceId) -> Result<bool> {
+        let st = self.lock()?;
+        st.store.write(|w| w.delete_peer(device))
+    }
+
+    /// Publishes network activity on this node's event stream.
+    pub fn report_network(&self, event: NetEvent) {
+        self.emit(Event::Network(event));
+    }
+}
+
+fn revoked_subjects(st: &State, ns: &NeighbourhoodId) -> Result<HashSet<[u8; 32]>> {
+    let rec = st.neighbourhood(ns)?;
+    Ok(rec.revocations.iter().filter(|r| r.neighbourhood == *ns && r.is_valid()).map(|r| r.subject).collect())
+}
+
+impl Writer<'_> {
+    fn put_peer(&mut self, rec: &KnownPeer) -> Result<()> {
+        self.txn.open_table(PEERS)?.insert(rec.device.0.as_slice(), encode(rec)?.as_slice())?;
+        Ok(())
+    }
+
+    fn delete_peer(&mut self, device: &DeviceId) -> Result<bool> {
+        Ok(self.txn.open_table(PEERS)?.remove(device.0.as_slice())?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str) -> (tempfile::TempDir, Node) {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::open(dir.path()).unwrap();
+        node.init(name).unwrap();
+        (dir, node)
+    }
+
+    #[test]
+    fn proofs_verify_only_for_the_proving_device() {
+        let (_a, alice) = node("Alice");
+        let (_b, bob) = node("Bob");
+        let ns = alice.create_neighbourhood("Rue").unwrap().id;
+        bob.join(&alice.invite(&ns, 1, vec![]).unwrap()).unwrap();
+        let proof = bob.membership_proof(&ns).unwrap();
+        let bob_device = bob.identity().unwrap().unwrap().device;
+        let bob_member = bob.identity().unwrap().unwrap().member;
+        assert_eq!(alice.verify_peer_membership(&ns, &proof, &bob_device).unwrap(), bob_member);
+        // Replayed by another device: refused.
+        let alice_device = alice.identity().unwrap().unwrap().device;
+        assert!(alice.verify_peer_membership(&ns, &proof, &alice_device).is_err());
+        // Revoked: refused.
+        alice.revoke(&ns, &bob_member).unwrap();
+        assert!(matches!(
+            alice.verify_peer_membership(&ns, &proof, &bob_device),
+            Err(Error::Membership(ChainError::Revoked))
+        ));
+        assert!(alice.is_revoked(&ns, &bob_member).unwrap());
+    }
+
+    #[test]
+    fn known_peers_are_bounded_and_persisted() {
+        let (dir, n) = node("Alice");
+        for i in 0..(MAX_KNOWN_PEERS + 3) {
+            let mut id = [0u8; 32];
+            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            let addrs: Vec<String> = (0..12).map(|p| format!("/ip4/127.0.0.1/tcp/{p}")).collect();
+            n.remember_peer(&DeviceId(id), &addrs, i % 2 == 0).unwrap();
+        }
+        let peers = n.known_peers().unwrap();
+        assert_eq!(peers.len(), MAX_KNOWN_PEERS);
+        assert!(peers.iter().all(|p| p.addrs.len() == MAX_ADDRS_PER_PEER));
+        drop(n);
+        let n = Node::open(dir.path()).unwrap();
+        assert_eq!(n.known_peers().unwrap().len(), MAX_KNOWN_PEERS);
+        let first = n.known_peers().unwrap()[0].device;
+        assert!(n.forget_peer(&first).unwrap());
+        assert!(!n.forget_peer(&first).unwrap());
+    }
+}
