@@ -29,6 +29,7 @@ pub use ids::{DeviceId, ItemId, LoanId, MemberId, NeighbourhoodId};
 pub use loan::{LoanState, LoanView, Reminder, Trust};
 pub use model::{Category, Condition, Item, ItemDraft, ItemPatch};
 pub use node::{
-    DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, MemberSummary, NeighbourhoodSummary, Node,
+    DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, LoanFilter, MemberSummary,
+    NeighbourhoodSummary, Node,
 };
 pub use readmodel::{ItemFilter, ItemView};
