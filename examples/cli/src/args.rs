@@ -36,6 +36,15 @@ pub enum Command {
     /// Add, edit and find items.
     #[command(subcommand)]
     Item(ItemCmd),
+    /// Borrow and lend: requests, answers, handover, return, extensions.
+    #[command(subcommand)]
+    Loan(LoanCmd),
+    /// What needs your attention today: pickups, due dates, overdue items, requests, answers.
+    Reminders {
+        /// Compute the reminders for this day instead of today (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
+    },
     /// Write everything this data directory holds to a JSON file (includes your secret keys).
     Export {
         /// File to write.
@@ -199,4 +208,73 @@ pub struct ListArgs {
     /// Only items of this member (member id, unique prefix, or "me").
     #[arg(long, value_name = "MEMBER")]
     pub owner: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoanCmd {
+    /// Ask to borrow an item (prints the loan id).
+    Request {
+        /// Item id (or a unique prefix of at least 4 characters).
+        item: String,
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        until: String,
+        #[arg(long, default_value = "")]
+        message: String,
+    },
+    /// Lender: accept a request.
+    Accept(LoanMessageArgs),
+    /// Lender: decline a request.
+    Decline(LoanMessageArgs),
+    /// Lender: the item was handed over.
+    Handover(LoanArgs),
+    /// Borrower: confirm you received the item.
+    Receive(LoanArgs),
+    /// Borrower: you gave the item back.
+    Return(LoanArgs),
+    /// Lender: confirm the item is back (the message is kept as a condition note).
+    ConfirmReturn(LoanMessageArgs),
+    /// Borrower: cancel before the handover.
+    Cancel(LoanArgs),
+    /// Lender: take back an acceptance before the handover (the message is the reason).
+    Withdraw(LoanMessageArgs),
+    /// Borrower: ask to keep the item longer.
+    Extend {
+        /// Loan id (or a unique prefix of at least 4 characters).
+        loan: String,
+        /// New last day, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        until: String,
+    },
+    /// Lender: accept the pending extension request.
+    AcceptExtension(LoanArgs),
+    /// Lender: decline the pending extension request.
+    DeclineExtension(LoanArgs),
+    /// Lender: report the item as not returned (after its last day).
+    Dispute(LoanArgs),
+    /// List loans.
+    List {
+        /// Only loans where you are the borrower or the lender.
+        #[arg(long)]
+        mine: bool,
+    },
+    /// Show one loan in full.
+    Show(LoanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoanArgs {
+    /// Loan id (or a unique prefix of at least 4 characters).
+    pub loan: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LoanMessageArgs {
+    /// Loan id (or a unique prefix of at least 4 characters).
+    pub loan: String,
+    #[arg(long, default_value = "")]
+    pub message: String,
 }

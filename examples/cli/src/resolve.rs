@@ -47,6 +47,15 @@ pub fn item(node: &Node, typed: &str) -> CliResult<ItemId> {
     unique_prefix("item", typed, ids)
 }
 
+/// A loan this device knows, by full id or unique prefix.
+pub fn loan(node: &Node, typed: &str) -> CliResult<partage::LoanId> {
+    if typed.trim().len() == partage::LoanId::LEN * 2 {
+        return Ok(typed.parse::<partage::LoanId>()?);
+    }
+    let ids = node.loans(&partage::LoanFilter::default())?.into_iter().map(|v| v.id);
+    unique_prefix("loan", typed, ids)
+}
+
 /// A neighbourhood this device belongs to, by full id or unique prefix.
 pub fn neighbourhood(node: &Node, typed: &str) -> CliResult<NeighbourhoodId> {
     if typed.trim().len() == NeighbourhoodId::LEN * 2 {

@@ -369,3 +369,21 @@ fn demo_runs_and_replicates() {
         assert!(out.contains(expected), "demo output lacks {expected:?}:\n{out}");
     }
 }
+
+#[test]
+fn loan_commands_validate_and_list() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    ok(d, &["init", "--name", "Alice"]);
+    ok(d, &["neighbourhood", "create", "Rue des Lilas"]);
+    let item = single_line(&ok(d, &["item", "add", "--title", "Perceuse"]));
+    let err = fails(d, &["loan", "request", &item, "--from", "2099-01-01", "--until", "2099-01-02"]);
+    assert_eq!(err, "error: you cannot borrow your own item");
+    let err = fails(d, &["loan", "request", &item, "--from", "demain", "--until", "2099-01-02"]);
+    assert_eq!(err, "error: \"demain\" is not a date (use YYYY-MM-DD, e.g. 2026-12-01)");
+    let err = fails(d, &["loan", "accept", "abcd1234"]);
+    assert_eq!(err, "error: no loan with an id starting with \"abcd1234\"");
+    assert_eq!(ok(d, &["--json", "loan", "list"]).trim(), "[]");
+    assert_eq!(ok(d, &["--json", "reminders"]).trim(), "[]");
+    assert_eq!(ok(d, &["reminders", "--on", "2099-01-01"]).trim(), "nothing to remind you of");
+}

@@ -2,6 +2,7 @@
 
 mod identity;
 mod item;
+mod loan;
 mod neighbourhood;
 mod transfer;
 
@@ -22,6 +23,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Whoami => identity::whoami(&node, &mut out),
         Command::Neighbourhood(cmd) => neighbourhood::run(&node, cmd, &mut out),
         Command::Item(cmd) => item::run(&node, cmd, &mut out),
+        Command::Loan(cmd) => loan::run(&node, cmd, &mut out),
+        Command::Reminders { on } => loan::reminders(&node, on.as_deref(), &mut out),
         Command::Export { file } => transfer::export(&node, &file, &mut out),
         Command::Import { file } => transfer::import(&node, &file, &mut out),
         Command::Demo => crate::demo::run(&mut out),
