@@ -10,10 +10,23 @@ use crate::error::{Result, VerifyError};
 use crate::ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
 use crate::model::{Category, Condition, Item, validate_name};
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{
+    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, PatchAction, Prop, ROOT, ReadDoc, ScalarValue,
+    Value,
+};
 
 const PROFILE: &str = "profile";
 const ITEMS: &str = "items";
+
+/// Sections of a document touched by a set of changes (see [`MemberDoc::changed_since`]).
+#[derive(Debug, Default)]
+pub struct Changed {
+    pub everything: bool,
+    pub profile: bool,
+    pub loans: bool,
+    /// Keys (item id hex) under `items`.
+    pub items: std::collections::HashSet<String>,
+}
 
 /// A member document with typed accessors.
 pub struct MemberDoc {
@@ -167,6 +180,50 @@ impl MemberDoc {
         }
         self.doc.delete(&items, key.as_str()).map_err(am_err)?;
         self.commit()
+    }
+
+    /// One item, if the document holds a valid one under `id`.
+    pub fn item(&self, id: ItemId, neighbourhood: NeighbourhoodId, owner: MemberId) -> Option<Item> {
+        let items = self.map(ITEMS).ok()?;
+        match self.doc.get(&items, id.to_hex().as_str()).ok()?? {
+            (Value::Object(ObjType::Map), obj) => read_item(&self.doc, &obj, id, neighbourhood, owner),
+            _ => None,
+        }
+    }
+
+    /// What changed between `before` and the current heads, by top-level section and item key,
+    /// so that an import re-reads only what it touched.
+    pub fn changed_since(&mut self, before: &[ChangeHash]) -> Changed {
+        let after = self.doc.get_heads();
+        let mut changed = Changed::default();
+        for patch in self.doc.diff(before, &after) {
+            let top = match patch.path.first() {
+                Some((_, Prop::Map(key))) => key.clone(),
+                Some(_) => {
+                    changed.everything = true;
+                    continue;
+                }
+                // A root key itself was replaced: re-read everything.
+                None => {
+                    changed.everything = true;
+                    continue;
+                }
+            };
+            let second = match (patch.path.get(1), &patch.action) {
+                (Some((_, Prop::Map(key))), _) => Some(key.clone()),
+                (None, PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key }) => Some(key.clone()),
+                _ => None,
+            };
+            match (top.as_str(), second) {
+                (ITEMS, Some(key)) => {
+                    changed.items.insert(key);
+                }
+                (PROFILE, _) => changed.profile = true,
+                (crate::loan::doc::BORROWING | crate::loan::doc::LENDING, _) => changed.loans = true,
+                _ => changed.everything = true,
+            }
+        }
+        changed
     }
 
     /// Every valid item in the document.

@@ -3,7 +3,7 @@
 
 use super::{DocKey, Node, State};
 use crate::attest::{Attestation, trusted_devices, verify_changes};
-use crate::doc::MemberDoc;
+use crate::doc::{Changed, MemberDoc};
 use crate::error::{ChainError, Error, Result, VerifyError};
 use crate::events::Event;
 use crate::identity::DeviceCert;
@@ -143,7 +143,7 @@ impl Node {
         let (ns, owner) = v.key;
         let loans_before = st.loan_views(st.today());
         let me = st.identity.as_ref().map(|i| i.device_id());
-        let (stored_snapshot, new_changes) = match v.doc {
+        let (stored_snapshot, new_changes, heads_before) = match v.doc {
             Incoming::Fresh { doc, snapshot } => {
                 let mut doc = MemberDoc::from_automerge(*doc);
                 if let Some(device) = me {
@@ -151,7 +151,7 @@ impl Node {
                 }
                 let count = doc.changes_since(&[]).len();
                 st.docs.insert(v.key, doc);
-                (Some(snapshot), vec![Vec::new(); count])
+                (Some(snapshot), vec![Vec::new(); count], None)
             }
             Incoming::Changes(changes) => {
                 if !st.docs.contains_key(&v.key) && st.store.doc(&ns, &owner)?.is_none() {
@@ -161,6 +161,7 @@ impl Node {
                 if let Some(device) = me {
                     doc.set_device(device);
                 }
+                let before = doc.heads();
                 let fresh = doc.apply_verified(changes.clone())?;
                 let fresh: HashSet<ChangeHash> = fresh.into_iter().collect();
                 let bytes = changes
@@ -168,18 +169,50 @@ impl Node {
                     .filter(|c| fresh.contains(&c.hash()))
                     .map(|c| c.raw_bytes().to_vec())
                     .collect();
-                (None, bytes)
+                (None, bytes, Some(before))
             }
         };
+        // Re-read only what the new changes touched (everything for a whole new document).
         let doc = st.doc_mut(&ns, &owner)?;
-        let items = doc.items(ns, owner);
-        let borrowing = doc.borrowings(ns, owner);
-        let lending = doc.lendings(ns, owner);
+        let touched = match &heads_before {
+            Some(before) => doc.changed_since(before),
+            None => Changed { everything: true, ..Changed::default() },
+        };
+        let items_now: Option<Vec<Item>> = touched.everything.then(|| doc.items(ns, owner));
+        let some_items: Vec<(ItemId, Option<Item>)> = touched
+            .items
+            .iter()
+            .filter_map(|key| key.parse::<ItemId>().ok())
+            .map(|id| (id, doc.item(id, ns, owner)))
+            .collect();
+        let loans = (touched.everything || touched.loans)
+            .then(|| (doc.borrowings(ns, owner), doc.lendings(ns, owner)));
         let mut member = v.member;
         if let Some(name) = doc.name() {
             member.name = name;
         }
-        let (changed, removed) = st.read.diff_doc(ns, owner, &items);
+        let (changed, removed) = match items_now {
+            Some(items) => st.read.diff_doc(ns, owner, &items),
+            None => {
+                let changed: Vec<Item> = some_items
+                    .iter()
+                    .filter_map(|(_, i)| i.clone())
+                    .filter(|i| st.read.get(&i.id) != Some(i))
+                    .collect();
+                let removed: Vec<ItemId> = some_items
+                    .iter()
+                    .filter(|(id, i)| {
+                        i.is_none()
+                            && st
+                                .read
+                                .get(id)
+                                .is_some_and(|old| old.owner == owner && old.neighbourhood == ns)
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                (changed, removed)
+            }
+        };
         let mut rec = st.neighbourhood(&ns)?.clone();
         let revocations_changed = !v.revocations.is_empty();
         rec.revocations.extend(v.revocations);
@@ -202,7 +235,9 @@ impl Node {
             for item in &changed {
                 w.put_item(item)?;
             }
-            w.replace_loans_of(&ns, &owner, &borrowing, &lending)?;
+            if let Some((borrowing, lending)) = &loans {
+                w.replace_loans_of(&ns, &owner, borrowing, lending)?;
+            }
             for id in &removed {
                 w.delete_item(id)?;
             }
@@ -230,7 +265,9 @@ impl Node {
             items_removed: removed.len(),
         };
         self.apply_read_diff(st, ns, changed, removed);
-        st.loans.replace_doc(ns, owner, borrowing, lending);
+        if let Some((borrowing, lending)) = loans {
+            st.loans.replace_doc(ns, owner, borrowing, lending);
+        }
         self.emit_loan_changes(st, &loans_before);
         Ok(report)
     }
