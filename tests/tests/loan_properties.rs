@@ -77,7 +77,9 @@ impl Ledger {
             LoanState::Accepted => self.by(v, "accept", l),
             LoanState::Cancelled => self.by(v, "cancel", b),
             LoanState::Withdrawn => self.by(v, "withdraw", l) && self.by(v, "accept", l),
-            LoanState::HandedOver | LoanState::Overdue => self.by(v, "hand_over", l) && self.by(v, "accept", l),
+            LoanState::HandedOver | LoanState::Overdue => {
+                self.by(v, "hand_over", l) && self.by(v, "accept", l)
+            }
             LoanState::Returned => self.by(v, "return", b) && self.by(v, "hand_over", l),
             LoanState::Closed => self.by(v, "confirm_return", l) && self.by(v, "hand_over", l),
         }
@@ -101,14 +103,21 @@ fn check_invariants(nodes: &[TestNode], ledger: &Ledger) -> Result<(), TestCaseE
     Ok(())
 }
 
-fn run(nodes: &[TestNode], ns: &NeighbourhoodId, items: &[ItemId], ops: &[Op], ledger: &mut Ledger) -> Result<(), TestCaseError> {
+fn run(
+    nodes: &[TestNode],
+    ns: &NeighbourhoodId,
+    items: &[ItemId],
+    ops: &[Op],
+    ledger: &mut Ledger,
+) -> Result<(), TestCaseError> {
     let ids: Vec<MemberId> = nodes.iter().map(|n| n.node.identity().unwrap().unwrap().member).collect();
     let mut clock = 0;
     let mut known: Vec<LoanId> = Vec::new();
     for op in ops {
         match *op {
             Op::Request { who, item, from, len } => {
-                let (f, u) = (format_day(today() + clock + from), format_day(today() + clock + from + len - 1));
+                let (f, u) =
+                    (format_day(today() + clock + from), format_day(today() + clock + from + len - 1));
                 if let Ok(v) = nodes[who].node.request_loan(&items[item], &f, &u, "") {
                     known.push(v.id);
                 }
