@@ -189,8 +189,32 @@ impl Node {
         let root = rec.root_secret.ok_or_else(|| Error::NotAdmin { name: rec.name.clone() })?;
         let revocation = Revocation::issue(&SecretKey::from_bytes(&root), member.0, now_ms());
         rec.revocations.push(revocation);
-        let items: Vec<_> =
-            st.read.all().filter(|i| i.neighbourhood == *ns && i.owner == *member).map(|i| i.id).collect();
+        self.store_revocations(&mut st, rec)?;
+        Ok(())
+    }
+}
+
+impl Node {
+    /// Stores `rec` (with its revocations) and drops the items of every member whose
+    /// membership no longer verifies: revoking an invite revokes who joined through it.
+    pub(super) fn store_revocations(&self, st: &mut super::State, rec: NeighbourhoodRecord) -> Result<()> {
+        let ns = rec.id;
+        let revoked = RevocationSet::from_revocations(&ns, &rec.revocations);
+        let me = st.identity()?.member_id();
+        let gone: Vec<MemberId> = st
+            .members
+            .values()
+            .filter(|m| {
+                m.neighbourhood == ns && m.member != me && verify_chain(&m.chain, &ns, &revoked).is_err()
+            })
+            .map(|m| m.member)
+            .collect();
+        let items: Vec<_> = st
+            .read
+            .all()
+            .filter(|i| i.neighbourhood == ns && gone.contains(&i.owner))
+            .map(|i| i.id)
+            .collect();
         st.store.write(|w| {
             w.put_neighbourhood(&rec)?;
             for id in &items {
@@ -200,10 +224,12 @@ impl Node {
         })?;
         for id in &items {
             st.read.remove(*id);
-            self.emit(Event::ItemRemoved { neighbourhood: *ns, item: *id });
+            self.emit(Event::ItemRemoved { neighbourhood: ns, item: *id });
         }
-        st.neighbourhoods.insert(*ns, rec);
-        self.emit(Event::MemberRevoked { neighbourhood: *ns, member: *member });
+        st.neighbourhoods.insert(ns, rec);
+        for member in gone {
+            self.emit(Event::MemberRevoked { neighbourhood: ns, member });
+        }
         Ok(())
     }
 }

@@ -265,6 +265,10 @@ impl Node {
             items_removed: removed.len(),
         };
         self.apply_read_diff(st, ns, changed, removed);
+        if revocations_changed {
+            let rec = st.neighbourhood(&ns)?.clone();
+            self.store_revocations(st, rec)?;
+        }
         if let Some((borrowing, lending)) = loans {
             st.loans.replace_doc(ns, owner, borrowing, lending);
         }
