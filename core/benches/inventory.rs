@@ -18,6 +18,8 @@ const SEED: u64 = 0x5EED_CAFE_F00D_BEEF;
 const REOPENS: usize = 5;
 const SEARCH_REPEATS: usize = 200;
 const DESCRIPTION_CHARS: usize = 200;
+/// The adds are also reported in this many consecutive blocks.
+const ADD_BLOCKS: usize = 10;
 
 /// The queries timed against the full inventory, with what each one exercises.
 const QUERIES: &[(&str, &str)] = &[
@@ -190,13 +192,13 @@ impl XorShift {
         (self.next() % n as u64) as usize
     }
 
-    fn pick<'a, T>(&mut self, from: &'a [T]) -> &'a T {
-        &from[self.below(from.len())]
+    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.below(from.len())]
     }
 }
 
 fn draft(rng: &mut XorShift) -> ItemDraft {
-    let (object, category) = *rng.pick(OBJECTS);
+    let (object, category) = rng.pick(OBJECTS);
     let title = format!("{object} {}", rng.pick(QUALIFIERS));
     let mut description = String::new();
     while description.chars().count() < DESCRIPTION_CHARS {
@@ -209,12 +211,12 @@ fn draft(rng: &mut XorShift) -> ItemDraft {
     while tags.len() < 3 {
         let tag = rng.pick(TAGS);
         if !tags.iter().any(|t| t == tag) {
-            tags.push((*tag).to_owned());
+            tags.push(tag.to_owned());
         }
     }
-    let condition = *rng.pick(Condition::ALL);
+    let condition = rng.pick(Condition::ALL);
     let deposit_cents = (rng.below(3) == 0).then(|| 1_000 * (1 + rng.below(10) as u64));
-    let max_loan_days = (rng.below(2) == 0).then(|| *rng.pick(&[3, 7, 14, 30]));
+    let max_loan_days = (rng.below(2) == 0).then(|| rng.pick(&[3, 7, 14, 30]));
     ItemDraft {
         title,
         description,
@@ -251,16 +253,42 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// One redb table of the store after the adds.
+struct TableUse {
+    name: String,
+    entries: u64,
+    stored_bytes: u64,
+    pages: u64,
+}
+
+/// Entries, stored key+value bytes and pages per table, read with redb directly (read-only).
+fn store_tables(path: &Path) -> Result<Vec<TableUse>, redb::Error> {
+    use redb::{ReadableDatabase, ReadableTableMetadata, TableHandle};
+    let db = redb::ReadOnlyDatabase::open(path)?;
+    let txn = db.begin_read()?;
+    let mut out = Vec::new();
+    for handle in txn.list_tables()? {
+        let name = handle.name().to_owned();
+        let table = txn.open_untyped_table(handle)?;
+        let stats = table.stats()?;
+        out.push(TableUse {
+            name,
+            entries: table.len()?,
+            stored_bytes: stats.stored_bytes(),
+            pages: stats.leaf_pages() + stats.branch_pages(),
+        });
+    }
+    out.sort_by_key(|t| std::cmp::Reverse(t.stored_bytes));
+    Ok(out)
+}
+
 struct Args {
     items: usize,
     json: bool,
 }
 
 fn parse_args() -> Args {
-    let mut args = Args {
-        items: DEFAULT_ITEMS,
-        json: false,
-    };
+    let mut args = Args { items: DEFAULT_ITEMS, json: false };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -289,9 +317,34 @@ fn parse_args() -> Args {
     args
 }
 
+/// (time on CPU, time waiting for a CPU) of the calling thread so far (Linux schedstat).
+fn thread_sched() -> Option<(Duration, Duration)> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+    let on_cpu = fields.next()??;
+    let waiting = fields.next()??;
+    Some((Duration::from_nanos(on_cpu), Duration::from_nanos(waiting)))
+}
+
+/// Adds grouped in consecutive blocks, to show how their cost grows with the store.
+struct AddBlock {
+    /// 1-based positions of the first and last add of the block.
+    first: usize,
+    last: usize,
+    mean: Duration,
+    p50: Duration,
+    /// Mean time on CPU per add, and mean time spent runnable but waiting for a CPU
+    /// (other processes); the rest of `mean` is mostly waiting for fdatasync.
+    cpu: Option<Duration>,
+    runqueue: Option<Duration>,
+}
+
 struct AddResult {
     total: Duration,
     sorted: Vec<Duration>,
+    blocks: Vec<AddBlock>,
+    /// Mean (on CPU, waiting for a CPU) per add over the whole run.
+    sched_mean: Option<(Duration, Duration)>,
     /// Adds slower than 20 × the median, with their 1-based position.
     spikes: Vec<(usize, Duration)>,
 }
@@ -306,29 +359,52 @@ struct QueryResult {
 }
 
 fn bench_adds(node: &Node, ns: &partage::NeighbourhoodId, drafts: Vec<ItemDraft>) -> AddResult {
-    let mut per_add = Vec::with_capacity(drafts.len());
+    let n = drafts.len();
+    let block_len = n.div_ceil(ADD_BLOCKS).max(1);
+    let mut per_add = Vec::with_capacity(n);
+    let mut sched = vec![thread_sched()];
     let start = Instant::now();
-    for d in drafts {
+    for (i, d) in drafts.into_iter().enumerate() {
         let t = Instant::now();
         let view = node.add_item(ns, d).expect("add_item");
         per_add.push(t.elapsed());
         black_box(view);
+        if (i + 1) % block_len == 0 || i + 1 == n {
+            sched.push(thread_sched());
+        }
     }
     let total = start.elapsed();
+    let blocks = per_add
+        .chunks(block_len)
+        .enumerate()
+        .map(|(b, chunk)| {
+            let mut sorted = chunk.to_vec();
+            sorted.sort_unstable();
+            let count = chunk.len() as u32;
+            let delta = match (sched[b], sched[b + 1]) {
+                (Some(a), Some(z)) => Some((z.0 - a.0, z.1 - a.1)),
+                _ => None,
+            };
+            AddBlock {
+                first: b * block_len + 1,
+                last: b * block_len + chunk.len(),
+                mean: chunk.iter().sum::<Duration>() / count,
+                p50: quantile(&sorted, 0.5),
+                cpu: delta.map(|d| d.0 / count),
+                runqueue: delta.map(|d| d.1 / count),
+            }
+        })
+        .collect();
     let mut sorted = per_add.clone();
     sorted.sort_unstable();
     let p50 = quantile(&sorted, 0.5);
-    let spikes = per_add
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| **d > p50 * 20)
-        .map(|(i, d)| (i + 1, *d))
-        .collect();
-    AddResult {
-        total,
-        sorted,
-        spikes,
-    }
+    let spikes =
+        per_add.iter().enumerate().filter(|(_, d)| **d > p50 * 20).map(|(i, d)| (i + 1, *d)).collect();
+    let sched_mean = match (sched.first().copied().flatten(), sched.last().copied().flatten()) {
+        (Some(a), Some(z)) => Some(((z.0 - a.0) / n as u32, (z.1 - a.1) / n as u32)),
+        _ => None,
+    };
+    AddResult { total, sorted, blocks, sched_mean, spikes }
 }
 
 struct ReopenResult {
@@ -357,14 +433,7 @@ fn bench_reopen(dir: &Path) -> (ReopenResult, Node) {
     opens.sort_unstable();
     first_lists.sort_unstable();
     let node = last.expect("at least one reopen");
-    (
-        ReopenResult {
-            opens,
-            first_lists,
-            listed,
-        },
-        node,
-    )
+    (ReopenResult { opens, first_lists, listed }, node)
 }
 
 fn bench_search(node: &Node) -> Vec<QueryResult> {
@@ -401,9 +470,8 @@ fn main() {
 
     let mut rng = XorShift(SEED);
     let drafts: Vec<ItemDraft> = (0..n).map(|_| draft(&mut rng)).collect();
-    let avg_chars = |f: fn(&ItemDraft) -> usize| {
-        drafts.iter().map(f).sum::<usize>() as f64 / drafts.len() as f64
-    };
+    let avg_chars =
+        |f: fn(&ItemDraft) -> usize| drafts.iter().map(f).sum::<usize>() as f64 / drafts.len() as f64;
     let avg_title = avg_chars(|d| d.title.chars().count());
     let avg_description = avg_chars(|d| d.description.chars().count());
 
@@ -411,17 +479,16 @@ fn main() {
     let dir = tmp.path().join("data");
     let node = Node::open(&dir).expect("open");
     node.init("Bench").expect("init");
-    let ns = node
-        .create_neighbourhood("Quartier des Lilas")
-        .expect("create_neighbourhood")
-        .id;
+    let ns = node.create_neighbourhood("Quartier des Lilas").expect("create_neighbourhood").id;
 
     // 1. Adds, one durable transaction each.
     let adds = bench_adds(&node, &ns, drafts);
-    let store_bytes = std::fs::metadata(dir.join("partage.redb"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let store_bytes = std::fs::metadata(dir.join("partage.redb")).map(|m| m.len()).unwrap_or(0);
     drop(node);
+    let tables = store_tables(&dir.join("partage.redb")).unwrap_or_else(|e| {
+        eprintln!("cannot read table statistics: {e}");
+        Vec::new()
+    });
 
     // 2. Reopen.
     let (reopen, node) = bench_reopen(&dir);
@@ -436,8 +503,7 @@ fn main() {
     node.add_item(&ns, draft(&mut rng)).expect("add after reopen");
     let first_add_after_reopen = t.elapsed();
     let t = Instant::now();
-    node.add_item(&ns, draft(&mut rng))
-        .expect("second add after reopen");
+    node.add_item(&ns, draft(&mut rng)).expect("second add after reopen");
     let second_add_after_reopen = t.elapsed();
     let rss = peak_rss_kib();
 
@@ -466,9 +532,25 @@ fn main() {
                 "p50_ms": ms(add_p50),
                 "p99_ms": ms(add_p99),
                 "max_ms": ms(add_max),
+                "on_cpu_mean_ms": adds.sched_mean.map(|m| ms(m.0)),
+                "waiting_for_cpu_mean_ms": adds.sched_mean.map(|m| ms(m.1)),
+                "blocks": adds.blocks.iter().map(|b| serde_json::json!({
+                    "first": b.first,
+                    "last": b.last,
+                    "mean_ms": ms(b.mean),
+                    "p50_ms": ms(b.p50),
+                    "cpu_ms": b.cpu.map(ms),
+                    "runqueue_ms": b.runqueue.map(ms),
+                })).collect::<Vec<_>>(),
                 "spikes": adds.spikes.iter().map(|(i, d)| serde_json::json!({"add": i, "ms": ms(*d)})).collect::<Vec<_>>(),
             },
             "store_file_bytes": store_bytes,
+            "store_tables": tables.iter().map(|t| serde_json::json!({
+                "table": t.name,
+                "entries": t.entries,
+                "stored_bytes": t.stored_bytes,
+                "pages": t.pages,
+            })).collect::<Vec<_>>(),
             "reopen": {
                 "open_ms": reopen.opens.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
                 "open_median_ms": ms(open_median),
@@ -509,18 +591,37 @@ fn main() {
     println!("  p50             {:>10.3} ms", ms(add_p50));
     println!("  p99             {:>10.3} ms", ms(add_p99));
     println!("  max             {:>10.3} ms", ms(add_max));
+    if let Some((cpu, waiting)) = adds.sched_mean {
+        println!("  on CPU (mean)   {:>10.3} ms", ms(cpu));
+        println!("  waiting for CPU {:>10.3} ms   (runnable, other processes had the cores)", ms(waiting));
+    }
     if !adds.spikes.is_empty() {
-        let list: Vec<String> = adds
-            .spikes
-            .iter()
-            .map(|(i, d)| format!("#{i} {:.1} ms", ms(*d)))
-            .collect();
+        let list: Vec<String> = adds.spikes.iter().map(|(i, d)| format!("#{i} {:.1} ms", ms(*d))).collect();
         println!("  > 20 x p50      {}", list.join(", "));
     }
-    println!(
-        "  store file      {:>10.2} MiB ({store_bytes} bytes)",
-        store_bytes as f64 / (1024.0 * 1024.0)
-    );
+    println!("  by block          mean ms   p50 ms   on-CPU ms   waiting-for-CPU ms");
+    for b in &adds.blocks {
+        let opt = |d: Option<Duration>| d.map_or("n/a".to_owned(), |d| format!("{:.3}", ms(d)));
+        println!(
+            "  {:>6}..{:<6} {:>9.3} {:>8.3} {:>11} {:>12}",
+            b.first,
+            b.last,
+            ms(b.mean),
+            ms(b.p50),
+            opt(b.cpu),
+            opt(b.runqueue)
+        );
+    }
+    println!("  store file      {:>10.2} MiB ({store_bytes} bytes)", store_bytes as f64 / (1024.0 * 1024.0));
+    for t in &tables {
+        println!(
+            "    table {:<14} {:>6} entries {:>9.2} MiB stored {:>6} pages",
+            t.name,
+            t.entries,
+            t.stored_bytes as f64 / (1024.0 * 1024.0),
+            t.pages
+        );
+    }
     println!();
     println!("reopen with {n} items ({REOPENS} times, warm page cache)");
     println!(
@@ -543,10 +644,7 @@ fn main() {
     );
     println!();
     println!("search among {n} items ({SEARCH_REPEATS} runs per query)");
-    println!(
-        "  {:<22} {:>6} {:>10} {:>10} {:>10}   note",
-        "query", "hits", "p50 us", "p99 us", "max us"
-    );
+    println!("  {:<22} {:>6} {:>10} {:>10} {:>10}   note", "query", "hits", "p50 us", "p99 us", "max us");
     for q in &searches {
         println!(
             "  {:<22} {:>6} {:>10.1} {:>10.1} {:>10.1}   {}",
