@@ -311,6 +311,25 @@ fn leaving_erases_the_neighbourhood_locally() {
 }
 
 #[test]
+fn revocations_spread_with_documents() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob", "Chloé"]);
+    nodes[1].node.add_item(&ns, draft("Perceuse")).unwrap();
+    sync_all(&nodes, &ns);
+    assert_eq!(nodes[2].items().len(), 1);
+    let bob = nodes[1].node.identity().unwrap().unwrap().member;
+    let mut events = nodes[2].node.subscribe();
+    nodes[0].node.revoke(&ns, &bob).unwrap();
+    // Alice touches her own document so Chloé has something to fetch from her.
+    nodes[0].node.add_item(&ns, draft("Tente")).unwrap();
+    push(&nodes[0].node, &nodes[2].node, &ns);
+    let titles: Vec<String> = nodes[2].items().into_iter().map(|v| v.item.title).collect();
+    assert_eq!(titles, ["Tente"]);
+    let revoked = std::iter::from_fn(|| events.try_recv())
+        .any(|e| matches!(e, Event::MemberRevoked { member, .. } if member == bob));
+    assert!(revoked, "Chloé's app is told Bob was revoked");
+}
+
+#[test]
 fn revoked_member_is_refused_and_hidden() {
     let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
     nodes[1].node.add_item(&ns, draft("Perceuse")).unwrap();
