@@ -7,14 +7,15 @@
 
 use crate::ids::ItemId;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
 /// Lowercase, accent-free form of `text`.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.nfd() {
-        if is_combining_mark(c) {
+    for c in text.chars() {
+        // Most text is ASCII: no decomposition needed.
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
             continue;
         }
         match c {
@@ -23,7 +24,11 @@ pub fn fold(text: &str) -> String {
             'ß' => out.push_str("ss"),
             'ø' | 'Ø' => out.push('o'),
             'ł' | 'Ł' => out.push('l'),
-            _ => out.extend(c.to_lowercase()),
+            _ => decompose_canonical(c, |d| {
+                if !is_combining_mark(d) {
+                    out.extend(d.to_lowercase());
+                }
+            }),
         }
     }
     out
@@ -53,7 +58,15 @@ impl SearchIndex {
         ws.sort_unstable();
         ws.dedup();
         for w in &ws {
-            self.postings.entry(w.clone()).or_default().insert(id);
+            // Look up before inserting: most words are already in the index, no clone needed.
+            match self.postings.get_mut(w) {
+                Some(ids) => {
+                    ids.insert(id);
+                }
+                None => {
+                    self.postings.insert(w.clone(), HashSet::from([id]));
+                }
+            }
         }
         self.words_of.insert(id, ws);
     }

@@ -233,6 +233,9 @@ mod tests {
         let after = derive_item(&[(&a_cancelled, Some(&la)), (&b, Some(&lb)), (&c, None)], 1);
         assert_eq!(after[0].state, LoanState::Cancelled);
         assert!(!after[1].conflict);
-        assert!(after[2].waitlisted, "still overlaps b's booking");
+        assert!(!after[2].waitlisted, "12–13 does not overlap b's 14–20");
+        let e = borrower(5, 16, 17);
+        let with_e = derive_item(&[(&a_cancelled, Some(&la)), (&b, Some(&lb)), (&e, None)], 1);
+        assert!(with_e[2].waitlisted, "16–17 overlaps b's booking");
     }
 }
