@@ -11,7 +11,7 @@
 
 use super::{Node, State};
 use crate::clock::now_ms;
-use crate::error::{ChainError, Error, Result, VerifyError};
+use crate::error::{ChainError, Result, VerifyError};
 use crate::events::{Event, NetEvent};
 use crate::identity::DeviceCert;
 use crate::ids::{DeviceId, MemberId, NeighbourhoodId};
@@ -109,6 +109,17 @@ impl Node {
         }
         out.sort_by_key(|s| s.owner);
         Ok(out)
+    }
+
+    /// The stored membership chain and device certificates of `owner` in `ns`, if this device
+    /// has their document (lets a peer leave them out of the changes it pushes).
+    pub fn member_credentials(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+    ) -> Result<Option<(Chain, Vec<DeviceCert>)>> {
+        let st = self.lock()?;
+        Ok(st.members.get(&(*ns, *owner)).map(|m| (m.chain.clone(), m.devices.clone())))
     }
 
     /// Whether `member`'s membership of `ns` is cut by a revocation known here.
@@ -272,6 +283,7 @@ impl Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn node(name: &str) -> (tempfile::TempDir, Node) {
         let dir = tempfile::tempdir().unwrap();

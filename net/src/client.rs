@@ -1,0 +1,219 @@
+//! [`Network`]: the cloneable handle the app (or the CLI, or the FFI layer) holds. Every method
+//! sends a command to the event loop over a bounded channel and awaits its oneshot reply, or
+//! reads the snapshot the loop publishes.
+
+use crate::command::{COMMAND_QUEUE, Command};
+use crate::config::NetConfig;
+use crate::error::NetError;
+use crate::event_loop::{EventLoop, Start};
+use crate::peers::{PeerInfo, Snapshot, with_peer};
+use crate::session::SyncOutcome;
+use libp2p::{Multiaddr, PeerId};
+use partage::Node;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+/// Longest wait for sessions to come up on fresh connections during [`Network::sync_now`].
+const SESSION_WAIT: Duration = Duration::from_secs(5);
+
+/// A running network node. Cheap to clone; the network stops when [`Network::stop`] is called
+/// or the last clone is dropped.
+#[derive(Clone)]
+pub struct Network {
+    commands: mpsc::Sender<Command>,
+    snapshot: watch::Receiver<Snapshot>,
+    local: PeerId,
+}
+
+/// What to advertise so that neighbours can dial this device (e.g. in an invite ticket, or
+/// through Android NSD / iOS Bonjour).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Advertisement {
+    pub peer_id: PeerId,
+    /// Listen addresses, each ending in `/p2p/<peer id>`.
+    pub addrs: Vec<Multiaddr>,
+}
+
+/// What [`Network::sync_now`] achieved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncReport {
+    /// One entry per peer a session ran with; `outcome` is `None` if its round did not finish
+    /// in time.
+    pub peers: Vec<PeerSync>,
+    /// Dials that failed (most recent last).
+    pub dial_errors: Vec<String>,
+    pub elapsed: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerSync {
+    pub peer_id: PeerId,
+    pub outcome: Option<SyncOutcome>,
+}
+
+impl SyncReport {
+    /// Every peer's round finished and converged.
+    pub fn complete(&self) -> bool {
+        self.peers.iter().all(|p| p.outcome.as_ref().is_some_and(|o| o.converged))
+    }
+}
+
+impl Network {
+    /// Starts the network for `node` (which must have an identity): listens, dials the
+    /// configured, remembered and ticket addresses, and syncs with every member it meets.
+    /// Must be called inside a tokio runtime.
+    pub async fn start(node: Node, config: NetConfig) -> Result<Network, NetError> {
+        let n = node.clone();
+        let (secret, known, tickets) = tokio::task::spawn_blocking(move || {
+            Ok::<_, partage::Error>((n.device_secret()?, n.known_peers()?, n.ticket_addresses()?))
+        })
+        .await
+        .map_err(|e| NetError::Setup(e.to_string()))??;
+        let swarm = crate::behaviour::build_swarm(secret, &config)?;
+        let local = *swarm.local_peer_id();
+        let known = known
+            .into_iter()
+            .filter_map(|p| {
+                let peer = crate::identity::peer_id_of(&p.device)?;
+                let addrs = p.addrs.iter().filter_map(|a| a.parse::<Multiaddr>().ok()).collect();
+                Some((peer, addrs))
+            })
+            .collect();
+        let mut loose_addrs: Vec<Multiaddr> = config.peers.clone();
+        loose_addrs.extend(tickets.iter().filter_map(|a| a.parse::<Multiaddr>().ok()));
+        let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
+        let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
+        let event_loop = EventLoop::new(Start {
+            swarm,
+            node,
+            config,
+            commands: rx,
+            snapshot: snapshot_tx,
+            known,
+            loose_addrs,
+        })?;
+        tokio::spawn(event_loop.run());
+        Ok(Network { commands, snapshot, local })
+    }
+
+    /// This device's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.local
+    }
+
+    /// The addresses this node listens on, waiting up to `timeout` for the first one.
+    pub async fn advertise(&self, timeout: Duration) -> Result<Advertisement, NetError> {
+        let mut rx = self.snapshot.clone();
+        let deadline = Instant::now() + timeout;
+        loop {
+            let listen = rx.borrow_and_update().listen.clone();
+            if !listen.is_empty() || Instant::now() >= deadline {
+                let addrs = listen.iter().map(|a| with_peer(a, &self.local)).collect();
+                return Ok(Advertisement { peer_id: self.local, addrs });
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return Err(NetError::Stopped),
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Dials `addr` (a multiaddr, ideally ending in `/p2p/<peer id>`).
+    pub async fn dial(&self, addr: Multiaddr) -> Result<(), NetError> {
+        self.request(|reply| Command::Dial { addrs: vec![addr], remember: false, reply }).await?.map(|_| ())
+    }
+
+    /// The discovery bridge: addresses the app found by other means (Android NSD, iOS Bonjour,
+    /// a QR code). They are dialed now and redialed while the peer is away.
+    pub async fn add_peer_addresses(&self, addrs: Vec<Multiaddr>) -> Result<usize, NetError> {
+        self.request(|reply| Command::Dial { addrs, remember: true, reply }).await?
+    }
+
+    /// Parses a user-supplied address.
+    pub fn parse_address(s: &str) -> Result<Multiaddr, NetError> {
+        s.trim().parse().map_err(|_| NetError::BadAddress(s.chars().take(200).collect()))
+    }
+
+    /// Known and connected peers, connected first.
+    pub fn peers(&self) -> Vec<PeerInfo> {
+        self.snapshot.borrow().peers.clone()
+    }
+
+    /// Whether the network is paused (or stopped).
+    pub fn is_paused(&self) -> bool {
+        self.snapshot.borrow().paused
+    }
+
+    /// Dials every known peer and syncs with whoever is reachable, for at most `timeout`
+    /// (for short background windows on phones). Returns what each peer's round moved.
+    pub async fn sync_now(&self, timeout: Duration) -> Result<SyncReport, NetError> {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        if self.is_paused() {
+            return Err(NetError::Paused);
+        }
+        self.request(|reply| Command::DialKnown { reply }).await?;
+        self.wait_for_sessions(deadline).await;
+        let waits = self.request(|reply| Command::Sync { reply }).await?;
+        let mut peers = Vec::with_capacity(waits.len());
+        for (peer_id, rx) in waits {
+            let outcome = tokio::time::timeout_at(deadline, rx).await.ok().and_then(Result::ok);
+            peers.push(PeerSync { peer_id, outcome });
+        }
+        let dial_errors = self.snapshot.borrow().dial_errors.clone();
+        Ok(SyncReport { peers, dial_errors, elapsed: started.elapsed() })
+    }
+
+    /// Waits until dials have resolved and connected peers have sessions (bounded).
+    async fn wait_for_sessions(&self, deadline: Instant) {
+        let mut rx = self.snapshot.clone();
+        let mut sessions_deadline: Option<Instant> = None;
+        loop {
+            let (dialing, waiting) = {
+                let s = rx.borrow_and_update();
+                (s.pending_dials > 0, s.peers.iter().any(|p| p.connected && !p.session))
+            };
+            if !dialing && !waiting {
+                return;
+            }
+            let now = Instant::now();
+            let limit = if dialing { deadline } else { *sessions_deadline.get_or_insert(now + SESSION_WAIT) };
+            let limit = limit.min(deadline);
+            if now >= limit {
+                return;
+            }
+            match tokio::time::timeout_at(limit, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return,
+            }
+        }
+    }
+
+    /// Disconnects every peer and stops listening, keeping state (the app went to the
+    /// background). Nothing is dialed or accepted until [`Network::resume`].
+    pub async fn pause(&self) -> Result<(), NetError> {
+        self.request(|reply| Command::Pause { reply }).await
+    }
+
+    /// Listens again and redials known peers.
+    pub async fn resume(&self) -> Result<(), NetError> {
+        self.request(|reply| Command::Resume { reply }).await?
+    }
+
+    /// Stops the network: every connection and session ends. Further calls fail with
+    /// [`NetError::Stopped`].
+    pub async fn stop(&self) -> Result<(), NetError> {
+        match self.request(|reply| Command::Stop { reply }).await {
+            Ok(()) | Err(NetError::Stopped) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn request<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, NetError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(make(tx)).await.map_err(|_| NetError::Stopped)?;
+        rx.await.map_err(|_| NetError::Stopped)
+    }
+}

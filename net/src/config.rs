@@ -1,0 +1,71 @@
+//! How a [`crate::Network`] behaves: where it listens, whom it dials, and its limits.
+
+use libp2p::Multiaddr;
+use std::time::Duration;
+
+/// Network settings. [`NetConfig::default`] listens on every interface (TCP and QUIC, ports
+/// chosen by the system) with mDNS **off**; [`NetConfig::lan`] turns mDNS on, and
+/// [`NetConfig::loopback`] is what tests use (127.0.0.1 only, TCP, no mDNS).
+#[derive(Clone, Debug)]
+pub struct NetConfig {
+    /// Addresses to listen on.
+    pub listen: Vec<Multiaddr>,
+    /// Peers to dial at start (and whenever the node resumes or syncs).
+    pub peers: Vec<Multiaddr>,
+    /// Discover peers on the local network with mDNS. Never turn this on in tests outside a
+    /// network namespace of their own: the multicast would leave the machine.
+    pub mdns: bool,
+    /// How often mDNS asks the LAN who is there.
+    pub mdns_query_interval: Duration,
+    /// Established connections, in and out, at most.
+    pub max_connections: u32,
+    /// Connections being set up at most (each way).
+    pub max_pending: u32,
+    /// Largest protocol message accepted from a peer, in bytes (a whole 10,000-item document
+    /// is about 1.6 MB).
+    pub max_message_bytes: usize,
+    /// Bytes of large incoming messages held in memory at once, over all peers.
+    pub inbound_budget_bytes: usize,
+    /// Connections with no sync session are closed after this long.
+    pub idle_timeout: Duration,
+    /// How often peers that are known but not connected are dialed again.
+    pub redial_interval: Duration,
+    /// How long a peer that sent garbage, oversized or forged data stays blocked.
+    pub ban_duration: Duration,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            listen: vec![any_addr("/ip4/0.0.0.0/tcp/0"), any_addr("/ip4/0.0.0.0/udp/0/quic-v1")],
+            peers: Vec::new(),
+            mdns: false,
+            mdns_query_interval: Duration::from_secs(30),
+            max_connections: 64,
+            max_pending: 16,
+            max_message_bytes: 32 * 1024 * 1024,
+            inbound_budget_bytes: 128 * 1024 * 1024,
+            idle_timeout: Duration::from_secs(60),
+            redial_interval: Duration::from_secs(30),
+            ban_duration: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+impl NetConfig {
+    /// Every interface, with mDNS discovery on: what an app on a home or building LAN wants.
+    pub fn lan() -> Self {
+        NetConfig { mdns: true, ..NetConfig::default() }
+    }
+
+    /// TCP on 127.0.0.1 only, no mDNS: for tests and benchmarks.
+    pub fn loopback() -> Self {
+        NetConfig { listen: vec![any_addr("/ip4/127.0.0.1/tcp/0")], ..NetConfig::default() }
+    }
+}
+
+fn any_addr(s: &str) -> Multiaddr {
+    // These literals are valid multiaddrs; an empty address (listening nowhere) is the
+    // harmless fallback should one ever fail to parse.
+    s.parse().unwrap_or_else(|_| Multiaddr::empty())
+}

@@ -1,0 +1,245 @@
+//! The one task that owns the libp2p [`Swarm`]: it reacts to swarm events, to commands from the
+//! [`crate::Network`] handle and to reports from the sync sessions, in one `select!` loop. It
+//! never waits on a session or on the node's store: slow work runs in other tasks.
+
+mod commands;
+mod sessions;
+mod swarm_events;
+
+use crate::behaviour::Behaviour;
+use crate::command::Command;
+use crate::config::NetConfig;
+use crate::peers::{PeerEntry, PeerInfo, Snapshot};
+use crate::session::Report;
+use futures::StreamExt;
+use libp2p::core::transport::ListenerId;
+use libp2p::swarm::ConnectionId;
+use libp2p::{Multiaddr, PeerId, Stream, Swarm};
+use partage::Node;
+use partage::events::NetEvent;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+/// Reports from sessions waiting for the loop.
+const REPORT_QUEUE: usize = 256;
+/// Streams opened by helper tasks waiting for the loop.
+const OPENED_QUEUE: usize = 16;
+/// Housekeeping period (reopening sessions, lifting bans, redialing when due).
+const HOUSEKEEPING: Duration = Duration::from_secs(1);
+/// Dials started per redial round, at most.
+const MAX_REDIALS: usize = 32;
+
+pub(crate) struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    node: Node,
+    config: NetConfig,
+    local: PeerId,
+    commands: mpsc::Receiver<Command>,
+    reports_tx: mpsc::Sender<Report>,
+    reports: mpsc::Receiver<Report>,
+    opened_tx: mpsc::Sender<(PeerId, Result<Stream, String>)>,
+    opened: mpsc::Receiver<(PeerId, Result<Stream, String>)>,
+    incoming: libp2p_stream::IncomingStreams,
+    control: libp2p_stream::Control,
+    peers: HashMap<PeerId, PeerEntry>,
+    /// Addresses without a known peer id (tickets, configuration), dialed with the others.
+    loose_addrs: Vec<Multiaddr>,
+    pending_dials: HashSet<ConnectionId>,
+    dial_errors: VecDeque<String>,
+    listeners: Vec<ListenerId>,
+    listen_addrs: Vec<Multiaddr>,
+    /// Peers found by mDNS and already announced.
+    discovered: HashSet<PeerId>,
+    banned: Vec<(PeerId, Instant)>,
+    paused: bool,
+    tasks: JoinSet<()>,
+    next_session: u64,
+    budget: Arc<Semaphore>,
+    snapshot: watch::Sender<Snapshot>,
+    dirty: bool,
+    last_redial: Instant,
+}
+
+/// What the loop starts with, loaded from the node before it runs.
+pub(crate) struct Start {
+    pub swarm: Swarm<Behaviour>,
+    pub node: Node,
+    pub config: NetConfig,
+    pub commands: mpsc::Receiver<Command>,
+    pub snapshot: watch::Sender<Snapshot>,
+    /// Remembered peers and their addresses.
+    pub known: Vec<(PeerId, Vec<Multiaddr>)>,
+    /// Addresses from tickets and the configuration.
+    pub loose_addrs: Vec<Multiaddr>,
+}
+
+impl EventLoop {
+    pub(crate) fn new(s: Start) -> Result<Self, crate::NetError> {
+        let Start { swarm, node, config, commands, snapshot, known, loose_addrs } = s;
+        let local = *swarm.local_peer_id();
+        let mut control = swarm.behaviour().stream.new_control();
+        let incoming = control
+            .accept(crate::protocol())
+            .map_err(|_| crate::NetError::Setup("the sync protocol is registered twice".into()))?;
+        let (reports_tx, reports) = mpsc::channel(REPORT_QUEUE);
+        let (opened_tx, opened) = mpsc::channel(OPENED_QUEUE);
+        let mut peers: HashMap<PeerId, PeerEntry> = HashMap::new();
+        for (peer, addrs) in known {
+            let entry = peers.entry(peer).or_default();
+            entry.remembered = true;
+            for a in addrs.into_iter().rev() {
+                entry.add_addr(a);
+            }
+        }
+        let budget = Arc::new(Semaphore::new(config.inbound_budget_bytes.max(config.max_message_bytes)));
+        let mut this = EventLoop {
+            swarm,
+            node,
+            local,
+            commands,
+            reports_tx,
+            reports,
+            opened_tx,
+            opened,
+            incoming,
+            control,
+            peers,
+            loose_addrs,
+            pending_dials: HashSet::new(),
+            dial_errors: VecDeque::new(),
+            listeners: Vec::new(),
+            listen_addrs: Vec::new(),
+            discovered: HashSet::new(),
+            banned: Vec::new(),
+            paused: false,
+            tasks: JoinSet::new(),
+            next_session: 0,
+            budget,
+            snapshot,
+            dirty: true,
+            last_redial: Instant::now(),
+            config,
+        };
+        this.listen()?;
+        this.dial_known();
+        this.publish();
+        Ok(this)
+    }
+
+    pub(crate) async fn run(mut self) {
+        let mut housekeeping = tokio::time::interval(HOUSEKEEPING);
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                command = self.commands.recv() => match command {
+                    Some(Command::Stop { reply }) => {
+                        self.shutdown();
+                        let _ = reply.send(());
+                        return;
+                    }
+                    Some(command) => self.on_command(command),
+                    // Every handle is gone: nobody can use the network any more.
+                    None => {
+                        self.shutdown();
+                        return;
+                    }
+                },
+                Some((peer, stream)) = self.incoming.next() => self.on_incoming_stream(peer, stream),
+                Some((peer, opened)) = self.opened.recv() => self.on_opened(peer, opened),
+                Some(report) = self.reports.recv() => self.on_report(report),
+                _ = housekeeping.tick() => self.housekeeping(),
+                Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+            }
+            if self.dirty {
+                self.publish();
+            }
+        }
+    }
+
+    fn listen(&mut self) -> Result<(), crate::NetError> {
+        for addr in self.config.listen.clone() {
+            let id = self
+                .swarm
+                .listen_on(addr.clone())
+                .map_err(|e| crate::NetError::Listen { addr: addr.to_string(), reason: e.to_string() })?;
+            self.listeners.push(id);
+        }
+        Ok(())
+    }
+
+    fn shutdown(&mut self) {
+        self.tasks.abort_all();
+        for id in self.listeners.drain(..) {
+            self.swarm.remove_listener(id);
+        }
+        let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        for peer in connected {
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+        self.listen_addrs.clear();
+        self.paused = true;
+        self.publish();
+    }
+
+    fn emit(&self, event: NetEvent) {
+        self.node.report_network(event);
+    }
+
+    fn device(peer: &PeerId) -> Option<partage::DeviceId> {
+        crate::identity::device_of(peer)
+    }
+
+    fn is_banned(&self, peer: &PeerId) -> bool {
+        self.banned.iter().any(|(p, _)| p == peer)
+    }
+
+    fn housekeeping(&mut self) {
+        let now = Instant::now();
+        let lifted: Vec<PeerId> =
+            self.banned.iter().filter(|(_, until)| *until <= now).map(|(p, _)| *p).collect();
+        for peer in lifted {
+            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+        }
+        self.banned.retain(|(_, until)| *until > now);
+        if self.paused {
+            return;
+        }
+        self.reopen_sessions();
+        if now.duration_since(self.last_redial) >= self.config.redial_interval {
+            self.dial_known();
+        }
+    }
+
+    fn publish(&mut self) {
+        self.dirty = false;
+        let mut peers: Vec<PeerInfo> = self
+            .peers
+            .iter()
+            .map(|(peer, e)| PeerInfo {
+                peer_id: *peer,
+                device: Self::device(peer),
+                member: e.member,
+                neighbourhoods: e.neighbourhoods.iter().copied().collect(),
+                addrs: e.addrs.clone(),
+                connected: e.connections > 0,
+                session: e.session.is_some(),
+                syncing: e.syncing,
+                last_synced: e.last_synced,
+                last_sync: e.last_outcome.clone(),
+                remembered: e.remembered,
+            })
+            .collect();
+        peers.sort_by_key(|p| (!p.connected, p.peer_id));
+        let snapshot = Snapshot {
+            listen: self.listen_addrs.clone(),
+            peers,
+            pending_dials: self.pending_dials.len(),
+            dial_errors: self.dial_errors.iter().cloned().collect(),
+            paused: self.paused,
+        };
+        self.snapshot.send_replace(snapshot);
+    }
+}

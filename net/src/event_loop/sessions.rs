@@ -1,0 +1,161 @@
+//! Starting sync sessions (the peer with the smaller id opens the one stream per peer) and
+//! acting on what they report.
+
+use super::EventLoop;
+use crate::peers::{SessionSlot, with_peer};
+use crate::session::{self, End, Report, SessionParams};
+use libp2p::{PeerId, Stream};
+use partage::events::NetEvent;
+use std::time::{Instant, SystemTime};
+use tokio::sync::mpsc;
+
+impl EventLoop {
+    /// Opens the sync stream if this side is the one that opens it and none is open or opening.
+    pub(super) fn maybe_open_session(&mut self, peer: PeerId) {
+        if self.paused || self.local >= peer || self.is_banned(&peer) {
+            return;
+        }
+        let Some(entry) = self.peers.get_mut(&peer) else { return };
+        if entry.connections == 0 || entry.session.is_some() || entry.opening {
+            return;
+        }
+        entry.opening = true;
+        let mut control = self.control.clone();
+        let opened = self.opened_tx.clone();
+        self.tasks.spawn(async move {
+            let result = control.open_stream(peer, crate::protocol()).await.map_err(|e| e.to_string());
+            let _ = opened.send((peer, result)).await;
+        });
+    }
+
+    /// Connected peers without a session (one ended, or opening failed): try again.
+    pub(super) fn reopen_sessions(&mut self) {
+        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+        for peer in peers {
+            self.maybe_open_session(peer);
+        }
+    }
+
+    pub(super) fn on_opened(&mut self, peer: PeerId, opened: Result<Stream, String>) {
+        if let Some(entry) = self.peers.get_mut(&peer) {
+            entry.opening = false;
+        }
+        match opened {
+            Ok(stream) => self.start_session(peer, stream),
+            Err(reason) => {
+                self.note_dial_error(format!("{peer}: no sync session: {reason}"));
+                if reason.contains("does not support") {
+                    // Not a Partage peer.
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_incoming_stream(&mut self, peer: PeerId, stream: Stream) {
+        if self.paused || self.is_banned(&peer) {
+            return;
+        }
+        self.start_session(peer, stream);
+    }
+
+    /// Runs a session on `stream`, replacing any earlier one with this peer.
+    fn start_session(&mut self, peer: PeerId, stream: Stream) {
+        let Some(device) = Self::device(&peer) else { return };
+        self.next_session += 1;
+        let id = self.next_session;
+        let (tx, rx) = mpsc::channel(session::COMMAND_QUEUE);
+        let params = SessionParams {
+            node: self.node.clone(),
+            local: self.local,
+            peer,
+            device,
+            id,
+            max_frame: self.config.max_message_bytes,
+            budget: self.budget.clone(),
+            reports: self.reports_tx.clone(),
+        };
+        let entry = self.peers.entry(peer).or_default();
+        // Dropping the old slot's sender ends the old session.
+        entry.session = Some(SessionSlot { id, commands: tx });
+        entry.syncing = true;
+        self.dirty = true;
+        self.tasks.spawn(session::run(params, stream, rx));
+    }
+
+    pub(super) fn on_report(&mut self, report: Report) {
+        self.dirty = true;
+        match report {
+            Report::Verified { peer, session, member, neighbourhood } => {
+                let Some(entry) = self.current(&peer, session) else { return };
+                entry.member = Some(member);
+                entry.neighbourhoods.insert(neighbourhood);
+                self.remember(peer, false);
+            }
+            Report::Syncing { peer, session } => {
+                if let Some(entry) = self.current(&peer, session) {
+                    entry.syncing = true;
+                }
+            }
+            Report::Synced { peer, session, outcome } => {
+                let Some(entry) = self.current(&peer, session) else { return };
+                entry.syncing = false;
+                entry.last_synced = Some(SystemTime::now());
+                entry.last_outcome = Some(outcome);
+                if entry.member.is_some() {
+                    self.remember(peer, true);
+                }
+            }
+            Report::Ended { peer, session, end } => {
+                let Some(entry) = self.current(&peer, session) else { return };
+                entry.session = None;
+                entry.syncing = false;
+                let device = Self::device(&peer);
+                match (end, device) {
+                    (End::Misbehaved(reason), Some(device)) => {
+                        self.emit(NetEvent::PeerMisbehaved { peer: device, reason });
+                        self.ban(peer);
+                    }
+                    (End::Misbehaved(_), None) => self.ban(peer),
+                    (End::Failed(reason), Some(device)) => {
+                        self.emit(NetEvent::SyncFailed { peer: device, reason });
+                    }
+                    (End::Failed(_), None) | (End::Closed, _) => {}
+                }
+            }
+        }
+    }
+
+    /// The peer's entry, if `session` is its current session (reports of replaced ones are
+    /// ignored).
+    fn current(&mut self, peer: &PeerId, session: u64) -> Option<&mut crate::peers::PeerEntry> {
+        self.peers.get_mut(peer).filter(|e| e.session.as_ref().is_some_and(|s| s.id == session))
+    }
+
+    /// Blocks a misbehaving peer (closing its connections) for the configured time.
+    fn ban(&mut self, peer: PeerId) {
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
+        let until = Instant::now() + self.config.ban_duration;
+        self.banned.retain(|(p, _)| *p != peer);
+        self.banned.push((peer, until));
+        let _ = self.swarm.disconnect_peer_id(peer);
+    }
+
+    /// Stores the peer's addresses so a restarted node redials it.
+    pub(super) fn remember(&mut self, peer: PeerId, synced: bool) {
+        let Some(device) = Self::device(&peer) else { return };
+        let Some(entry) = self.peers.get_mut(&peer) else { return };
+        entry.remembered = true;
+        let addrs: Vec<String> = entry.addrs.iter().map(|a| with_peer(a, &peer).to_string()).collect();
+        let node = self.node.clone();
+        // A small durable write: off the loop, never waited for.
+        self.tasks.spawn_blocking(move || {
+            if let Err(e) = node.remember_peer(&device, &addrs, synced) {
+                node.report_network(NetEvent::SyncFailed {
+                    peer: device,
+                    reason: format!("could not remember the peer's address: {e}"),
+                });
+            }
+        });
+    }
+}

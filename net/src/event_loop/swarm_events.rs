@@ -1,0 +1,151 @@
+//! Reactions to what the swarm reports: connections, listen addresses, identify, mDNS.
+
+use super::EventLoop;
+use crate::behaviour::BehaviourEvent;
+use crate::peers::{dialable, with_peer};
+use libp2p::core::ConnectedPoint;
+use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::{Multiaddr, PeerId, identify, mdns};
+use partage::events::NetEvent;
+
+impl EventLoop {
+    pub(super) fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished {
+                peer_id, connection_id, endpoint, num_established, ..
+            } => {
+                self.pending_dials.remove(&connection_id);
+                self.dirty = true;
+                if self.paused {
+                    self.swarm.close_connection(connection_id);
+                    return;
+                }
+                self.on_connected(peer_id, &endpoint, num_established.get());
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
+                self.dirty = true;
+                if let Some(entry) = self.peers.get_mut(&peer_id) {
+                    entry.connections = num_established;
+                }
+                if num_established == 0 {
+                    if let Some(device) = Self::device(&peer_id) {
+                        self.emit(NetEvent::PeerDisconnected { peer: device });
+                    }
+                    self.forget_if_unknown(&peer_id);
+                }
+            }
+            SwarmEvent::OutgoingConnectionError { connection_id, peer_id, error } => {
+                self.pending_dials.remove(&connection_id);
+                let who = peer_id.map(|p| p.to_string()).unwrap_or_else(|| "peer".into());
+                self.note_dial_error(format!("{who}: {error}"));
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                let full = with_peer(&address, &self.local);
+                self.emit(NetEvent::Listening { addr: full.to_string() });
+                if !self.listen_addrs.contains(&address) {
+                    self.listen_addrs.push(address);
+                }
+                self.dirty = true;
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                self.listen_addrs.retain(|a| *a != address);
+                self.dirty = true;
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                self.on_identified(peer_id, info.listen_addrs);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
+                self.on_discovered(found);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_connected(&mut self, peer: PeerId, endpoint: &ConnectedPoint, num_established: u32) {
+        let Some(device) = Self::device(&peer) else {
+            // Not an ed25519 identity: not a Partage device.
+            let _ = self.swarm.disconnect_peer_id(peer);
+            return;
+        };
+        let remote = endpoint.get_remote_address().clone();
+        let entry = self.peers.entry(peer).or_default();
+        entry.connections = num_established;
+        if endpoint.is_dialer() {
+            let stripped: Multiaddr =
+                remote.iter().filter(|p| !matches!(p, libp2p::multiaddr::Protocol::P2p(_))).collect();
+            entry.add_addr(stripped.clone());
+            // A ticket or configured address now has a known peer: keep it under that peer.
+            self.loose_addrs.retain(|a| *a != stripped && *a != remote);
+        }
+        if num_established == 1 {
+            self.emit(NetEvent::PeerConnected { peer: device, addr: remote.to_string() });
+        }
+        self.maybe_open_session(peer);
+    }
+
+    /// Drops what was learned about a peer that never proved anything and is gone.
+    fn forget_if_unknown(&mut self, peer: &PeerId) {
+        if let Some(entry) = self.peers.get(peer)
+            && entry.connections == 0
+            && !entry.remembered
+            && entry.member.is_none()
+            && entry.session.is_none()
+            && !entry.opening
+        {
+            self.peers.remove(peer);
+        }
+    }
+
+    fn on_identified(&mut self, peer: PeerId, listen_addrs: Vec<Multiaddr>) {
+        let Some(entry) = self.peers.get_mut(&peer) else { return };
+        let useful: Vec<Multiaddr> =
+            listen_addrs.into_iter().filter(dialable).take(crate::peers::MAX_ADDRS).collect();
+        for addr in useful.into_iter().rev() {
+            entry.add_addr(addr);
+        }
+        self.dirty = true;
+        if entry.member.is_some() {
+            self.remember(peer, false);
+        }
+    }
+
+    fn on_discovered(&mut self, found: Vec<(PeerId, Multiaddr)>) {
+        if self.paused {
+            return;
+        }
+        let mut by_peer: Vec<(PeerId, Vec<Multiaddr>)> = Vec::new();
+        for (peer, addr) in found {
+            if peer == self.local || self.is_banned(&peer) {
+                continue;
+            }
+            match by_peer.iter_mut().find(|(p, _)| *p == peer) {
+                Some((_, addrs)) => addrs.push(addr),
+                None => by_peer.push((peer, vec![addr])),
+            }
+        }
+        for (peer, addrs) in by_peer {
+            if let (Some(device), true) = (Self::device(&peer), self.discovered.insert(peer))
+                && let Some(first) = addrs.first()
+            {
+                self.emit(NetEvent::PeerDiscovered { peer: device, addr: first.to_string() });
+            }
+            if self.swarm.is_connected(&peer) {
+                continue;
+            }
+            let opts = DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            let id = opts.connection_id();
+            if self.swarm.dial(opts).is_ok() {
+                self.pending_dials.insert(id);
+                self.dirty = true;
+            }
+        }
+    }
+}

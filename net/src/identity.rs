@@ -1,0 +1,44 @@
+//! The device key is the libp2p identity: a [`PeerId`] and a [`DeviceId`] name the same key.
+
+use crate::error::NetError;
+use libp2p::PeerId;
+use libp2p::identity::{Keypair, PublicKey, ed25519};
+use partage::DeviceId;
+
+/// Multihash code of the identity hash, which peer ids of ed25519 keys use.
+const IDENTITY_MULTIHASH: u64 = 0;
+
+/// The libp2p keypair of a device, from its 32-byte ed25519 secret.
+pub fn keypair(mut secret: [u8; 32]) -> Result<Keypair, NetError> {
+    Keypair::ed25519_from_bytes(&mut secret).map_err(|e| NetError::Setup(format!("device key: {e}")))
+}
+
+/// The peer id of a device.
+pub fn peer_id_of(device: &DeviceId) -> Option<PeerId> {
+    let key = ed25519::PublicKey::try_from_bytes(&device.0).ok()?;
+    Some(PublicKey::from(key).to_peer_id())
+}
+
+/// The device behind a peer id, if it is an ed25519 key (every Partage peer's is).
+pub fn device_of(peer: &PeerId) -> Option<DeviceId> {
+    let hash: &libp2p::multihash::Multihash<64> = peer.as_ref();
+    if hash.code() != IDENTITY_MULTIHASH {
+        return None;
+    }
+    let key = PublicKey::try_decode_protobuf(hash.digest()).ok()?.try_into_ed25519().ok()?;
+    Some(DeviceId(key.to_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_and_peer_ids_round_trip() {
+        let kp = keypair([7; 32]).unwrap();
+        let peer = kp.public().to_peer_id();
+        let device = device_of(&peer).unwrap();
+        assert_eq!(peer_id_of(&device), Some(peer));
+        assert_eq!(device_of(&PeerId::random()), None);
+    }
+}

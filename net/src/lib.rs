@@ -1,0 +1,42 @@
+//! Peer-to-peer sync for Partage over libp2p.
+//!
+//! [`Network::start`] takes a [`partage::Node`] and runs one libp2p swarm in one task (TCP and
+//! QUIC, Noise, Yamux, identify, ping, optional mDNS, connection limits). The node's device key
+//! is the libp2p identity, so Noise authenticates which device is on the other end.
+//!
+//! Each connection gets one `/partage/sync/1` session (see [`session`]'s module docs in the
+//! source): members prove membership per shared neighbourhood before any of its data flows,
+//! exchange a digest and then per-document head hashes, and send only the documents that
+//! differ, as bundles the core verifies before storing anything. Afterwards local changes are
+//! pushed at once. A peer that sends garbage, oversized or forged data is disconnected, blocked
+//! for a while, and reported as [`partage::events::NetEvent::PeerMisbehaved`] on the node's
+//! event stream, where all network activity is reported.
+//!
+//! The core crate knows nothing of libp2p (see `docs/adr/0004-network-crate.md`).
+
+mod behaviour;
+mod client;
+mod command;
+mod config;
+mod digest;
+mod error;
+mod event_loop;
+mod identity;
+mod peers;
+mod session;
+pub mod wire;
+
+pub use client::{Advertisement, Network, PeerSync, SyncReport};
+pub use config::NetConfig;
+pub use error::NetError;
+pub use identity::{device_of, peer_id_of};
+pub use libp2p::{Multiaddr, PeerId};
+pub use peers::PeerInfo;
+pub use session::SyncOutcome;
+
+/// The sync protocol's name and version.
+pub const PROTOCOL: &str = "/partage/sync/1";
+
+fn protocol() -> libp2p::StreamProtocol {
+    libp2p::StreamProtocol::new(PROTOCOL)
+}

@@ -1,0 +1,133 @@
+//! Turning queued items into frames: bundles are built only when the writer has room, so a
+//! slow peer holds at most one built bundle in memory.
+
+use super::{End, Out, Session};
+use crate::wire::{self, Msg, WireBundle};
+use partage::events::NetEvent;
+use partage::{DocBundle, DocPayload, MemberId, NeighbourhoodId};
+use std::collections::HashSet;
+use tokio::sync::mpsc;
+
+/// A built message, and the document it carries (for accounting).
+struct Built {
+    msg: Msg,
+    doc: Option<(NeighbourhoodId, MemberId)>,
+}
+
+impl Session {
+    pub(super) async fn send_next(&mut self, permit: mpsc::Permit<'_, Vec<u8>>) -> Result<(), End> {
+        let Some(item) = self.outbox.pop_front() else { return Ok(()) };
+        let built = match item {
+            Out::Msg(msg) => Built { msg, doc: None },
+            Out::Answer { ns, owner, have } => match self.build(ns, owner, have, true).await? {
+                Some(b) => b,
+                None => Built { msg: Msg::NoChange { ns, owner }, doc: None },
+            },
+            Out::Push { ns, owner } => {
+                let Some(have) = self.push_base(&ns, &owner) else { return Ok(()) };
+                match self.build(ns, owner, have, false).await? {
+                    Some(b) => b,
+                    None => return Ok(()),
+                }
+            }
+        };
+        let frame = match wire::encode(&built.msg, self.p.max_frame) {
+            Ok(frame) => frame,
+            Err(e) => {
+                // Too large for the peer's limit: say so locally, and do not leave it waiting.
+                self.report(NetEvent::SyncFailed {
+                    peer: self.p.device,
+                    reason: format!("a {} could not be sent: {e}", built.msg.name()),
+                });
+                match built.msg {
+                    Msg::Bundle { answer: true, bundle } => {
+                        let msg = Msg::NoChange { ns: bundle.neighbourhood, owner: bundle.owner };
+                        wire::encode(&msg, self.p.max_frame).map_err(|e| End::Failed(e.to_string()))?
+                    }
+                    _ => return Ok(()),
+                }
+            }
+        };
+        let len = frame.len() as u64;
+        self.totals.bytes_out += len;
+        permit.send(frame);
+        if let Some((ns, owner)) = built.doc {
+            self.totals.docs_out += 1;
+            self.report(NetEvent::DocSent { peer: self.p.device, neighbourhood: ns, owner, bytes: len });
+        }
+        Ok(())
+    }
+
+    /// What the peer has of `owner`'s document, as the base of a push (`None`: no baseline).
+    fn push_base(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Option<Vec<[u8; 32]>> {
+        let st = self.shared.get(ns)?;
+        if !st.verified() {
+            return None;
+        }
+        let known = st.known.as_ref()?;
+        Some(known.get(owner).cloned().unwrap_or_default())
+    }
+
+    /// `owner`'s document beyond `have`, as a message; `None` when there is nothing to send.
+    async fn build(
+        &mut self,
+        ns: NeighbourhoodId,
+        owner: MemberId,
+        have: Vec<[u8; 32]>,
+        answer: bool,
+    ) -> Result<Option<Built>, End> {
+        if !self.shared.get(&ns).is_some_and(|st| st.verified()) {
+            return Ok(None);
+        }
+        // Only documents this device serves (not unknown or revoked owners).
+        let Some((summaries, _)) = self.my_summaries(&ns).await? else { return Ok(None) };
+        if !summaries.iter().any(|d| d.owner == owner) {
+            return Ok(None);
+        }
+        let base = have.clone();
+        let bundle = match self.try_call(move |n| n.doc_bundle(&ns, &owner, &base)).await? {
+            Ok(b) => b,
+            Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
+            Err(e) => return Err(End::Failed(e.to_string())),
+        };
+        if matches!(&bundle.payload, DocPayload::Changes(c) if c.is_empty()) {
+            return Ok(None);
+        }
+        let Some(st) = self.shared.get_mut(&ns) else { return Ok(None) };
+        let peer_has_doc = !have.is_empty();
+        let wire = to_wire(bundle, peer_has_doc, &mut st.sent_devices);
+        let sent: Vec<[u8; 32]> = wire.attestations.iter().map(|a| a.hash).collect();
+        st.peer_has(owner, &sent);
+        if !answer {
+            st.in_flight += 1;
+        }
+        Ok(Some(Built { msg: Msg::Bundle { answer, bundle: wire }, doc: Some((ns, owner)) }))
+    }
+}
+
+/// Leaves out what the peer already holds: the owner's chain when it has the document, and
+/// device certificates other than the signers' (each sent once per session).
+fn to_wire(
+    b: DocBundle,
+    peer_has_doc: bool,
+    sent: &mut HashSet<(MemberId, partage::DeviceId)>,
+) -> WireBundle {
+    let signers: HashSet<partage::DeviceId> = b.attestations.iter().map(|a| a.device).collect();
+    let owner = b.owner;
+    let devices: Vec<_> = b
+        .devices
+        .into_iter()
+        .filter(|d| !peer_has_doc || (signers.contains(&d.device) && !sent.contains(&(owner, d.device))))
+        .collect();
+    for d in &devices {
+        sent.insert((owner, d.device));
+    }
+    WireBundle {
+        neighbourhood: b.neighbourhood,
+        owner,
+        owner_chain: (!peer_has_doc).then_some(b.owner_chain),
+        devices,
+        payload: b.payload,
+        attestations: b.attestations,
+    }
+}

@@ -1,0 +1,222 @@
+//! The `/partage/sync/1` messages and their framing: a 4-byte big-endian length, then the
+//! postcard-encoded [`Msg`]. Every frame is checked against a hard size limit before it is read,
+//! and every list in a decoded message against its own limit before it is used.
+
+use futures::{AsyncRead, AsyncReadExt};
+use partage::attest::Attestation;
+use partage::identity::DeviceCert;
+use partage::membership::{Chain, Revocation};
+use partage::node::MembershipProof;
+use partage::{DocPayload, MemberId, NeighbourhoodId};
+use serde::{Deserialize, Serialize};
+
+/// Neighbourhoods offered in one `Hello`.
+pub const MAX_NEIGHBOURHOODS: usize = 64;
+/// Member documents listed in one `Summary`.
+pub const MAX_DOCS: usize = 4096;
+/// Heads of one document (concurrent branches) in a `Want`.
+pub const MAX_HEADS: usize = 256;
+/// Revocations in one `Summary`.
+pub const MAX_REVOCATIONS: usize = 4096;
+/// Device certificates or attestations in one bundle.
+pub const MAX_CERTS: usize = 256;
+/// Length of a refusal reason.
+pub const MAX_REASON: usize = 512;
+/// Bytes of the length prefix.
+pub const PREFIX: usize = 4;
+
+/// One message of the sync protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    /// What I have: per neighbourhood, a tag only its members can compute and a digest of my
+    /// documents (both keyed by the neighbourhood id and this session). `reply` asks the peer
+    /// to answer with its own `Hello`.
+    Hello { reply: bool, entries: Vec<HelloEntry> },
+    /// My membership of `ns`, for a peer whose tag matched.
+    Proof { ns: NeighbourhoodId, proof: MembershipProof },
+    /// Your proof of `ns` was refused: you get nothing of it.
+    Denied { ns: NeighbourhoodId, reason: String },
+    /// The documents I hold in `ns` (hash of heads each) and the revocations I know.
+    Summary { ns: NeighbourhoodId, docs: Vec<DocHash>, revocations: Vec<Revocation> },
+    /// Send me what you have of `owner`'s document beyond `heads` (empty: all of it).
+    Want { ns: NeighbourhoodId, owner: MemberId, heads: Vec<[u8; 32]> },
+    /// A document or changes to it: the answer to a `Want`, or a live push.
+    Bundle { answer: bool, bundle: WireBundle },
+    /// The answer to a `Want` when I have nothing newer.
+    NoChange { ns: NeighbourhoodId, owner: MemberId },
+    /// My digest of `ns` now; `ack` when it answers a push.
+    Status { ns: NeighbourhoodId, digest: [u8; 32], ack: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelloEntry {
+    pub tag: [u8; 32],
+    pub digest: [u8; 32],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocHash {
+    pub owner: MemberId,
+    pub heads: [u8; 32],
+}
+
+/// A `partage::DocBundle` as sent: the owner's chain is left out when the receiver already holds
+/// the document (it has the chain), device certificates are limited to the signers, and
+/// revocations travel in `Summary` instead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireBundle {
+    pub neighbourhood: NeighbourhoodId,
+    pub owner: MemberId,
+    pub owner_chain: Option<Chain>,
+    pub devices: Vec<DeviceCert>,
+    pub payload: DocPayload,
+    pub attestations: Vec<Attestation>,
+}
+
+/// Why a frame could not be read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("message too large ({size} bytes, at most {max})")]
+    TooLarge { size: usize, max: usize },
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    #[error("message exceeds a limit: {what} ({count}, at most {max})")]
+    Limit { what: &'static str, count: usize, max: usize },
+    #[error("connection closed in the middle of a message")]
+    Truncated,
+    #[error("connection error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl WireError {
+    /// Whether the peer is to blame (as opposed to the connection dropping).
+    pub fn is_misbehaviour(&self) -> bool {
+        matches!(self, WireError::TooLarge { .. } | WireError::Malformed(_) | WireError::Limit { .. })
+    }
+}
+
+fn limit(what: &'static str, count: usize, max: usize) -> Result<(), WireError> {
+    if count > max { Err(WireError::Limit { what, count, max }) } else { Ok(()) }
+}
+
+impl Msg {
+    /// Checks every list against its limit.
+    pub fn validate(&self) -> Result<(), WireError> {
+        match self {
+            Msg::Hello { entries, .. } => limit("neighbourhoods", entries.len(), MAX_NEIGHBOURHOODS),
+            Msg::Proof { proof, .. } => limit("certificates", proof.chain.len(), MAX_CERTS),
+            Msg::Denied { reason, .. } => limit("reason length", reason.len(), MAX_REASON),
+            Msg::Summary { docs, revocations, .. } => {
+                limit("documents", docs.len(), MAX_DOCS)?;
+                limit("revocations", revocations.len(), MAX_REVOCATIONS)
+            }
+            Msg::Want { heads, .. } => limit("heads", heads.len(), MAX_HEADS),
+            Msg::Bundle { bundle, .. } => {
+                limit("device certificates", bundle.devices.len(), MAX_CERTS)?;
+                limit("attestations", bundle.attestations.len(), MAX_CERTS)?;
+                limit("certificates", bundle.owner_chain.as_ref().map_or(0, Vec::len), MAX_CERTS)
+            }
+            Msg::NoChange { .. } | Msg::Status { .. } => Ok(()),
+        }
+    }
+
+    /// Short name, for messages and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Msg::Hello { .. } => "hello",
+            Msg::Proof { .. } => "proof",
+            Msg::Denied { .. } => "denied",
+            Msg::Summary { .. } => "summary",
+            Msg::Want { .. } => "want",
+            Msg::Bundle { .. } => "bundle",
+            Msg::NoChange { .. } => "no-change",
+            Msg::Status { .. } => "status",
+        }
+    }
+}
+
+/// One frame: length prefix and encoded message.
+pub fn encode(msg: &Msg, max: usize) -> Result<Vec<u8>, WireError> {
+    let mut out = vec![0u8; PREFIX];
+    out = postcard::to_extend(msg, out).map_err(|e| WireError::Malformed(e.to_string()))?;
+    let len = out.len() - PREFIX;
+    if len > max {
+        return Err(WireError::TooLarge { size: len, max });
+    }
+    let len32 = u32::try_from(len).map_err(|_| WireError::TooLarge { size: len, max })?;
+    out[..PREFIX].copy_from_slice(&len32.to_be_bytes());
+    Ok(out)
+}
+
+/// Reads the length of the next frame; `None` at a clean end of stream.
+pub async fn read_len<R: AsyncRead + Unpin>(r: &mut R, max: usize) -> Result<Option<usize>, WireError> {
+    let mut prefix = [0u8; PREFIX];
+    let mut got = 0;
+    while got < PREFIX {
+        let n = r.read(&mut prefix[got..]).await?;
+        if n == 0 {
+            return if got == 0 { Ok(None) } else { Err(WireError::Truncated) };
+        }
+        got += n;
+    }
+    let len = u32::from_be_bytes(prefix) as usize;
+    if len > max {
+        return Err(WireError::TooLarge { size: len, max });
+    }
+    Ok(Some(len))
+}
+
+/// Reads a frame body of `len` bytes; memory grows only as bytes actually arrive.
+pub async fn read_body<R: AsyncRead + Unpin>(r: &mut R, len: usize) -> Result<Vec<u8>, WireError> {
+    let mut body = Vec::with_capacity(len.min(64 * 1024));
+    r.take(len as u64).read_to_end(&mut body).await?;
+    if body.len() != len {
+        return Err(WireError::Truncated);
+    }
+    Ok(body)
+}
+
+/// Decodes and validates one message body.
+pub fn decode(body: &[u8]) -> Result<Msg, WireError> {
+    let msg: Msg = postcard::from_bytes(body).map_err(|e| WireError::Malformed(e.to_string()))?;
+    msg.validate()?;
+    Ok(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status() -> Msg {
+        Msg::Status { ns: NeighbourhoodId([1; 32]), digest: [2; 32], ack: false }
+    }
+
+    #[tokio::test]
+    async fn frames_round_trip() {
+        let frame = encode(&status(), 1024).unwrap();
+        let mut r = futures::io::Cursor::new(frame);
+        let len = read_len(&mut r, 1024).await.unwrap().unwrap();
+        let body = read_body(&mut r, len).await.unwrap();
+        assert_eq!(decode(&body).unwrap(), status());
+        assert!(read_len(&mut r, 1024).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn oversized_truncated_and_garbage_frames_are_errors() {
+        let mut r = futures::io::Cursor::new(u32::MAX.to_be_bytes().to_vec());
+        assert!(matches!(read_len(&mut r, 1024).await, Err(WireError::TooLarge { .. })));
+        let mut r = futures::io::Cursor::new(vec![0, 0]);
+        assert!(matches!(read_len(&mut r, 1024).await, Err(WireError::Truncated)));
+        let mut r = futures::io::Cursor::new(vec![1, 2, 3]);
+        assert!(matches!(read_body(&mut r, 10).await, Err(WireError::Truncated)));
+        assert!(decode(&[0xff, 0xff, 0xff]).unwrap_err().is_misbehaviour());
+        assert!(matches!(encode(&status(), 8), Err(WireError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn lists_over_their_limit_are_refused() {
+        let entries = vec![HelloEntry { tag: [0; 32], digest: [0; 32] }; MAX_NEIGHBOURHOODS + 1];
+        let body = postcard::to_allocvec(&Msg::Hello { reply: false, entries }).unwrap();
+        assert!(matches!(decode(&body), Err(WireError::Limit { what: "neighbourhoods", .. })));
+    }
+}
