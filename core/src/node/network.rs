@@ -208,7 +208,7 @@ impl Node {
         for (_, value) in st.store.rows(PEERS)? {
             out.push(decode::<KnownPeer>(&value, "known peer")?);
         }
-        out.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms));
+        out.sort_by_key(|p| std::cmp::Reverse(p.last_seen_ms));
         Ok(out)
     }
 
