@@ -1,6 +1,6 @@
 //! The member's own items: add, edit, pause/resume, remove; and reading the shared inventory.
 
-use super::{Node, State, st_commit_change};
+use super::{Node, State};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::events::Event;
@@ -45,19 +45,10 @@ impl Node {
     pub fn remove_item(&self, id: &ItemId) -> Result<()> {
         let mut st = self.lock()?;
         let item = own_item(&st, id)?;
-        let identity = st.identity()?.clone();
         let (ns, me) = (item.neighbourhood, item.owner);
         let change = st.doc_mut(&ns, &me)?.remove_item(*id)?.ok_or(Error::UnknownItem(*id))?;
-        let result = st.store.write(|w| {
-            st_commit_change(w, &identity, &ns, &change)?;
-            w.delete_item(id)
-        });
-        if let Err(e) = result {
-            st.forget_docs(&[ns], &me);
-            return Err(e);
-        }
+        st.commit_local(ns, &change, |w| w.delete_item(id))?;
         st.read.remove(*id);
-        st.note_change(ns, me);
         self.emit(Event::ItemRemoved { neighbourhood: ns, item: *id });
         Ok(())
     }
@@ -80,21 +71,12 @@ impl Node {
 
     /// Writes `item` into its owner's (this member's) document and the store, in one transaction.
     fn write_item(&self, st: &mut State, item: Item) -> Result<ItemView> {
-        let identity = st.identity()?.clone();
         let (ns, me) = (item.neighbourhood, item.owner);
         let Some(change) = st.doc_mut(&ns, &me)?.put_item(&item)? else {
             // Nothing differs: nothing to sign or store.
             return Ok(st.read.view(&item));
         };
-        let result = st.store.write(|w| {
-            st_commit_change(w, &identity, &ns, &change)?;
-            w.put_item(&item)
-        });
-        if let Err(e) = result {
-            st.forget_docs(&[ns], &me);
-            return Err(e);
-        }
-        st.note_change(ns, me);
+        st.commit_local(ns, &change, |w| w.put_item(&item))?;
         let view = st.read.view(&item);
         st.read.upsert(item);
         Ok(view)

@@ -1,7 +1,7 @@
 //! The lending workflow on the node: every move is validated against the derived state, written
 //! as a fact on the mover's own side, signed and committed like any other change.
 
-use super::{Node, State, st_commit_change};
+use super::{Node, State};
 use crate::clock::{DAY_MS, Day, format_day, now_ms, parse_day};
 use crate::error::{Error, LoanError, Result};
 use crate::events::Event;
@@ -474,20 +474,11 @@ impl Node {
 
     fn write_borrower_side(&self, st: &mut State, side: BorrowerSide) -> Result<()> {
         let before = st.loan_views(st.today());
-        let identity = st.identity()?.clone();
         let (ns, me) = (side.neighbourhood, side.borrower);
         let Some(change) = st.doc_mut(&ns, &me)?.put_borrowing(&side)? else {
             return Ok(());
         };
-        let result = st.store.write(|w| {
-            st_commit_change(w, &identity, &ns, &change)?;
-            w.put_borrowing(&side)
-        });
-        if let Err(e) = result {
-            st.forget_docs(&[ns], &me);
-            return Err(e);
-        }
-        st.note_change(ns, me);
+        st.commit_local(ns, &change, |w| w.put_borrowing(&side))?;
         st.loans.borrowing.insert((ns, me, side.id), side);
         self.emit_loan_changes(st, &before);
         Ok(())
@@ -495,20 +486,11 @@ impl Node {
 
     fn write_lender_side(&self, st: &mut State, rec: LenderRecord) -> Result<()> {
         let before = st.loan_views(st.today());
-        let identity = st.identity()?.clone();
         let (ns, me) = (rec.neighbourhood, rec.lender);
         let Some(change) = st.doc_mut(&ns, &me)?.put_lending(&rec.borrower, &rec.id, &rec.side)? else {
             return Ok(());
         };
-        let result = st.store.write(|w| {
-            st_commit_change(w, &identity, &ns, &change)?;
-            w.put_lending(&rec)
-        });
-        if let Err(e) = result {
-            st.forget_docs(&[ns], &me);
-            return Err(e);
-        }
-        st.note_change(ns, me);
+        st.commit_local(ns, &change, |w| w.put_lending(&rec))?;
         st.loans.lending.insert((ns, me, rec.borrower, rec.id), rec);
         self.emit_loan_changes(st, &before);
         Ok(())

@@ -247,6 +247,29 @@ impl State {
         self.docs.get_mut(&key).ok_or_else(|| Error::Corrupt("document cache".into()))
     }
 
+    /// Stores one local change of this member's document, plus the rows `more` writes, in one
+    /// durable transaction. On failure the cached document is dropped, so memory never runs
+    /// ahead of the store.
+    fn commit_local(
+        &mut self,
+        ns: NeighbourhoodId,
+        change: &Change,
+        more: impl FnOnce(&mut Writer<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let identity = self.identity()?.clone();
+        let me = identity.member_id();
+        let result = self.store.write(|w| {
+            st_commit_change(w, &identity, &ns, change)?;
+            more(w)
+        });
+        if let Err(e) = result {
+            self.forget_docs(&[ns], &me);
+            return Err(e);
+        }
+        self.note_change(ns, me);
+        Ok(())
+    }
+
     /// Drops cached documents after a failed write, so memory never runs ahead of the store.
     fn forget_docs(&mut self, nss: &[NeighbourhoodId], owner: &MemberId) {
         for ns in nss {
