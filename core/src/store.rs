@@ -29,6 +29,9 @@ const SNAPSHOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("doc_snaps
 const CHANGES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("doc_changes");
 /// Key: neighbourhood ‖ owner ‖ change hash.
 const ATTESTATIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("attestations");
+/// Key: neighbourhood ‖ owner. Value: the document's current heads, so sync summaries need no
+/// document load.
+const DOC_HEADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("doc_heads");
 /// Key: item id. Value: the item (read model).
 const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 
@@ -218,6 +221,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Stored heads of every document (documents written before heads were stored have none).
+    pub fn all_heads(&self) -> Result<Vec<((NeighbourhoodId, MemberId), Vec<[u8; 32]>)>> {
+        let mut out = Vec::new();
+        for (key, value) in self.rows(DOC_HEADS)? {
+            let ns = NeighbourhoodId::from_slice(&key[..32.min(key.len())]);
+            let owner = key.get(32..).and_then(MemberId::from_slice);
+            if let (Some(ns), Some(owner)) = (ns, owner) {
+                out.push(((ns, owner), decode(&value, "heads")?));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn attestations(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Vec<Attestation>> {
         let key = doc_key(ns, owner);
         let end = prefix_end(&key);
@@ -298,6 +314,12 @@ impl Writer<'_> {
         Ok(())
     }
 
+    pub fn put_heads(&mut self, ns: &NeighbourhoodId, owner: &MemberId, heads: &[[u8; 32]]) -> Result<()> {
+        let key = doc_key(ns, owner);
+        self.txn.open_table(DOC_HEADS)?.insert(key.as_slice(), encode(&heads)?.as_slice())?;
+        Ok(())
+    }
+
     pub fn put_attestation(
         &mut self,
         ns: &NeighbourhoodId,
@@ -323,7 +345,7 @@ impl Writer<'_> {
     pub fn delete_neighbourhood(&mut self, ns: &NeighbourhoodId, items: &[ItemId]) -> Result<()> {
         self.txn.open_table(NEIGHBOURHOODS)?.remove(ns.0.as_slice())?;
         let end = prefix_end(&ns.0);
-        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS] {
+        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS] {
             self.txn.open_table(def)?.retain_in(ns.0.as_slice()..end.as_slice(), |_, _| false)?;
         }
         let mut table = self.txn.open_table(ITEMS)?;

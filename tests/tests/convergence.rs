@@ -101,6 +101,7 @@ proptest! {
         let fresh = partage::Node::open(fresh_dir.path()).unwrap();
         fresh.import_from_file(&file).unwrap();
         prop_assert_eq!(&fresh.list_items(&ItemFilter::default()).unwrap(), &reference);
+        prop_assert_eq!(fresh.doc_summaries(&ns).unwrap(), nodes[1].node.doc_summaries(&ns).unwrap());
         // Search agrees with the list on every replica.
         for n in &nodes {
             let found = n.node.search("perceuse", &ItemFilter::default()).unwrap();

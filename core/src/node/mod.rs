@@ -62,6 +62,8 @@ struct State {
     members: HashMap<DocKey, MemberRecord>,
     /// Documents loaded so far (lazily: reopening loads none).
     docs: HashMap<DocKey, MemberDoc>,
+    /// Current heads of every document, kept with each commit (sync summaries read these).
+    heads: HashMap<DocKey, Vec<[u8; 32]>>,
     /// Changes stored since the last snapshot, per document loaded in this session.
     unsnapshotted: HashMap<DocKey, usize>,
     read: ReadModel,
@@ -91,6 +93,7 @@ impl Node {
         let neighbourhoods = loaded.neighbourhoods.into_iter().map(|n| (n.id, n)).collect();
         let (borrowing, lending) = store.loan_sides()?;
         let loans = loans::LoanBook::new(borrowing, lending);
+        let heads = store.all_heads()?.into_iter().collect();
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let state = State {
             store,
@@ -98,6 +101,7 @@ impl Node {
             neighbourhoods,
             members,
             docs: HashMap::new(),
+            heads,
             unsnapshotted: HashMap::new(),
             read,
             loans,
@@ -146,6 +150,7 @@ impl Node {
             w.put_identity(&IdentityRecord::from_identity(&identity))?;
             for (ns, change) in &changes {
                 st_commit_change(w, &identity, ns, change)?;
+                w.put_heads(ns, &me, &[change.hash().0])?;
                 if let Some(rec) = st.members.get(&(*ns, me)) {
                     let mut rec = rec.clone();
                     rec.name = name.clone();
@@ -163,7 +168,8 @@ impl Node {
                 rec.name = name.clone();
             }
             st.read.set_name(ns, me, name.clone());
-            if changes.iter().any(|(n, _)| *n == ns) {
+            if let Some((_, change)) = changes.iter().find(|(n, _)| *n == ns) {
+                st.heads.insert((ns, me), vec![change.hash().0]);
                 st.note_change(ns, me);
             }
             self.emit(Event::MemberUpdated { neighbourhood: ns, member: me, name: name.clone() });
@@ -258,21 +264,36 @@ impl State {
     ) -> Result<()> {
         let identity = self.identity()?.clone();
         let me = identity.member_id();
+        // A local change depends on every current head, so it becomes the only head.
+        let heads = [change.hash().0];
         let result = self.store.write(|w| {
             st_commit_change(w, &identity, &ns, change)?;
+            w.put_heads(&ns, &me, &heads)?;
             more(w)
         });
         if let Err(e) = result {
             self.forget_docs(&[ns], &me);
             return Err(e);
         }
+        self.heads.insert((ns, me), heads.to_vec());
         self.note_change(ns, me);
         Ok(())
+    }
+
+    /// Current heads of a document, from the cache kept with each commit (or the document).
+    fn heads_of(&mut self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Vec<[u8; 32]>> {
+        if let Some(h) = self.heads.get(&(*ns, *owner)) {
+            return Ok(h.clone());
+        }
+        let heads: Vec<[u8; 32]> = self.doc_mut(ns, owner)?.heads().iter().map(|h| h.0).collect();
+        self.heads.insert((*ns, *owner), heads.clone());
+        Ok(heads)
     }
 
     /// Drops cached documents after a failed write, so memory never runs ahead of the store.
     fn forget_docs(&mut self, nss: &[NeighbourhoodId], owner: &MemberId) {
         for ns in nss {
+            self.heads.remove(&(*ns, *owner));
             self.docs.remove(&(*ns, *owner));
             self.unsnapshotted.remove(&(*ns, *owner));
         }

@@ -125,11 +125,13 @@ impl Node {
         st.store.write(|w| {
             w.put_neighbourhood(&rec)?;
             w.put_member(&member)?;
-            st_commit_change(w, &identity, &rec.id, &genesis)
+            st_commit_change(w, &identity, &rec.id, &genesis)?;
+            w.put_heads(&rec.id, &me, &[genesis.hash().0])
         })?;
         let ns = rec.id;
         let name = rec.name.clone();
         st.docs.insert((ns, me), doc);
+        st.heads.insert((ns, me), vec![genesis.hash().0]);
         st.unsnapshotted.insert((ns, me), 1);
         st.read.set_name(ns, me, identity.name.clone());
         st.members.insert((ns, me), member);
@@ -175,6 +177,7 @@ impl Node {
         st.neighbourhoods.remove(ns);
         st.members.retain(|(n, _), _| n != ns);
         st.docs.retain(|(n, _), _| n != ns);
+        st.heads.retain(|(n, _), _| n != ns);
         st.unsnapshotted.retain(|(n, _), _| n != ns);
         st.read.remove_neighbourhood(*ns);
         st.loans.remove_neighbourhood(*ns);

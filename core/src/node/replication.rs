@@ -87,7 +87,7 @@ impl Node {
         let owners: Vec<MemberId> = st.members.keys().filter(|(n, _)| n == ns).map(|(_, m)| *m).collect();
         let mut out = Vec::with_capacity(owners.len());
         for owner in owners {
-            let heads = st.doc_mut(ns, &owner)?.heads().iter().map(|h| h.0).collect();
+            let heads = st.heads_of(ns, &owner)?;
             out.push(DocSummary { owner, heads });
         }
         out.sort_by_key(|s| s.owner);
@@ -187,6 +187,7 @@ impl Node {
             .collect();
         let loans = (touched.everything || touched.loans)
             .then(|| (doc.borrowings(ns, owner), doc.lendings(ns, owner)));
+        let heads_after: Vec<[u8; 32]> = doc.heads().iter().map(|h| h.0).collect();
         let mut member = v.member;
         if let Some(name) = doc.name() {
             member.name = name;
@@ -229,6 +230,7 @@ impl Node {
                 w.put_attestation(&ns, &owner, att)?;
             }
             w.put_member(&member)?;
+            w.put_heads(&ns, &owner, &heads_after)?;
             if revocations_changed {
                 w.put_neighbourhood(&rec)?;
             }
@@ -252,6 +254,7 @@ impl Node {
                 st.note_change(ns, owner);
             }
         }
+        st.heads.insert(v.key, heads_after);
         let name_changed = st.members.get(&v.key).is_none_or(|m| m.name != member.name);
         st.read.set_name(ns, owner, member.name.clone());
         st.members.insert(v.key, member.clone());
