@@ -1,0 +1,33 @@
+//! `partage-ffi`: the uniffi bindings of Partage for Kotlin, Swift and Python.
+//!
+//! This crate wraps, it does not implement: every exported object holds a core object and
+//! forwards to it. The layers:
+//! - [`error`]: the one error type at the edge (`PartageError`), mapped from `partage::Error`.
+//! - [`types`]: records and enums mirrored from the core, with `From` conversions.
+//! - [`node`]: the `Node` object (async methods: the core's synchronous calls run on a
+//!   blocking thread of this crate's runtime, never on the caller's thread).
+//! - [`loans`]: the lending workflow (every move, lists, reminders, trust).
+//! - [`events`]: listener callback interface and the `Subscription` that owns its delivery thread.
+//! - [`replication`]: opaque byte bundles to move documents between devices without a network.
+//!
+//! Generated Kotlin/Swift/Python sources are build outputs (see `bindings/README.md`).
+
+pub mod error;
+pub mod events;
+pub mod loans;
+pub mod node;
+pub mod replication;
+mod runtime;
+pub mod types;
+
+pub use error::PartageError;
+pub use events::{EventListener, ListenerError, NodeEvent, Subscription};
+pub use node::Node;
+
+uniffi::setup_scaffolding!();
+
+/// The version of the Partage library these bindings were built from.
+#[uniffi::export]
+pub fn partage_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

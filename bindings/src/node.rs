@@ -1,0 +1,200 @@
+//! The `Node` object: one data directory. A thin wrapper: every method parses its arguments,
+//! runs the core call on a blocking thread and converts the result.
+
+use crate::error::PartageError;
+use crate::events::{EventListener, Subscription};
+use crate::runtime::blocking;
+use crate::types::{
+    Identity, Item, ItemDraft, ItemFilter, ItemPatch, Member, Neighbourhood, TransferSummary, parse_item,
+    parse_member, parse_neighbourhood,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A Partage node: this device's identity, neighbourhoods and their shared inventory,
+/// stored in one data directory. Safe to use from any thread; every call that touches the
+/// store is `async` (Kotlin `suspend`, Swift `async`).
+#[derive(uniffi::Object)]
+pub struct Node {
+    pub(crate) inner: Arc<partage::Node>,
+}
+
+impl Node {
+    /// A clone of the core node to move into a blocking task.
+    pub(crate) fn core(&self) -> Arc<partage::Node> {
+        Arc::clone(&self.inner)
+    }
+}
+
+#[uniffi::export]
+impl Node {
+    /// Opens (creating if needed) the data directory `data_dir`. Only one `Node` at a time may
+    /// hold a directory: drop (Kotlin `close()`) the previous one first.
+    #[uniffi::constructor]
+    pub async fn open(data_dir: String) -> Result<Arc<Node>, PartageError> {
+        if data_dir.trim().is_empty() {
+            return Err(PartageError::invalid("data directory is empty"));
+        }
+        let node = blocking(move || partage::Node::open(PathBuf::from(data_dir))).await?;
+        Ok(Arc::new(Node { inner: Arc::new(node) }))
+    }
+
+    /// The data directory this node stores everything in.
+    pub fn data_dir(&self) -> String {
+        self.inner.data_dir().display().to_string()
+    }
+
+    // ---- identity and profile ----
+
+    /// Creates this installation's identity (member key, device key) with a display name.
+    pub async fn init(&self, name: String) -> Result<Identity, PartageError> {
+        let n = self.core();
+        blocking(move || n.init(&name)).await.map(Into::into)
+    }
+
+    /// This installation's identity, or `null`/`nil` before `init`.
+    pub async fn identity(&self) -> Result<Option<Identity>, PartageError> {
+        let n = self.core();
+        Ok(blocking(move || n.identity()).await?.map(Into::into))
+    }
+
+    /// Changes the display name everywhere (identity and every neighbourhood's profile).
+    pub async fn set_name(&self, name: String) -> Result<(), PartageError> {
+        let n = self.core();
+        blocking(move || n.set_name(&name)).await
+    }
+
+    // ---- neighbourhoods ----
+
+    /// Creates a neighbourhood; this device becomes its founder and admin.
+    pub async fn create_neighbourhood(&self, name: String) -> Result<Neighbourhood, PartageError> {
+        let n = self.core();
+        blocking(move || n.create_neighbourhood(&name)).await.map(Into::into)
+    }
+
+    /// An invite ticket valid for `expires_in_days` (1 to 365) days. `addresses` are this device's
+    /// network addresses (multiaddrs), so the joiner can find it.
+    pub async fn invite(
+        &self,
+        neighbourhood_id: String,
+        expires_in_days: u32,
+        addresses: Vec<String>,
+    ) -> Result<String, PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let n = self.core();
+        blocking(move || n.invite(&ns, expires_in_days, addresses)).await
+    }
+
+    /// Joins with a ticket, offline.
+    pub async fn join(&self, ticket: String) -> Result<Neighbourhood, PartageError> {
+        let n = self.core();
+        blocking(move || n.join(&ticket)).await.map(Into::into)
+    }
+
+    pub async fn neighbourhoods(&self) -> Result<Vec<Neighbourhood>, PartageError> {
+        let n = self.core();
+        Ok(blocking(move || n.neighbourhoods()).await?.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn neighbourhood(&self, neighbourhood_id: String) -> Result<Neighbourhood, PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let n = self.core();
+        blocking(move || n.neighbourhood(&ns)).await.map(Into::into)
+    }
+
+    /// Members known in a neighbourhood (those whose data reached this device, and me).
+    pub async fn members(&self, neighbourhood_id: String) -> Result<Vec<Member>, PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let n = self.core();
+        Ok(blocking(move || n.members(&ns)).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// Leaves a neighbourhood and erases everything this device stored about it.
+    pub async fn leave(&self, neighbourhood_id: String) -> Result<(), PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let n = self.core();
+        blocking(move || n.leave(&ns)).await
+    }
+
+    /// Admin only: revokes a member; their data is dropped here and refused from now on.
+    pub async fn revoke(&self, neighbourhood_id: String, member_id: String) -> Result<(), PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let member = parse_member(&member_id)?;
+        let n = self.core();
+        blocking(move || n.revoke(&ns, &member)).await
+    }
+
+    // ---- items ----
+
+    /// Adds an item to this member's inventory in a neighbourhood.
+    pub async fn add_item(&self, neighbourhood_id: String, draft: ItemDraft) -> Result<Item, PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let n = self.core();
+        blocking(move || n.add_item(&ns, draft.into())).await.map(Into::into)
+    }
+
+    /// Edits one of this member's items.
+    pub async fn edit_item(&self, item_id: String, patch: ItemPatch) -> Result<Item, PartageError> {
+        let id = parse_item(&item_id)?;
+        let patch = partage::ItemPatch::try_from(patch)?;
+        let n = self.core();
+        blocking(move || n.edit_item(&id, &patch)).await.map(Into::into)
+    }
+
+    /// Pauses (`false`) or resumes (`true`) lending of one of this member's items.
+    pub async fn set_available(&self, item_id: String, available: bool) -> Result<Item, PartageError> {
+        let id = parse_item(&item_id)?;
+        let n = self.core();
+        blocking(move || n.set_available(&id, available)).await.map(Into::into)
+    }
+
+    /// Removes one of this member's items.
+    pub async fn remove_item(&self, item_id: String) -> Result<(), PartageError> {
+        let id = parse_item(&item_id)?;
+        let n = self.core();
+        blocking(move || n.remove_item(&id)).await
+    }
+
+    pub async fn item(&self, item_id: String) -> Result<Item, PartageError> {
+        let id = parse_item(&item_id)?;
+        let n = self.core();
+        blocking(move || n.item(&id)).await.map(Into::into)
+    }
+
+    /// Items matching `filter`, sorted by title.
+    pub async fn list_items(&self, filter: ItemFilter) -> Result<Vec<Item>, PartageError> {
+        let filter = partage::ItemFilter::try_from(filter)?;
+        let n = self.core();
+        Ok(blocking(move || n.list_items(&filter)).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// Accent- and case-insensitive word-prefix search, narrowed by `filter`.
+    pub async fn search(&self, query: String, filter: ItemFilter) -> Result<Vec<Item>, PartageError> {
+        let filter = partage::ItemFilter::try_from(filter)?;
+        let n = self.core();
+        Ok(blocking(move || n.search(&query, &filter)).await?.into_iter().map(Into::into).collect())
+    }
+
+    // ---- backup ----
+
+    /// Writes everything this device stores to a readable JSON file (a backup).
+    pub async fn export_to_file(&self, path: String) -> Result<TransferSummary, PartageError> {
+        let n = self.core();
+        blocking(move || n.export_to_file(&PathBuf::from(path))).await.map(Into::into)
+    }
+
+    /// Restores a backup into this (empty) data directory, verifying every signature.
+    pub async fn import_from_file(&self, path: String) -> Result<TransferSummary, PartageError> {
+        let n = self.core();
+        blocking(move || n.import_from_file(&PathBuf::from(path))).await.map(Into::into)
+    }
+
+    // ---- events ----
+
+    /// Starts delivering events to `listener` on a background thread: first one `Snapshot`,
+    /// then every change in order. Delivery stops when the returned subscription is cancelled
+    /// or dropped (Kotlin `close()`), or when the node is gone.
+    pub fn subscribe(&self, listener: Box<dyn EventListener>) -> Result<Arc<Subscription>, PartageError> {
+        Subscription::start(&self.inner, listener)
+    }
+}
