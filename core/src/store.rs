@@ -108,6 +108,9 @@ pub struct StoredDoc {
     pub changes: Vec<Vec<u8>>,
 }
 
+/// (neighbourhood, document owner).
+pub type DocHeadsKey = (NeighbourhoodId, MemberId);
+
 pub struct Store {
     pub(crate) db: Database,
 }
@@ -222,7 +225,7 @@ impl Store {
     }
 
     /// Stored heads of every document (documents written before heads were stored have none).
-    pub fn all_heads(&self) -> Result<Vec<((NeighbourhoodId, MemberId), Vec<[u8; 32]>)>> {
+    pub fn all_heads(&self) -> Result<Vec<(DocHeadsKey, Vec<[u8; 32]>)>> {
         let mut out = Vec::new();
         for (key, value) in self.rows(DOC_HEADS)? {
             let ns = NeighbourhoodId::from_slice(&key[..32.min(key.len())]);

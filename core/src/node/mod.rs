@@ -5,13 +5,14 @@
 //! API is synchronous; async wrappers run it on a blocking thread).
 
 mod items;
+mod loan_views;
 mod loans;
 mod neighbourhoods;
 mod network;
 mod replication;
 mod restore;
 
-pub use loans::LoanFilter;
+pub use loan_views::LoanFilter;
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
 pub use network::{KnownPeer, MAX_ADDRS_PER_PEER, MAX_KNOWN_PEERS, MembershipProof};
 pub use replication::{DocBundle, DocPayload, DocSummary, ImportReport};
@@ -67,7 +68,7 @@ struct State {
     /// Changes stored since the last snapshot, per document loaded in this session.
     unsnapshotted: HashMap<DocKey, usize>,
     read: ReadModel,
-    loans: loans::LoanBook,
+    loans: loan_views::LoanBook,
     /// Days added to the wall clock (tests simulating time passing; 0 otherwise).
     clock_skew_days: i64,
 }
@@ -92,7 +93,7 @@ impl Node {
         }
         let neighbourhoods = loaded.neighbourhoods.into_iter().map(|n| (n.id, n)).collect();
         let (borrowing, lending) = store.loan_sides()?;
-        let loans = loans::LoanBook::new(borrowing, lending);
+        let loans = loan_views::LoanBook::new(borrowing, lending);
         let heads = store.all_heads()?.into_iter().collect();
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let state = State {
