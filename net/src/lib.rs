@@ -18,7 +18,7 @@ mod behaviour;
 mod client;
 mod command;
 mod config;
-mod digest;
+pub mod digest;
 mod error;
 mod event_loop;
 mod identity;

@@ -37,10 +37,12 @@ impl EventLoop {
             }
             Command::Pause { reply } => {
                 self.pause();
+                self.publish();
                 let _ = reply.send(());
             }
             Command::Resume { reply } => {
                 let result = if self.paused { self.resume() } else { Ok(()) };
+                self.publish();
                 let _ = reply.send(result);
             }
             // Handled by the loop itself.

@@ -213,7 +213,7 @@ impl EventLoop {
         }
     }
 
-    fn publish(&mut self) {
+    pub(super) fn publish(&mut self) {
         self.dirty = false;
         let mut peers: Vec<PeerInfo> = self
             .peers

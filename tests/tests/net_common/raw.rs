@@ -1,0 +1,122 @@
+//! A hand-driven peer for hostile scenarios: a bare libp2p swarm (TCP, Noise, Yamux, streams)
+//! that speaks `/partage/sync/1` frame by frame, so a test can send what an honest node never
+//! would.
+
+use futures::io::{ReadHalf, WriteHalf};
+use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Stream, StreamProtocol, SwarmBuilder, noise, tcp, yamux};
+use partage_net::wire::{self, Msg};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub struct RawPeer {
+    pub peer_id: PeerId,
+    control: libp2p_stream::Control,
+    incoming: libp2p_stream::IncomingStreams,
+    dial: mpsc::Sender<Multiaddr>,
+    connected: mpsc::Receiver<PeerId>,
+    closed: mpsc::Receiver<PeerId>,
+}
+
+pub struct RawStream {
+    pub reader: ReadHalf<Stream>,
+    pub writer: WriteHalf<Stream>,
+}
+
+impl RawPeer {
+    /// A peer whose identity is the given device secret.
+    pub fn new(secret: [u8; 32]) -> RawPeer {
+        let mut s = secret;
+        let key = libp2p::identity::Keypair::ed25519_from_bytes(&mut s).expect("key");
+        let mut swarm = SwarmBuilder::with_existing_identity(key)
+            .with_tokio()
+            .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+            .expect("tcp")
+            .with_behaviour(|_| libp2p_stream::Behaviour::new())
+            .expect("behaviour")
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+            .build();
+        let peer_id = *swarm.local_peer_id();
+        let mut control = swarm.behaviour().new_control();
+        let incoming = control.accept(StreamProtocol::new(partage_net::PROTOCOL)).expect("accept");
+        let (dial, mut dials) = mpsc::channel::<Multiaddr>(4);
+        let (conn_tx, connected) = mpsc::channel(16);
+        let (closed_tx, closed) = mpsc::channel(16);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    Some(addr) = dials.recv() => { let _ = swarm.dial(addr); }
+                    event = swarm.select_next_some() => match event {
+                        SwarmEvent::ConnectionEstablished { peer_id, .. } => { let _ = conn_tx.try_send(peer_id); }
+                        SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => { let _ = closed_tx.try_send(peer_id); }
+                        _ => {}
+                    },
+                }
+            }
+        });
+        RawPeer { peer_id, control, incoming, dial, connected, closed }
+    }
+
+    /// Connects to `addr` and gets the sync stream (opened by whichever side has the smaller id).
+    pub async fn session(&mut self, addr: Multiaddr, remote: PeerId) -> RawStream {
+        self.dial.send(addr).await.expect("dial");
+        tokio::time::timeout(super::WAIT, self.connected.recv()).await.expect("connected");
+        let stream = if remote < self.peer_id {
+            let (_, s) = tokio::time::timeout(super::WAIT, self.incoming.next())
+                .await
+                .expect("stream")
+                .expect("stream");
+            s
+        } else {
+            self.control
+                .open_stream(remote, StreamProtocol::new(partage_net::PROTOCOL))
+                .await
+                .expect("open stream")
+        };
+        let (reader, writer) = stream.split();
+        RawStream { reader, writer }
+    }
+
+    /// Waits until the remote closed every connection with this peer.
+    pub async fn disconnected(&mut self) -> bool {
+        tokio::time::timeout(super::WAIT, self.closed.recv()).await.is_ok()
+    }
+}
+
+impl RawStream {
+    pub async fn send(&mut self, msg: &Msg) {
+        let frame = wire::encode(msg, usize::MAX).expect("encode");
+        self.send_bytes(&frame).await;
+    }
+
+    pub async fn send_bytes(&mut self, bytes: &[u8]) {
+        // The remote may already have hung up: that is what some tests expect.
+        let _ = self.writer.write_all(bytes).await;
+        let _ = self.writer.flush().await;
+    }
+
+    /// The next message, or `None` when the stream ended (or nothing came in time).
+    pub async fn recv(&mut self) -> Option<Msg> {
+        self.recv_within(super::WAIT).await
+    }
+
+    /// The next message within `wait`.
+    pub async fn recv_within(&mut self, wait: Duration) -> Option<Msg> {
+        let read = async {
+            let len = wire::read_len(&mut self.reader, usize::MAX).await.ok()??;
+            let body = wire::read_body(&mut self.reader, len).await.ok()?;
+            wire::decode(&body).ok()
+        };
+        tokio::time::timeout(wait, read).await.ok().flatten()
+    }
+
+    /// Every message until the stream ends or stays quiet for `quiet`.
+    pub async fn drain(&mut self, quiet: Duration) -> Vec<Msg> {
+        let mut out = Vec::new();
+        while let Some(m) = self.recv_within(quiet).await {
+            out.push(m);
+        }
+        out
+    }
+}
