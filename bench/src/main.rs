@@ -1,0 +1,217 @@
+//! `partage-bench`: one command, one deterministic workload, one JSON object (or a table).
+//!
+//! ```text
+//! cargo run --release -p partage-bench -- [--items N] [--members M] [--runs R] [--edits E]
+//!                                          [--nodes K] [--json]
+//! ```
+//! Defaults: 10,000 items over 20 members, N/10 loans, 3 runs of each repeated figure, 200
+//! single edits, 20 nodes for the convergence figure. See `docs/BENCHMARKS.md`.
+
+mod floor;
+mod net;
+mod stats;
+#[path = "../../core/benches/common/workload.rs"]
+mod workload;
+mod world;
+
+use partage::{ItemFilter, LoanFilter};
+use serde_json::json;
+use stats::{Spread, ms, peak_rss_kib, quantile};
+use std::time::{Duration, Instant};
+
+struct Args {
+    items: usize,
+    members: usize,
+    runs: usize,
+    edits: usize,
+    nodes: usize,
+    json: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args { items: 10_000, members: 20, runs: 3, edits: 200, nodes: 20, json: false };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut number = |name: &str| -> Result<usize, String> {
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .filter(|n: &usize| *n > 0)
+                .ok_or_else(|| format!("{name} needs a positive number"))
+        };
+        match arg.as_str() {
+            "--items" => a.items = number("--items")?,
+            "--members" => a.members = number("--members")?,
+            "--runs" => a.runs = number("--runs")?,
+            "--edits" => a.edits = number("--edits")?,
+            "--nodes" => a.nodes = number("--nodes")?,
+            "--json" => a.json = true,
+            "--bench" => {}
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if a.members < 2 || a.nodes < 2 {
+        return Err("--members and --nodes need at least 2".into());
+    }
+    Ok(a)
+}
+
+/// Time of `f`, `runs` times, in ms.
+fn timed(runs: usize, mut f: impl FnMut()) -> Spread {
+    let values: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            ms(t.elapsed())
+        })
+        .collect();
+    Spread::of(&values)
+}
+
+const QUERIES: &[&str] = &["echel", "perceuse", "tente 4", "raclette", "tondeuse electrique", "zzz"];
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let started = Instant::now();
+    let world = world::build(args.items, args.members);
+    let mut nodes = world.nodes;
+    let hub = nodes.remove(0);
+    let ns = world.ns;
+    let loans = hub.node.loans(&LoanFilter::default()).expect("loans").len();
+    let store_bytes =
+        std::fs::metadata(hub.dir.path().join(partage::node::STORE_FILE)).map_or(0, |m| m.len());
+
+    // Reopen the hub (holds every document) `runs` times.
+    let mut hub = Some(hub);
+    let reopen = timed(args.runs, || {
+        let h = hub.take().expect("hub");
+        hub = Some(h.reopen());
+    });
+    let hub = hub.expect("hub");
+    let search: Vec<_> = QUERIES
+        .iter()
+        .map(|q| {
+            let mut times: Vec<Duration> = (0..100)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(hub.node.search(q, &ItemFilter::default()).expect("search"));
+                    t.elapsed()
+                })
+                .collect();
+            times.sort_unstable();
+            let hits = hub.node.search(q, &ItemFilter::default()).expect("search").len();
+            json!({ "query": q, "hits": hits, "p50_us": ms(quantile(&times, 0.5)) * 1e3, "p99_us": ms(quantile(&times, 0.99)) * 1e3 })
+        })
+        .collect();
+
+    let floor = floor::measure(&hub.node, &ns);
+    let (full, live) = runtime.block_on(net::sync_figures(&hub, &ns, args.runs, args.edits));
+    let convergence: Vec<f64> =
+        (0..args.runs).map(|_| runtime.block_on(net::convergence(args.nodes, 10)).0).collect();
+    let cdylib = cdylib_size();
+
+    let report = json!({
+        "machine": { "available_parallelism": std::thread::available_parallelism().map_or(0, |n| n.get()) },
+        "workload": {
+            "items": args.items, "members": args.members, "loans": loans, "loans_requested": world.loans,
+            "runs": args.runs,
+            "seed": format!("{:#x}", workload::SEED),
+        },
+        "local_writes": world.adds.json(),
+        "store_file_bytes": store_bytes,
+        "reopen_ms": reopen.json(),
+        "search": search,
+        "full_sync": full.json(),
+        "automerge_floor": floor.json(),
+        "ratios": {
+            "full_sync_time_vs_floor": full.time_ms.median / ms(floor.time).max(f64::EPSILON),
+            "bytes_vs_floor_sync": full.received as f64 / floor.sync_bytes.max(1) as f64,
+            "bytes_vs_saved_size": full.received as f64 / floor.saved_bytes.max(1) as f64,
+        },
+        "live": live.json(),
+        "convergence": { "nodes": args.nodes, "edits_per_node": 10, "time_ms": Spread::of(&convergence).json() },
+        "peak_rss_kib": peak_rss_kib(),
+        "cdylib_bytes": cdylib,
+        "wall_time_s": started.elapsed().as_secs_f64(),
+    });
+    if args.json {
+        println!("{report}");
+        return;
+    }
+    println!(
+        "partage-bench: {} items over {} members, {loans} loans, {} runs",
+        args.items, args.members, args.runs
+    );
+    println!(
+        "local writes          {:.0} items/s (p50 {:.2} ms, p99 {:.2} ms per durable add)",
+        args.items as f64 / world.adds.total.as_secs_f64(),
+        ms(world.adds.p50),
+        ms(world.adds.p99)
+    );
+    println!("store file            {:.2} MiB", store_bytes as f64 / 1048576.0);
+    println!("reopen                {}", reopen.show("ms"));
+    for s in &report["search"].as_array().cloned().unwrap_or_default() {
+        println!(
+            "search {:<22} {} hits, p50 {:.0} µs",
+            s["query"],
+            s["hits"],
+            s["p50_us"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!(
+        "full sync (libp2p)    {} ; {} B received, {} B sent",
+        full.time_ms.show("ms"),
+        full.received,
+        full.sent
+    );
+    println!(
+        "automerge floor       {:.1} ms, {} B in {} messages (saved size {} B)",
+        ms(floor.time),
+        floor.sync_bytes,
+        floor.messages,
+        floor.saved_bytes
+    );
+    println!(
+        "one edit              p50 {:.2} ms, p99 {:.2} ms over {} edits",
+        live.edit_p50_ms, live.edit_p99_ms, live.edits
+    );
+    println!(
+        "idle reconnect        {:.1} ms, {} B received, {} B sent",
+        live.reconnect_ms, live.reconnect_received, live.reconnect_sent
+    );
+    println!(
+        "convergence           {} nodes x 10 edits: {}",
+        args.nodes,
+        Spread::of(&convergence).show("ms")
+    );
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak RSS              {:.1} MiB", kib as f64 / 1024.0);
+    }
+    match cdylib {
+        Some(b) => println!(
+            "cdylib                {:.2} MiB (target/release/libpartage_ffi.so)",
+            b as f64 / 1048576.0
+        ),
+        None => println!("cdylib                not built (cargo build --release -p partage-ffi)"),
+    }
+}
+
+/// Size of the release FFI library, if it has been built.
+fn cdylib_size() -> Option<u64> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    std::fs::metadata(target.join("release/libpartage_ffi.so")).ok().map(|m| m.len())
+}

@@ -1,0 +1,209 @@
+//! Sync over real libp2p on 127.0.0.1: full sync to a fresh node, one-edit propagation, idle
+//! reconnect, and convergence of many nodes after partitioned edits.
+
+use crate::stats::{Spread, ms, quantile};
+use partage::{Event, ItemFilter, ItemPatch, NeighbourhoodId, Node};
+use partage_net::{Multiaddr, NetConfig, Network, SyncReport};
+use partage_tests::{TestNode, draft, neighbourhood, push};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Bytes a sync moved, as the protocol counted them (payload, without Noise/Yamux framing).
+fn bytes(report: &SyncReport) -> (u64, u64) {
+    report
+        .peers
+        .iter()
+        .filter_map(|p| p.outcome.as_ref())
+        .fold((0, 0), |(r, s), o| (r + o.bytes_received, s + o.bytes_sent))
+}
+
+async fn start(node: &Node, peers: Vec<Multiaddr>) -> Network {
+    let config = NetConfig { peers, ..NetConfig::loopback() };
+    Network::start(node.clone(), config).await.expect("start network")
+}
+
+async fn address(net: &Network) -> Multiaddr {
+    let ad = net.advertise(Duration::from_secs(10)).await.expect("advertise");
+    ad.addrs.into_iter().next().expect("a listen address")
+}
+
+pub struct FullSync {
+    pub time_ms: Spread,
+    pub received: u64,
+    pub sent: u64,
+    pub items: usize,
+}
+
+pub struct Live {
+    pub edit_p50_ms: f64,
+    pub edit_p99_ms: f64,
+    pub edits: usize,
+    pub reconnect_ms: f64,
+    pub reconnect_received: u64,
+    pub reconnect_sent: u64,
+}
+
+/// Full sync of everything `hub` holds to a fresh member, `runs` times; then, on the last
+/// pair, `edits` single edits and one idle reconnect.
+pub async fn sync_figures(
+    hub: &TestNode,
+    ns: &NeighbourhoodId,
+    runs: usize,
+    edits: usize,
+) -> (FullSync, Live) {
+    let expected = hub.node.list_items(&ItemFilter::default()).expect("list").len();
+    let hub_net = start(&hub.node, vec![]).await;
+    let hub_addr = address(&hub_net).await;
+    let mut times = Vec::new();
+    let (mut received, mut sent) = (0, 0);
+    let mut last = None;
+    for run in 0..runs.max(1) {
+        let fresh = TestNode::new(&format!("Nouveau {run}"));
+        let ticket = hub.node.invite(ns, 1, vec![]).expect("invite");
+        fresh.node.join(&ticket).expect("join");
+        let started = Instant::now();
+        let net = start(&fresh.node, vec![hub_addr.clone()]).await;
+        let report = net.sync_now(SYNC_TIMEOUT).await.expect("sync_now");
+        let elapsed = started.elapsed();
+        let got = fresh.node.list_items(&ItemFilter::default()).expect("list").len();
+        assert_eq!(got, expected, "fresh node received every item");
+        times.push(ms(elapsed));
+        (received, sent) = bytes(&report);
+        if let Some((old_net, _old)) = last.replace((net, fresh)) {
+            let old_net: Network = old_net;
+            old_net.stop().await.expect("stop");
+        }
+    }
+    let (net, fresh) = last.expect("at least one run");
+    let full = FullSync { time_ms: Spread::of(&times), received, sent, items: expected };
+    let live = live_figures(hub, &hub_addr, net, &fresh, edits).await;
+    hub_net.stop().await.expect("stop");
+    (full, live)
+}
+
+async fn live_figures(
+    hub: &TestNode,
+    hub_addr: &Multiaddr,
+    net: Network,
+    fresh: &TestNode,
+    edits: usize,
+) -> Live {
+    let me = hub.node.identity().expect("identity").expect("initialised").member;
+    let own = hub
+        .node
+        .list_items(&ItemFilter { owner: Some(me), ..ItemFilter::default() })
+        .expect("list")
+        .into_iter()
+        .next()
+        .expect("the hub owns an item")
+        .item
+        .id;
+    let mut events = fresh.node.subscribe();
+    let mut latencies = Vec::with_capacity(edits);
+    for k in 0..edits {
+        let title = format!("Perceuse édition {k}");
+        let patch = ItemPatch { title: Some(title.clone()), ..ItemPatch::default() };
+        let started = Instant::now();
+        hub.node.edit_item(&own, &patch).expect("edit");
+        let arrived = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(e) = events.recv().await {
+                if matches!(&e, Event::ItemUpdated(v) if v.item.id == own && v.item.title == title) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert!(matches!(arrived, Ok(true)), "edit {k} reached the other node");
+        latencies.push(started.elapsed());
+    }
+    latencies.sort_unstable();
+    net.stop().await.expect("stop");
+    let started = Instant::now();
+    let again = start(&fresh.node, vec![hub_addr.clone()]).await;
+    let report = again.sync_now(SYNC_TIMEOUT).await.expect("sync_now");
+    let reconnect = started.elapsed();
+    let (r, s) = bytes(&report);
+    again.stop().await.expect("stop");
+    Live {
+        edit_p50_ms: ms(quantile(&latencies, 0.5)),
+        edit_p99_ms: ms(quantile(&latencies, 0.99)),
+        edits,
+        reconnect_ms: ms(reconnect),
+        reconnect_received: r,
+        reconnect_sent: s,
+    }
+}
+
+/// `count` members share a small inventory, go offline, each makes `edits` edits, then come
+/// back (all dialing the first) and sync until every node holds the same documents.
+pub async fn convergence(count: usize, edits: usize) -> (f64, usize) {
+    let names: Vec<String> = (1..=count).map(|i| format!("Membre {i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (nodes, ns) = neighbourhood(&refs);
+    let mut own = Vec::new();
+    for n in &nodes {
+        own.push(n.node.add_item(&ns, draft("Tente")).expect("add").item.id);
+    }
+    for n in &nodes[1..] {
+        push(&n.node, &nodes[0].node, &ns);
+    }
+    for n in &nodes[1..] {
+        push(&nodes[0].node, &n.node, &ns);
+    }
+    for (n, id) in nodes.iter().zip(&own) {
+        for k in 0..edits {
+            let patch =
+                ItemPatch { description: Some(format!("édition hors ligne {k}")), ..ItemPatch::default() };
+            n.node.edit_item(id, &patch).expect("edit");
+        }
+    }
+    let started = Instant::now();
+    let hub = start(&nodes[0].node, vec![]).await;
+    let addr = address(&hub).await;
+    let mut nets = vec![hub];
+    for n in &nodes[1..] {
+        nets.push(start(&n.node, vec![addr.clone()]).await);
+    }
+    let deadline = Instant::now() + SYNC_TIMEOUT;
+    loop {
+        let reference = nodes[0].node.doc_summaries(&ns).expect("summaries");
+        let all_docs = reference.len() == count;
+        if all_docs && nodes.iter().all(|n| n.node.doc_summaries(&ns).expect("summaries") == reference) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nodes did not converge in time");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let elapsed = ms(started.elapsed());
+    for net in nets {
+        net.stop().await.expect("stop");
+    }
+    (elapsed, count * edits)
+}
+
+impl FullSync {
+    pub fn json(&self) -> Value {
+        json!({
+            "items": self.items,
+            "time_ms": self.time_ms.json(),
+            "bytes_received_by_fresh_node": self.received,
+            "bytes_sent_by_fresh_node": self.sent,
+        })
+    }
+}
+
+impl Live {
+    pub fn json(&self) -> Value {
+        json!({
+            "edits": self.edits,
+            "edit_latency_p50_ms": self.edit_p50_ms,
+            "edit_latency_p99_ms": self.edit_p99_ms,
+            "idle_reconnect_ms": self.reconnect_ms,
+            "idle_reconnect_bytes_received": self.reconnect_received,
+            "idle_reconnect_bytes_sent": self.reconnect_sent,
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! Building the standard workload: N items spread over M members of one neighbourhood, and
+//! N/10 loans in various states, made through the real API and exchanged in-process.
+
+use crate::stats::{ms, quantile};
+use crate::workload::{SEED, XorShift, draft};
+use partage::clock::{format_day, today};
+use partage::{LoanFilter, LoanState, NeighbourhoodId};
+use partage_tests::{TestNode, neighbourhood, push};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+pub struct World {
+    pub nodes: Vec<TestNode>,
+    pub ns: NeighbourhoodId,
+    pub adds: AddStats,
+    pub loans: usize,
+}
+
+pub struct AddStats {
+    pub items: usize,
+    pub total: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+impl AddStats {
+    pub fn json(&self) -> Value {
+        json!({
+            "items": self.items,
+            "total_ms": ms(self.total),
+            "items_per_s": self.items as f64 / self.total.as_secs_f64(),
+            "p50_ms": ms(self.p50),
+            "p99_ms": ms(self.p99),
+        })
+    }
+}
+
+/// What each loan is driven to, by its index modulo 7.
+const PLAN: [LoanState; 7] = [
+    LoanState::Requested,
+    LoanState::Declined,
+    LoanState::Accepted,
+    LoanState::HandedOver,
+    LoanState::Returned,
+    LoanState::Closed,
+    LoanState::Cancelled,
+];
+
+/// Members, items added one durable transaction at a time, then loans; node 0 (the hub) ends
+/// up with every document.
+pub fn build(items: usize, members: usize) -> World {
+    let names: Vec<String> = (1..=members).map(|i| format!("Voisin {i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (nodes, ns) = neighbourhood(&refs);
+    let mut rng = XorShift(SEED);
+    let mut times = Vec::with_capacity(items);
+    let started = Instant::now();
+    for i in 0..items {
+        let d = draft(&mut rng);
+        let t = Instant::now();
+        nodes[i % members].node.add_item(&ns, d).expect("add item");
+        times.push(t.elapsed());
+    }
+    let total = started.elapsed();
+    times.sort_unstable();
+    let adds = AddStats { items, total, p50: quantile(&times, 0.5), p99: quantile(&times, 0.99) };
+    let loans = make_loans(&nodes, &ns, items / 10);
+    for n in &nodes[1..] {
+        push(&n.node, &nodes[0].node, &ns);
+    }
+    World { nodes, ns, adds, loans }
+}
+
+/// Loan `i`: member `i % M` borrows from member `(i + 1) % M`, which drives it to `PLAN[i % 7]`.
+fn make_loans(nodes: &[TestNode], ns: &NeighbourhoodId, count: usize) -> usize {
+    let m = nodes.len();
+    if m < 2 {
+        return 0;
+    }
+    let lender = |b: usize| (b + 1) % m;
+    for b in 0..m {
+        push(&nodes[lender(b)].node, &nodes[b].node, ns);
+    }
+    // Requests: each borrower asks for distinct items of its lender.
+    let mut made = 0;
+    for i in 0..count {
+        let b = i % m;
+        let owner = nodes[lender(b)].node.identity().ok().flatten().map(|i| i.member);
+        let theirs: Vec<_> =
+            nodes[b].node.list_items(&partage::ItemFilter { owner, ..Default::default() }).expect("list");
+        let Some(item) = theirs.get(i / m) else { continue };
+        let from = today() + 1 + (i % 20) as i64;
+        let (f, u) = (format_day(from), format_day(from + 1));
+        if nodes[b].node.request_loan(&item.item.id, &f, &u, &format!("bench {i}")).is_ok() {
+            made += 1;
+        }
+    }
+    let plan_of = |message: &str| -> LoanState {
+        let i: usize = message.trim_start_matches("bench ").parse().unwrap_or(0);
+        PLAN[i % PLAN.len()]
+    };
+    let step = |lender_side: bool, f: &dyn Fn(&TestNode, &partage::LoanView, LoanState)| {
+        for b in 0..m {
+            let (from, to) = if lender_side { (b, lender(b)) } else { (lender(b), b) };
+            push(&nodes[from].node, &nodes[to].node, ns);
+        }
+        for n in nodes {
+            for v in n.node.loans(&LoanFilter { mine: true, ..LoanFilter::default() }).expect("loans") {
+                f(n, &v, plan_of(&v.message));
+            }
+        }
+    };
+    let me = |n: &TestNode| n.node.identity().ok().flatten().map(|i| i.member);
+    // Lenders answer.
+    step(true, &|n, v, plan| {
+        if me(n) == Some(v.lender) && v.state == LoanState::Requested && plan != LoanState::Requested {
+            let _ = if plan == LoanState::Declined {
+                n.node.decline_loan(&v.id, "")
+            } else {
+                n.node.accept_loan(&v.id, "")
+            };
+        }
+    });
+    // Lenders hand over; borrowers cancel.
+    step(false, &|n, v, plan| {
+        let mine_to_lend = me(n) == Some(v.lender) && v.state == LoanState::Accepted;
+        if mine_to_lend && matches!(plan, LoanState::HandedOver | LoanState::Returned | LoanState::Closed) {
+            let _ = n.node.hand_over(&v.id);
+        }
+        if me(n) == Some(v.borrower) && v.state == LoanState::Accepted && plan == LoanState::Cancelled {
+            let _ = n.node.cancel_loan(&v.id);
+        }
+    });
+    // Borrowers give back.
+    step(false, &|n, v, plan| {
+        if me(n) == Some(v.borrower)
+            && v.state == LoanState::HandedOver
+            && matches!(plan, LoanState::Returned | LoanState::Closed)
+        {
+            let _ = n.node.mark_returned(&v.id);
+        }
+    });
+    // Lenders confirm.
+    step(true, &|n, v, plan| {
+        if me(n) == Some(v.lender) && v.state == LoanState::Returned && plan == LoanState::Closed {
+            let _ = n.node.confirm_return(&v.id, "");
+        }
+    });
+    made
+}
