@@ -24,4 +24,15 @@ else
     cargo test --workspace
 fi
 
+step "benchmark harness smoke run (small workload; no timing thresholds)"
+cargo run --quiet -p partage-bench -- --items 200 --members 4 --runs 1 --edits 5 --nodes 3 --json \
+    | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["full_sync"]["items"] == 200, r["full_sync"]
+assert r["workload"]["loans"] == 20, r["workload"]
+assert r["convergence"]["nodes"] == 3
+print("partage-bench smoke: ok (%d items synced, %d loans)" % (r["full_sync"]["items"], r["workload"]["loans"]))
+'
+
 step "all checks passed"
