@@ -40,3 +40,18 @@ pub const PROTOCOL: &str = "/partage/sync/1";
 fn protocol() -> libp2p::StreamProtocol {
     libp2p::StreamProtocol::new(PROTOCOL)
 }
+
+/// Prints a line on stderr when `PARTAGE_NET_DEBUG` is set (diagnosing sync in tests).
+macro_rules! trace {
+    ($($arg:tt)*) => {
+        if $crate::tracing_on() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+pub(crate) use trace;
+
+fn tracing_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("PARTAGE_NET_DEBUG").is_some())
+}

@@ -98,3 +98,33 @@ pub(crate) fn dialable(addr: &Multiaddr) -> bool {
         _ => true,
     })
 }
+
+/// `template` with the TCP/UDP port of `actual` (a listen address asked with port 0, made
+/// concrete).
+pub(crate) fn with_port_of(template: &Multiaddr, actual: &Multiaddr) -> Multiaddr {
+    let tcp = actual.iter().find_map(|p| if let Protocol::Tcp(port) = p { Some(port) } else { None });
+    let udp = actual.iter().find_map(|p| if let Protocol::Udp(port) = p { Some(port) } else { None });
+    template
+        .iter()
+        .map(|p| match p {
+            Protocol::Tcp(0) => Protocol::Tcp(tcp.unwrap_or(0)),
+            Protocol::Udp(0) => Protocol::Udp(udp.unwrap_or(0)),
+            other => other,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_chosen_by_the_system_are_kept() {
+        let asked: Multiaddr = "/ip4/0.0.0.0/tcp/0".parse().unwrap();
+        let got: Multiaddr = "/ip4/127.0.0.1/tcp/4100".parse().unwrap();
+        assert_eq!(with_port_of(&asked, &got).to_string(), "/ip4/0.0.0.0/tcp/4100");
+        let asked: Multiaddr = "/ip4/0.0.0.0/udp/0/quic-v1".parse().unwrap();
+        let got: Multiaddr = "/ip4/10.0.0.2/udp/5000/quic-v1".parse().unwrap();
+        assert_eq!(with_port_of(&asked, &got).to_string(), "/ip4/0.0.0.0/udp/5000/quic-v1");
+    }
+}

@@ -154,7 +154,9 @@ impl EventLoop {
             return;
         }
         self.paused = true;
-        for id in self.listeners.drain(..) {
+        crate::trace!("{} pause", self.local);
+        self.resume_addrs = self.listeners.iter().map(|(_, a)| a.clone()).collect();
+        for (id, _) in self.listeners.drain(..) {
             self.swarm.remove_listener(id);
         }
         self.listen_addrs.clear();
@@ -168,7 +170,7 @@ impl EventLoop {
     fn resume(&mut self) -> Result<(), NetError> {
         self.paused = false;
         self.dirty = true;
-        self.listen()?;
+        self.relisten()?;
         self.dial_known();
         Ok(())
     }

@@ -49,8 +49,12 @@ pub(crate) struct EventLoop {
     loose_addrs: Vec<Multiaddr>,
     pending_dials: HashSet<ConnectionId>,
     dial_errors: VecDeque<String>,
-    listeners: Vec<ListenerId>,
+    /// Active listeners and what each was asked to listen on (with the port it got, once known:
+    /// resuming listens on the same ports so that peers' remembered addresses still work).
+    listeners: Vec<(ListenerId, Multiaddr)>,
     listen_addrs: Vec<Multiaddr>,
+    /// Where to listen when resuming.
+    resume_addrs: Vec<Multiaddr>,
     /// Peers found by mDNS and already announced.
     discovered: HashSet<PeerId>,
     banned: Vec<(PeerId, Instant)>,
@@ -112,6 +116,7 @@ impl EventLoop {
             dial_errors: VecDeque::new(),
             listeners: Vec::new(),
             listen_addrs: Vec::new(),
+            resume_addrs: Vec::new(),
             discovered: HashSet::new(),
             banned: Vec::new(),
             paused: false,
@@ -161,18 +166,38 @@ impl EventLoop {
 
     fn listen(&mut self) -> Result<(), crate::NetError> {
         for addr in self.config.listen.clone() {
-            let id = self
-                .swarm
-                .listen_on(addr.clone())
-                .map_err(|e| crate::NetError::Listen { addr: addr.to_string(), reason: e.to_string() })?;
-            self.listeners.push(id);
+            self.listen_on(addr)?;
+        }
+        Ok(())
+    }
+
+    fn listen_on(&mut self, addr: Multiaddr) -> Result<(), crate::NetError> {
+        let id = self
+            .swarm
+            .listen_on(addr.clone())
+            .map_err(|e| crate::NetError::Listen { addr: addr.to_string(), reason: e.to_string() })?;
+        self.listeners.push((id, addr));
+        Ok(())
+    }
+
+    /// Listens where it listened before pausing; a port taken meanwhile falls back to the
+    /// configured address.
+    fn relisten(&mut self) -> Result<(), crate::NetError> {
+        let previous = std::mem::take(&mut self.resume_addrs);
+        if previous.is_empty() {
+            return self.listen();
+        }
+        for (addr, configured) in previous.into_iter().zip(self.config.listen.clone()) {
+            if self.listen_on(addr).is_err() {
+                self.listen_on(configured)?;
+            }
         }
         Ok(())
     }
 
     fn shutdown(&mut self) {
         self.tasks.abort_all();
-        for id in self.listeners.drain(..) {
+        for (id, _) in self.listeners.drain(..) {
             self.swarm.remove_listener(id);
         }
         let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();

@@ -2,7 +2,7 @@
 
 use super::EventLoop;
 use crate::behaviour::BehaviourEvent;
-use crate::peers::{dialable, with_peer};
+use crate::peers::{dialable, with_peer, with_port_of};
 use libp2p::core::ConnectedPoint;
 use libp2p::swarm::SwarmEvent;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
@@ -11,6 +11,15 @@ use partage::events::NetEvent;
 
 impl EventLoop {
     pub(super) fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match &event {
+            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                crate::trace!("{} connected {peer_id}", self.local)
+            }
+            SwarmEvent::ConnectionClosed { peer_id, cause, .. } => {
+                crate::trace!("{} closed {peer_id} {cause:?}", self.local)
+            }
+            _ => {}
+        }
         match event {
             SwarmEvent::ConnectionEstablished {
                 peer_id, connection_id, endpoint, num_established, ..
@@ -27,7 +36,14 @@ impl EventLoop {
                 self.dirty = true;
                 if let Some(entry) = self.peers.get_mut(&peer_id) {
                     entry.connections = num_established;
+                    // The session's stream may have been on this connection, and a stream does
+                    // not always learn that its connection is gone: end the session (dropping
+                    // its command sender) and open a fresh one if a connection remains.
+                    if entry.session.take().is_some() {
+                        entry.syncing = false;
+                    }
                 }
+                self.maybe_open_session(peer_id);
                 if num_established == 0 {
                     if let Some(device) = Self::device(&peer_id) {
                         self.emit(NetEvent::PeerDisconnected { peer: device });
@@ -40,7 +56,11 @@ impl EventLoop {
                 let who = peer_id.map(|p| p.to_string()).unwrap_or_else(|| "peer".into());
                 self.note_dial_error(format!("{who}: {error}"));
             }
-            SwarmEvent::NewListenAddr { address, .. } => {
+            SwarmEvent::NewListenAddr { listener_id, address } => {
+                // Remember the port the system chose, to listen on it again after a pause.
+                if let Some((_, asked)) = self.listeners.iter_mut().find(|(id, _)| *id == listener_id) {
+                    *asked = with_port_of(asked, &address);
+                }
                 let full = with_peer(&address, &self.local);
                 self.emit(NetEvent::Listening { addr: full.to_string() });
                 if !self.listen_addrs.contains(&address) {

@@ -167,6 +167,7 @@ impl Session {
                 },
                 item = inbound.recv() => match item {
                     Some(Ok(inbound)) => {
+                        crate::trace!("{} <- {} {:?}", self.p.local, self.p.peer, short(&inbound.msg));
                         self.totals.bytes_in += inbound.size as u64;
                         self.handle(inbound.msg, inbound.size).await
                     }
@@ -190,6 +191,7 @@ impl Session {
                 }
             };
             if let Err(end) = step {
+                crate::trace!("{} x {} session ends: {end:?}", self.p.local, self.p.peer);
                 return end;
             }
             if self.outbox.len() > MAX_OUTBOX {
@@ -359,6 +361,7 @@ impl Session {
     /// is ending anyway).
     fn finish_round(&mut self, converged: bool, announce: bool) {
         let Some(round) = self.round.take() else { return };
+        crate::trace!("{} -- {} round finished, converged={converged}", self.p.local, self.p.peer);
         let moved = self.totals.since(&round.base);
         let outcome = SyncOutcome {
             converged,
@@ -383,5 +386,20 @@ impl Session {
             duration: outcome.duration,
         }));
         self.send_report(Report::Synced { peer: self.p.peer, session: self.p.id, outcome });
+    }
+}
+
+/// A message without its payload, for traces.
+fn short(m: &Msg) -> String {
+    match m {
+        Msg::Bundle { answer, bundle } => format!("bundle(answer={answer}, owner={})", bundle.owner.short()),
+        Msg::Want { owner, heads, .. } => format!("want({}, {} heads)", owner.short(), heads.len()),
+        Msg::NoChange { owner, .. } => format!("no-change({})", owner.short()),
+        Msg::Status { digest, ack, .. } => format!("status({}, ack={ack})", hex::encode(&digest[..3])),
+        Msg::Hello { reply, entries } => format!(
+            "hello(reply={reply}, {:?})",
+            entries.iter().map(|e| hex::encode(&e.digest[..3])).collect::<Vec<_>>()
+        ),
+        other => other.name().to_string(),
     }
 }

@@ -31,6 +31,7 @@ impl Session {
                 }
             }
         };
+        crate::trace!("{} -> {} {:?}", self.p.local, self.p.peer, super::short(&built.msg));
         let frame = match wire::encode(&built.msg, self.p.max_frame) {
             Ok(frame) => frame,
             Err(e) => {

@@ -62,15 +62,42 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 /// Waits until every node shows the same inventory and members as the first, with `items`
 /// items.
 pub async fn converge(nodes: &[&Node], ns: &NeighbourhoodId, items: usize) {
-    eventually(&format!("{} nodes to converge on {items} items", nodes.len()), || {
+    let agreed = || {
         let reference = inventory(nodes[0]);
         let members = nodes[0].members(ns).map(|m| m.len()).unwrap_or(0);
         reference.len() == items
             && nodes
                 .iter()
                 .all(|n| inventory(n) == reference && n.members(ns).map(|m| m.len()).unwrap_or(0) == members)
-    })
-    .await;
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !agreed() {
+        if tokio::time::Instant::now() >= deadline {
+            let state: Vec<String> = nodes
+                .iter()
+                .map(|n| {
+                    let members = n.members(ns).map(|m| m.len()).unwrap_or(0);
+                    format!("{} items/{members} members", inventory(n).len())
+                })
+                .collect();
+            let reference = inventory(nodes[0]);
+            let diff: Vec<String> = nodes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| {
+                    let mine = inventory(n);
+                    let odd = mine.iter().find(|v| !reference.contains(v))?;
+                    Some(format!("node {i}: {odd:?}"))
+                })
+                .take(3)
+                .collect();
+            panic!(
+                "timed out waiting for {} nodes to converge on {items} items: {state:?}; differences: {diff:#?}",
+                nodes.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Waits for a network event matching `pred`, returning it.
