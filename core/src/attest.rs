@@ -66,11 +66,24 @@ pub fn verify_changes(
     is_known: impl Fn(&ChangeHash) -> bool,
 ) -> Result<Vec<Attestation>, VerifyError> {
     let new: Vec<&Change> = incoming.iter().filter(|c| !is_known(&c.hash())).collect();
-    let new_hashes: HashSet<ChangeHash> = new.iter().map(|c| c.hash()).collect();
     let depended_on: HashSet<ChangeHash> = new.iter().flat_map(|c| c.deps().iter().copied()).collect();
+    let heads: Vec<ChangeHash> = new.iter().map(|c| c.hash()).filter(|h| !depended_on.contains(h)).collect();
+    verify_heads(neighbourhood, owner, devices, attestations, &heads)
+}
+
+/// Checks that each of `heads` carries a valid attestation by a trusted device. For a whole
+/// document this is enough: every change is an ancestor of a head, and hashes cover ancestors.
+pub fn verify_heads(
+    neighbourhood: &NeighbourhoodId,
+    owner: &MemberId,
+    devices: &HashSet<DeviceId>,
+    attestations: &[Attestation],
+    heads: &[ChangeHash],
+) -> Result<Vec<Attestation>, VerifyError> {
     let by_hash: HashMap<[u8; 32], &Attestation> = attestations.iter().map(|a| (a.hash, a)).collect();
-    let mut used = Vec::new();
-    for head in new_hashes.iter().filter(|h| !depended_on.contains(*h)) {
+    let mut used = Vec::with_capacity(heads.len());
+    let mut seen = HashSet::new();
+    for head in heads.iter().filter(|h| seen.insert(**h)) {
         let short = hex::encode(&head.0[..4]);
         let att = by_hash.get(&head.0).ok_or_else(|| VerifyError::Unsigned(short.clone()))?;
         if !devices.contains(&att.device) {

@@ -2,7 +2,7 @@
 //! that verifies it before anything is applied or stored.
 
 use super::{DocKey, Node, State};
-use crate::attest::{Attestation, trusted_devices, verify_changes};
+use crate::attest::{Attestation, trusted_devices, verify_changes, verify_heads};
 use crate::doc::{Changed, MemberDoc};
 use crate::error::{ChainError, Error, Result, VerifyError};
 use crate::events::Event;
@@ -58,7 +58,10 @@ pub struct DocSummary {
 /// What an import changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
+    /// Individual changes applied (0 when a whole document was adopted as is).
     pub new_changes: usize,
+    /// The payload was a whole document this device did not have yet.
+    pub whole_document: bool,
     pub items_changed: usize,
     pub items_removed: usize,
 }
@@ -149,9 +152,8 @@ impl Node {
                 if let Some(device) = me {
                     doc.set_device(device);
                 }
-                let count = doc.changes_since(&[]).len();
                 st.docs.insert(v.key, doc);
-                (Some(snapshot), vec![Vec::new(); count], None)
+                (Some(snapshot), Vec::new(), None)
             }
             Incoming::Changes(changes) => {
                 if !st.docs.contains_key(&v.key) && st.store.doc(&ns, &owner)?.is_none() {
@@ -264,6 +266,7 @@ impl Node {
         }
         let report = ImportReport {
             new_changes: new_changes.len(),
+            whole_document: stored_snapshot.is_some(),
             items_changed: changed.len(),
             items_removed: removed.len(),
         };
@@ -331,33 +334,38 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
     }
     let devices = trusted_devices(&b.owner, &devices_list)?;
 
-    let (changes, fresh_doc) = match &b.payload {
-        DocPayload::Snapshot(bytes) => {
-            let mut doc = AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
-            (doc.get_changes(&[]), Some((doc, bytes.clone())))
-        }
-        DocPayload::Changes(list) => {
-            let changes = list
-                .iter()
-                .map(|bytes| {
-                    Change::from_bytes(bytes.clone()).map_err(|e| VerifyError::Malformed(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            (changes, None)
-        }
-    };
     let have_local = st.docs.contains_key(&key) || st.store.doc(&ns, &b.owner)?.is_some();
-    let known: HashSet<ChangeHash> = if have_local {
-        let doc = st.doc_mut(&ns, &b.owner)?;
-        changes.iter().map(Change::hash).filter(|h| doc.has_change(h)).collect()
-    } else {
-        HashSet::new()
-    };
-    let attestations =
-        verify_changes(&ns, &b.owner, &devices, &b.attestations, &changes, |h| known.contains(h))?;
-    let doc = match fresh_doc {
-        Some((doc, snapshot)) if !have_local => Incoming::Fresh { doc: Box::new(doc), snapshot },
-        _ => Incoming::Changes(changes),
+    let (doc, attestations) = match &b.payload {
+        // A whole document for a member this device has none of: its heads' attestations cover
+        // every change in it, so there is no need to list (or replay) the changes.
+        DocPayload::Snapshot(bytes) if !have_local => {
+            let mut doc = AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+            let heads = doc.get_heads();
+            let used = verify_heads(&ns, &b.owner, &devices, &b.attestations, &heads)?;
+            (Incoming::Fresh { doc: Box::new(doc), snapshot: bytes.clone() }, used)
+        }
+        payload => {
+            let changes = match payload {
+                DocPayload::Snapshot(bytes) => AutoCommit::load(bytes)
+                    .map_err(|e| VerifyError::Malformed(e.to_string()))?
+                    .get_changes(&[]),
+                DocPayload::Changes(list) => list
+                    .iter()
+                    .map(|bytes| {
+                        Change::from_bytes(bytes.clone()).map_err(|e| VerifyError::Malformed(e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            let known: HashSet<ChangeHash> = if have_local {
+                let doc = st.doc_mut(&ns, &b.owner)?;
+                changes.iter().map(Change::hash).filter(|h| doc.has_change(h)).collect()
+            } else {
+                HashSet::new()
+            };
+            let used =
+                verify_changes(&ns, &b.owner, &devices, &b.attestations, &changes, |h| known.contains(h))?;
+            (Incoming::Changes(changes), used)
+        }
     };
     let name = st.members.get(&key).map(|m| m.name.clone()).unwrap_or_else(|| b.owner.short());
     let member = MemberRecord {
