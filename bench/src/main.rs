@@ -8,6 +8,7 @@
 //! single edits, 20 nodes for the convergence figure. See `docs/BENCHMARKS.md`.
 
 mod floor;
+mod inproc;
 mod net;
 mod stats;
 #[path = "../../core/benches/common/workload.rs"]
@@ -117,6 +118,7 @@ fn main() {
         .collect();
 
     let floor = floor::measure(&hub.node, &ns);
+    let inproc = inproc::measure(&hub, &nodes[0], &ns, args.edits);
     let (full, live) = runtime.block_on(net::sync_figures(&hub, &ns, args.runs, args.edits));
     let convergence: Vec<f64> =
         (0..args.runs).map(|_| runtime.block_on(net::convergence(args.nodes, 10)).0).collect();
@@ -141,6 +143,7 @@ fn main() {
             "bytes_vs_saved_size": full.received as f64 / floor.saved_bytes.max(1) as f64,
         },
         "live": live.json(),
+        "one_edit_in_process": inproc.json(),
         "convergence": { "nodes": args.nodes, "edits_per_node": 10, "time_ms": Spread::of(&convergence).json() },
         "peak_rss_kib": peak_rss_kib(),
         "cdylib_bytes": cdylib,
@@ -186,6 +189,13 @@ fn main() {
     println!(
         "one edit              p50 {:.2} ms, p99 {:.2} ms over {} edits",
         live.edit_p50_ms, live.edit_p99_ms, live.edits
+    );
+    println!(
+        "one edit in-process   edit {:.2} ms, bundle {:.2} ms, import {:.2} ms (p50), {} B of changes",
+        ms(inproc.edit),
+        ms(inproc.bundle),
+        ms(inproc.import),
+        inproc.bundle_bytes
     );
     println!(
         "idle reconnect        {:.1} ms, {} B received, {} B sent",

@@ -1,0 +1,78 @@
+//! The core's share of one edit's propagation, without any network: edit on one node, build
+//! the bundle of what the other lacks, verify and import it there.
+
+use crate::stats::{ms, quantile};
+use partage::{ItemFilter, ItemPatch, NeighbourhoodId};
+use partage_tests::TestNode;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+pub struct Phases {
+    pub edits: usize,
+    pub edit: Duration,
+    pub bundle: Duration,
+    pub import: Duration,
+    pub bundle_bytes: usize,
+}
+
+impl Phases {
+    pub fn json(&self) -> Value {
+        json!({
+            "edits": self.edits,
+            "edit_p50_ms": ms(self.edit),
+            "bundle_p50_ms": ms(self.bundle),
+            "import_p50_ms": ms(self.import),
+            "bundle_bytes_p50": self.bundle_bytes,
+        })
+    }
+}
+
+/// `edits` edits of one of `from`'s items, each carried to `to` in-process.
+pub fn measure(from: &TestNode, to: &TestNode, ns: &NeighbourhoodId, edits: usize) -> Phases {
+    let me = from.node.identity().expect("identity").expect("initialised").member;
+    let item = from
+        .node
+        .list_items(&ItemFilter { owner: Some(me), ..ItemFilter::default() })
+        .expect("list")
+        .into_iter()
+        .next()
+        .expect("an item to edit")
+        .item
+        .id;
+    let (mut edit, mut bundle, mut import, mut sizes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for k in 0..edits {
+        let patch = ItemPatch { title: Some(format!("Échelle édition {k}")), ..ItemPatch::default() };
+        let t = Instant::now();
+        from.node.edit_item(&item, &patch).expect("edit");
+        edit.push(t.elapsed());
+        let have = to
+            .node
+            .doc_summaries(ns)
+            .expect("summaries")
+            .into_iter()
+            .find(|s| s.owner == me)
+            .map(|s| s.heads)
+            .unwrap_or_default();
+        let t = Instant::now();
+        let b = from.node.doc_bundle(ns, &me, &have).expect("bundle");
+        bundle.push(t.elapsed());
+        sizes.push(match &b.payload {
+            partage::DocPayload::Changes(cs) => cs.iter().map(Vec::len).sum(),
+            partage::DocPayload::Snapshot(s) => s.len(),
+        });
+        let t = Instant::now();
+        to.node.import_bundle(&b).expect("import");
+        import.push(t.elapsed());
+    }
+    for v in [&mut edit, &mut bundle, &mut import] {
+        v.sort_unstable();
+    }
+    sizes.sort_unstable();
+    Phases {
+        edits,
+        edit: quantile(&edit, 0.5),
+        bundle: quantile(&bundle, 0.5),
+        import: quantile(&import, 0.5),
+        bundle_bytes: sizes.get(sizes.len() / 2).copied().unwrap_or(0),
+    }
+}
