@@ -80,6 +80,8 @@ impl Network {
                 Some((peer, addrs))
             })
             .collect();
+        let (known, tickets) =
+            if config.dial_remembered { (known, tickets) } else { (Vec::new(), Vec::new()) };
         let mut loose_addrs: Vec<Multiaddr> = config.peers.clone();
         loose_addrs.extend(tickets.iter().filter_map(|a| a.parse::<Multiaddr>().ok()));
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);

@@ -12,6 +12,9 @@ pub struct NetConfig {
     pub listen: Vec<Multiaddr>,
     /// Peers to dial at start (and whenever the node resumes or syncs).
     pub peers: Vec<Multiaddr>,
+    /// Also dial the peers remembered in the store (and ticket addresses). Off for a one-shot
+    /// sync with one given peer.
+    pub dial_remembered: bool,
     /// Discover peers on the local network with mDNS. Never turn this on in tests outside a
     /// network namespace of their own: the multicast would leave the machine.
     pub mdns: bool,
@@ -39,6 +42,7 @@ impl Default for NetConfig {
         NetConfig {
             listen: vec![any_addr("/ip4/0.0.0.0/tcp/0"), any_addr("/ip4/0.0.0.0/udp/0/quic-v1")],
             peers: Vec::new(),
+            dial_remembered: true,
             mdns: false,
             mdns_query_interval: Duration::from_secs(30),
             max_connections: 64,

@@ -55,6 +55,22 @@ pub enum Command {
         /// File written by `partage export`.
         file: PathBuf,
     },
+    /// Stay online: listen, find neighbours on the LAN (mDNS) and at the given addresses, sync,
+    /// and print what happens until Ctrl-C.
+    Run(RunArgs),
+    /// Connect to a peer, sync everything you share, print a summary and exit.
+    Sync {
+        /// The peer's address (multiaddr, as `partage run` prints it); repeat for several.
+        #[arg(long = "peer", value_name = "MULTIADDR", required = true)]
+        peers: Vec<String>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        timeout: u64,
+    },
+    /// Peers this device has synced with, and where they were reachable.
+    Peers,
+    /// This device at a glance: identity, neighbourhoods, peers, last sync.
+    Status,
     /// Three neighbours in one process: create, invite, join, add, replicate, search.
     Demo,
 }
@@ -277,4 +293,18 @@ pub struct LoanMessageArgs {
     pub loan: String,
     #[arg(long, default_value = "")]
     pub message: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Address to listen on; repeat for several (default: every interface, TCP and QUIC, ports
+    /// chosen by the system).
+    #[arg(long = "listen", value_name = "MULTIADDR")]
+    pub listen: Vec<String>,
+    /// Do not look for neighbours on the local network (mDNS).
+    #[arg(long)]
+    pub no_mdns: bool,
+    /// A peer to dial (multiaddr); repeat for several.
+    #[arg(long = "peer", value_name = "MULTIADDR")]
+    pub peers: Vec<String>,
 }

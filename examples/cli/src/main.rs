@@ -8,6 +8,7 @@ mod args;
 mod commands;
 mod demo;
 mod error;
+mod net_events;
 mod output;
 mod resolve;
 

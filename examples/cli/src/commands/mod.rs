@@ -4,6 +4,7 @@ mod identity;
 mod item;
 mod loan;
 mod neighbourhood;
+mod network;
 mod transfer;
 
 use crate::args::{Cli, Command};
@@ -27,6 +28,10 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Reminders { on } => loan::reminders(&node, on.as_deref(), &mut out),
         Command::Export { file } => transfer::export(&node, &file, &mut out),
         Command::Import { file } => transfer::import(&node, &file, &mut out),
+        Command::Run(args) => network::run(&node, args, &mut out),
+        Command::Sync { peers, timeout } => network::sync(&node, &peers, timeout, &mut out),
+        Command::Peers => network::peers(&node, &mut out),
+        Command::Status => network::status(&node, &mut out),
         Command::Demo => crate::demo::run(&mut out),
     }
 }

@@ -1,0 +1,221 @@
+//! `partage run`, `partage sync`, `partage peers`, `partage status`.
+
+use crate::args::RunArgs;
+use crate::error::{CliError, CliResult};
+use crate::net_events::{describe, ms, peer_name, size, to_json};
+use crate::output::Out;
+use partage::Node;
+use partage_net::{Multiaddr, NetConfig, Network};
+use serde_json::json;
+use std::time::Duration;
+
+fn runtime() -> CliResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("could not start the async runtime: {e}")))
+}
+
+fn addresses(list: &[String]) -> CliResult<Vec<Multiaddr>> {
+    list.iter().map(|a| Network::parse_address(a).map_err(net_error)).collect()
+}
+
+fn net_error(e: partage_net::NetError) -> CliError {
+    match e {
+        partage_net::NetError::Node(e) => CliError::Core(e),
+        e => CliError::msg(e.to_string()),
+    }
+}
+
+/// Stays online until Ctrl-C (or SIGTERM), printing every event.
+pub fn run(node: &Node, args: RunArgs, out: &mut Out) -> CliResult {
+    node.identity()?.ok_or(partage::Error::NoIdentity)?;
+    let mut config =
+        NetConfig { mdns: !args.no_mdns, peers: addresses(&args.peers)?, ..NetConfig::default() };
+    if !args.listen.is_empty() {
+        config.listen = addresses(&args.listen)?;
+    }
+    runtime()?.block_on(async {
+        let mut events = node.subscribe();
+        let net = Network::start(node.clone(), config).await.map_err(net_error)?;
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                event = events.recv() => match event {
+                    Some(event) => print_event(node, &event, out)?,
+                    None => break,
+                },
+            }
+        }
+        net.stop().await.map_err(net_error)?;
+        if !out.json {
+            out.line("stopped")?;
+        }
+        Ok(())
+    })
+}
+
+fn print_event(node: &Node, event: &partage::Event, out: &mut Out) -> CliResult {
+    if out.json {
+        if let Some(v) = to_json(event) {
+            out.line(v)?;
+        }
+    } else if let Some(line) = describe(node, event) {
+        out.line(line)?;
+    }
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM where there is one.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Connects to the given peers only, syncs, prints a summary.
+pub fn sync(node: &Node, peers: &[String], timeout: u64, out: &mut Out) -> CliResult {
+    node.identity()?.ok_or(partage::Error::NoIdentity)?;
+    let config = NetConfig {
+        listen: Vec::new(),
+        peers: addresses(peers)?,
+        dial_remembered: false,
+        mdns: false,
+        ..NetConfig::default()
+    };
+    let report = runtime()?.block_on(async {
+        let net = Network::start(node.clone(), config).await.map_err(net_error)?;
+        let report = net.sync_now(Duration::from_secs(timeout)).await.map_err(net_error);
+        net.stop().await.map_err(net_error)?;
+        report
+    })?;
+    if out.json {
+        let peers: Vec<_> = report
+            .peers
+            .iter()
+            .map(|p| {
+                json!({
+                    "peer": p.peer_id.to_string(),
+                    "finished": p.outcome.is_some(),
+                    "converged": p.outcome.as_ref().is_some_and(|o| o.converged),
+                    "docs_received": p.outcome.as_ref().map_or(0, |o| o.docs_received),
+                    "docs_sent": p.outcome.as_ref().map_or(0, |o| o.docs_sent),
+                    "bytes_received": p.outcome.as_ref().map_or(0, |o| o.bytes_received),
+                    "bytes_sent": p.outcome.as_ref().map_or(0, |o| o.bytes_sent),
+                    "duration_ms": p.outcome.as_ref().map_or(0.0, |o| o.duration.as_secs_f64() * 1000.0),
+                })
+            })
+            .collect();
+        out.write_json(&json!({"peers": peers, "elapsed_ms": report.elapsed.as_secs_f64() * 1000.0}))?;
+    } else {
+        for p in &report.peers {
+            match &p.outcome {
+                Some(o) => out.line(format_args!(
+                    "synced with {} in {}: received {} doc(s) ({}), sent {} doc(s) ({}){}",
+                    p.peer_id,
+                    ms(o.duration),
+                    o.docs_received,
+                    size(o.bytes_received),
+                    o.docs_sent,
+                    size(o.bytes_sent),
+                    if o.converged { "" } else { "; some data could not be exchanged" }
+                ))?,
+                None => out.line(format_args!("sync with {} did not finish in {timeout} s", p.peer_id))?,
+            }
+        }
+    }
+    if report.peers.is_empty() {
+        let why = report.dial_errors.last().cloned().unwrap_or_else(|| "no answer".into());
+        return Err(CliError::msg(format!("could not reach any peer ({why})")));
+    }
+    if !report.complete() {
+        return Err(CliError::msg(format!("sync did not complete within {timeout} s")));
+    }
+    Ok(())
+}
+
+/// Remembered peers.
+pub fn peers(node: &Node, out: &mut Out) -> CliResult {
+    let peers = node.known_peers()?;
+    if out.json {
+        let rows: Vec<_> = peers
+            .iter()
+            .map(|p| {
+                json!({
+                    "peer": partage_net::peer_id_of(&p.device).map(|id| id.to_string()),
+                    "device": p.device.to_hex(),
+                    "addrs": p.addrs,
+                    "last_seen_ms": p.last_seen_ms,
+                    "last_synced_ms": p.last_synced_ms,
+                })
+            })
+            .collect();
+        return out.write_json(&rows);
+    }
+    if peers.is_empty() {
+        return out.line(
+            "(no peers yet: `partage run` finds them on the LAN, `partage sync --peer ADDR` dials one)",
+        );
+    }
+    for p in &peers {
+        let id =
+            partage_net::peer_id_of(&p.device).map(|id| id.to_string()).unwrap_or_else(|| p.device.to_hex());
+        let synced = p.last_synced_ms.map(when).unwrap_or_else(|| "never".into());
+        out.line(format_args!("{id}  last seen {}  last synced {synced}", when(p.last_seen_ms)))?;
+        for a in &p.addrs {
+            out.line(format_args!("    {a}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Identity, neighbourhoods, peers, last sync.
+pub fn status(node: &Node, out: &mut Out) -> CliResult {
+    let me = node.identity()?.ok_or(partage::Error::NoIdentity)?;
+    let hoods = node.neighbourhoods()?;
+    let peers = node.known_peers()?;
+    let last_sync = peers.iter().filter_map(|p| p.last_synced_ms).max();
+    let peer_id = partage_net::peer_id_of(&me.device).map(|p| p.to_string()).unwrap_or_default();
+    if out.json {
+        return out.write_json(&json!({
+            "name": me.name,
+            "member": me.member.to_hex(),
+            "device": me.device.to_hex(),
+            "peer_id": peer_id,
+            "neighbourhoods": hoods.iter().map(|n| json!({"id": n.id.to_hex(), "name": n.name, "members": n.members, "items": n.items})).collect::<Vec<_>>(),
+            "known_peers": peers.len(),
+            "last_synced_ms": last_sync,
+        }));
+    }
+    out.line(format_args!("{} (member {}, device {})", me.name, me.member.short(), peer_name(&me.device)))?;
+    out.line(format_args!("peer id: {peer_id}"))?;
+    for n in &hoods {
+        out.line(format_args!("neighbourhood \"{}\": {} member(s), {} item(s)", n.name, n.members, n.items))?;
+    }
+    out.line(format_args!("known peers: {}", peers.len()))?;
+    out.line(format_args!("last sync: {}", last_sync.map(when).unwrap_or_else(|| "never".into())))
+}
+
+/// `YYYY-MM-DD HH:MM UTC`.
+fn when(ms: u64) -> String {
+    let secs = (ms / 1000) % 86_400;
+    format!("{} {:02}:{:02} UTC", partage::clock::format_date(ms), secs / 3600, (secs / 60) % 60)
+}
