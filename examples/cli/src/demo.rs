@@ -1,20 +1,31 @@
 //! `partage demo`: three neighbours, each a real [`Node`] in its own temporary data directory,
-//! in one process. Replication is an in-process exchange of signed document bundles through the
-//! same verification path as data from a peer; the network (libp2p) comes with the sync feature.
+//! each with its own libp2p network on 127.0.0.1 (no mDNS), in one process. Every step says
+//! which node saw what, and how long it took to get there.
 
 use crate::error::{CliError, CliResult};
+use crate::net_events::{ms, peer_name};
 use crate::output::{Out, item_line};
+use partage::clock::{DAY_MS, format_date, now_ms};
+use partage::events::NetEvent;
 use partage::{
-    Category, Condition, DocBundle, DocPayload, Error, ItemDraft, ItemFilter, ItemId, ItemPatch, MemberId,
+    Category, Condition, Error, Event, ItemDraft, ItemFilter, ItemId, ItemPatch, LoanId, LoanState, MemberId,
     NeighbourhoodId, Node,
 };
+use partage_net::{Multiaddr, NetConfig, Network};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+
+/// Longest wait for anything to arrive (a safety net, not an expectation).
+const WAIT: Duration = Duration::from_secs(60);
 
 struct Neighbour {
     name: &'static str,
     node: Node,
     member: MemberId,
+    net: Option<Network>,
+    /// Sync rounds this node finished: (peer, duration, docs received, bytes received).
+    syncs: Arc<Mutex<Vec<String>>>,
     // Keeps the data directory alive until the demo ends, then deletes it.
     _dir: TempDir,
 }
@@ -27,7 +38,7 @@ impl Neighbour {
             .map_err(|e| CliError::msg(format!("could not create a temporary directory: {e}")))?;
         let node = Node::open(dir.path())?;
         let member = node.init(name)?.member;
-        Ok(Neighbour { name, node, member, _dir: dir })
+        Ok(Neighbour { name, node, member, net: None, syncs: Arc::default(), _dir: dir })
     }
 
     fn add(&self, ns: &NeighbourhoodId, title: &str, category: Category, tags: &[&str]) -> CliResult<ItemId> {
@@ -40,117 +51,163 @@ impl Neighbour {
         };
         Ok(self.node.add_item(ns, draft)?.item.id)
     }
-}
 
-/// What one sender → receiver exchange moved.
-#[derive(Default)]
-struct Exchange {
-    documents: usize,
-    bytes: usize,
-    new_changes: usize,
-    items_changed: usize,
-    items_removed: usize,
-    elapsed: Duration,
+    /// Starts this node's network (loopback, no mDNS) and records its finished syncs.
+    async fn go_online(&mut self, out: &mut Out) -> CliResult<Multiaddr> {
+        let mut events = self.node.subscribe();
+        let syncs = self.syncs.clone();
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                if let Event::Network(NetEvent::SyncFinished(s)) = e {
+                    let line = format!(
+                        "sync with {} took {} ({} doc(s), {} bytes in)",
+                        peer_name(&s.peer),
+                        ms(s.duration),
+                        s.docs_received,
+                        s.bytes_received
+                    );
+                    if let Ok(mut v) = syncs.lock() {
+                        v.push(line);
+                    }
+                }
+            }
+        });
+        let config = NetConfig { redial_interval: Duration::from_secs(1), ..NetConfig::loopback() };
+        let net =
+            Network::start(self.node.clone(), config).await.map_err(|e| CliError::msg(e.to_string()))?;
+        let ad = net.advertise(WAIT).await.map_err(|e| CliError::msg(e.to_string()))?;
+        let addr = ad.addrs.first().cloned().ok_or_else(|| check_failed("no listen address"))?;
+        out.line(format_args!("   {:<6} online at {addr}", self.name))?;
+        self.net = Some(net);
+        Ok(addr)
+    }
+
+    fn take_syncs(&self) -> Vec<String> {
+        self.syncs.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+    }
 }
 
 pub fn run(out: &mut Out) -> CliResult {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("could not start the async runtime: {e}")))?
+        .block_on(demo(out))
+}
+
+async fn demo(out: &mut Out) -> CliResult {
     let started = Instant::now();
-    out.line("Partage demo: three neighbours, each with their own data directory, in one process.")?;
-    out.line("Replication below is an in-process exchange of signed document bundles, checked by the")?;
-    out.line("same verification as data from a peer. Network sync (libp2p, mDNS) comes with the sync")?;
-    out.line("feature; it is not used here.")?;
+    out.line("Partage demo: three neighbours, each with their own data directory and their own")?;
+    out.line("libp2p node on 127.0.0.1 (TCP, Noise, Yamux; mDNS off), in one process. Everything")?;
+    out.line("below travels over real connections and is verified before it is stored.")?;
 
     step(out, "1. Three neighbours set up their devices")?;
-    let alice = Neighbour::new("Alice")?;
-    let bob = Neighbour::new("Bob")?;
-    let chloe = Neighbour::new("Chloé")?;
+    let mut alice = Neighbour::new("Alice")?;
+    let mut bob = Neighbour::new("Bob")?;
+    let mut chloe = Neighbour::new("Chloé")?;
     for n in [&alice, &bob, &chloe] {
         out.line(format_args!("   {:<6} member {}", n.name, n.member.short()))?;
     }
 
-    step(out, "2. Alice creates \"Rue des Lilas\" and invites Bob and Chloé")?;
+    step(out, "2. Alice creates \"Rue des Lilas\", adds two things, goes online")?;
     let ns = alice.node.create_neighbourhood("Rue des Lilas")?.id;
-    out.line(format_args!("   neighbourhood {}", ns.short()))?;
-    for guest in [&bob, &chloe] {
-        let ticket = alice.node.invite(&ns, 7, Vec::new())?;
-        out.line(format_args!(
-            "   ticket for {}: {}… ({} characters, valid 7 days)",
-            guest.name,
-            ticket.chars().take(24).collect::<String>(),
-            ticket.len()
-        ))?;
-        let joined = guest.node.join(&ticket)?;
-        out.line(format_args!(
-            "   {} joined \"{}\" offline, with the ticket alone",
-            guest.name, joined.name
-        ))?;
-    }
-
-    step(out, "3. Everyone adds a couple of things to lend")?;
     let drill = alice.add(&ns, "Perceuse à percussion", Category::Tools, &["perceuse", "béton"])?;
     alice.add(&ns, "Échelle double", Category::Diy, &["escabeau"])?;
+    let alice_addr = alice.go_online(out).await?;
+
+    step(out, "3. Bob and Chloé join with tickets that carry Alice's address, add things, go online")?;
+    for guest in [&bob, &chloe] {
+        let ticket = alice.node.invite(&ns, 7, vec![alice_addr.to_string()])?;
+        let joined = guest.node.join(&ticket)?;
+        out.line(format_args!(
+            "   {} joined \"{}\" offline with a {}-character ticket",
+            guest.name,
+            joined.name,
+            ticket.len()
+        ))?;
+    }
     bob.add(&ns, "Appareil à raclette", Category::Kitchen, &["fromage", "hiver"])?;
     bob.add(&ns, "Tondeuse électrique", Category::Garden, &["pelouse"])?;
     chloe.add(&ns, "Tente 4 places", Category::Camping, &["randonnée"])?;
     chloe.add(&ns, "Jeu de Dixit", Category::Games, &["famille"])?;
-    let all = [&alice, &bob, &chloe];
-    show_counts(out, &all)?;
-
-    step(out, "4. First exchange: every neighbour sends every document it holds (full snapshots)")?;
-    sync_round(out, &all, &ns, false)?;
-    show_counts(out, &all)?;
-    for n in &all {
-        let items = n.node.list_items(&ItemFilter::default())?;
-        if items.len() != 6 {
-            return Err(check_failed(format!("{} sees {} items, not 6", n.name, items.len())));
+    let t = Instant::now();
+    bob.go_online(out).await?;
+    chloe.go_online(out).await?;
+    for n in [&alice, &bob, &chloe] {
+        seen_by(n, "all six items", |node| count(node) == 6).await?;
+        out.line(format_args!(
+            "   {:<6} sees all 6 items {} after Bob and Chloé went online",
+            n.name,
+            ms(t.elapsed())
+        ))?;
+    }
+    for n in [&alice, &bob, &chloe] {
+        for line in n.take_syncs() {
+            out.line(format_args!("     {:<6} {line}", n.name))?;
         }
     }
+    out.line("   (Bob and Chloé never dialed each other: Alice passed their documents on)")?;
     out.line("   Bob's view of the inventory:")?;
     for view in bob.node.list_items(&ItemFilter::default())? {
         out.line(format_args!("     {}", item_line(&view)))?;
     }
 
-    step(out, "5. Bob searches \"echel\"")?;
+    step(out, "4. Bob searches \"echel\"")?;
     let t = Instant::now();
     let hits = bob.node.search("echel", &ItemFilter::default())?;
-    out.line(format_args!("   {} result(s) in {}", hits.len(), ms(t.elapsed())))?;
+    out.line(format_args!("   {} result(s) in {}, on Bob's device", hits.len(), ms(t.elapsed())))?;
     for view in &hits {
         out.line(format_args!("     {}", item_line(view)))?;
     }
     let ladder = hits
         .iter()
         .find(|v| v.item.title == "Échelle double" && v.item.owner == alice.member)
-        .ok_or_else(|| check_failed("Bob's search for \"echel\" did not find Alice's ladder"))?;
-    out.line("   (accents and case do not matter: \"echel\" finds \"Échelle\")")?;
+        .ok_or_else(|| check_failed("Bob's search for \"echel\" did not find Alice's ladder"))?
+        .item
+        .id;
 
-    step(out, "6. Bob tries to edit Alice's ladder on his own device")?;
+    step(out, "5. Bob tries to edit Alice's ladder on his own device")?;
     let patch = ItemPatch { title: Some("Échelle de Bob".into()), ..ItemPatch::default() };
-    match bob.node.edit_item(&ladder.item.id, &patch) {
+    match bob.node.edit_item(&ladder, &patch) {
         Err(e @ Error::NotYourItem { .. }) => out.line(format_args!("   refused: {e}"))?,
         Err(e) => return Err(e.into()),
         Ok(_) => return Err(check_failed("Bob was allowed to edit Alice's item")),
     }
 
-    step(out, "7. Alice pauses her drill; the change travels as a small signed update")?;
+    step(out, "6. Alice pauses her drill: the signed change is pushed at once")?;
     alice.node.set_available(&drill, false)?;
     for n in [&bob, &chloe] {
-        out.line(format_args!(
-            "   before the exchange, {} sees the drill as {}",
-            n.name,
-            status(&n.node, &drill)?
-        ))?;
+        let took =
+            seen_by(n, "the paused drill", |node| node.item(&drill).is_ok_and(|v| !v.item.available)).await?;
+        out.line(format_args!("   {} sees the drill as paused after {}", n.name, ms(took)))?;
     }
-    sync_round(out, &all, &ns, true)?;
+
+    step(out, "7. Bob borrows the ladder, Alice hands it over, Bob brings it back")?;
+    let from = format_date(now_ms());
+    let until = format_date(now_ms() + 3 * DAY_MS);
+    let loan = bob.node.request_loan(&ladder, &from, &until, "Pour repeindre le salon")?.id;
+    out.line(format_args!("   Bob asks for the ladder from {from} to {until}"))?;
+    show_loan(out, &alice, &loan, LoanState::Requested).await?;
+    alice.node.accept_loan(&loan, "Avec plaisir")?;
+    out.line("   Alice accepts")?;
+    show_loan(out, &bob, &loan, LoanState::Accepted).await?;
+    alice.node.hand_over(&loan)?;
+    out.line("   Alice hands the ladder over")?;
+    show_loan(out, &bob, &loan, LoanState::HandedOver).await?;
+    bob.node.mark_returned(&loan)?;
+    out.line("   Bob brings it back")?;
+    show_loan(out, &alice, &loan, LoanState::Returned).await?;
+    alice.node.confirm_return(&loan, "Comme neuve")?;
+    out.line("   Alice confirms it is back")?;
     for n in [&bob, &chloe] {
-        let state = status(&n.node, &drill)?;
-        out.line(format_args!("   after the exchange, {} sees the drill as {state}", n.name))?;
-        if state != "paused" {
-            return Err(check_failed(format!("{} did not receive the pause", n.name)));
+        show_loan(out, n, &loan, LoanState::Closed).await?;
+    }
+
+    for n in [&mut alice, &mut bob, &mut chloe] {
+        if let Some(net) = n.net.take() {
+            net.stop().await.map_err(|e| CliError::msg(e.to_string()))?;
         }
     }
-    let available = bob.node.list_items(&ItemFilter { available_only: true, ..ItemFilter::default() })?;
-    out.line(format_args!("   Bob's list of things he can borrow now: {} item(s)", available.len()))?;
-
     out.line("")?;
     out.line(format_args!(
         "Done in {}. The three temporary data directories are deleted now.",
@@ -158,110 +215,34 @@ pub fn run(out: &mut Out) -> CliResult {
     ))
 }
 
-/// Every ordered pair of neighbours exchanges documents once. `incremental`: send only what the
-/// receiver lacks, from its document heads; otherwise whole snapshots.
-fn sync_round(out: &mut Out, all: &[&Neighbour], ns: &NeighbourhoodId, incremental: bool) -> CliResult {
-    for from in all {
-        for to in all {
-            if from.member == to.member {
-                continue;
-            }
-            let x =
-                if incremental { exchange_incremental(from, to, ns)? } else { exchange_full(from, to, ns)? };
-            if x.documents == 0 {
-                out.line(format_args!(
-                    "   {:<6} → {:<6} nothing to send (same document heads), checked in {}",
-                    from.name,
-                    to.name,
-                    ms(x.elapsed)
-                ))?;
-                continue;
-            }
-            out.line(format_args!(
-                "   {:<6} → {:<6} {} doc(s), {:>5} bytes, {} new change(s), {} item(s) changed, {} removed, in {}",
-                from.name,
-                to.name,
-                x.documents,
-                x.bytes,
-                x.new_changes,
-                x.items_changed,
-                x.items_removed,
-                ms(x.elapsed)
-            ))?;
-        }
-    }
-    Ok(())
+/// Waits until `n` sees the loan in `state`, and says after how long.
+async fn show_loan(out: &mut Out, n: &Neighbour, loan: &LoanId, state: LoanState) -> CliResult {
+    let took = seen_by(n, &format!("the loan {}", state.as_str()), |node| {
+        node.loan(loan).is_ok_and(|v| v.state == state)
+    })
+    .await?;
+    out.line(format_args!("     {} sees the loan as {} after {}", n.name, state.as_str(), ms(took)))
 }
 
-/// Sends every member document `from` holds (except `to`'s own) as a full snapshot.
-fn exchange_full(from: &Neighbour, to: &Neighbour, ns: &NeighbourhoodId) -> CliResult<Exchange> {
+/// Polls `n` until `check` holds; the time it took.
+async fn seen_by(n: &Neighbour, what: &str, check: impl Fn(&Node) -> bool) -> CliResult<Duration> {
     let t = Instant::now();
-    let mut x = Exchange::default();
-    for m in from.node.members(ns)? {
-        if m.member == to.member {
-            continue;
+    while !check(&n.node) {
+        if t.elapsed() > WAIT {
+            return Err(check_failed(format!("{} did not see {what} within {} s", n.name, WAIT.as_secs())));
         }
-        let bundle = from.node.doc_bundle(ns, &m.member, &[])?;
-        deliver(to, &bundle, &mut x)?;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    x.elapsed = t.elapsed();
-    Ok(x)
+    Ok(t.elapsed())
 }
 
-/// Sends only the changes `to` lacks, comparing document heads first (as the sync protocol will).
-fn exchange_incremental(from: &Neighbour, to: &Neighbour, ns: &NeighbourhoodId) -> CliResult<Exchange> {
-    let t = Instant::now();
-    let mut x = Exchange::default();
-    let theirs = to.node.doc_summaries(ns)?;
-    for mine in from.node.doc_summaries(ns)? {
-        if mine.owner == to.member {
-            continue;
-        }
-        let have = theirs.iter().find(|s| s.owner == mine.owner).map(|s| s.heads.clone()).unwrap_or_default();
-        if have == mine.heads {
-            continue;
-        }
-        let bundle = from.node.doc_bundle(ns, &mine.owner, &have)?;
-        deliver(to, &bundle, &mut x)?;
-    }
-    x.elapsed = t.elapsed();
-    Ok(x)
-}
-
-/// The receiving side: verify (membership, device certificates, signatures), apply, store.
-fn deliver(to: &Neighbour, bundle: &DocBundle, x: &mut Exchange) -> CliResult {
-    let report = to.node.import_bundle(bundle)?;
-    x.documents += 1;
-    x.bytes += match &bundle.payload {
-        DocPayload::Snapshot(bytes) => bytes.len(),
-        DocPayload::Changes(changes) => changes.iter().map(Vec::len).sum(),
-    };
-    x.new_changes += report.new_changes;
-    x.items_changed += report.items_changed;
-    x.items_removed += report.items_removed;
-    Ok(())
-}
-
-fn show_counts(out: &mut Out, all: &[&Neighbour]) -> CliResult {
-    for n in all {
-        let items = n.node.list_items(&ItemFilter::default())?;
-        let members = n.node.neighbourhoods()?.first().map_or(0, |s| s.members);
-        out.line(format_args!("   {:<6} sees {} item(s) from {} member(s)", n.name, items.len(), members))?;
-    }
-    Ok(())
-}
-
-fn status(node: &Node, id: &ItemId) -> CliResult<&'static str> {
-    Ok(if node.item(id)?.item.available { "available" } else { "paused" })
+fn count(node: &Node) -> usize {
+    node.list_items(&ItemFilter::default()).map(|v| v.len()).unwrap_or(0)
 }
 
 fn step(out: &mut Out, title: &str) -> CliResult {
     out.line("")?;
     out.line(title)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
 fn check_failed(what: impl std::fmt::Display) -> CliError {

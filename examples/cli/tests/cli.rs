@@ -359,11 +359,12 @@ fn demo_runs_and_replicates() {
     assert!(o.status.success(), "demo failed: {}", stderr(&o));
     let out = stdout(&o);
     for expected in [
-        "in-process exchange of signed document bundles",
+        "libp2p node on 127.0.0.1",
         "Échelle double",
         "refused: item",
-        "after the exchange, Bob sees the drill as paused",
-        "after the exchange, Chloé sees the drill as paused",
+        "Bob sees the drill as paused after",
+        "Chloé sees the drill as paused after",
+        "Chloé sees the loan as closed after",
         " ms",
     ] {
         assert!(out.contains(expected), "demo output lacks {expected:?}:\n{out}");
