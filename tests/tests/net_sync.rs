@@ -149,3 +149,23 @@ async fn net_pause_and_resume() {
     na.stop().await.unwrap();
     nb.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_two_nodes_converge_over_quic() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let (alice, bob) = (&nodes[0], &nodes[1]);
+    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
+    bob.node.add_item(&ns, draft("Tente")).unwrap();
+    let quic = || partage_net::NetConfig {
+        listen: vec!["/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()],
+        ..config()
+    };
+    let na = partage_net::Network::start(alice.node.clone(), quic()).await.unwrap();
+    let nb = partage_net::Network::start(bob.node.clone(), quic()).await.unwrap();
+    let alice_addr = addr(&na).await;
+    assert!(alice_addr.to_string().contains("/quic-v1/"), "{alice_addr}");
+    nb.dial(alice_addr).await.unwrap();
+    converge(&[&alice.node, &bob.node], &ns, 2).await;
+    na.stop().await.unwrap();
+    nb.stop().await.unwrap();
+}
