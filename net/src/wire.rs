@@ -44,6 +44,9 @@ pub enum Msg {
     Bundle { answer: bool, bundle: WireBundle },
     /// The answer to a `Want` when I have nothing newer.
     NoChange { ns: NeighbourhoodId, owner: MemberId },
+    /// The answer to a `Want` whose heads I do not all have: you are ahead (or we diverged);
+    /// these are my heads.
+    Ahead { ns: NeighbourhoodId, owner: MemberId, heads: Vec<[u8; 32]> },
     /// My digest of `ns` now; `ack` when it answers a push.
     Status { ns: NeighbourhoodId, digest: [u8; 32], ack: bool },
 }
@@ -110,7 +113,7 @@ impl Msg {
                 limit("documents", docs.len(), MAX_DOCS)?;
                 limit("revocations", revocations.len(), MAX_REVOCATIONS)
             }
-            Msg::Want { heads, .. } => limit("heads", heads.len(), MAX_HEADS),
+            Msg::Want { heads, .. } | Msg::Ahead { heads, .. } => limit("heads", heads.len(), MAX_HEADS),
             Msg::Bundle { bundle, .. } => {
                 limit("device certificates", bundle.devices.len(), MAX_CERTS)?;
                 limit("attestations", bundle.attestations.len(), MAX_CERTS)?;
@@ -130,6 +133,7 @@ impl Msg {
             Msg::Want { .. } => "want",
             Msg::Bundle { .. } => "bundle",
             Msg::NoChange { .. } => "no-change",
+            Msg::Ahead { .. } => "ahead",
             Msg::Status { .. } => "status",
         }
     }

@@ -122,6 +122,22 @@ impl Node {
         Ok(st.members.get(&(*ns, *owner)).map(|m| (m.chain.clone(), m.devices.clone())))
     }
 
+    /// Which of `hashes` this device does not have in `owner`'s document of `ns` (all of them
+    /// if it does not hold the document). Lets a peer see that the other side is ahead.
+    pub fn unknown_changes(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        hashes: &[[u8; 32]],
+    ) -> Result<Vec<[u8; 32]>> {
+        let mut st = self.lock()?;
+        if !st.members.contains_key(&(*ns, *owner)) {
+            return Ok(hashes.to_vec());
+        }
+        let doc = st.doc_mut(ns, owner)?;
+        Ok(hashes.iter().filter(|h| !doc.has_change(&automerge::ChangeHash(**h))).copied().collect())
+    }
+
     /// Whether `member`'s membership of `ns` is cut by a revocation known here.
     pub fn is_revoked(&self, ns: &NeighbourhoodId, member: &MemberId) -> Result<bool> {
         let st = self.lock()?;

@@ -61,6 +61,7 @@ impl Session {
             Msg::Want { ns, owner, heads } => self.on_want(ns, owner, heads),
             Msg::Bundle { answer, bundle } => self.on_bundle(answer, bundle, size).await,
             Msg::NoChange { ns, owner } => self.on_no_change(ns, owner).await,
+            Msg::Ahead { ns, owner, heads } => self.on_ahead(ns, owner, heads).await,
             Msg::Status { ns, digest, ack } => self.on_status(ns, digest, ack).await,
         }
     }
@@ -413,6 +414,34 @@ impl Session {
         self.answered(ns, owner).await
     }
 
+    /// The peer lacks some of the heads I asked with. If I have all of its heads, it has
+    /// nothing new for me; otherwise (diverged) ask again from the heads of its that I know.
+    async fn on_ahead(
+        &mut self,
+        ns: NeighbourhoodId,
+        owner: MemberId,
+        heads: Vec<[u8; 32]>,
+    ) -> Result<(), End> {
+        self.require_verified(&ns, "reply")?;
+        if !self.shared.get(&ns).is_some_and(|st| st.wants.contains(&owner)) {
+            return Ok(());
+        }
+        let theirs = heads.clone();
+        let unknown = match self.try_call(move |n| n.unknown_changes(&ns, &owner, &theirs)).await? {
+            Ok(u) => u,
+            Err(e) => return self.node_failure(e),
+        };
+        if unknown.is_empty() {
+            if let Some(st) = self.shared.get_mut(&ns) {
+                st.peer_has_exactly(owner, heads);
+            }
+            return self.answered(ns, owner).await;
+        }
+        let common: Vec<[u8; 32]> = heads.into_iter().filter(|h| !unknown.contains(h)).collect();
+        self.outbox.push_back(Out::Msg(Msg::Want { ns, owner, heads: common }));
+        Ok(())
+    }
+
     /// One of my wants was answered; once all are, the peer learns my digest.
     async fn answered(&mut self, ns: NeighbourhoodId, owner: MemberId) -> Result<(), End> {
         let Some(st) = self.shared.get_mut(&ns) else { return Ok(()) };
@@ -436,7 +465,8 @@ impl Session {
         } else {
             st.status_since_summary = true;
         }
-        if !st.verified() || st.in_flight > 0 || !st.wants.is_empty() {
+        let pushing = self.outbox.iter().any(|o| matches!(o, Out::Push { ns: n, .. } if *n == ns));
+        if !st.verified() || st.in_flight > 0 || !st.wants.is_empty() || pushing {
             return Ok(());
         }
         let Some((summaries, mine)) = self.my_summaries(&ns).await? else { return Ok(()) };

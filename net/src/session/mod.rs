@@ -395,6 +395,7 @@ fn short(m: &Msg) -> String {
         Msg::Bundle { answer, bundle } => format!("bundle(answer={answer}, owner={})", bundle.owner.short()),
         Msg::Want { owner, heads, .. } => format!("want({}, {} heads)", owner.short(), heads.len()),
         Msg::NoChange { owner, .. } => format!("no-change({})", owner.short()),
+        Msg::Ahead { owner, heads, .. } => format!("ahead({}, {} heads)", owner.short(), heads.len()),
         Msg::Status { digest, ack, .. } => format!("status({}, ack={ack})", hex::encode(&digest[..3])),
         Msg::Hello { reply, entries } => format!(
             "hello(reply={reply}, {:?})",

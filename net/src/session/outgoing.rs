@@ -19,9 +19,12 @@ impl Session {
         let Some(item) = self.outbox.pop_front() else { return Ok(()) };
         let built = match item {
             Out::Msg(msg) => Built { msg, doc: None },
-            Out::Answer { ns, owner, have } => match self.build(ns, owner, have, true).await? {
-                Some(b) => b,
-                None => Built { msg: Msg::NoChange { ns, owner }, doc: None },
+            Out::Answer { ns, owner, have } => match self.peer_ahead(ns, owner, &have).await? {
+                Some(msg) => Built { msg, doc: None },
+                None => match self.build(ns, owner, have, true).await? {
+                    Some(b) => b,
+                    None => Built { msg: Msg::NoChange { ns, owner }, doc: None },
+                },
             },
             Out::Push { ns, owner } => {
                 let Some(have) = self.push_base(&ns, &owner) else { return Ok(()) };
@@ -59,6 +62,32 @@ impl Session {
         Ok(())
     }
 
+    /// If the peer asked with heads I do not have, it is ahead (or we diverged): answering with
+    /// "everything after the heads I know" could resend the whole document, so tell it my heads
+    /// instead (`Ahead`), and let it ask again with those it knows.
+    async fn peer_ahead(
+        &mut self,
+        ns: NeighbourhoodId,
+        owner: MemberId,
+        have: &[[u8; 32]],
+    ) -> Result<Option<Msg>, End> {
+        if have.is_empty() {
+            return Ok(None);
+        }
+        let asked = have.to_vec();
+        let unknown = match self.try_call(move |n| n.unknown_changes(&ns, &owner, &asked)).await? {
+            Ok(u) => u,
+            Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
+            Err(e) => return Err(End::Failed(e.to_string())),
+        };
+        if unknown.is_empty() {
+            return Ok(None);
+        }
+        let Some((summaries, _)) = self.my_summaries(&ns).await? else { return Ok(None) };
+        let heads = summaries.iter().find(|d| d.owner == owner).map(|d| d.heads.clone()).unwrap_or_default();
+        Ok(Some(Msg::Ahead { ns, owner, heads }))
+    }
+
     /// What the peer has of `owner`'s document, as the base of a push (`None`: no baseline).
     fn push_base(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Option<Vec<[u8; 32]>> {
         let st = self.shared.get(ns)?;
@@ -85,7 +114,21 @@ impl Session {
         if !summaries.iter().any(|d| d.owner == owner) {
             return Ok(None);
         }
-        let base = have.clone();
+        // Hashes the peer has that I do not (it is ahead) say nothing about what it lacks:
+        // without a known base, a push would resend everything, so leave it to an exchange.
+        let mut base = have.clone();
+        if !base.is_empty() {
+            let asked = base.clone();
+            let unknown = match self.try_call(move |n| n.unknown_changes(&ns, &owner, &asked)).await? {
+                Ok(u) => u,
+                Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
+                Err(e) => return Err(End::Failed(e.to_string())),
+            };
+            base.retain(|h| !unknown.contains(h));
+            if base.is_empty() {
+                return Ok(None);
+            }
+        }
         let bundle = match self.try_call(move |n| n.doc_bundle(&ns, &owner, &base)).await? {
             Ok(b) => b,
             Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
