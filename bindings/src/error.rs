@@ -52,6 +52,18 @@ pub enum PartageError {
     CorruptExport(String),
     #[error("{0}")]
     Io(String),
+    /// The network could not listen, dial or start.
+    #[error("{0}")]
+    Network(String),
+    /// The network is paused: resume it first.
+    #[error("{0}")]
+    Paused(String),
+    /// The network is not started (or was stopped).
+    #[error("{0}")]
+    Stopped(String),
+    /// The network is busy: try again.
+    #[error("{0}")]
+    Busy(String),
     /// The local store failed or is damaged.
     #[error("{0}")]
     Storage(String),
@@ -81,6 +93,10 @@ impl PartageError {
             PartageError::StoreNotEmpty(_) => "store_not_empty",
             PartageError::CorruptExport(_) => "corrupt_export",
             PartageError::Io(_) => "io",
+            PartageError::Network(_) => "network",
+            PartageError::Paused(_) => "paused",
+            PartageError::Stopped(_) => "stopped",
+            PartageError::Busy(_) => "busy",
             PartageError::Storage(_) => "storage",
             PartageError::Internal(_) => "internal",
         }
@@ -107,6 +123,10 @@ impl PartageError {
             "store_not_empty" => PartageError::StoreNotEmpty(message),
             "corrupt_export" => PartageError::CorruptExport(message),
             "io" => PartageError::Io(message),
+            "network" => PartageError::Network(message),
+            "paused" => PartageError::Paused(message),
+            "stopped" => PartageError::Stopped(message),
+            "busy" => PartageError::Busy(message),
             "storage" => PartageError::Storage(message),
             "internal" => PartageError::Internal(message),
             other => PartageError::Internal(format!("{message} ({other})")),
@@ -120,6 +140,12 @@ impl PartageError {
 
 impl From<partage::Error> for PartageError {
     fn from(e: partage::Error) -> Self {
+        PartageError::from_kind(e.kind(), e.to_string())
+    }
+}
+
+impl From<partage_net::NetError> for PartageError {
+    fn from(e: partage_net::NetError) -> Self {
         PartageError::from_kind(e.kind(), e.to_string())
     }
 }
@@ -166,6 +192,10 @@ mod tests {
             "store_not_empty",
             "corrupt_export",
             "io",
+            "network",
+            "paused",
+            "stopped",
+            "busy",
             "storage",
             "internal",
         ] {

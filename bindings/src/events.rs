@@ -12,6 +12,7 @@
 
 use crate::error::PartageError;
 use crate::loans::{Loan, LoanState};
+use crate::network::NetworkEvent;
 use crate::runtime::runtime;
 use crate::types::{Identity, Item, Neighbourhood};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -72,6 +73,10 @@ pub enum NodeEvent {
     LoanAvailable {
         loan: Loan,
     },
+    /// Network activity: peers, sync progress, refusals.
+    Network {
+        event: NetworkEvent,
+    },
     /// This listener was too slow and `missed` events were dropped; a `Snapshot` follows.
     Overflow {
         missed: u64,
@@ -107,6 +112,7 @@ impl NodeEvent {
                 NodeEvent::LoanUpdated { loan: loan.into(), previous: previous.map(Into::into) }
             }
             E::LoanAvailable { loan } => NodeEvent::LoanAvailable { loan: loan.into() },
+            E::Network(event) => NodeEvent::Network { event: event.into() },
             E::Overflow { missed } => NodeEvent::Overflow { missed },
             #[allow(unreachable_patterns)]
             _ => return None,

@@ -7,6 +7,7 @@
 //! - [`node`]: the `Node` object (async methods: the core's synchronous calls run on a
 //!   blocking thread of this crate's runtime, never on the caller's thread).
 //! - [`loans`]: the lending workflow (every move, lists, reminders, trust).
+//! - [`network`]: start/stop/pause/resume, sync now, peers, the discovery bridge.
 //! - [`events`]: listener callback interface and the `Subscription` that owns its delivery thread.
 //! - [`replication`]: opaque byte bundles to move documents between devices without a network.
 //!
@@ -15,6 +16,7 @@
 pub mod error;
 pub mod events;
 pub mod loans;
+pub mod network;
 pub mod node;
 pub mod replication;
 mod runtime;

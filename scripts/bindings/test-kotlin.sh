@@ -20,4 +20,4 @@ JAVA_OPTS="${JAVA_OPTS:--Xmx1g}" "$KOTLIN_HOME/bin/kotlinc" -nowarn -jvm-target 
 echo "compiled ${#sources[@]} files in $((SECONDS - start)) s"
 
 step "run the Kotlin tests"
-java -Djna.library.path="$FFI_LIB_DIR" -cp "$cp:$lib/kotlin-stdlib.jar:$out" org.partage.PartageTestKt
+java -Djna.library.path="$FFI_LIB_DIR" -cp "$cp:$lib/kotlin-stdlib.jar:$out" org.partage.MainKt

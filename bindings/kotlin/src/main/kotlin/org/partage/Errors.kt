@@ -26,6 +26,10 @@ val PartageException.kind: String
         is PartageException.StoreNotEmpty -> "store_not_empty"
         is PartageException.CorruptExport -> "corrupt_export"
         is PartageException.Io -> "io"
+        is PartageException.Network -> "network"
+        is PartageException.Paused -> "paused"
+        is PartageException.Stopped -> "stopped"
+        is PartageException.Busy -> "busy"
         is PartageException.Storage -> "storage"
         is PartageException.Internal -> "internal"
     }

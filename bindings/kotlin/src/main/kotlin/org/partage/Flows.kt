@@ -8,6 +8,7 @@ import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.flow.conflate
 import kotlinx.coroutines.flow.distinctUntilChanged
 import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.map
 import org.partage.ffi.EventListener
 import org.partage.ffi.Item
@@ -15,6 +16,8 @@ import org.partage.ffi.ItemFilter
 import org.partage.ffi.Loan
 import org.partage.ffi.LoanFilter
 import org.partage.ffi.Neighbourhood
+import org.partage.ffi.NetworkEvent
+import org.partage.ffi.Peer
 import org.partage.ffi.Node
 import org.partage.ffi.NodeEvent
 
@@ -51,7 +54,7 @@ fun NodeEvent.affectsItems(): Boolean =
         is NodeEvent.MemberRevoked,
         -> true
         is NodeEvent.NeighbourhoodJoined, is NodeEvent.Overflow, is NodeEvent.LoanUpdated,
-        is NodeEvent.LoanAvailable,
+        is NodeEvent.LoanAvailable, is NodeEvent.Network,
         -> false
     }
 
@@ -62,13 +65,15 @@ fun NodeEvent.affectsLoans(): Boolean =
         is NodeEvent.ItemAdded, is NodeEvent.ItemUpdated, is NodeEvent.ItemRemoved,
         is NodeEvent.NeighbourhoodLeft, is NodeEvent.MemberUpdated, is NodeEvent.MemberRevoked,
         -> true
-        is NodeEvent.NeighbourhoodJoined, is NodeEvent.Overflow -> false
+        is NodeEvent.NeighbourhoodJoined, is NodeEvent.Overflow, is NodeEvent.Network -> false
     }
 
 /** Whether an event can change the list of neighbourhoods (or their counts). */
 fun NodeEvent.affectsNeighbourhoods(): Boolean =
     when (this) {
-        is NodeEvent.Overflow, is NodeEvent.LoanUpdated, is NodeEvent.LoanAvailable -> false
+        is NodeEvent.Overflow, is NodeEvent.LoanUpdated, is NodeEvent.LoanAvailable,
+        is NodeEvent.Network,
+        -> false
         else -> true
     }
 
@@ -92,3 +97,14 @@ fun Node.observeNeighbourhoods(): Flow<List<Neighbourhood>> =
 /** The loans matching [filter] (derived for today), kept up to date: requests, answers, hand-overs. */
 fun Node.observeLoans(filter: LoanFilter = LoanFilter()): Flow<List<Loan>> =
     events().filter { it.affectsLoans() }.conflate().map { loans(filter) }.distinctUntilChanged()
+
+/** Network activity only (peers found, connected, verified; sync progress; refusals). */
+fun Node.networkEvents(): Flow<NetworkEvent> = events().filterIsInstance<NodeEvent.Network>().map { it.event }
+
+/** Known and connected peers, re-read whenever the network reports something. Empty while stopped. */
+fun Node.observePeers(): Flow<List<Peer>> =
+    events()
+        .filter { it is NodeEvent.Network || it is NodeEvent.Snapshot }
+        .conflate()
+        .map { if (isNetworkRunning()) peers() else emptyList() }
+        .distinctUntilChanged()

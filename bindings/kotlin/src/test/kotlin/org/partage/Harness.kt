@@ -78,7 +78,10 @@ suspend fun withNodes(
     try {
         body(nodes)
     } finally {
-        nodes.forEach { it.close() }
+        nodes.forEach {
+            it.shutdown()
+            it.close()
+        }
         dirs.forEach(File::deleteRecursively)
     }
 }

@@ -1,0 +1,14 @@
+package org.partage
+
+import org.partage.ffi.partageVersion
+
+fun main() {
+    println("Partage ${partageVersion()}: Kotlin bindings on the JVM")
+    networkTests()
+    loanTests()
+    offlineTests()
+    eventTests()
+    errorTests()
+    storageTests()
+    finish()
+}

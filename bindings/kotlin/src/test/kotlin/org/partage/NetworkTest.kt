@@ -1,0 +1,95 @@
+package org.partage
+
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.async
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.withTimeoutOrNull
+import org.partage.ffi.ItemDraft
+import org.partage.ffi.ItemFilter
+import org.partage.ffi.ItemPatch
+import org.partage.ffi.NetworkConfig
+import org.partage.ffi.NetworkEvent
+import org.partage.ffi.Node
+import org.partage.ffi.PartageException
+
+/** TCP on 127.0.0.1 with a port chosen by the system; mDNS stays off (the default). */
+val LOOPBACK = NetworkConfig(listenAddresses = listOf("/ip4/127.0.0.1/tcp/0"))
+
+/** Alice founds a neighbourhood and listens on loopback; Bob joins with a ticket carrying her address. */
+suspend fun networkedPair(
+    alice: Node,
+    bob: Node,
+): String {
+    alice.init("Alice")
+    bob.init("Bob")
+    val hood = alice.createNeighbourhood("Rue des Lilas")
+    alice.startNetwork(LOOPBACK)
+    val ad = alice.advertisement(5_000u)
+    check(ad.addresses.isNotEmpty() && ad.addresses.all { it.startsWith("/ip4/127.0.0.1/tcp/") }) {
+        "advertised addresses: ${ad.addresses}"
+    }
+    check(ad.addresses.all { it.endsWith("/p2p/${ad.peerId}") }) { "addresses end with the peer id" }
+    bob.join(alice.invite(hood.id, 7u, ad.addresses))
+    return hood.id
+}
+
+/** Waits until [title] is in [node]'s listing (through the Flow). */
+suspend fun awaitItem(
+    node: Node,
+    title: String,
+) = node.observeItems().first { items -> items.any { it.title == title } }.first { it.title == title }
+
+fun networkTests() {
+    test("two networked nodes on 127.0.0.1 (mDNS off): join by ticket, an item arrives through the Flow") {
+        withNodes(2) { (alice, bob) ->
+            val hood = networkedPair(alice, bob)
+            val filter = ItemFilter(neighbourhoodId = hood)
+            val live = CompletableDeferred<Unit>()
+            val arrived =
+                async {
+                    bob.observeItems(filter).first { items ->
+                        live.complete(Unit)
+                        items.any { it.title == "Perceuse" }
+                    }
+                }
+            val verified = async { bob.networkEvents().first { it is NetworkEvent.PeerVerified } }
+            live.await()
+            val drill = alice.addItem(hood, ItemDraft(title = "Perceuse"))
+            bob.startNetwork(LOOPBACK) // dials the address in the ticket
+            val got = arrived.await().single()
+            expectEq(drill.id, got.id, "item id on bob's side")
+            expectEq("Alice", got.ownerName, "owner name on bob's side")
+            val event = verified.await() as NetworkEvent.PeerVerified
+            expectEq(alice.identity()!!.memberId, event.memberId, "verified member")
+            expectEq(hood, event.neighbourhoodId, "verified neighbourhood")
+            val peer = bob.peers().single { it.connected }
+            expectEq(alice.identity()!!.memberId, peer.memberId, "connected peer's member")
+
+            // Live: an edit is pushed at once; bob's profile reached alice too.
+            alice.editItem(drill.id, ItemPatch(title = "Perceuse à percussion"))
+            awaitItem(bob, "Perceuse à percussion")
+            alice.observeNeighbourhoods().first { list -> list.single().memberCount == 2u }
+            expectEq(listOf("Alice", "Bob"), alice.members(hood).map { it.name }, "members on alice's side")
+
+            // Background: pause, miss a change, resume and catch up; sync_now reports convergence.
+            bob.pauseNetwork()
+            check(bob.isNetworkPaused()) { "paused" }
+            withTimeoutOrNull(15_000) { bob.observePeers().first { peers -> peers.none { it.connected } } }
+                ?: throw AssertionError("still connected after pause: ${bob.peers()}")
+            expectThrows<PartageException.Paused> { bob.syncNow(1_000u) }.also { expectEq("paused", it.kind, "kind") }
+            alice.addItem(hood, ItemDraft(title = "Scie sauteuse"))
+            bob.resumeNetwork()
+            withTimeoutOrNull(15_000) { awaitItem(bob, "Scie sauteuse") }
+                ?: throw AssertionError("no catch-up after resume: bob's peers ${bob.peers()}, alice's ${alice.peers()}")
+            val report = bob.syncNow(10_000u)
+            check(report.complete) { "sync_now converged: $report" }
+
+            bob.stopNetwork()
+            check(!bob.isNetworkRunning()) { "stopped" }
+            val stopped = expectThrows<PartageException.Stopped> { bob.syncNow(1_000u) }
+            expectEq("the network is not started", stopped.message, "stopped message")
+            val bad = expectThrows<PartageException.InvalidInput> { alice.addPeerAddresses(listOf("next door")) }
+            check(bad.message!!.startsWith("\"next door\" is not a usable peer address")) { "message: ${bad.message}" }
+        }
+    }
+}
