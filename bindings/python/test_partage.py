@@ -1,0 +1,107 @@
+"""Smoke test of the Python bindings (handy for scripting a home node): two nodes on 127.0.0.1
+with mDNS off, an item and a loan travelling between them, events, and typed errors.
+Run with scripts/bindings/test-python.sh (it generates the module next to the library)."""
+
+import asyncio
+import datetime
+import threading
+
+import pytest
+
+import partage_ffi as p
+
+LOOPBACK = p.NetworkConfig(listen_addresses=["/ip4/127.0.0.1/tcp/0"])
+
+
+async def eventually(what, check, timeout=15.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def titles(node):
+    return [i.title for i in await node.list_items(p.ItemFilter())]
+
+
+class Recorder:
+    """An event listener that keeps what it receives."""
+
+    def __init__(self):
+        self.events = []
+        self.lock = threading.Lock()
+
+    def on_event(self, event):
+        with self.lock:
+            self.events.append(event)
+
+    def has(self, kind):
+        with self.lock:
+            return any(isinstance(e, kind) for e in self.events)
+
+    def first(self):
+        with self.lock:
+            return self.events[0]
+
+
+def test_two_networked_nodes_share_an_item_and_run_a_loan(tmp_path):
+    async def scenario():
+        alice = await p.Node.open(str(tmp_path / "alice"))
+        bob = await p.Node.open(str(tmp_path / "bob"))
+        await alice.init("Alice")
+        await bob.init("Bob")
+        hood = (await alice.create_neighbourhood("Rue des Lilas")).id
+        await alice.start_network(LOOPBACK)
+        ad = await alice.advertisement(5000)
+        assert ad.addresses and all(a.startswith("/ip4/127.0.0.1/tcp/") for a in ad.addresses)
+        await bob.join(await alice.invite(hood, 7, ad.addresses))
+
+        recorder = Recorder()
+        subscription = bob.subscribe(recorder)
+        drill = await alice.add_item(hood, p.ItemDraft(title="Perceuse", category=p.Category.TOOLS))
+        await bob.start_network(LOOPBACK)
+
+        async def arrived():
+            return await titles(bob) == ["Perceuse"]
+
+        await eventually("the item on bob's side", arrived)
+        await eventually("the event", lambda: asyncio.sleep(0, recorder.has(p.NodeEvent.ITEM_ADDED)))
+        assert isinstance(recorder.first(), p.NodeEvent.SNAPSHOT)
+        assert recorder.has(p.NodeEvent.NETWORK)
+        subscription.cancel()
+        assert not subscription.is_active()
+
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        loan = await bob.request_loan(drill.id, str(today), str(today + datetime.timedelta(days=2)), "merci")
+
+        async def state(node, wanted):
+            return (await node.loan(loan.id)).state == wanted if await node.loans(p.LoanFilter(mine=True)) else False
+
+        await eventually("the request on alice's side", lambda: state(alice, p.LoanState.REQUESTED))
+        await alice.accept_loan(loan.id, "ok")
+        await alice.hand_over(loan.id)
+        await eventually("the hand-over on bob's side", lambda: state(bob, p.LoanState.HANDED_OVER))
+        await bob.mark_returned(loan.id)
+        await eventually("the return on alice's side", lambda: state(alice, p.LoanState.RETURNED))
+        assert (await alice.confirm_return(loan.id, "")).state == p.LoanState.CLOSED
+
+        await alice.shutdown()
+        await bob.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_bad_input_is_a_typed_error_with_a_message(tmp_path):
+    async def scenario():
+        node = await p.Node.open(str(tmp_path / "n"))
+        await node.init("Carole")
+        hood = (await node.create_neighbourhood("Quartier")).id
+        with pytest.raises(p.PartageError.InvalidInput) as empty:
+            await node.add_item(hood, p.ItemDraft(title="  "))
+        assert str(empty.value) == "title is empty"
+        with pytest.raises(p.PartageError.BadTicket) as ticket:
+            await node.join("hello")
+        assert str(ticket.value) == 'this is not a Partage ticket (it should start with "partage1")'
+        assert await node.list_items(p.ItemFilter()) == []
+
+    asyncio.run(scenario())

@@ -1,0 +1,12 @@
+// Swift tests of the Partage bindings: compiled with swiftc on Linux against the host build of
+// libpartage_ffi.so (scripts/bindings/test-swift.sh).
+
+import Partage
+
+print("Partage \(partageVersion()): Swift bindings")
+let runner = Runner()
+await networkTests(runner)
+await loanTests(runner)
+await eventTests(runner)
+await errorTests(runner)
+runner.finish()
