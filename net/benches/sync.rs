@@ -33,7 +33,8 @@ fn args() -> Args {
     let mut a = Args { items: 10_000, runs: 3, edits: 200 };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
-        let mut n = || it.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{arg} needs a number"));
+        let mut n =
+            || it.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{arg} needs a number"));
         match arg.as_str() {
             "--items" => a.items = n(),
             "--runs" => a.runs = n(),
@@ -126,6 +127,42 @@ async fn start(n: &Node, peers: Vec<Multiaddr>) -> Network {
     Network::start(n.clone(), config).await.expect("start")
 }
 
+/// The same work without a network: how much of each figure is the core's.
+fn floor(alice: &Node, ns: &partage::NeighbourhoodId, items: usize) {
+    let me = alice.identity().expect("identity").expect("initialised").member;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bob = node(&dir, "Floor");
+    bob.join(&alice.invite(ns, 1, Vec::new()).expect("invite")).expect("join");
+    let t = Instant::now();
+    let bundle = alice.doc_bundle(ns, &me, &[]).expect("bundle");
+    let built = t.elapsed();
+    let t = Instant::now();
+    bob.import_bundle(&bundle).expect("import");
+    let imported = t.elapsed();
+    assert_eq!(bob.list_items(&ItemFilter::default()).expect("list").len(), items);
+    let heads = alice.doc_summaries(ns).expect("summaries").into_iter().find(|d| d.owner == me).expect("doc").heads;
+    let own = alice.list_items(&ItemFilter::default()).expect("list")[1].item.id;
+    let patch = ItemPatch { title: Some("Perceuse (plancher)".into()), ..ItemPatch::default() };
+    let t = Instant::now();
+    alice.edit_item(&own, &patch).expect("edit");
+    let edited = t.elapsed();
+    let t = Instant::now();
+    let change = alice.doc_bundle(ns, &me, &heads).expect("bundle");
+    let change_built = t.elapsed();
+    let t = Instant::now();
+    bob.import_bundle(&change).expect("import");
+    let change_imported = t.elapsed();
+    println!("\nThe same work in one process, no network (the core's share):");
+    println!(
+        "  full document: doc_bundle {:.0} ms, import_bundle {:.0} ms; one edit: edit_item {:.2} ms, doc_bundle {:.2} ms, import_bundle {:.2} ms",
+        ms(built),
+        ms(imported),
+        ms(edited),
+        ms(change_built),
+        ms(change_imported)
+    );
+}
+
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -184,6 +221,8 @@ async fn main() {
         }
     }
     let (nb, bob, bdir) = last.expect("one run");
+
+    floor(&alice, &ns, a.items);
 
     // One edit at a time, Alice → Bob, while connected.
     let own = alice.list_items(&ItemFilter::default()).expect("list")[0].item.id;
