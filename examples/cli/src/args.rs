@@ -92,6 +92,10 @@ pub enum NeighbourhoodCmd {
         /// Also draw the ticket as a QR code.
         #[arg(long)]
         qr: bool,
+        /// An address where the joiner can reach you (as `partage run` prints it); repeat for
+        /// several. The joiner's node dials it when it goes online.
+        #[arg(long = "addr", value_name = "MULTIADDR")]
+        addrs: Vec<String>,
     },
     /// Join a neighbourhood with a ticket (works offline).
     Join {

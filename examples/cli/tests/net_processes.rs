@@ -57,3 +57,38 @@ fn net_sync_with_an_unreachable_peer_fails_with_one_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("error: could not reach any peer"), "{err}");
 }
+
+#[test]
+fn net_ticket_address_lets_the_joiner_find_the_inviter() {
+    let root = tempfile::tempdir().unwrap();
+    let (alice, bob) = (root.path().join("alice"), root.path().join("bob"));
+    ok(&alice, &["init", "--name", "Alice"]);
+    ok(&bob, &["init", "--name", "Bob"]);
+    let ns = json(&alice, &["neighbourhood", "create", "Rue des Lilas"])["id"].as_str().unwrap().to_string();
+    ok(&alice, &["item", "add", "--title", "Perceuse"]);
+    // The address Alice will listen on, with her peer id, goes into the ticket.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let peer_id = json(&alice, &["status"])["peer_id"].as_str().unwrap().to_string();
+    let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let addr = format!("{listen}/p2p/{peer_id}");
+    let bad = std::process::Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&alice)
+        .args(["neighbourhood", "invite", &ns, "--addr", "not an address"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let ticket = json(&alice, &["neighbourhood", "invite", &ns, "--addr", &addr])["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ok(&bob, &["neighbourhood", "join", &ticket]);
+
+    let a = Running::start(&[], &alice, &["--listen", &listen, "--no-mdns"]);
+    // Bob is given no address: his node dials the one in the ticket.
+    let mut b = Running::start(&[], &bob, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
+    b.wait_for_item("Perceuse");
+    b.stop();
+    a.stop();
+    assert_eq!(titles(&bob), ["Perceuse"]);
+}

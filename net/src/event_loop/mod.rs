@@ -29,6 +29,8 @@ const REPORT_QUEUE: usize = 256;
 const OPENED_QUEUE: usize = 16;
 /// Housekeeping period (reopening sessions, lifting bans, redialing when due).
 const HOUSEKEEPING: Duration = Duration::from_secs(1);
+/// First redial after a failed or lost connection.
+const FIRST_REDIAL: Duration = Duration::from_secs(1);
 /// Dials started per redial round, at most.
 const MAX_REDIALS: usize = 32;
 
@@ -65,6 +67,9 @@ pub(crate) struct EventLoop {
     snapshot: watch::Sender<Snapshot>,
     dirty: bool,
     last_redial: Instant,
+    /// Wait before the next redial: short while nobody is connected (a peer that is just
+    /// starting), doubling up to `redial_interval`.
+    redial_backoff: Duration,
 }
 
 /// What the loop starts with, loaded from the node before it runs.
@@ -126,6 +131,7 @@ impl EventLoop {
             snapshot,
             dirty: true,
             last_redial: Instant::now(),
+            redial_backoff: FIRST_REDIAL,
             config,
         };
         this.listen()?;
@@ -233,8 +239,9 @@ impl EventLoop {
             return;
         }
         self.reopen_sessions();
-        if now.duration_since(self.last_redial) >= self.config.redial_interval {
+        if now.duration_since(self.last_redial) >= self.redial_backoff.min(self.config.redial_interval) {
             self.dial_known();
+            self.redial_backoff = (self.redial_backoff * 2).min(self.config.redial_interval);
         }
     }
 

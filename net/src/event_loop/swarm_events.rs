@@ -30,6 +30,7 @@ impl EventLoop {
                     self.swarm.close_connection(connection_id);
                     return;
                 }
+                self.redial_backoff = super::FIRST_REDIAL;
                 self.on_connected(peer_id, &endpoint, num_established.get());
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {

@@ -17,10 +17,13 @@ pub fn run(node: &Node, cmd: NeighbourhoodCmd, out: &mut Out) -> CliResult {
             }
             out.line(created.id)
         }
-        NeighbourhoodCmd::Invite { id, expires_in_days, qr } => {
+        NeighbourhoodCmd::Invite { id, expires_in_days, qr, addrs } => {
             let ns = resolve::neighbourhood(node, &id)?;
-            // No network yet, so no addresses to put in the ticket.
-            let ticket = node.invite(&ns, expires_in_days, Vec::new())?;
+            for a in &addrs {
+                partage_net::Network::parse_address(a)
+                    .map_err(|e| crate::error::CliError::msg(e.to_string()))?;
+            }
+            let ticket = node.invite(&ns, expires_in_days, addrs)?;
             if out.json {
                 return out.write_json(&serde_json::json!({ "ticket": ticket }));
             }
