@@ -61,7 +61,7 @@ async fn net_non_member_peer_gets_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn net_replayed_proof_gets_nothing_and_asking_anyway_disconnects() {
+async fn net_replayed_proof_gets_nothing() {
     let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
     let (alice, bob) = (&nodes[0], &nodes[1]);
     alice.node.add_item(&ns, draft("Perceuse")).unwrap();
@@ -85,15 +85,54 @@ async fn net_replayed_proof_gets_nothing_and_asking_anyway_disconnects() {
         next_net_event(&mut events, "Alice to refuse Eve", |e| matches!(e, NetEvent::PeerRefused { .. }))
             .await;
     assert!(matches!(refused, NetEvent::PeerRefused { peer, .. } if peer == device(&eve.node)));
-
-    // Asking anyway is misbehaviour: no data, disconnected.
+    // Asking anyway gets nothing.
     s.send(&Msg::Want { ns, owner: member(&alice.node), heads: Vec::new() }).await;
-    seen.extend(s.drain(Duration::from_secs(5)).await);
+    seen.extend(s.drain(Duration::from_secs(2)).await);
+    assert!(!seen.iter().any(carries_data), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_asking_without_a_proof_disconnects() {
+    let (nodes, ns) = neighbourhood(&["Alice"]);
+    let alice = &nodes[0];
+    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
+    let na = start(alice).await;
+    let mut events = alice.node.subscribe();
+    let eve = TestNode::new("Eve");
+    let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
+    let mut s = offer(&mut raw, &na, &ns).await;
+    s.send(&Msg::Want { ns, owner: member(&alice.node), heads: Vec::new() }).await;
+    let seen = s.drain(Duration::from_secs(5)).await;
     assert!(!seen.iter().any(carries_data), "{seen:?}");
     assert!(raw.disconnected().await);
     let e =
         next_net_event(&mut events, "misbehaviour", |e| matches!(e, NetEvent::PeerMisbehaved { .. })).await;
     assert!(matches!(e, NetEvent::PeerMisbehaved { peer, .. } if peer == device(&eve.node)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_revoked_member_gets_nothing_new() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let (alice, bob) = (&nodes[0], &nodes[1]);
+    let bob_member = member(&bob.node);
+    alice.node.revoke(&ns, &bob_member).unwrap();
+    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
+    bob.node.add_item(&ns, draft("Tente")).unwrap();
+    let na = start(alice).await;
+    let mut events = alice.node.subscribe();
+    let nb = start(bob).await;
+    connect(&nb, &na).await;
+    let refused =
+        next_net_event(&mut events, "Alice to refuse Bob", |e| matches!(e, NetEvent::PeerRefused { .. }))
+            .await;
+    assert!(matches!(refused, NetEvent::PeerRefused { peer, .. } if peer == device(&bob.node)));
+    let report = nb.sync_now(WAIT).await.unwrap();
+    assert_eq!(report.peers.len(), 1, "{report:?}");
+    // Neither side received the other's items.
+    assert_eq!(titles(&bob.node), ["Tente"]);
+    assert_eq!(titles(&alice.node), ["Perceuse"]);
+    na.stop().await.unwrap();
+    nb.stop().await.unwrap();
 }
 
 /// Alice's document with an item she never wrote, signed by Mallory's device.

@@ -66,9 +66,12 @@ impl Session {
         }
     }
 
-    fn require_verified(&self, ns: &NeighbourhoodId, what: &str) -> Result<(), End> {
+    /// `Ok(true)` if the peer proved membership of `ns`; `Ok(false)` if I refused it (its
+    /// messages may have crossed my refusal: ignored, never applied); misbehaviour otherwise.
+    fn require_verified(&self, ns: &NeighbourhoodId, what: &str) -> Result<bool, End> {
         match self.shared.get(ns) {
-            Some(st) if st.verified() => Ok(()),
+            Some(st) if st.verified() => Ok(true),
+            Some(st) if st.denied => Ok(false),
             _ => Err(End::Misbehaved(format!(
                 "sent a {what} for a neighbourhood it has not proven membership of"
             ))),
@@ -241,7 +244,9 @@ impl Session {
         docs: Vec<DocHash>,
         revocations: Vec<Revocation>,
     ) -> Result<(), End> {
-        self.require_verified(&ns, "summary")?;
+        if !self.require_verified(&ns, "summary")? {
+            return Ok(());
+        }
         self.begin_round();
         if !revocations.is_empty() {
             let fresh = match self.try_call(move |n| n.apply_revocations(&ns, &revocations)).await? {
@@ -321,7 +326,9 @@ impl Session {
     }
 
     fn on_want(&mut self, ns: NeighbourhoodId, owner: MemberId, heads: Vec<[u8; 32]>) -> Result<(), End> {
-        self.require_verified(&ns, "request")?;
+        if !self.require_verified(&ns, "request")? {
+            return Ok(());
+        }
         self.begin_round();
         if let Some(st) = self.shared.get_mut(&ns) {
             st.peer_has_exactly(owner, heads.clone());
@@ -339,7 +346,9 @@ impl Session {
 
     async fn on_bundle(&mut self, answer: bool, wire: WireBundle, size: usize) -> Result<(), End> {
         let (ns, owner) = (wire.neighbourhood, wire.owner);
-        self.require_verified(&ns, "document")?;
+        if !self.require_verified(&ns, "document")? {
+            return Ok(());
+        }
         let Some(bundle) = self.to_doc_bundle(wire).await? else {
             // Changes to a document this device does not hold: ask for all of it.
             if let Some(st) = self.shared.get_mut(&ns)
@@ -410,7 +419,9 @@ impl Session {
     }
 
     async fn on_no_change(&mut self, ns: NeighbourhoodId, owner: MemberId) -> Result<(), End> {
-        self.require_verified(&ns, "reply")?;
+        if !self.require_verified(&ns, "reply")? {
+            return Ok(());
+        }
         self.answered(ns, owner).await
     }
 
@@ -422,7 +433,9 @@ impl Session {
         owner: MemberId,
         heads: Vec<[u8; 32]>,
     ) -> Result<(), End> {
-        self.require_verified(&ns, "reply")?;
+        if !self.require_verified(&ns, "reply")? {
+            return Ok(());
+        }
         if !self.shared.get(&ns).is_some_and(|st| st.wants.contains(&owner)) {
             return Ok(());
         }
