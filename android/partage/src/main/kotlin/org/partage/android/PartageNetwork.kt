@@ -1,0 +1,77 @@
+package org.partage.android
+
+import android.content.Context
+import androidx.lifecycle.DefaultLifecycleObserver
+import androidx.lifecycle.Lifecycle
+import androidx.lifecycle.LifecycleOwner
+import androidx.lifecycle.ProcessLifecycleOwner
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.ExperimentalCoroutinesApi
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import kotlinx.coroutines.NonCancellable
+import org.partage.ffi.NetworkConfig
+import org.partage.ffi.Node
+import java.io.File
+
+/** Opens (creating if needed) the app's Partage data directory in its private files. */
+suspend fun openPartageNode(
+    context: Context,
+    name: String = "partage",
+): Node = Node.open(File(context.filesDir, name).path)
+
+/**
+ * Runs a node's network with the app's lifecycle: started once, paused when the app goes to the
+ * background (peers are disconnected, nothing listens), resumed in the foreground, with NSD
+ * discovery while in the foreground. All steps run one at a time, in order.
+ */
+@OptIn(ExperimentalCoroutinesApi::class)
+class PartageNetwork(
+    context: Context,
+    private val node: Node,
+    private val config: NetworkConfig = NetworkConfig(),
+    private val lifecycle: Lifecycle = ProcessLifecycleOwner.get().lifecycle,
+) : DefaultLifecycleObserver, AutoCloseable {
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default.limitedParallelism(1))
+    private val discovery = NsdDiscovery(context, node, scope)
+
+    /** Starts the network and follows the lifecycle from now on. Errors go to [onError]. */
+    fun start(onError: (Throwable) -> Unit = {}) {
+        scope.launch {
+            runCatching {
+                if (!node.isNetworkRunning()) node.startNetwork(config)
+                discovery.start()
+            }.onFailure(onError)
+        }
+        lifecycle.addObserver(this)
+    }
+
+    override fun onStart(owner: LifecycleOwner) {
+        scope.launch {
+            runCatching {
+                if (node.isNetworkRunning() && node.isNetworkPaused()) node.resumeNetwork()
+                if (node.isNetworkRunning()) discovery.start()
+            }
+        }
+    }
+
+    override fun onStop(owner: LifecycleOwner) {
+        scope.launch {
+            discovery.stop()
+            runCatching { if (node.isNetworkRunning()) node.pauseNetwork() }
+        }
+    }
+
+    /** Stops discovery and the network. The node itself stays open (close it separately). */
+    override fun close() {
+        lifecycle.removeObserver(this)
+        scope.launch {
+            discovery.stop()
+            withContext(NonCancellable) { runCatching { node.shutdown() } }
+            scope.cancel()
+        }
+    }
+}

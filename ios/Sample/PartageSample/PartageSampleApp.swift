@@ -1,0 +1,86 @@
+import Partage
+import PartageApple
+import SwiftUI
+
+/// Opens the node in Application Support, makes a first identity and neighbourhood if needed,
+/// starts the network with the app's lifecycle, and shows the inventory.
+@main
+struct PartageSampleApp: App {
+    @State private var model = Model()
+
+    var body: some Scene {
+        WindowGroup {
+            ContentView(model: model).task { await model.open() }
+        }
+    }
+}
+
+@MainActor
+@Observable
+final class Model {
+    var node: Node?
+    var items: [Item] = []
+    var query = ""
+    var status = ""
+    private var lifecycle: PartageLifecycle?
+    private var watch: Task<Void, Never>?
+
+    func open() async {
+        do {
+            let dir = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+            let node = try await Node.open(dataDir: dir.appendingPathComponent("partage").path)
+            if try await node.identity() == nil { _ = try await node.`init`(name: "Me") }
+            if try await node.neighbourhoods().isEmpty { _ = try await node.createNeighbourhood(name: "My street") }
+            let lifecycle = PartageLifecycle(node: node)
+            try await lifecycle.start()
+            self.lifecycle = lifecycle
+            self.node = node
+            search()
+        } catch let error as PartageError {
+            status = error.message
+        } catch {
+            status = "\(error)"
+        }
+    }
+
+    /// Follows the search results for the current query (newest list wins).
+    func search() {
+        guard let node else { return }
+        watch?.cancel()
+        let query = self.query
+        watch = Task {
+            do {
+                for try await items in try node.observeSearch(query: query) { self.items = items }
+            } catch {
+                status = "\(error)"
+            }
+        }
+    }
+
+    func add(title: String) async {
+        guard let node else { return }
+        do {
+            let hood = try await node.neighbourhoods()[0].id
+            status = "Added \(try await node.addItem(neighbourhoodId: hood, draft: ItemDraft(title: title)).title)"
+        } catch let error as PartageError {
+            status = error.message  // e.g. "title is empty"
+        } catch {
+            status = "\(error)"
+        }
+    }
+
+    func borrow(_ item: Item) async {
+        guard let node else { return }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        do {
+            _ = try await node.requestLoan(
+                itemId: item.id, from: day.string(from: Date()), until: day.string(from: Date().addingTimeInterval(2 * 86_400)), message: "")
+            status = "Asked \(item.ownerName) for \(item.title)"
+        } catch let error as PartageError {
+            status = error.message  // e.g. "you cannot borrow your own item"
+        } catch {
+            status = "\(error)"
+        }
+    }
+}

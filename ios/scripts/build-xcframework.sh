@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds ios/build/PartageFFIC.xcframework (iOS device, iOS simulator arm64+x86_64, macOS
+# arm64+x86_64: static libpartage_ffi.a + C header + module map) and the generated Swift
+# (ios/Sources/PartageFFI/PartageFFI.swift). Run on a Mac with Xcode and rustup.
+#   ios/scripts/build-xcframework.sh            release build of every slice
+#   PROFILE=debug ios/scripts/build-xcframework.sh
+set -euo pipefail
+
+ios="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo="$(cd "$ios/.." && pwd)"
+profile="${PROFILE:-release}"
+build="$ios/build"
+cd "$repo"
+
+[ "$(uname -s)" = Darwin ] || { echo "build-xcframework.sh: needs macOS with Xcode" >&2; exit 1; }
+command -v xcodebuild >/dev/null || { echo "build-xcframework.sh: xcodebuild not found (install Xcode)" >&2; exit 1; }
+
+targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
+rustup target add "${targets[@]}"
+flag=()
+[ "$profile" = release ] && flag=(--release)
+for target in "${targets[@]}"; do
+    echo "==> cargo build --target $target ($profile)"
+    cargo build -p partage-ffi --lib "${flag[@]}" --target "$target"
+done
+lib() { echo "$repo/target/$1/$profile/libpartage_ffi.a"; }
+
+echo "==> generated Swift (library mode, from the host build)"
+cargo build -p partage-ffi --lib --bin uniffi-bindgen
+rm -rf "$build" "$ios/Sources/PartageFFI"
+mkdir -p "$build/gen" "$build/headers/PartageFFIC" "$build/ios-simulator" "$build/macos" "$ios/Sources/PartageFFI"
+target/debug/uniffi-bindgen generate --library target/debug/libpartage_ffi.dylib --language swift \
+    --no-format --out-dir "$build/gen"
+cp "$build/gen/PartageFFI.swift" "$ios/Sources/PartageFFI/"
+# Headers in a folder of their own: Xcode merges every XCFramework's headers into one directory.
+cp "$build/gen/PartageFFIC.h" "$build/headers/PartageFFIC/"
+cp "$build/gen/PartageFFIC.modulemap" "$build/headers/PartageFFIC/module.modulemap"
+
+echo "==> fat libraries for the simulator and macOS"
+lipo -create "$(lib aarch64-apple-ios-sim)" "$(lib x86_64-apple-ios)" -output "$build/ios-simulator/libpartage_ffi.a"
+lipo -create "$(lib aarch64-apple-darwin)" "$(lib x86_64-apple-darwin)" -output "$build/macos/libpartage_ffi.a"
+
+echo "==> xcodebuild -create-xcframework"
+xcodebuild -create-xcframework \
+    -library "$(lib aarch64-apple-ios)" -headers "$build/headers" \
+    -library "$build/ios-simulator/libpartage_ffi.a" -headers "$build/headers" \
+    -library "$build/macos/libpartage_ffi.a" -headers "$build/headers" \
+    -output "$build/PartageFFIC.xcframework"
+echo "built $build/PartageFFIC.xcframework"
