@@ -35,4 +35,6 @@ assert r["convergence"]["nodes"] == 3
 print("partage-bench smoke: ok (%d items synced, %d loans)" % (r["full_sync"]["items"], r["workload"]["loans"]))
 '
 
+scripts/bindings/test-all.sh # Kotlin (JVM), Swift (trixie root) and Python bindings; installs toolchains if missing
+
 step "all checks passed"
