@@ -76,3 +76,25 @@ pub fn measure(from: &TestNode, to: &TestNode, ns: &NeighbourhoodId, edits: usiz
         bundle_bytes: sizes.get(sizes.len() / 2).copied().unwrap_or(0),
     }
 }
+
+/// A whole inventory carried to a fresh member in-process: time to build the bundles on the
+/// sending side and to verify and import them on the receiving side.
+pub fn full_sync(from: &TestNode, ns: &NeighbourhoodId) -> (Duration, Duration) {
+    let fresh = TestNode::new("Nouveau");
+    let ticket = from.node.invite(ns, 1, vec![]).expect("invite");
+    fresh.node.join(&ticket).expect("join");
+    let t = Instant::now();
+    let bundles: Vec<_> = from
+        .node
+        .doc_summaries(ns)
+        .expect("summaries")
+        .into_iter()
+        .map(|s| from.node.doc_bundle(ns, &s.owner, &[]).expect("bundle"))
+        .collect();
+    let build = t.elapsed();
+    let t = Instant::now();
+    for b in &bundles {
+        fresh.node.import_bundle(b).expect("import");
+    }
+    (build, t.elapsed())
+}

@@ -27,10 +27,13 @@ struct Args {
     edits: usize,
     nodes: usize,
     json: bool,
+    /// Skip the libp2p figures (for profiling the core alone).
+    skip_net: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { items: 10_000, members: 20, runs: 3, edits: 200, nodes: 20, json: false };
+    let mut a =
+        Args { items: 10_000, members: 20, runs: 3, edits: 200, nodes: 20, json: false, skip_net: false };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut number = |name: &str| -> Result<usize, String> {
@@ -46,6 +49,7 @@ fn parse_args() -> Result<Args, String> {
             "--edits" => a.edits = number("--edits")?,
             "--nodes" => a.nodes = number("--nodes")?,
             "--json" => a.json = true,
+            "--skip-net" => a.skip_net = true,
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
         }
@@ -119,6 +123,28 @@ fn main() {
 
     let floor = floor::measure(&hub.node, &ns);
     let inproc = inproc::measure(&hub, &nodes[0], &ns, args.edits);
+    let inproc_full: Vec<(f64, f64)> = (0..args.runs)
+        .map(|_| {
+            let (build, import) = inproc::full_sync(&hub, &ns);
+            (ms(build), ms(import))
+        })
+        .collect();
+    let inproc_build = Spread::of(&inproc_full.iter().map(|p| p.0).collect::<Vec<_>>());
+    let inproc_import = Spread::of(&inproc_full.iter().map(|p| p.1).collect::<Vec<_>>());
+    if args.skip_net {
+        println!(
+            "in-process full sync: bundles {}, import {}",
+            inproc_build.show("ms"),
+            inproc_import.show("ms")
+        );
+        println!(
+            "one edit in-process: edit {:.2} ms, bundle {:.2} ms, import {:.2} ms (p50)",
+            ms(inproc.edit),
+            ms(inproc.bundle),
+            ms(inproc.import)
+        );
+        return;
+    }
     let (full, live) = runtime.block_on(net::sync_figures(&hub, &ns, args.runs, args.edits));
     let convergence: Vec<f64> =
         (0..args.runs).map(|_| runtime.block_on(net::convergence(args.nodes, 10)).0).collect();
@@ -144,6 +170,7 @@ fn main() {
         },
         "live": live.json(),
         "one_edit_in_process": inproc.json(),
+        "full_sync_in_process": { "bundles_ms": inproc_build.json(), "import_ms": inproc_import.json() },
         "convergence": { "nodes": args.nodes, "edits_per_node": 10, "time_ms": Spread::of(&convergence).json() },
         "peak_rss_kib": peak_rss_kib(),
         "cdylib_bytes": cdylib,

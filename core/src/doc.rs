@@ -12,7 +12,7 @@ use crate::model::{Category, Condition, Item, validate_name};
 use automerge::transaction::Transactable;
 use automerge::{
     ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, PatchAction, Prop, ROOT, ReadDoc, ScalarValue,
-    Value,
+    ScalarValueRef, Value, ValueRef,
 };
 
 const PROFILE: &str = "profile";
@@ -77,8 +77,11 @@ impl MemberDoc {
         self.doc.get_heads()
     }
 
+    /// Whether the document already has (or holds queued) the change `hash`. Asks the change
+    /// graph only: `get_change_by_hash` would rebuild the whole change, which made imports slow.
     pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
-        self.doc.get_change_by_hash(hash).is_some()
+        // Lists hashes neither applied nor queued: `hash` itself is listed only if unknown.
+        !self.doc.get_missing_deps(std::slice::from_ref(hash)).contains(hash)
     }
 
     pub fn save(&mut self) -> Vec<u8> {
@@ -279,24 +282,61 @@ fn read_item(
     neighbourhood: NeighbourhoodId,
     owner: MemberId,
 ) -> Option<Item> {
-    let list = |key| -> Option<Vec<String>> { serde_json::from_str(&get_str(doc, obj, key)?).ok() };
+    // One pass over the item's map: a lookup per field costs a seek each.
+    let mut texts: std::collections::HashMap<&'static str, String> = std::collections::HashMap::new();
+    let mut numbers: std::collections::HashMap<&'static str, u64> = std::collections::HashMap::new();
+    let mut available = false;
+    for entry in doc.map_range(obj, ..) {
+        let ValueRef::Scalar(value) = entry.value else { continue };
+        let key = match entry.key.as_ref() {
+            "title" => "title",
+            "description" => "description",
+            "category" => "category",
+            "tags" => "tags",
+            "condition" => "condition",
+            "photos" => "photos",
+            "deposit_cents" => "deposit_cents",
+            "max_loan_days" => "max_loan_days",
+            "available" => "available",
+            "created_at" => "created_at",
+            "updated_at" => "updated_at",
+            _ => continue,
+        };
+        match value {
+            ScalarValueRef::Str(text) => {
+                texts.insert(key, text.into_owned());
+            }
+            ScalarValueRef::Uint(n) => {
+                numbers.insert(key, n);
+            }
+            ScalarValueRef::Int(n) => {
+                if let Ok(n) = u64::try_from(n) {
+                    numbers.insert(key, n);
+                }
+            }
+            ScalarValueRef::Boolean(b) if key == "available" => available = b,
+            _ => {}
+        }
+    }
+    let list = |key| -> Option<Vec<String>> { serde_json::from_str(texts.get(key)?).ok() };
     let item = Item {
         id,
         neighbourhood,
         owner,
-        title: get_str(doc, obj, "title")?,
-        description: get_str(doc, obj, "description").unwrap_or_default(),
-        category: get_str(doc, obj, "category")?.parse::<Category>().ok()?,
+        title: texts.get("title")?.clone(),
+        description: texts.get("description").cloned().unwrap_or_default(),
+        category: texts.get("category")?.parse::<Category>().ok()?,
         tags: list("tags").unwrap_or_default(),
-        condition: get_str(doc, obj, "condition")
+        condition: texts
+            .get("condition")
             .and_then(|c| c.parse::<Condition>().ok())
             .unwrap_or(Condition::Good),
         photos: list("photos").unwrap_or_default(),
-        deposit_cents: get_u64(doc, obj, "deposit_cents"),
-        max_loan_days: u32::try_from(get_u64(doc, obj, "max_loan_days")?).ok()?,
-        available: matches!(get_scalar(doc, obj, "available"), Some(ScalarValue::Boolean(true))),
-        created_at: get_u64(doc, obj, "created_at")?,
-        updated_at: get_u64(doc, obj, "updated_at")?,
+        deposit_cents: numbers.get("deposit_cents").copied(),
+        max_loan_days: u32::try_from(*numbers.get("max_loan_days")?).ok()?,
+        available,
+        created_at: *numbers.get("created_at")?,
+        updated_at: *numbers.get("updated_at")?,
     };
     // Same rules as local input, so a remote document cannot smuggle in what the UI would refuse.
     let draft_ok = crate::model::validate_title(&item.title).is_ok()

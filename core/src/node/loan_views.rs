@@ -12,6 +12,8 @@ use crate::loan::{BorrowerSide, LoanState, LoanView, Reminder, Trust};
 use std::collections::{BTreeMap, HashMap};
 
 type BorrowKey = (NeighbourhoodId, MemberId, LoanId);
+/// Items whose loans a change may have affected.
+pub(super) type ItemSet = std::collections::HashSet<(NeighbourhoodId, ItemId)>;
 type LendKey = (NeighbourhoodId, MemberId, MemberId, LoanId);
 
 /// Both sides of every loan this device knows, from all member documents.
@@ -59,6 +61,31 @@ impl LoanBook {
         }
     }
 
+    /// Items of every loan side that member `owner` holds in `ns`, plus those of `extra` sides.
+    pub(super) fn items_of(
+        &self,
+        ns: NeighbourhoodId,
+        owner: MemberId,
+        extra_borrowing: &[BorrowerSide],
+        extra_lending: &[LenderRecord],
+    ) -> ItemSet {
+        let mut set: ItemSet = self
+            .borrowing
+            .values()
+            .filter(|b| b.neighbourhood == ns && b.borrower == owner)
+            .chain(extra_borrowing)
+            .map(|b| (b.neighbourhood, b.item))
+            .collect();
+        let lent =
+            self.lending.values().filter(|l| l.neighbourhood == ns && l.lender == owner).chain(extra_lending);
+        for l in lent {
+            if let Some(b) = self.borrowing.get(&(l.neighbourhood, l.borrower, l.id)) {
+                set.insert((b.neighbourhood, b.item));
+            }
+        }
+        set
+    }
+
     pub(super) fn remove_neighbourhood(&mut self, ns: NeighbourhoodId) {
         self.borrowing.retain(|(n, _, _), _| *n != ns);
         self.lending.retain(|(n, _, _, _), _| *n != ns);
@@ -81,8 +108,17 @@ impl State {
 
     /// Every loan, derived for `day`, sorted by request time.
     pub(super) fn loan_views(&self, day: Day) -> Vec<LoanView> {
+        self.loan_views_of(day, None)
+    }
+
+    /// The loans of `items` only (all when `None`). Loans are derived per item, so this is
+    /// exactly the matching part of [`State::loan_views`], at a fraction of the cost.
+    pub(super) fn loan_views_of(&self, day: Day, items: Option<&ItemSet>) -> Vec<LoanView> {
         let mut by_item: BTreeMap<(NeighbourhoodId, ItemId), Vec<&BorrowerSide>> = BTreeMap::new();
         for b in self.loans.borrowing.values() {
+            if items.is_some_and(|set| !set.contains(&(b.neighbourhood, b.item))) {
+                continue;
+            }
             // A request naming someone other than the item's owner as lender is ignored.
             if self
                 .read
@@ -227,11 +263,12 @@ impl Node {
         Ok(trust)
     }
 
-    /// Emits an event for every loan whose view changed since `before`.
-    pub(super) fn emit_loan_changes(&self, st: &State, before: &[LoanView]) {
+    /// Emits an event for every loan of `items` whose view changed since `before` (the views
+    /// of the same items, taken before the change).
+    pub(super) fn emit_loan_changes(&self, st: &State, items: &ItemSet, before: &[LoanView]) {
         let old: HashMap<(MemberId, LoanId), &LoanView> =
             before.iter().map(|v| ((v.borrower, v.id), v)).collect();
-        for view in st.loan_views(st.today()) {
+        for view in st.loan_views_of(st.today(), Some(items)) {
             let previous = old.get(&(view.borrower, view.id));
             if previous.is_some_and(|p| **p == view) {
                 continue;

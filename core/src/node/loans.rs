@@ -1,6 +1,7 @@
 //! The lending workflow's moves: each is validated against the derived state, written as a
 //! fact on the mover's own side, signed and committed like any other change.
 
+use super::loan_views::ItemSet;
 use super::loan_views::day;
 use super::{Node, State};
 use crate::clock::{Day, format_day};
@@ -252,26 +253,28 @@ impl Node {
     }
 
     fn write_borrower_side(&self, st: &mut State, side: BorrowerSide) -> Result<()> {
-        let before = st.loan_views(st.today());
+        let items: ItemSet = [(side.neighbourhood, side.item)].into();
+        let before = st.loan_views_of(st.today(), Some(&items));
         let (ns, me) = (side.neighbourhood, side.borrower);
         let Some(change) = st.doc_mut(&ns, &me)?.put_borrowing(&side)? else {
             return Ok(());
         };
         st.commit_local(ns, &change, |w| w.put_borrowing(&side))?;
         st.loans.borrowing.insert((ns, me, side.id), side);
-        self.emit_loan_changes(st, &before);
+        self.emit_loan_changes(st, &items, &before);
         Ok(())
     }
 
     fn write_lender_side(&self, st: &mut State, rec: LenderRecord) -> Result<()> {
-        let before = st.loan_views(st.today());
+        let items = st.loans.items_of(rec.neighbourhood, rec.lender, &[], std::slice::from_ref(&rec));
+        let before = st.loan_views_of(st.today(), Some(&items));
         let (ns, me) = (rec.neighbourhood, rec.lender);
         let Some(change) = st.doc_mut(&ns, &me)?.put_lending(&rec.borrower, &rec.id, &rec.side)? else {
             return Ok(());
         };
         st.commit_local(ns, &change, |w| w.put_lending(&rec))?;
         st.loans.lending.insert((ns, me, rec.borrower, rec.id), rec);
-        self.emit_loan_changes(st, &before);
+        self.emit_loan_changes(st, &items, &before);
         Ok(())
     }
 }

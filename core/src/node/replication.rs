@@ -144,7 +144,6 @@ impl Node {
 
     pub(super) fn commit_verified(&self, st: &mut State, v: Verified) -> Result<ImportReport> {
         let (ns, owner) = v.key;
-        let loans_before = st.loan_views(st.today());
         let me = st.identity.as_ref().map(|i| i.device_id());
         let (stored_snapshot, new_changes, heads_before) = match v.doc {
             Incoming::Fresh { doc, snapshot } => {
@@ -276,9 +275,12 @@ impl Node {
             self.store_revocations(st, rec)?;
         }
         if let Some((borrowing, lending)) = loans {
+            // Only loans of items this document's loan records touch can have changed.
+            let items = st.loans.items_of(ns, owner, &borrowing, &lending);
+            let before = st.loan_views_of(st.today(), Some(&items));
             st.loans.replace_doc(ns, owner, borrowing, lending);
+            self.emit_loan_changes(st, &items, &before);
         }
-        self.emit_loan_changes(st, &loans_before);
         Ok(report)
     }
 
