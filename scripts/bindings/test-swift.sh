@@ -11,9 +11,11 @@ build_ffi
 gen="$(generate swift)"
 
 # Everything the compiler sees is copied into the root (absolute paths matter for the module map).
-work=/partage-swift-test
+# One folder per run (concurrent runs on one machine share the root), removed afterwards.
+work="/partage-swift-test.$$"
 host_work="$SWIFT_ROOT$work"
 rm -rf "$host_work"
+trap 'rm -rf "$host_work"' EXIT
 mkdir -p "$host_work"/{ffi,lib,mod,bin,cache}
 cp "$gen"/PartageFFIC.h "$gen"/PartageFFIC.modulemap "$gen"/PartageFFI.swift "$host_work/ffi/"
 cp "$FFI_LIB" "$host_work/lib/"
