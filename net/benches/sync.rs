@@ -140,7 +140,8 @@ fn floor(alice: &Node, ns: &partage::NeighbourhoodId, items: usize) {
     bob.import_bundle(&bundle).expect("import");
     let imported = t.elapsed();
     assert_eq!(bob.list_items(&ItemFilter::default()).expect("list").len(), items);
-    let heads = alice.doc_summaries(ns).expect("summaries").into_iter().find(|d| d.owner == me).expect("doc").heads;
+    let heads =
+        alice.doc_summaries(ns).expect("summaries").into_iter().find(|d| d.owner == me).expect("doc").heads;
     let own = alice.list_items(&ItemFilter::default()).expect("list")[1].item.id;
     let patch = ItemPatch { title: Some("Perceuse (plancher)".into()), ..ItemPatch::default() };
     let t = Instant::now();
