@@ -247,7 +247,7 @@ impl From<NetEvent> for NetworkEvent {
             }
             NetEvent::SyncStarted { peer: p } => N::SyncStarted { peer_id: peer(&p) },
             NetEvent::SyncFinished(stats) => sync_finished(stats),
-            NetEvent::DocReceived { peer: p, neighbourhood, owner, changes, bytes } => N::DocReceived {
+            NetEvent::DocReceived { peer: p, neighbourhood, owner, changes, bytes, .. } => N::DocReceived {
                 peer_id: peer(&p),
                 neighbourhood_id: neighbourhood.to_hex(),
                 owner_id: owner.to_hex(),

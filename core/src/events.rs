@@ -95,7 +95,10 @@ pub enum NetEvent {
         peer: DeviceId,
         neighbourhood: NeighbourhoodId,
         owner: MemberId,
+        /// Individual changes applied (0 when `whole_document`).
         changes: usize,
+        /// A whole document this device did not have yet.
+        whole_document: bool,
         bytes: u64,
     },
     /// A document (or changes to it) was sent to a peer.

@@ -24,12 +24,12 @@ pub mod store;
 pub mod ticket;
 
 pub use error::{ChainError, Error, LoanError, Result, TicketError, ValidationError, VerifyError};
-pub use events::{Event, Subscription};
+pub use events::{Event, NetEvent, Subscription, SyncStats};
 pub use ids::{DeviceId, ItemId, LoanId, MemberId, NeighbourhoodId};
 pub use loan::{LoanState, LoanView, Reminder, Trust};
 pub use model::{Category, Condition, Item, ItemDraft, ItemPatch};
 pub use node::{
-    DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, LoanFilter, MemberSummary,
-    NeighbourhoodSummary, Node,
+    DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, KnownPeer, LoanFilter, MemberSummary,
+    MembershipProof, NeighbourhoodSummary, Node,
 };
 pub use readmodel::{ItemFilter, ItemView};

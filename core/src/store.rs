@@ -237,6 +237,26 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored attestations of the given change hashes (those that exist).
+    pub fn attestations_of<'a>(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        hashes: impl IntoIterator<Item = &'a [u8; 32]>,
+    ) -> Result<Vec<Attestation>> {
+        let prefix = doc_key(ns, owner);
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(ATTESTATIONS)?;
+        let mut out = Vec::new();
+        for hash in hashes {
+            let key = [prefix.as_slice(), hash].concat();
+            if let Some(v) = table.get(key.as_slice())? {
+                out.push(decode(v.value(), "attestation")?);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn attestations(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Vec<Attestation>> {
         let key = doc_key(ns, owner);
         let end = prefix_end(&key);

@@ -117,8 +117,7 @@ impl Node {
             (DocPayload::Changes(changes.iter().map(|c| c.raw_bytes().to_vec()).collect()), heads)
         };
         let wanted: HashSet<[u8; 32]> = heads.iter().map(|h| h.0).collect();
-        let attestations: Vec<Attestation> =
-            st.store.attestations(ns, owner)?.into_iter().filter(|a| wanted.contains(&a.hash)).collect();
+        let attestations = st.store.attestations_of(ns, owner, &wanted)?;
         if attestations.len() < wanted.len() {
             return Err(Error::Corrupt(format!("document of {} has unsigned heads", owner.short())));
         }

@@ -81,10 +81,11 @@ fn describe_net(node: &Node, e: &NetEvent) -> Option<String> {
             s.docs_sent,
             size(s.bytes_sent)
         ),
-        NetEvent::DocReceived { peer, neighbourhood, owner, changes, bytes } => format!(
-            "received {}'s document from {}: {changes} new change(s), {}",
+        NetEvent::DocReceived { peer, neighbourhood, owner, changes, whole_document, bytes } => format!(
+            "received {}'s document from {}: {}, {}",
             member_name(node, neighbourhood, owner),
             peer_name(peer),
+            if *whole_document { "whole document".to_owned() } else { format!("{changes} new change(s)") },
             size(*bytes)
         ),
         NetEvent::DocSent { .. } => return None,
@@ -138,7 +139,7 @@ fn net_json(e: &NetEvent) -> Value {
             "docs_sent": s.docs_sent, "bytes_received": s.bytes_received, "bytes_sent": s.bytes_sent,
             "duration_ms": s.duration.as_secs_f64() * 1000.0
         }),
-        NetEvent::DocReceived { peer, neighbourhood, owner, changes, bytes } => json!({
+        NetEvent::DocReceived { peer, neighbourhood, owner, changes, bytes, .. } => json!({
             "event": "doc_received", "peer": peer_json(peer), "neighbourhood": neighbourhood.to_hex(),
             "owner": owner.to_hex(), "changes": changes, "bytes": bytes
         }),

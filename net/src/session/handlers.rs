@@ -372,6 +372,7 @@ impl Session {
                     neighbourhood: ns,
                     owner,
                     changes: report.new_changes,
+                    whole_document: report.whole_document,
                     bytes: size as u64,
                 });
             }
