@@ -48,7 +48,11 @@ val cargoNdk by tasks.registering(Exec::class) {
     val args = mutableListOf("cargo", "ndk")
     abis.forEach { args += listOf("-t", it) }
     args += listOf("-o", jniOut.get().asFile.path, "build", "-p", "partage-ffi", "--lib")
-    if (cargoProfile == "release") args += "--release"
+    when (cargoProfile) {
+        "debug" -> {}
+        "release" -> args += "--release"
+        else -> args += listOf("--profile", cargoProfile) // e.g. release-ffi (smaller: fat LTO, stripped)
+    }
     commandLine(args)
 }
 

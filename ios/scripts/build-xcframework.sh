@@ -2,13 +2,13 @@
 # Builds ios/build/PartageFFIC.xcframework (iOS device, iOS simulator arm64+x86_64, macOS
 # arm64+x86_64: static libpartage_ffi.a + C header + module map) and the generated Swift
 # (ios/Sources/PartageFFI/PartageFFI.swift). Run on a Mac with Xcode and rustup.
-#   ios/scripts/build-xcframework.sh            release build of every slice
-#   PROFILE=debug ios/scripts/build-xcframework.sh
+#   ios/scripts/build-xcframework.sh            profile release-ffi (fat LTO, stripped) for every slice
+#   PROFILE=release ios/scripts/build-xcframework.sh   (or PROFILE=debug)
 set -euo pipefail
 
 ios="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 repo="$(cd "$ios/.." && pwd)"
-profile="${PROFILE:-release}"
+profile="${PROFILE:-release-ffi}"
 build="$ios/build"
 cd "$repo"
 
@@ -17,13 +17,18 @@ command -v xcodebuild >/dev/null || { echo "build-xcframework.sh: xcodebuild not
 
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
 rustup target add "${targets[@]}"
-flag=()
-[ "$profile" = release ] && flag=(--release)
+case "$profile" in
+    debug) flag=() ;;
+    release) flag=(--release) ;;
+    *) flag=(--profile "$profile") ;;
+esac
 for target in "${targets[@]}"; do
     echo "==> cargo build --target $target ($profile)"
-    cargo build -p partage-ffi --lib "${flag[@]}" --target "$target"
+    cargo build -p partage-ffi --lib ${flag[@]+"${flag[@]}"} --target "$target"  # (bash 3.2-safe)
 done
-lib() { echo "$repo/target/$1/$profile/libpartage_ffi.a"; }
+out_dir=$profile
+[ "$profile" = dev ] && out_dir=debug
+lib() { echo "$repo/target/$1/$out_dir/libpartage_ffi.a"; }
 
 echo "==> generated Swift (library mode, from the host build)"
 cargo build -p partage-ffi --lib --bin uniffi-bindgen
