@@ -1,0 +1,150 @@
+//! Network activity as delivered to listeners (`NodeEvent.Network`).
+
+use super::records::SyncOutcome;
+use crate::types::{count, ms};
+use partage::DeviceId;
+use partage::events::{NetEvent, SyncStats};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Network activity (also delivered to event listeners as `NodeEvent.Network`).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum NetworkEvent {
+    /// Listening on this address.
+    Listening {
+        address: String,
+    },
+    /// A peer was found on the LAN (mDNS) or handed in by the app.
+    PeerDiscovered {
+        peer_id: String,
+        address: String,
+    },
+    PeerConnected {
+        peer_id: String,
+        address: String,
+    },
+    PeerDisconnected {
+        peer_id: String,
+    },
+    /// The peer proved membership of a neighbourhood both share.
+    PeerVerified {
+        peer_id: String,
+        member_id: String,
+        neighbourhood_id: String,
+    },
+    /// The peer could not prove membership: it receives nothing of that neighbourhood.
+    PeerRefused {
+        peer_id: String,
+        neighbourhood_id: String,
+        reason: String,
+    },
+    SyncStarted {
+        peer_id: String,
+    },
+    SyncFinished {
+        peer_id: String,
+        outcome: SyncOutcome,
+    },
+    DocReceived {
+        peer_id: String,
+        neighbourhood_id: String,
+        owner_id: String,
+        changes: u32,
+        bytes: u64,
+    },
+    DocSent {
+        peer_id: String,
+        neighbourhood_id: String,
+        owner_id: String,
+        bytes: u64,
+    },
+    /// A document was refused without blaming the peer (its owner was revoked).
+    DocRefused {
+        peer_id: String,
+        neighbourhood_id: String,
+        owner_id: String,
+        reason: String,
+    },
+    /// The peer sent garbage, oversized or forged data and was disconnected.
+    PeerMisbehaved {
+        peer_id: String,
+        reason: String,
+    },
+    /// Syncing with the peer stopped because of a local problem (storage).
+    SyncFailed {
+        peer_id: String,
+        reason: String,
+    },
+}
+
+fn peer(d: &DeviceId) -> String {
+    partage_net::peer_id_of(d).map(|p| p.to_string()).unwrap_or_else(|| d.to_hex())
+}
+
+impl From<NetEvent> for NetworkEvent {
+    fn from(e: NetEvent) -> Self {
+        use NetworkEvent as N;
+        match e {
+            NetEvent::Listening { addr } => N::Listening { address: addr },
+            NetEvent::PeerDiscovered { peer: p, addr } => {
+                N::PeerDiscovered { peer_id: peer(&p), address: addr }
+            }
+            NetEvent::PeerConnected { peer: p, addr } => {
+                N::PeerConnected { peer_id: peer(&p), address: addr }
+            }
+            NetEvent::PeerDisconnected { peer: p } => N::PeerDisconnected { peer_id: peer(&p) },
+            NetEvent::PeerVerified { peer: p, member, neighbourhood } => N::PeerVerified {
+                peer_id: peer(&p),
+                member_id: member.to_hex(),
+                neighbourhood_id: neighbourhood.to_hex(),
+            },
+            NetEvent::PeerRefused { peer: p, neighbourhood, reason } => {
+                N::PeerRefused { peer_id: peer(&p), neighbourhood_id: neighbourhood.to_hex(), reason }
+            }
+            NetEvent::SyncStarted { peer: p } => N::SyncStarted { peer_id: peer(&p) },
+            NetEvent::SyncFinished(stats) => sync_finished(stats),
+            NetEvent::DocReceived { peer: p, neighbourhood, owner, changes, bytes, .. } => N::DocReceived {
+                peer_id: peer(&p),
+                neighbourhood_id: neighbourhood.to_hex(),
+                owner_id: owner.to_hex(),
+                changes: count(changes),
+                bytes,
+            },
+            NetEvent::DocSent { peer: p, neighbourhood, owner, bytes } => N::DocSent {
+                peer_id: peer(&p),
+                neighbourhood_id: neighbourhood.to_hex(),
+                owner_id: owner.to_hex(),
+                bytes,
+            },
+            NetEvent::DocRefused { peer: p, neighbourhood, owner, reason } => N::DocRefused {
+                peer_id: peer(&p),
+                neighbourhood_id: neighbourhood.to_hex(),
+                owner_id: owner.to_hex(),
+                reason,
+            },
+            NetEvent::PeerMisbehaved { peer: p, reason } => N::PeerMisbehaved { peer_id: peer(&p), reason },
+            NetEvent::SyncFailed { peer: p, reason } => N::SyncFailed { peer_id: peer(&p), reason },
+        }
+    }
+}
+
+fn sync_finished(s: SyncStats) -> NetworkEvent {
+    NetworkEvent::SyncFinished {
+        peer_id: peer(&s.peer),
+        outcome: SyncOutcome {
+            converged: true,
+            docs_received: count(s.docs_received),
+            docs_sent: count(s.docs_sent),
+            bytes_received: s.bytes_received,
+            bytes_sent: s.bytes_sent,
+            duration_ms: millis(s.duration),
+        },
+    }
+}
+
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+pub(crate) fn epoch_ms(t: SystemTime) -> i64 {
+    ms(t.duration_since(UNIX_EPOCH).map(millis).unwrap_or(0))
+}

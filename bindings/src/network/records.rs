@@ -1,0 +1,146 @@
+//! Records of the network API: configuration, advertisement, peers, sync reports.
+
+use super::events::{epoch_ms, millis};
+use crate::error::PartageError;
+use crate::types::count;
+use partage_net::{Multiaddr, NetConfig, Network};
+
+/// How the network runs. The default listens on every interface (TCP and QUIC, ports chosen by
+/// the system) with mDNS off: apps on phones feed peers in through `add_peer_addresses` from the
+/// platform's own discovery (Android NSD, iOS Bonjour).
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct NetworkConfig {
+    /// Multiaddrs to listen on, e.g. `/ip4/127.0.0.1/tcp/0`. Empty: every interface.
+    #[uniffi(default = [])]
+    pub listen_addresses: Vec<String>,
+    /// Multiaddrs to dial at start (and whenever the node resumes or syncs).
+    #[uniffi(default = [])]
+    pub peer_addresses: Vec<String>,
+    /// Discover peers on the LAN with mDNS from Rust (often blocked on phones).
+    #[uniffi(default = false)]
+    pub mdns: bool,
+    /// Established connections at most (default 64).
+    #[uniffi(default = None)]
+    pub max_connections: Option<u32>,
+}
+
+impl TryFrom<NetworkConfig> for NetConfig {
+    type Error = PartageError;
+    fn try_from(c: NetworkConfig) -> Result<Self, PartageError> {
+        let mut config = NetConfig { mdns: c.mdns, ..NetConfig::default() };
+        if !c.listen_addresses.is_empty() {
+            config.listen = parse_addresses(&c.listen_addresses)?;
+        }
+        config.peers = parse_addresses(&c.peer_addresses)?;
+        if let Some(max) = c.max_connections {
+            config.max_connections = max;
+        }
+        Ok(config)
+    }
+}
+
+pub(crate) fn parse_addresses(list: &[String]) -> Result<Vec<Multiaddr>, PartageError> {
+    list.iter().map(|a| Network::parse_address(a).map_err(PartageError::from)).collect()
+}
+
+/// What to advertise so that neighbours can dial this device: put it in an invite ticket, a QR
+/// code, or an NSD/Bonjour service record.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Advertisement {
+    pub peer_id: String,
+    /// Listen addresses, each ending in `/p2p/<peer id>`.
+    pub addresses: Vec<String>,
+}
+
+/// What one sync with a peer moved.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SyncOutcome {
+    /// Both sides hold the same documents of every neighbourhood they share.
+    pub converged: bool,
+    pub docs_received: u32,
+    pub docs_sent: u32,
+    pub bytes_received: u64,
+    pub bytes_sent: u64,
+    pub duration_ms: u64,
+}
+
+impl From<partage_net::SyncOutcome> for SyncOutcome {
+    fn from(o: partage_net::SyncOutcome) -> Self {
+        SyncOutcome {
+            converged: o.converged,
+            docs_received: count(o.docs_received),
+            docs_sent: count(o.docs_sent),
+            bytes_received: o.bytes_received,
+            bytes_sent: o.bytes_sent,
+            duration_ms: millis(o.duration),
+        }
+    }
+}
+
+/// A known or connected peer.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Peer {
+    pub peer_id: String,
+    pub device_id: Option<String>,
+    /// The member it proved to be, once it did.
+    pub member_id: Option<String>,
+    /// Neighbourhoods (shared with this device) it proved membership of.
+    pub neighbourhood_ids: Vec<String>,
+    pub addresses: Vec<String>,
+    pub connected: bool,
+    /// A sync round is in progress.
+    pub syncing: bool,
+    pub last_synced_at_ms: Option<i64>,
+    pub last_sync: Option<SyncOutcome>,
+}
+
+impl From<partage_net::PeerInfo> for Peer {
+    fn from(p: partage_net::PeerInfo) -> Self {
+        Peer {
+            peer_id: p.peer_id.to_string(),
+            device_id: p.device.map(|d| d.to_hex()),
+            member_id: p.member.map(|m| m.to_hex()),
+            neighbourhood_ids: p.neighbourhoods.iter().map(|n| n.to_hex()).collect(),
+            addresses: p.addrs.iter().map(ToString::to_string).collect(),
+            connected: p.connected,
+            syncing: p.syncing,
+            last_synced_at_ms: p.last_synced.map(epoch_ms),
+            last_sync: p.last_sync.map(Into::into),
+        }
+    }
+}
+
+/// What `sync_now` achieved.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// One entry per peer a session ran with.
+    pub peers: Vec<PeerSync>,
+    /// Dials that failed (most recent last).
+    pub dial_errors: Vec<String>,
+    pub elapsed_ms: u64,
+    /// Every peer's round finished and converged.
+    pub complete: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct PeerSync {
+    pub peer_id: String,
+    /// `null`/`nil` if its round did not finish in time.
+    pub outcome: Option<SyncOutcome>,
+}
+
+impl From<partage_net::SyncReport> for SyncReport {
+    fn from(r: partage_net::SyncReport) -> Self {
+        let complete = r.complete();
+        SyncReport {
+            peers: r
+                .peers
+                .into_iter()
+                .map(|p| PeerSync { peer_id: p.peer_id.to_string(), outcome: p.outcome.map(Into::into) })
+                .collect(),
+            dial_errors: r.dial_errors,
+            elapsed_ms: millis(r.elapsed),
+            complete,
+        }
+    }
+}
