@@ -201,10 +201,12 @@ fn main() {
         );
     }
     println!(
-        "full sync (libp2p)    {} ; {} B received, {} B sent",
+        "full sync (libp2p)    {} ; {} B received, {} B sent; {} messages in, {} out",
         full.time_ms.show("ms"),
         full.received,
-        full.sent
+        full.sent,
+        full.messages.0,
+        full.messages.1
     );
     println!(
         "automerge floor       {:.1} ms, {} B in {} messages (saved size {} B)",

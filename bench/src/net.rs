@@ -10,6 +10,15 @@ use std::time::{Duration, Instant};
 
 const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Protocol messages each way in a sync.
+fn messages(report: &SyncReport) -> (usize, usize) {
+    report
+        .peers
+        .iter()
+        .filter_map(|p| p.outcome.as_ref())
+        .fold((0, 0), |(r, s), o| (r + o.messages_received, s + o.messages_sent))
+}
+
 /// Bytes a sync moved, as the protocol counted them (payload, without Noise/Yamux framing).
 fn bytes(report: &SyncReport) -> (u64, u64) {
     report
@@ -33,6 +42,7 @@ pub struct FullSync {
     pub time_ms: Spread,
     pub received: u64,
     pub sent: u64,
+    pub messages: (usize, usize),
     pub items: usize,
 }
 
@@ -58,6 +68,7 @@ pub async fn sync_figures(
     let hub_addr = address(&hub_net).await;
     let mut times = Vec::new();
     let (mut received, mut sent) = (0, 0);
+    let mut msgs = (0, 0);
     let mut last = None;
     for run in 0..runs.max(1) {
         let fresh = TestNode::new(&format!("Nouveau {run}"));
@@ -71,13 +82,14 @@ pub async fn sync_figures(
         assert_eq!(got, expected, "fresh node received every item");
         times.push(ms(elapsed));
         (received, sent) = bytes(&report);
+        msgs = messages(&report);
         if let Some((old_net, _old)) = last.replace((net, fresh)) {
             let old_net: Network = old_net;
             old_net.stop().await.expect("stop");
         }
     }
     let (net, fresh) = last.expect("at least one run");
-    let full = FullSync { time_ms: Spread::of(&times), received, sent, items: expected };
+    let full = FullSync { time_ms: Spread::of(&times), received, sent, messages: msgs, items: expected };
     let live = live_figures(hub, &hub_addr, net, &fresh, edits).await;
     hub_net.stop().await.expect("stop");
     (full, live)
@@ -191,6 +203,8 @@ impl FullSync {
             "time_ms": self.time_ms.json(),
             "bytes_received_by_fresh_node": self.received,
             "bytes_sent_by_fresh_node": self.sent,
+            "messages_received_by_fresh_node": self.messages.0,
+            "messages_sent_by_fresh_node": self.messages.1,
         })
     }
 }

@@ -169,6 +169,7 @@ impl Session {
                     Some(Ok(inbound)) => {
                         crate::trace!("{} <- {} {:?}", self.p.local, self.p.peer, short(&inbound.msg));
                         self.totals.bytes_in += inbound.size as u64;
+                        self.totals.messages_in += 1;
                         self.handle(inbound.msg, inbound.size).await
                     }
                     Some(Err(e)) if e.is_misbehaviour() => Err(End::Misbehaved(e.to_string())),
@@ -306,6 +307,8 @@ impl Session {
                     docs_sent: 0,
                     bytes_received: 0,
                     bytes_sent: 0,
+                    messages_received: 0,
+                    messages_sent: 0,
                     duration: round.started.elapsed(),
                 });
                 return Ok(());
@@ -369,6 +372,8 @@ impl Session {
             docs_sent: moved.docs_out,
             bytes_received: moved.bytes_in,
             bytes_sent: moved.bytes_out,
+            messages_received: moved.messages_in,
+            messages_sent: moved.messages_out,
             duration: round.started.elapsed(),
         };
         for w in round.waiters {

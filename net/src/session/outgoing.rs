@@ -54,6 +54,7 @@ impl Session {
         };
         let len = frame.len() as u64;
         self.totals.bytes_out += len;
+        self.totals.messages_out += 1;
         permit.send(frame);
         if let Some((ns, owner)) = built.doc {
             self.totals.docs_out += 1;

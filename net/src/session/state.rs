@@ -82,6 +82,8 @@ pub(crate) struct Counters {
     pub bytes_out: u64,
     pub docs_in: usize,
     pub docs_out: usize,
+    pub messages_in: usize,
+    pub messages_out: usize,
 }
 
 impl Counters {
@@ -91,6 +93,8 @@ impl Counters {
             bytes_out: self.bytes_out - base.bytes_out,
             docs_in: self.docs_in - base.docs_in,
             docs_out: self.docs_out - base.docs_out,
+            messages_in: self.messages_in - base.messages_in,
+            messages_out: self.messages_out - base.messages_out,
         }
     }
 }
@@ -105,6 +109,10 @@ pub struct SyncOutcome {
     pub docs_sent: usize,
     pub bytes_received: u64,
     pub bytes_sent: u64,
+    /// Protocol messages each way in the round (a fresh sync is a few request/answer turns,
+    /// plus one message per document).
+    pub messages_received: usize,
+    pub messages_sent: usize,
     pub duration: Duration,
 }
 
