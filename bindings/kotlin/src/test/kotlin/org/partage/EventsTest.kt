@@ -81,4 +81,35 @@ fun eventTests() {
             expectEq(2, count.get(), "events after cancel/close (only the two snapshots)")
         }
     }
+
+    test("a collector too far behind: the flow is bounded, then Overflow and a fresh Snapshot") {
+        withNodes(1) { (node) ->
+            node.init("Gaston")
+            val hood = node.createNeighbourhood("Bourg")
+            val gate = CompletableDeferred<Unit>()
+            val seen = Channel<NodeEvent>(Channel.UNLIMITED)
+            val collector =
+                launch(Dispatchers.Default) {
+                    node.events(bufferSize = 8).collect {
+                        seen.send(it)
+                        gate.await() // a collector stuck after the first event
+                    }
+                }
+            check(seen.receive() is NodeEvent.Snapshot) { "first event" }
+            repeat(1_100) { node.addItem(hood.id, ItemDraft(title = "objet $it")) }
+            gate.complete(Unit)
+            var overflow: NodeEvent.Overflow? = null
+            while (overflow == null) {
+                when (val event = seen.receive()) {
+                    is NodeEvent.Overflow -> overflow = event
+                    is NodeEvent.ItemAdded -> {}
+                    else -> throw AssertionError("unexpected $event")
+                }
+            }
+            check(overflow.missed > 0uL) { "missed: ${overflow.missed}" }
+            val fresh = seen.receive() as NodeEvent.Snapshot
+            expectEq(1_100, fresh.snapshot.items.size, "items in the fresh snapshot")
+            collector.cancel()
+        }
+    }
 }
