@@ -51,4 +51,27 @@ func eventTests(_ r: Runner) async {
             try expectEq(before, thrower.count, "no delivery after cancel")
         }
     }
+
+    await r.test("a consumer too far behind: the sequence is bounded, then overflow and a fresh snapshot") {
+        try await withNodes(1) { nodes in
+            let node = nodes[0]
+            _ = try await node.`init`(name: "Gaston")
+            let hood = try await node.createNeighbourhood(name: "Bourg")
+            var events = try node.events(bufferSize: 8).makeAsyncIterator()
+            guard case .snapshot = await events.next() else { throw TestFailure(description: "first event") }
+            for i in 0..<1_100 {  // nobody iterates meanwhile
+                _ = try await node.addItem(neighbourhoodId: hood.id, draft: ItemDraft(title: "objet \(i)"))
+            }
+            var missed: UInt64 = 0
+            while missed == 0 {
+                switch await events.next() {
+                case let .overflow(count)?: missed = count
+                case .itemAdded?: continue
+                case let other: throw TestFailure(description: "unexpected \(String(describing: other))")
+                }
+            }
+            guard case let .snapshot(fresh) = await events.next() else { throw TestFailure(description: "no fresh snapshot") }
+            try expectEq(1_100, fresh.items.count, "items in the fresh snapshot")
+        }
+    }
 }
