@@ -44,11 +44,15 @@ pub enum NetworkEvent {
         peer_id: String,
         outcome: SyncOutcome,
     },
+    /// A document (or changes to it) from a peer was verified and stored.
     DocReceived {
         peer_id: String,
         neighbourhood_id: String,
         owner_id: String,
+        /// Individual changes applied (0 for a whole document).
         changes: u32,
+        /// A whole document this device did not have yet.
+        whole_document: bool,
         bytes: u64,
     },
     DocSent {
@@ -102,13 +106,16 @@ impl From<NetEvent> for NetworkEvent {
             }
             NetEvent::SyncStarted { peer: p } => N::SyncStarted { peer_id: peer(&p) },
             NetEvent::SyncFinished(stats) => sync_finished(stats),
-            NetEvent::DocReceived { peer: p, neighbourhood, owner, changes, bytes, .. } => N::DocReceived {
-                peer_id: peer(&p),
-                neighbourhood_id: neighbourhood.to_hex(),
-                owner_id: owner.to_hex(),
-                changes: count(changes),
-                bytes,
-            },
+            NetEvent::DocReceived { peer: p, neighbourhood, owner, changes, whole_document, bytes } => {
+                N::DocReceived {
+                    peer_id: peer(&p),
+                    neighbourhood_id: neighbourhood.to_hex(),
+                    owner_id: owner.to_hex(),
+                    changes: count(changes),
+                    whole_document,
+                    bytes,
+                }
+            }
             NetEvent::DocSent { peer: p, neighbourhood, owner, bytes } => N::DocSent {
                 peer_id: peer(&p),
                 neighbourhood_id: neighbourhood.to_hex(),
@@ -136,6 +143,8 @@ fn sync_finished(s: SyncStats) -> NetworkEvent {
             docs_sent: count(s.docs_sent),
             bytes_received: s.bytes_received,
             bytes_sent: s.bytes_sent,
+            messages_received: None,
+            messages_sent: None,
             duration_ms: millis(s.duration),
         },
     }

@@ -61,6 +61,9 @@ pub struct SyncOutcome {
     pub docs_sent: u32,
     pub bytes_received: u64,
     pub bytes_sent: u64,
+    /// Protocol messages each way (`null`/`nil` in `NetworkEvent.SyncFinished`, which does not count them).
+    pub messages_received: Option<u32>,
+    pub messages_sent: Option<u32>,
     pub duration_ms: u64,
 }
 
@@ -72,6 +75,8 @@ impl From<partage_net::SyncOutcome> for SyncOutcome {
             docs_sent: count(o.docs_sent),
             bytes_received: o.bytes_received,
             bytes_sent: o.bytes_sent,
+            messages_received: Some(count(o.messages_received)),
+            messages_sent: Some(count(o.messages_sent)),
             duration_ms: millis(o.duration),
         }
     }

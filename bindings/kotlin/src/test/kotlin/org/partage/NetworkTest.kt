@@ -83,6 +83,7 @@ fun networkTests() {
                 ?: throw AssertionError("no catch-up after resume: bob's peers ${bob.peers()}, alice's ${alice.peers()}")
             val report = bob.syncNow(10_000u)
             check(report.complete) { "sync_now converged: $report" }
+            check(report.peers.isNotEmpty() && report.peers.all { it.outcome?.messagesSent != null }) { "outcomes: $report" }
 
             bob.stopNetwork()
             check(!bob.isNetworkRunning()) { "stopped" }
