@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
 # Runs every binding test (Python, Kotlin, Swift) against the host build of libpartage_ffi.so,
-# each one even if an earlier one failed, then reports. Each script installs its toolchain first
-# if it is missing (scripts/bindings/install-toolchains.sh).
+# then type-checks the Android glue; each one even if an earlier one failed, then reports. Each
+# script installs its toolchain first if it is missing (scripts/bindings/install-toolchains.sh).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 failed=()
-for lang in python kotlin swift; do
-    printf '\n==> binding tests: %s\n' "$lang"
+for script in test-python test-kotlin test-swift check-android-glue; do
+    printf '\n==> bindings: %s\n' "$script"
     start=$SECONDS
-    if "$here/test-$lang.sh"; then
-        echo "[$lang bindings: ok in $((SECONDS - start)) s]"
+    if "$here/$script.sh"; then
+        echo "[$script: ok in $((SECONDS - start)) s]"
     else
-        echo "[$lang bindings: FAILED after $((SECONDS - start)) s]"
-        failed+=("$lang")
+        echo "[$script: FAILED after $((SECONDS - start)) s]"
+        failed+=("$script")
     fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
-    echo "binding tests failed: ${failed[*]}" >&2
+    echo "binding checks failed: ${failed[*]}" >&2
     exit 1
 fi
-echo "binding tests: python, kotlin and swift passed"
+echo "binding checks: python, kotlin and swift tests passed; the Android glue compiles"

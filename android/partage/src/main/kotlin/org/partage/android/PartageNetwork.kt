@@ -7,12 +7,11 @@ import androidx.lifecycle.LifecycleOwner
 import androidx.lifecycle.ProcessLifecycleOwner
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.ExperimentalCoroutinesApi
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.withContext
-import kotlinx.coroutines.NonCancellable
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
 import org.partage.ffi.NetworkConfig
 import org.partage.ffi.Node
 import java.io.File
@@ -26,51 +25,55 @@ suspend fun openPartageNode(
 /**
  * Runs a node's network with the app's lifecycle: started once, paused when the app goes to the
  * background (peers are disconnected, nothing listens), resumed in the foreground, with NSD
- * discovery while in the foreground. All steps run one at a time, in order.
+ * discovery while in the foreground. All steps run one at a time, in order (a fair mutex: a step
+ * that suspends, such as starting the network, is finished before the next one begins).
  */
-@OptIn(ExperimentalCoroutinesApi::class)
 class PartageNetwork(
     context: Context,
     private val node: Node,
     private val config: NetworkConfig = NetworkConfig(),
     private val lifecycle: Lifecycle = ProcessLifecycleOwner.get().lifecycle,
 ) : DefaultLifecycleObserver, AutoCloseable {
-    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default.limitedParallelism(1))
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+    private val steps = Mutex()
     private val discovery = NsdDiscovery(context, node, scope)
+    private var onError: (Throwable) -> Unit = {}
 
-    /** Starts the network and follows the lifecycle from now on. Errors go to [onError]. */
+    private fun step(block: suspend () -> Unit) {
+        scope.launch { steps.withLock { runCatching { block() }.onFailure { onError(it) } } }
+    }
+
+    /** Starts the network and follows the lifecycle from now on (call on the main thread).
+     *  Failures of this and later steps go to [onError]. */
     fun start(onError: (Throwable) -> Unit = {}) {
-        scope.launch {
-            runCatching {
-                if (!node.isNetworkRunning()) node.startNetwork(config)
-                discovery.start()
-            }.onFailure(onError)
+        this.onError = onError
+        step {
+            if (!node.isNetworkRunning()) node.startNetwork(config)
+            discovery.start()
         }
         lifecycle.addObserver(this)
     }
 
-    override fun onStart(owner: LifecycleOwner) {
-        scope.launch {
-            runCatching {
-                if (node.isNetworkRunning() && node.isNetworkPaused()) node.resumeNetwork()
-                if (node.isNetworkRunning()) discovery.start()
-            }
+    override fun onStart(owner: LifecycleOwner) =
+        step {
+            if (node.isNetworkRunning() && node.isNetworkPaused()) node.resumeNetwork()
+            if (node.isNetworkRunning()) discovery.start()
         }
-    }
 
-    override fun onStop(owner: LifecycleOwner) {
-        scope.launch {
+    override fun onStop(owner: LifecycleOwner) =
+        step {
             discovery.stop()
-            runCatching { if (node.isNetworkRunning()) node.pauseNetwork() }
+            if (node.isNetworkRunning()) node.pauseNetwork()
         }
-    }
 
-    /** Stops discovery and the network. The node itself stays open (close it separately). */
+    /** Stops discovery and the network (call on the main thread). The node stays open: close it separately. */
     override fun close() {
         lifecycle.removeObserver(this)
         scope.launch {
-            discovery.stop()
-            withContext(NonCancellable) { runCatching { node.shutdown() } }
+            steps.withLock {
+                discovery.stop()
+                runCatching { node.shutdown() }
+            }
             scope.cancel()
         }
     }
