@@ -173,7 +173,8 @@ fn main() {
         "full_sync_in_process": { "bundles_ms": inproc_build.json(), "import_ms": inproc_import.json() },
         "convergence": { "nodes": args.nodes, "edits_per_node": 10, "time_ms": Spread::of(&convergence).json() },
         "peak_rss_kib": peak_rss_kib(),
-        "cdylib_bytes": cdylib,
+        "cdylib_bytes": cdylib.map(|c| c.0),
+        "cdylib_profile": cdylib.map(|c| c.1),
         "wall_time_s": started.elapsed().as_secs_f64(),
     });
     if args.json {
@@ -239,18 +240,26 @@ fn main() {
         println!("peak RSS              {:.1} MiB", kib as f64 / 1024.0);
     }
     match cdylib {
-        Some(b) => println!(
-            "cdylib                {:.2} MiB (target/release/libpartage_ffi.so)",
-            b as f64 / 1048576.0
-        ),
-        None => println!("cdylib                not built (cargo build --release -p partage-ffi)"),
+        Some((b, profile)) => {
+            println!(
+                "cdylib                {:.2} MiB (target/{profile}/libpartage_ffi.so)",
+                b as f64 / 1048576.0
+            )
+        }
+        None => {
+            println!("cdylib                not built (cargo build --profile release-ffi -p partage-ffi)")
+        }
     }
 }
 
-/// Size of the release FFI library, if it has been built.
-fn cdylib_size() -> Option<u64> {
+/// Size of the FFI library as shipped (`release-ffi` profile: LTO, stripped), else the plain
+/// release build, if either has been built; with the profile it came from.
+fn cdylib_size() -> Option<(u64, &'static str)> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    std::fs::metadata(target.join("release/libpartage_ffi.so")).ok().map(|m| m.len())
+    ["release-ffi", "release"].into_iter().find_map(|profile| {
+        let len = std::fs::metadata(target.join(profile).join("libpartage_ffi.so")).ok()?.len();
+        Some((len, profile))
+    })
 }
