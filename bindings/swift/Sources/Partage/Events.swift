@@ -6,37 +6,42 @@
 import Foundation
 @_exported import PartageFFI
 
-/// A counting gate between the delivery thread (producer) and the consumer.
+/// A counting gate between the delivery thread (producer) and the consumer. (Not a
+/// DispatchSemaphore: libdispatch traps when one is released below its initial value, which a
+/// consumer that stops iterating would do.)
 final class EventGate: @unchecked Sendable {
-    private let slots: DispatchSemaphore
-    private let lock = NSLock()
+    private let condition = NSCondition()
+    private var available: Int
     private var finished = false
 
     init(capacity: Int) {
-        slots = DispatchSemaphore(value: max(1, capacity))
+        available = max(1, capacity)
     }
 
     /// Waits for room; false once the consumer has gone.
     func acquire() -> Bool {
-        slots.wait()
-        lock.lock()
-        defer { lock.unlock() }
-        if finished {
-            slots.signal()  // let any other waiter through too
-            return false
+        condition.lock()
+        defer { condition.unlock() }
+        while available == 0 && !finished {
+            condition.wait()
         }
+        if finished { return false }
+        available -= 1
         return true
     }
 
     func release() {
-        slots.signal()
+        condition.lock()
+        available += 1
+        condition.signal()
+        condition.unlock()
     }
 
     func finish() {
-        lock.lock()
+        condition.lock()
         finished = true
-        lock.unlock()
-        slots.signal()
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
