@@ -11,12 +11,14 @@ use crate::ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
 use crate::model::{Category, Condition, Item, validate_name};
 use automerge::transaction::Transactable;
 use automerge::{
-    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, PatchAction, Prop, ROOT, ReadDoc, ScalarValue,
+    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue,
     ScalarValueRef, Value, ValueRef,
 };
 
 const PROFILE: &str = "profile";
 const ITEMS: &str = "items";
+/// Above this many new changes an import re-reads the whole document instead of tracing ops.
+const MAX_CHANGES_TRACKED: usize = 64;
 
 /// Sections of a document touched by a set of changes (see [`MemberDoc::changed_since`]).
 #[derive(Debug, Default)]
@@ -194,39 +196,62 @@ impl MemberDoc {
         }
     }
 
-    /// What changed between `before` and the current heads, by top-level section and item key,
-    /// so that an import re-reads only what it touched.
-    pub fn changed_since(&mut self, before: &[ChangeHash]) -> Changed {
-        let after = self.doc.get_heads();
+    /// What `changes` (already applied) touched, by top-level section and item key, so that an
+    /// import re-reads only that. Read from the changes' own operations: automerge's `diff`
+    /// between heads cost ~40 ms on a 10,000-item document. Large batches (catching up) and
+    /// anything unexpected fall back to "everything".
+    pub fn touched_by(&self, changes: &[Change]) -> Changed {
         let mut changed = Changed::default();
-        for patch in self.doc.diff(before, &after) {
-            let top = match patch.path.first() {
-                Some((_, Prop::Map(key))) => key.clone(),
-                Some(_) => {
-                    changed.everything = true;
-                    continue;
+        if changes.len() > MAX_CHANGES_TRACKED {
+            changed.everything = true;
+            return changed;
+        }
+        let mut places: std::collections::HashMap<String, Option<(String, Option<String>)>> =
+            std::collections::HashMap::new();
+        for change in changes {
+            for op in change.decode().operations {
+                let obj = op.obj.to_string();
+                let key = match &op.key {
+                    automerge::legacy::Key::Map(k) => Some(k.to_string()),
+                    automerge::legacy::Key::Seq(_) => None,
+                };
+                let place = places.entry(obj.clone()).or_insert_with(|| self.place_of(&obj)).clone();
+                let (top, second) = match place {
+                    // An op on the root: a whole section was (re)placed.
+                    Some((top, None)) if top.is_empty() => (key.unwrap_or_default(), None),
+                    Some((top, None)) => (top, key),
+                    Some((top, Some(second))) => (top, Some(second)),
+                    None => {
+                        changed.everything = true;
+                        continue;
+                    }
+                };
+                match (top.as_str(), second) {
+                    (ITEMS, Some(item)) => {
+                        changed.items.insert(item);
+                    }
+                    (PROFILE, _) => changed.profile = true,
+                    (crate::loan::doc::BORROWING | crate::loan::doc::LENDING, _) => changed.loans = true,
+                    _ => changed.everything = true,
                 }
-                // A root key itself was replaced: re-read everything.
-                None => {
-                    changed.everything = true;
-                    continue;
-                }
-            };
-            let second = match (patch.path.get(1), &patch.action) {
-                (Some((_, Prop::Map(key))), _) => Some(key.clone()),
-                (None, PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key }) => Some(key.clone()),
-                _ => None,
-            };
-            match (top.as_str(), second) {
-                (ITEMS, Some(key)) => {
-                    changed.items.insert(key);
-                }
-                (PROFILE, _) => changed.profile = true,
-                (crate::loan::doc::BORROWING | crate::loan::doc::LENDING, _) => changed.loans = true,
-                _ => changed.everything = true,
             }
         }
         changed
+    }
+
+    /// Where object `obj` lives: ("", None) for the root, (section, None) for a top-level map,
+    /// (section, Some(key)) for anything below a key of a section.
+    fn place_of(&self, obj: &str) -> Option<(String, Option<String>)> {
+        if obj == "_root" {
+            return Some((String::new(), None));
+        }
+        let id = self.doc.import_obj(obj).ok()?;
+        let path = self.doc.parents(&id).ok()?.path();
+        let key = |i: usize| match path.get(i) {
+            Some((_, Prop::Map(k))) => Some(k.clone()),
+            _ => None,
+        };
+        Some((key(0)?, key(1)))
     }
 
     /// Every valid item in the document.

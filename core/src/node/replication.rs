@@ -144,7 +144,7 @@ impl Node {
     pub(super) fn commit_verified(&self, st: &mut State, v: Verified) -> Result<ImportReport> {
         let (ns, owner) = v.key;
         let me = st.identity.as_ref().map(|i| i.device_id());
-        let (stored_snapshot, new_changes, heads_before) = match v.doc {
+        let (stored_snapshot, new_changes, touched) = match v.doc {
             Incoming::Fresh { doc, snapshot } => {
                 let mut doc = MemberDoc::from_automerge(*doc);
                 if let Some(device) = me {
@@ -161,23 +161,16 @@ impl Node {
                 if let Some(device) = me {
                     doc.set_device(device);
                 }
-                let before = doc.heads();
                 let fresh = doc.apply_verified(changes.clone())?;
                 let fresh: HashSet<ChangeHash> = fresh.into_iter().collect();
-                let bytes = changes
-                    .iter()
-                    .filter(|c| fresh.contains(&c.hash()))
-                    .map(|c| c.raw_bytes().to_vec())
-                    .collect();
-                (None, bytes, Some(before))
+                let new: Vec<Change> = changes.into_iter().filter(|c| fresh.contains(&c.hash())).collect();
+                let touched = doc.touched_by(&new);
+                (None, new.iter().map(|c| c.raw_bytes().to_vec()).collect(), Some(touched))
             }
         };
         // Re-read only what the new changes touched (everything for a whole new document).
         let doc = st.doc_mut(&ns, &owner)?;
-        let touched = match &heads_before {
-            Some(before) => doc.changed_since(before),
-            None => Changed { everything: true, ..Changed::default() },
-        };
+        let touched = touched.unwrap_or(Changed { everything: true, ..Changed::default() });
         let items_now: Option<Vec<Item>> = touched.everything.then(|| doc.items(ns, owner));
         let some_items: Vec<(ItemId, Option<Item>)> = touched
             .items
