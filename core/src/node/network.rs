@@ -171,35 +171,7 @@ impl Node {
             return Ok(0);
         }
         rec.revocations.extend(fresh.iter().cloned());
-        let cut: HashSet<[u8; 32]> = fresh.iter().map(|r| r.subject).collect();
-        let mut members: Vec<MemberId> = st
-            .members
-            .iter()
-            .filter(|((n, _), m)| n == ns && m.chain.iter().any(|c| cut.contains(&c.subject)))
-            .map(|((_, m), _)| *m)
-            .collect();
-        members.sort();
-        let items: Vec<_> = st
-            .read
-            .all()
-            .filter(|i| i.neighbourhood == *ns && members.contains(&i.owner))
-            .map(|i| i.id)
-            .collect();
-        st.store.write(|w| {
-            w.put_neighbourhood(&rec)?;
-            for id in &items {
-                w.delete_item(id)?;
-            }
-            Ok(())
-        })?;
-        for id in &items {
-            st.read.remove(*id);
-            self.emit(Event::ItemRemoved { neighbourhood: *ns, item: *id });
-        }
-        st.neighbourhoods.insert(*ns, rec);
-        for member in members {
-            self.emit(Event::MemberRevoked { neighbourhood: *ns, member });
-        }
+        self.store_revocations(&mut st, rec)?;
         Ok(fresh.len())
     }
 
