@@ -76,6 +76,12 @@ async fn snapshot_then_changes_in_order_and_a_failing_listener_keeps_receiving()
         let NodeEvent::ItemAdded { item } = next(&rx) else { panic!("expected ItemAdded {title}") };
         assert_eq!(item.title, title);
     }
+    // The listener hands the event over before it returns its error, so the last failure is
+    // counted just after the event arrives: wait for it (bounded) instead of racing it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sub.listener_errors() < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(sub.listener_errors(), 4, "every delivery failed and was counted");
     assert!(sub.is_active());
 }
