@@ -96,19 +96,7 @@ impl Node {
     pub fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
         let mut st = self.lock()?;
         let revoked = revoked_subjects(&st, ns)?;
-        let owners: Vec<MemberId> = st
-            .members
-            .iter()
-            .filter(|((n, _), m)| n == ns && !m.chain.iter().any(|c| revoked.contains(&c.subject)))
-            .map(|((_, owner), _)| *owner)
-            .collect();
-        let mut out = Vec::with_capacity(owners.len());
-        for owner in owners {
-            let heads = st.doc_mut(ns, &owner)?.heads().iter().map(|h| h.0).collect();
-            out.push(DocSummary { owner, heads });
-        }
-        out.sort_by_key(|s| s.owner);
-        Ok(out)
+        st.summaries(ns, |m| !m.chain.iter().any(|c| revoked.contains(&c.subject)))
     }
 
     /// The stored membership chain and device certificates of `owner` in `ns`, if this device
@@ -191,11 +179,7 @@ impl Node {
 
     /// Peers remembered from earlier syncs, most recently seen first.
     pub fn known_peers(&self) -> Result<Vec<KnownPeer>> {
-        let st = self.lock()?;
-        let mut out = Vec::new();
-        for (_, value) in st.store.rows(PEERS)? {
-            out.push(decode::<KnownPeer>(&value, "known peer")?);
-        }
+        let mut out = stored_peers(&*self.lock()?)?;
         out.sort_by_key(|p| std::cmp::Reverse(p.last_seen_ms));
         Ok(out)
     }
@@ -205,11 +189,7 @@ impl Node {
     pub fn remember_peer(&self, device: &DeviceId, addrs: &[String], synced: bool) -> Result<()> {
         let st = self.lock()?;
         let now = now_ms();
-        let rows = st.store.rows(PEERS)?;
-        let mut peers = Vec::with_capacity(rows.len());
-        for (_, value) in rows {
-            peers.push(decode::<KnownPeer>(&value, "known peer")?);
-        }
+        let peers = stored_peers(&st)?;
         let mut rec = peers.iter().find(|p| p.device == *device).cloned().unwrap_or(KnownPeer {
             device: *device,
             addrs: Vec::new(),
@@ -252,9 +232,12 @@ impl Node {
     }
 }
 
-fn revoked_subjects(st: &State, ns: &NeighbourhoodId) -> Result<HashSet<[u8; 32]>> {
-    let rec = st.neighbourhood(ns)?;
-    Ok(rec.revocations.iter().filter(|r| r.neighbourhood == *ns && r.is_valid()).map(|r| r.subject).collect())
+fn stored_peers(st: &State) -> Result<Vec<KnownPeer>> {
+    st.store.rows(PEERS)?.iter().map(|(_, value)| decode(value, "known peer")).collect()
+}
+
+fn revoked_subjects(st: &State, ns: &NeighbourhoodId) -> Result<RevocationSet> {
+    Ok(RevocationSet::from_revocations(ns, &st.neighbourhood(ns)?.revocations))
 }
 
 impl Writer<'_> {

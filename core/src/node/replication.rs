@@ -87,14 +87,7 @@ impl Node {
     pub fn doc_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
         let mut st = self.lock()?;
         st.neighbourhood(ns)?;
-        let owners: Vec<MemberId> = st.members.keys().filter(|(n, _)| n == ns).map(|(_, m)| *m).collect();
-        let mut out = Vec::with_capacity(owners.len());
-        for owner in owners {
-            let heads = st.heads_of(ns, &owner)?;
-            out.push(DocSummary { owner, heads });
-        }
-        out.sort_by_key(|s| s.owner);
-        Ok(out)
+        st.summaries(ns, |_| true)
     }
 
     /// The document of `owner` in `ns` beyond `have` (the peer's heads; empty for everything).
@@ -287,6 +280,24 @@ impl Node {
             st.read.remove(id);
             self.emit(Event::ItemRemoved { neighbourhood: ns, item: id });
         }
+    }
+}
+
+impl State {
+    /// Heads of the documents of the members of `ns` that `keep` accepts, sorted by owner.
+    pub(super) fn summaries(
+        &mut self,
+        ns: &NeighbourhoodId,
+        keep: impl Fn(&MemberRecord) -> bool,
+    ) -> Result<Vec<DocSummary>> {
+        let owners: Vec<MemberId> =
+            self.members.values().filter(|m| m.neighbourhood == *ns && keep(m)).map(|m| m.member).collect();
+        let mut out = Vec::with_capacity(owners.len());
+        for owner in owners {
+            out.push(DocSummary { owner, heads: self.heads_of(ns, &owner)? });
+        }
+        out.sort_by_key(|s| s.owner);
+        Ok(out)
     }
 }
 
