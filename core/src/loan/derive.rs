@@ -17,7 +17,7 @@
 //! hold the booking. A request overlapping a held booking is `waitlisted`.
 
 use super::{BorrowerSide, LenderSide, LoanState};
-use crate::clock::{DAY_MS, Day};
+use crate::clock::{Day, day_of};
 
 /// The state and booking facts of one loan, before names and titles are attached.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,9 +100,7 @@ pub fn derive_item(loans: &[(&BorrowerSide, Option<&LenderSide>)], today: Day) -
                 receipt_confirmed: b.received_at.is_some() && l.is_some_and(|l| l.handed_over_at.is_some()),
                 disputed: l.is_some_and(|l| l.disputed_at.is_some())
                     && matches!(state, LoanState::Overdue | LoanState::Returned)
-                    && l.is_some_and(|l| {
-                        l.disputed_at.unwrap_or(0) / DAY_MS > effective_until(b, Some(l)) as u64
-                    }),
+                    && l.is_some_and(|l| day_of(l.disputed_at.unwrap_or(0)) > effective_until(b, Some(l))),
             }
         })
         .collect();

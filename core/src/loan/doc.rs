@@ -8,8 +8,10 @@
 //! A document only ever holds its owner's side: whoever wrote a record into `borrowing` *is*
 //! the borrower, into `lending` *is* the lender. Timestamps are written once and never cleared.
 
+use super::check::{Refusals, check_borrower, check_count, check_lender};
 use super::{BorrowerSide, LenderSide};
-use crate::doc::{MemberDoc, am_err, get_scalar, get_str, get_u64};
+use crate::clock::Day;
+use crate::doc::{MemberDoc, am_err};
 use crate::error::Result;
 use crate::ids::{ItemId, LoanId, MemberId, NeighbourhoodId};
 use automerge::transaction::Transactable;
@@ -42,20 +44,16 @@ fn put_time(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: Option<u64>) ->
     Ok(())
 }
 
-fn get_i64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
-    match get_scalar(doc, obj, key)? {
-        ScalarValue::Int(n) => Some(n),
-        ScalarValue::Uint(n) => i64::try_from(n).ok(),
-        _ => None,
-    }
-}
-
-fn entries(doc: &AutoCommit, map: &ObjId) -> Vec<(String, ObjId)> {
+/// Every entry of `map`, with its object id if it is a map.
+fn entries(doc: &AutoCommit, map: &ObjId) -> Vec<(String, Option<ObjId>)> {
     let keys: Vec<String> = doc.keys(map).collect();
     keys.into_iter()
-        .filter_map(|k| match doc.get(map, k.as_str()).ok()?? {
-            (Value::Object(ObjType::Map), id) => Some((k, id)),
-            _ => None,
+        .map(|k| {
+            let id = match doc.get(map, k.as_str()) {
+                Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
+                _ => None,
+            };
+            (k, id)
         })
         .collect()
 }
@@ -122,91 +120,184 @@ impl MemberDoc {
         self.commit()
     }
 
-    /// Every well-formed borrower record in this document; `owner` is the borrower.
-    pub fn borrowings(&self, ns: NeighbourhoodId, owner: MemberId) -> Vec<BorrowerSide> {
+    /// Every borrower record in this document that passes [`check_borrower`], and why each
+    /// other one was refused (see [`super::check`]); `owner` is the borrower.
+    pub fn borrowings(&self, ns: NeighbourhoodId, owner: MemberId) -> (Vec<BorrowerSide>, Vec<String>) {
         let Ok(root) = self.map(BORROWING) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let d = &self.doc;
-        entries(d, &root)
-            .into_iter()
-            .filter_map(|(key, obj)| {
-                let ext = match d.get(&obj, "ext").ok().flatten() {
-                    Some((Value::Object(ObjType::Map), ext)) => entries_scalar(d, &ext)
-                        .into_iter()
-                        .filter_map(|(k, v)| Some((k.parse().ok()?, as_i64(&v)?)))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let mut extensions: Vec<(u32, i64)> = ext;
-                extensions.sort_unstable();
-                let side = BorrowerSide {
-                    id: key.parse().ok()?,
-                    neighbourhood: ns,
-                    borrower: owner,
-                    lender: get_str(d, &obj, "lender")?.parse().ok()?,
-                    item: get_str(d, &obj, "item")?.parse::<ItemId>().ok()?,
-                    from: get_i64(d, &obj, "from")?,
-                    until: get_i64(d, &obj, "until")?,
-                    message: get_str(d, &obj, "message").unwrap_or_default(),
-                    requested_at: get_u64(d, &obj, "requested_at")?,
-                    cancelled_at: get_u64(d, &obj, "cancelled_at"),
-                    received_at: get_u64(d, &obj, "received_at"),
-                    returned_at: get_u64(d, &obj, "returned_at"),
-                    extensions,
-                };
-                // A record the borrower could not have made through the API is ignored.
-                (side.from <= side.until && side.lender != owner).then_some(side)
-            })
-            .collect()
+        let mut out = Vec::new();
+        let mut refused = Refusals::default();
+        for (key, obj) in entries(d, &root) {
+            let side = obj
+                .ok_or_else(|| "it is not a loan record".to_owned())
+                .and_then(|obj| read_borrowing(d, &key, &obj, ns, owner))
+                .and_then(|side| check_borrower(&side).map(|()| side));
+            match side {
+                Ok(side) => out.push(side),
+                Err(problem) => refused.refuse(&key, &owner, "borrower", &problem),
+            }
+        }
+        (out, refused.into_reasons())
     }
 
-    /// Every well-formed lender record in this document; `owner` is the lender.
-    pub fn lendings(&self, ns: NeighbourhoodId, owner: MemberId) -> Vec<LenderRecord> {
+    /// Every lender record in this document that passes [`check_lender`], and why each other
+    /// one was refused (see [`super::check`]); `owner` is the lender.
+    pub fn lendings(&self, ns: NeighbourhoodId, owner: MemberId) -> (Vec<LenderRecord>, Vec<String>) {
         let Ok(root) = self.map(LENDING) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let d = &self.doc;
-        entries(d, &root)
-            .into_iter()
-            .filter_map(|(key, obj)| {
-                let (id, borrower) = key.split_once('.')?;
-                let answers = match d.get(&obj, "ext_answers").ok().flatten() {
-                    Some((Value::Object(ObjType::Map), a)) => entries_scalar(d, &a)
-                        .into_iter()
-                        .filter_map(|(k, v)| match v {
-                            ScalarValue::Boolean(ok) => Some((k.parse().ok()?, ok)),
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let mut extension_answers: Vec<(u32, bool)> = answers;
-                extension_answers.sort_unstable();
-                Some(LenderRecord {
-                    neighbourhood: ns,
-                    lender: owner,
-                    borrower: borrower.parse().ok()?,
-                    id: id.parse().ok()?,
-                    side: LenderSide {
-                        accepted_at: get_u64(d, &obj, "accepted_at"),
-                        declined_at: get_u64(d, &obj, "declined_at"),
-                        answer_message: get_str(d, &obj, "answer_message").unwrap_or_default(),
-                        withdrawn_at: get_u64(d, &obj, "withdrawn_at"),
-                        withdraw_reason: get_str(d, &obj, "withdraw_reason").unwrap_or_default(),
-                        handed_over_at: get_u64(d, &obj, "handed_over_at"),
-                        return_confirmed_at: get_u64(d, &obj, "return_confirmed_at"),
-                        condition_note: get_str(d, &obj, "condition_note").unwrap_or_default(),
-                        disputed_at: get_u64(d, &obj, "disputed_at"),
-                        extension_answers,
-                    },
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        let mut refused = Refusals::default();
+        for (key, obj) in entries(d, &root) {
+            let rec = obj
+                .ok_or_else(|| "it is not a loan record".to_owned())
+                .and_then(|obj| read_lending(d, &key, &obj, ns, owner))
+                .and_then(|rec| check_lender(&rec.side).map(|()| rec));
+            match rec {
+                Ok(rec) => out.push(rec),
+                Err(problem) => refused.refuse(&key, &owner, "lender", &problem),
+            }
+        }
+        (out, refused.into_reasons())
     }
 }
 
-fn as_i64(v: &ScalarValue) -> Option<i64> {
+/// The borrower's record under `key`, without range checks; why not if it is malformed.
+fn read_borrowing(
+    d: &AutoCommit,
+    key: &str,
+    obj: &ObjId,
+    ns: NeighbourhoodId,
+    owner: MemberId,
+) -> std::result::Result<BorrowerSide, String> {
+    let id = key.parse().map_err(|_| "its key is not a loan id".to_owned())?;
+    let lender = text(d, obj, "lender")?.parse().map_err(|_| "lender is not a member id".to_owned())?;
+    let item = text(d, obj, "item")?.parse::<ItemId>().map_err(|_| "item is not an item id".to_owned())?;
+    let mut extensions = Vec::new();
+    if let Some(ext) = sub_map(d, obj, "ext")? {
+        check_count("extension requests", d.length(&ext))?;
+        for (k, v) in entries_scalar(d, &ext)? {
+            let seq: u32 = k.parse().map_err(|_| format!("extension request key {k:?} is not a number"))?;
+            let until = as_day(&v).ok_or_else(|| format!("extension request {seq} has no day number"))?;
+            extensions.push((seq, until));
+        }
+    }
+    extensions.sort_unstable();
+    Ok(BorrowerSide {
+        id,
+        neighbourhood: ns,
+        borrower: owner,
+        lender,
+        item,
+        from: day(d, obj, "from")?,
+        until: day(d, obj, "until")?,
+        message: opt_text(d, obj, "message")?.unwrap_or_default(),
+        requested_at: time(d, obj, "requested_at")?.ok_or_else(|| "requested_at is missing".to_owned())?,
+        cancelled_at: time(d, obj, "cancelled_at")?,
+        received_at: time(d, obj, "received_at")?,
+        returned_at: time(d, obj, "returned_at")?,
+        extensions,
+    })
+}
+
+/// The lender's record under `key` (`<loan id>.<borrower id>`), without range checks.
+fn read_lending(
+    d: &AutoCommit,
+    key: &str,
+    obj: &ObjId,
+    ns: NeighbourhoodId,
+    owner: MemberId,
+) -> std::result::Result<LenderRecord, String> {
+    let malformed = || "its key is not <loan id>.<borrower id>".to_owned();
+    let (id, borrower) = key.split_once('.').ok_or_else(malformed)?;
+    let (id, borrower) = (id.parse().map_err(|_| malformed())?, borrower.parse().map_err(|_| malformed())?);
+    let mut extension_answers = Vec::new();
+    if let Some(answers) = sub_map(d, obj, "ext_answers")? {
+        check_count("extension answers", d.length(&answers))?;
+        for (k, v) in entries_scalar(d, &answers)? {
+            let seq: u32 = k.parse().map_err(|_| format!("extension answer key {k:?} is not a number"))?;
+            let ScalarValue::Boolean(ok) = v else {
+                return Err(format!("extension answer {seq} is not yes or no"));
+            };
+            extension_answers.push((seq, ok));
+        }
+    }
+    extension_answers.sort_unstable();
+    Ok(LenderRecord {
+        neighbourhood: ns,
+        lender: owner,
+        borrower,
+        id,
+        side: LenderSide {
+            accepted_at: time(d, obj, "accepted_at")?,
+            declined_at: time(d, obj, "declined_at")?,
+            answer_message: opt_text(d, obj, "answer_message")?.unwrap_or_default(),
+            withdrawn_at: time(d, obj, "withdrawn_at")?,
+            withdraw_reason: opt_text(d, obj, "withdraw_reason")?.unwrap_or_default(),
+            handed_over_at: time(d, obj, "handed_over_at")?,
+            return_confirmed_at: time(d, obj, "return_confirmed_at")?,
+            condition_note: opt_text(d, obj, "condition_note")?.unwrap_or_default(),
+            disputed_at: time(d, obj, "disputed_at")?,
+            extension_answers,
+        },
+    })
+}
+
+type Checked<T> = std::result::Result<T, String>;
+
+/// The scalar under `key`, `None` if absent; an error if it is an object.
+fn scalar(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Option<ScalarValue>> {
+    match d.get(obj, key) {
+        Ok(None) => Ok(None),
+        Ok(Some((Value::Scalar(s), _))) => Ok(Some(s.into_owned())),
+        Ok(Some(_)) | Err(_) => Err(format!("{key} is not a plain value")),
+    }
+}
+
+fn sub_map(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Option<ObjId>> {
+    match d.get(obj, key) {
+        Ok(None) => Ok(None),
+        Ok(Some((Value::Object(ObjType::Map), id))) => Ok(Some(id)),
+        Ok(Some(_)) | Err(_) => Err(format!("{key} is not a map")),
+    }
+}
+
+fn opt_text(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Option<String>> {
+    match scalar(d, obj, key)? {
+        None => Ok(None),
+        Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
+        Some(_) => Err(format!("{key} is not text")),
+    }
+}
+
+fn text(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<String> {
+    opt_text(d, obj, key)?.ok_or_else(|| format!("{key} is missing"))
+}
+
+/// A timestamp (ms), `None` if absent; range checks come later.
+fn time(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Option<u64>> {
+    match scalar(d, obj, key)? {
+        None => Ok(None),
+        Some(ScalarValue::Uint(n)) => Ok(Some(n)),
+        Some(ScalarValue::Int(n)) => {
+            u64::try_from(n).map(Some).map_err(|_| format!("{key} time {n} is before 1970"))
+        }
+        Some(_) => Err(format!("{key} is not a time")),
+    }
+}
+
+/// A required day number; range checks come later.
+fn day(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Day> {
+    match scalar(d, obj, key)? {
+        None => Err(format!("{key} is missing")),
+        Some(v) => as_day(&v).ok_or_else(|| format!("{key} is not a day number within range")),
+    }
+}
+
+fn as_day(v: &ScalarValue) -> Option<Day> {
     match v {
         ScalarValue::Int(n) => Some(*n),
         ScalarValue::Uint(n) => i64::try_from(*n).ok(),
@@ -214,7 +305,13 @@ fn as_i64(v: &ScalarValue) -> Option<i64> {
     }
 }
 
-fn entries_scalar(doc: &AutoCommit, map: &ObjId) -> Vec<(String, ScalarValue)> {
+/// Every entry of `map`; an error if one is not a plain value.
+fn entries_scalar(doc: &AutoCommit, map: &ObjId) -> Checked<Vec<(String, ScalarValue)>> {
     let keys: Vec<String> = doc.keys(map).collect();
-    keys.into_iter().filter_map(|k| get_scalar(doc, map, &k).map(|v| (k, v))).collect()
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        let v = scalar(doc, map, &k)?.ok_or_else(|| format!("entry {k:?} vanished"))?;
+        out.push((k, v));
+    }
+    Ok(out)
 }

@@ -6,6 +6,7 @@
 //! an item together so that bookings, conflicts and the waitlist come out the same on every
 //! replica whatever order the changes arrived in. See `docs/adr/0005-loan-derivation.md`.
 
+pub mod check;
 pub mod derive;
 pub mod doc;
 pub mod store;

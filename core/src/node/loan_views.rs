@@ -2,10 +2,11 @@
 //! reminders, trust, and the events that report what changed.
 
 use super::{Node, State};
-use crate::clock::{DAY_MS, Day, format_day, now_ms, parse_day};
+use crate::clock::{DAY_MS, Day, day_of, format_day, now_ms, parse_day, shift_days};
 use crate::error::{LoanError, Result};
 use crate::events::Event;
 use crate::ids::{ItemId, LoanId, MemberId, NeighbourhoodId};
+use crate::loan::check::{check_borrower, check_lender};
 use crate::loan::derive::derive_item;
 use crate::loan::doc::LenderRecord;
 use crate::loan::{BorrowerSide, LoanState, LoanView, Reminder, Trust};
@@ -33,8 +34,12 @@ pub struct LoanFilter {
 }
 
 impl LoanBook {
+    /// The book from stored records. Records were checked when imported; those a store written
+    /// by an older version may hold that fail today's checks are left out, as on import.
     pub(super) fn new(borrowing: Vec<BorrowerSide>, lending: Vec<LenderRecord>) -> Self {
         let mut book = LoanBook::default();
+        let borrowing = borrowing.into_iter().filter(|b| check_borrower(b).is_ok());
+        let lending = lending.into_iter().filter(|l| check_lender(&l.side).is_ok());
         for b in borrowing {
             book.borrowing.insert((b.neighbourhood, b.borrower, b.id), b);
         }
@@ -99,11 +104,11 @@ impl LoanBook {
 impl State {
     /// The node's notion of now: the wall clock, shifted in tests that simulate days passing.
     pub(super) fn now(&self) -> u64 {
-        now_ms().saturating_add_signed(self.clock_skew_days * DAY_MS as i64)
+        shift_days(now_ms(), self.clock_skew_days)
     }
 
     pub(super) fn today(&self) -> Day {
-        (self.now() / DAY_MS) as Day
+        day_of(self.now())
     }
 
     /// Every loan, derived for `day`, sorted by request time.
@@ -218,7 +223,9 @@ impl Node {
             let reminder = match v.state {
                 LoanState::Accepted if v.conflict && lender => Some(Reminder::Conflict { loan: v }),
                 LoanState::Accepted if v.from_day == day => Some(Reminder::PickupToday { loan: v }),
-                LoanState::HandedOver if v.until_day == day + 1 => Some(Reminder::DueTomorrow { loan: v }),
+                LoanState::HandedOver if day.checked_add(1) == Some(v.until_day) => {
+                    Some(Reminder::DueTomorrow { loan: v })
+                }
                 LoanState::Overdue => Some(Reminder::Overdue { loan: v }),
                 LoanState::Requested if lender && !v.waitlisted => Some(Reminder::NewRequest { loan: v }),
                 LoanState::Accepted | LoanState::Declined
@@ -255,7 +262,7 @@ impl Node {
                     .lending
                     .get(&(v.neighbourhood, v.lender, v.borrower, v.id))
                     .and_then(|l| l.side.return_confirmed_at);
-                if confirmed.is_some_and(|t| (t / DAY_MS) as Day <= v.until_day) {
+                if confirmed.is_some_and(|t| day_of(t) <= v.until_day) {
                     trust.on_time_returns += 1;
                 }
             }

@@ -7,8 +7,14 @@ use super::{Node, State};
 use crate::clock::{Day, format_day};
 use crate::error::{Error, LoanError, Result};
 use crate::ids::{ItemId, LoanId};
+use crate::loan::check::MAX_EXTENSIONS;
 use crate::loan::doc::LenderRecord;
 use crate::loan::{BorrowerSide, LenderSide, LoanState, LoanView, MAX_MESSAGE_CHARS};
+use crate::model::MAX_LOAN_DAYS;
+
+/// The action named when a loan already has [`MAX_EXTENSIONS`] extension requests.
+const TOO_MANY_EXTENSIONS: &str = "ask for more than 64 extensions of";
+const _: () = assert!(MAX_EXTENSIONS == 64, "update TOO_MANY_EXTENSIONS");
 
 fn check_message(text: &str) -> Result<String> {
     let text = text.trim();
@@ -50,7 +56,8 @@ impl Node {
         if from < st.today() {
             return Err(LoanError::StartsInPast { from: format_day(from) }.into());
         }
-        let days = until - from + 1;
+        // Both days come from `parse_day` (years 1970 to 9999): no overflow.
+        let days = until.saturating_sub(from).saturating_add(1);
         if days > i64::from(item.max_loan_days) {
             return Err(LoanError::TooLong { days, max: item.max_loan_days, title: item.title }.into());
         }
@@ -147,7 +154,7 @@ impl Node {
             let (seq, until) =
                 crate::loan::derive::pending_extension(b, Some(l)).ok_or(LoanError::NoPendingExtension)?;
             if accept {
-                booked_check(st, view, view.until_day + 1, until)?;
+                booked_check(st, view, view.until_day.saturating_add(1), until)?;
             }
             l.extension_answers.push((seq, accept));
             Ok(())
@@ -197,18 +204,21 @@ impl Node {
                 }
                 .into());
             }
-            if let Some(item) = st.read.get(&view.item) {
-                let days = until - b.from + 1;
-                if days > i64::from(item.max_loan_days) {
-                    return Err(LoanError::TooLong {
-                        days,
-                        max: item.max_loan_days,
-                        title: item.title.clone(),
-                    }
-                    .into());
-                }
+            // A removed item's limit is gone: the longest any item can be lent for applies, so
+            // the record stays within what peers accept (see `loan::check`).
+            let (max, title) = match st.read.get(&view.item) {
+                Some(item) => (item.max_loan_days, item.title.clone()),
+                None => (MAX_LOAN_DAYS, view.item_title.clone()),
+            };
+            let days = until.saturating_sub(b.from).saturating_add(1);
+            if days > i64::from(max) {
+                return Err(LoanError::TooLong { days, max, title }.into());
             }
-            let seq = b.extensions.iter().map(|(s, _)| *s).max().unwrap_or(0) + 1;
+            // Numbers are unique and at most MAX_EXTENSIONS, so this also bounds the count.
+            let seq = b.extensions.iter().map(|(s, _)| *s).max().unwrap_or(0).saturating_add(1);
+            if !usize::try_from(seq).is_ok_and(|s| s <= MAX_EXTENSIONS) {
+                return Err(LoanError::NotNow { action: TOO_MANY_EXTENSIONS, state: view.state }.into());
+            }
             b.extensions.push((seq, until));
             Ok(())
         })

@@ -64,6 +64,9 @@ pub struct ImportReport {
     pub whole_document: bool,
     pub items_changed: usize,
     pub items_removed: usize,
+    /// Loan records of the document refused on read, each with its reason
+    /// (see `loan::check`); the rest of the document is imported.
+    pub refused_records: Vec<String>,
 }
 
 /// A bundle that passed every check, ready to be committed.
@@ -171,8 +174,13 @@ impl Node {
             .filter_map(|key| key.parse::<ItemId>().ok())
             .map(|id| (id, doc.item(id, ns, owner)))
             .collect();
-        let loans = (touched.everything || touched.loans)
-            .then(|| (doc.borrowings(ns, owner), doc.lendings(ns, owner)));
+        let mut refused_records = Vec::new();
+        let loans = (touched.everything || touched.loans).then(|| {
+            let ((borrowing, refused_b), (lending, refused_l)) =
+                (doc.borrowings(ns, owner), doc.lendings(ns, owner));
+            refused_records = [refused_b, refused_l].concat();
+            (borrowing, lending)
+        });
         let heads_after: Vec<[u8; 32]> = doc.heads().iter().map(|h| h.0).collect();
         let mut member = v.member;
         if let Some(name) = doc.name() {
@@ -253,6 +261,7 @@ impl Node {
             whole_document: stored_snapshot.is_some(),
             items_changed: changed.len(),
             items_removed: removed.len(),
+            refused_records,
         };
         self.apply_read_diff(st, ns, changed, removed);
         if revocations_changed {
