@@ -81,7 +81,7 @@ pub fn measure(from: &TestNode, to: &TestNode, ns: &NeighbourhoodId, edits: usiz
 /// sending side and to verify and import them on the receiving side.
 pub fn full_sync(from: &TestNode, ns: &NeighbourhoodId) -> (Duration, Duration) {
     let fresh = TestNode::new("Nouveau");
-    let ticket = from.node.invite(ns, 1, vec![]).expect("invite");
+    let ticket = from.node.invite(ns, 1, 1, vec![]).expect("invite");
     fresh.node.join(&ticket).expect("join");
     let t = Instant::now();
     let bundles: Vec<_> = from

@@ -72,7 +72,7 @@ pub async fn sync_figures(
     let mut last = None;
     for run in 0..runs.max(1) {
         let fresh = TestNode::new(&format!("Nouveau {run}"));
-        let ticket = hub.node.invite(ns, 1, vec![]).expect("invite");
+        let ticket = hub.node.invite(ns, 1, 1, vec![]).expect("invite");
         fresh.node.join(&ticket).expect("join");
         let started = Instant::now();
         let net = start(&fresh.node, vec![hub_addr.clone()]).await;

@@ -54,7 +54,7 @@ def test_two_networked_nodes_share_an_item_and_run_a_loan(tmp_path):
         await alice.start_network(LOOPBACK)
         ad = await alice.advertisement(5000)
         assert ad.addresses and all(a.startswith("/ip4/127.0.0.1/tcp/") for a in ad.addresses)
-        await bob.join(await alice.invite(hood, 7, ad.addresses))
+        await bob.join(await alice.invite(hood, 7, 1, ad.addresses))
 
         recorder = Recorder()
         subscription = bob.subscribe(recorder)

@@ -100,17 +100,19 @@ impl Node {
         blocking(move || n.create_neighbourhood(&name)).await.map(Into::into)
     }
 
-    /// An invite ticket valid for `expires_in_days` (1 to 365) days. `addresses` are this device's
-    /// network addresses (multiaddrs), so the joiner can find it.
+    /// An invite ticket valid for `expires_in_days` (1 to 365) days that admits up to `uses`
+    /// people (1 to 500; expiry and uses are judged by the members who confirm joiners).
+    /// `addresses` are this device's network addresses (multiaddrs), so the joiner can find it.
     pub async fn invite(
         &self,
         neighbourhood_id: String,
         expires_in_days: u32,
+        uses: u32,
         addresses: Vec<String>,
     ) -> Result<String, PartageError> {
         let ns = parse_neighbourhood(&neighbourhood_id)?;
         let n = self.core();
-        blocking(move || n.invite(&ns, expires_in_days, addresses)).await
+        blocking(move || n.invite(&ns, expires_in_days, uses, addresses)).await
     }
 
     /// Joins with a ticket, offline.

@@ -51,7 +51,7 @@ async fn join_by_ticket_sync_pause_resume() {
     alice.start_network(loopback()).await.unwrap();
     let ad = alice.advertisement(5_000).await.unwrap();
     assert!(!ad.addresses.is_empty());
-    bob.join(alice.invite(hood.clone(), 7, ad.addresses).await.unwrap()).await.unwrap();
+    bob.join(alice.invite(hood.clone(), 7, 1, ad.addresses).await.unwrap()).await.unwrap();
     let drill = alice.add_item(hood.clone(), draft("Perceuse")).await.unwrap();
     bob.start_network(loopback()).await.unwrap();
     eventually("the item on bob's side", async || titles(&bob).await == ["Perceuse"]).await;

@@ -7,7 +7,7 @@
 //! written something odd, so an item that does not read back as valid is skipped, not trusted.
 
 use crate::error::{Result, VerifyError};
-use crate::ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
+use crate::ids::{DeviceId, IdNonce, ItemId, MemberId, NeighbourhoodId};
 use crate::model::{Category, Condition, Item, validate_name};
 use automerge::transaction::Transactable;
 use automerge::{
@@ -16,7 +16,11 @@ use automerge::{
 };
 
 const PROFILE: &str = "profile";
+/// The nonce that binds an item's id to its owner (see [`ItemId::new_bound`]).
+const ID_NONCE: &str = "id_nonce";
 const ITEMS: &str = "items";
+/// Admissions this member witnessed: `{ <member hex>: <postcard Admission bytes> }`.
+const ADMISSIONS: &str = "admissions";
 /// Above this many new changes an import re-reads the whole document instead of tracing ops.
 const MAX_CHANGES_TRACKED: usize = 64;
 
@@ -26,6 +30,7 @@ pub struct Changed {
     pub everything: bool,
     pub profile: bool,
     pub loans: bool,
+    pub admissions: bool,
     /// Keys (item id hex) under `items`.
     pub items: std::collections::HashSet<String>,
 }
@@ -138,14 +143,22 @@ impl MemberDoc {
         validate_name(&name).ok()
     }
 
-    /// Writes the fields of `item` that differ (creating it if needed) as one change;
-    /// `None` if the document already held exactly this item.
+    /// Writes a new item under its owner-bound id (see [`ItemId::new_bound`]) as one change.
+    pub fn create_item(&mut self, item: &Item, nonce: &IdNonce) -> Result<Option<Change>> {
+        let items = self.map(ITEMS)?;
+        let obj = self.doc.put_object(&items, item.id.to_hex().as_str(), ObjType::Map).map_err(am_err)?;
+        self.doc.put(&obj, ID_NONCE, ScalarValue::Bytes(nonce.to_vec())).map_err(am_err)?;
+        self.put_item(item)
+    }
+
+    /// Writes the fields of an existing item that differ as one change; `None` if the document
+    /// already held exactly this item.
     pub fn put_item(&mut self, item: &Item) -> Result<Option<Change>> {
         let items = self.map(ITEMS)?;
         let key = item.id.to_hex();
         let obj = match self.doc.get(&items, key.as_str()).map_err(am_err)? {
             Some((Value::Object(ObjType::Map), id)) => id,
-            _ => self.doc.put_object(&items, key.as_str(), ObjType::Map).map_err(am_err)?,
+            _ => return Err(crate::Error::UnknownItem(item.id)),
         };
         let existing = read_item(&self.doc, &obj, item.id, item.neighbourhood, item.owner);
         let d = &mut self.doc;
@@ -231,6 +244,7 @@ impl MemberDoc {
                         changed.items.insert(item);
                     }
                     (PROFILE, _) => changed.profile = true,
+                    (ADMISSIONS, _) => changed.admissions = true,
                     (crate::loan::doc::BORROWING | crate::loan::doc::LENDING, _) => changed.loans = true,
                     _ => changed.everything = true,
                 }
@@ -252,6 +266,32 @@ impl MemberDoc {
             _ => None,
         };
         Some((key(0)?, key(1)))
+    }
+
+    /// Records that this document's owner witnessed `a` (see `crate::admission`).
+    pub fn put_admission(&mut self, a: &crate::admission::Admission) -> Result<Option<Change>> {
+        let bytes = crate::store::encode(a)?;
+        let map = match self.doc.get(ROOT, ADMISSIONS).map_err(am_err)? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            _ => self.doc.put_object(ROOT, ADMISSIONS, ObjType::Map).map_err(am_err)?,
+        };
+        self.doc.put(&map, a.member.to_hex().as_str(), ScalarValue::Bytes(bytes)).map_err(am_err)?;
+        self.commit()
+    }
+
+    /// The admissions this document records (unverified: see `admission::Judge::learn`).
+    pub fn admissions(&self) -> Vec<crate::admission::Admission> {
+        let Ok(map) = self.map(ADMISSIONS) else {
+            return Vec::new();
+        };
+        self.doc
+            .map_range(&map, ..)
+            .filter_map(|entry| match entry.value {
+                ValueRef::Scalar(ScalarValueRef::Bytes(b)) => postcard::from_bytes(&b).ok(),
+                _ => None,
+            })
+            .take(crate::admission::MAX_WITNESSED_PER_DOC)
+            .collect()
     }
 
     /// Every valid item in the document.
@@ -311,8 +351,19 @@ fn read_item(
     let mut texts: std::collections::HashMap<&'static str, String> = std::collections::HashMap::new();
     let mut numbers: std::collections::HashMap<&'static str, u64> = std::collections::HashMap::new();
     let mut available = false;
+    let mut bound = false;
     for entry in doc.map_range(obj, ..) {
         let ValueRef::Scalar(value) = entry.value else { continue };
+        if entry.key.as_ref() == ID_NONCE {
+            // Only the owner's document can carry this id: a copy elsewhere is not read at all.
+            bound = match value {
+                ScalarValueRef::Bytes(b) => {
+                    IdNonce::try_from(b.as_ref()).is_ok_and(|n| id.is_bound_to(&neighbourhood, &owner, &n))
+                }
+                _ => false,
+            };
+            continue;
+        }
         let key = match entry.key.as_ref() {
             "title" => "title",
             "description" => "description",
@@ -342,6 +393,9 @@ fn read_item(
             ScalarValueRef::Boolean(b) if key == "available" => available = b,
             _ => {}
         }
+    }
+    if !bound {
+        return None;
     }
     let list = |key| -> Option<Vec<String>> { serde_json::from_str(texts.get(key)?).ok() };
     let item = Item {

@@ -73,6 +73,8 @@ pub enum ValidationError {
     BadPhotoRef(String),
     #[error("expiry must be between 1 and 365 days, not {0}")]
     ExpiryDays(u32),
+    #[error("an invite must admit between 1 and {max} people, not {0}", max = crate::admission::MAX_INVITE_USES)]
+    InviteUses(u32),
 }
 
 /// Why an invite ticket cannot be used.
@@ -111,6 +113,14 @@ pub enum ChainError {
     InviteExpired(u64),
     #[error("membership was revoked by an admin")]
     Revoked,
+    #[error(
+        "waiting for a member to confirm this membership (a member must see the ticket while it is valid)"
+    )]
+    NotConfirmed,
+    #[error("this invite was already used by as many people as it allows ({uses}); ask for a new one")]
+    InviteUsedUp { uses: u32 },
+    #[error("this invite was closed by an admin; ask for a new one")]
+    InviteClosed,
     #[error("membership proof is for member {}, not {}", .found.short(), .expected.short())]
     WrongMember { expected: MemberId, found: MemberId },
 }

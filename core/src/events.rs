@@ -31,9 +31,15 @@ pub enum Event {
         member: MemberId,
         name: String,
     },
+    /// The member's membership no longer holds (revoked, or admitted through an invite that
+    /// turned out to be used up): their items are gone from this device.
     MemberRevoked {
         neighbourhood: NeighbourhoodId,
         member: MemberId,
+    },
+    /// A member witnessed this device's redemption of its ticket: the neighbourhood now syncs.
+    MembershipConfirmed {
+        neighbourhood: NeighbourhoodId,
     },
     /// A loan was requested or changed state (locally or by the other party).
     LoanUpdated {

@@ -42,6 +42,9 @@ pub struct ExportedDoc {
     /// Automerge `save()` of the document, base64.
     pub snapshot: String,
     pub attestations: Vec<Attestation>,
+    /// The admissions that confirm the owner's membership (see `crate::admission`).
+    #[serde(default)]
+    pub owner_admissions: Vec<crate::admission::Admission>,
 }
 
 /// Counts of what an export or import moved.
@@ -67,6 +70,7 @@ impl Node {
                 owner: m.member,
                 snapshot: STANDARD.encode(bytes),
                 attestations: bundle.attestations,
+                owner_admissions: bundle.owner_admissions,
             });
         }
         let items = self.list_items(&Default::default())?;
@@ -143,6 +147,7 @@ impl Node {
                 neighbourhood: d.neighbourhood,
                 owner: d.owner,
                 owner_chain: member.chain.clone(),
+                owner_admissions: d.owner_admissions.clone(),
                 devices: member.devices.clone(),
                 revocations,
                 payload: DocPayload::Snapshot(snapshot),

@@ -13,6 +13,8 @@ pub(crate) mod domain {
     pub const MEMBERSHIP_CERT: &[u8] = b"partage/membership-cert/v1\0";
     pub const REVOCATION: &[u8] = b"partage/revocation/v1\0";
     pub const CHANGE: &[u8] = b"partage/change/v1\0";
+    pub const ADMISSION: &[u8] = b"partage/admission/v1\0";
+    pub const DEVICE_REVOCATION: &[u8] = b"partage/device-revocation/v1\0";
 }
 
 /// Fills an array from the OS random generator.

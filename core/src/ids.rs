@@ -102,15 +102,63 @@ hex_id!(
     LoanId, 16
 );
 
+/// The random part of an owner-bound id, stored beside the record it names.
+pub type IdNonce = [u8; 16];
+
+/// `blake3(domain ‖ neighbourhood ‖ owner ‖ nonce)[..16]`: an id that only its owner's document
+/// can carry. Another member who copies the id into their own document cannot find a nonce that
+/// binds it to themselves (a 128-bit second preimage), so the record is not read. See
+/// `docs/adr/0007-owner-bound-ids.md`.
+fn bound_id(domain: &str, ns: &NeighbourhoodId, owner: &MemberId, nonce: &IdNonce) -> [u8; 16] {
+    let mut h = blake3::Hasher::new_derive_key(domain);
+    h.update(&ns.0);
+    h.update(&owner.0);
+    h.update(nonce);
+    let mut out = [0u8; 16];
+    h.finalize_xof().fill(&mut out);
+    out
+}
+
+const ITEM_ID_DOMAIN: &str = "partage 2026 item id v1";
+const LOAN_ID_DOMAIN: &str = "partage 2026 loan id v1";
+
 impl ItemId {
-    pub fn random() -> crate::Result<Self> {
-        Ok(ItemId(crate::identity::random_bytes()?))
+    /// A fresh id for an item of `owner` in `ns`, and the nonce its document must store.
+    pub fn new_bound(ns: &NeighbourhoodId, owner: &MemberId) -> crate::Result<(Self, IdNonce)> {
+        let nonce: IdNonce = crate::identity::random_bytes()?;
+        Ok((Self::bound(ns, owner, &nonce), nonce))
+    }
+
+    /// The id that `nonce` binds to `owner` in `ns`.
+    pub fn bound(ns: &NeighbourhoodId, owner: &MemberId, nonce: &IdNonce) -> Self {
+        ItemId(bound_id(ITEM_ID_DOMAIN, ns, owner, nonce))
+    }
+
+    /// Whether this id belongs to `owner`'s document in `ns`, given the stored nonce.
+    pub fn is_bound_to(&self, ns: &NeighbourhoodId, owner: &MemberId, nonce: &IdNonce) -> bool {
+        bound_id(ITEM_ID_DOMAIN, ns, owner, nonce) == self.0
     }
 }
 
 impl LoanId {
     pub fn random() -> crate::Result<Self> {
         Ok(LoanId(crate::identity::random_bytes()?))
+    }
+
+    /// A fresh id for a loan requested by `borrower` in `ns`, and the nonce to store with it.
+    pub fn new_bound(ns: &NeighbourhoodId, borrower: &MemberId) -> crate::Result<(Self, IdNonce)> {
+        let nonce: IdNonce = crate::identity::random_bytes()?;
+        Ok((Self::bound(ns, borrower, &nonce), nonce))
+    }
+
+    /// The id that `nonce` binds to `borrower` in `ns`.
+    pub fn bound(ns: &NeighbourhoodId, borrower: &MemberId, nonce: &IdNonce) -> Self {
+        LoanId(bound_id(LOAN_ID_DOMAIN, ns, borrower, nonce))
+    }
+
+    /// Whether this id belongs to `borrower`'s document in `ns`, given the stored nonce.
+    pub fn is_bound_to(&self, ns: &NeighbourhoodId, borrower: &MemberId, nonce: &IdNonce) -> bool {
+        bound_id(LOAN_ID_DOMAIN, ns, borrower, nonce) == self.0
     }
 }
 

@@ -6,6 +6,7 @@
 //! [`model`] (items and validation), [`doc`] (automerge documents), [`attest`] (signed changes),
 //! [`store`] (redb), [`readmodel`] and [`search`] (queries), [`node`] (the facade).
 
+pub mod admission;
 pub mod attest;
 pub mod clock;
 pub mod doc;

@@ -36,11 +36,26 @@ pub struct Cert {
     pub subject: [u8; 32],
     pub issued_at: u64,
     pub expires_at: Option<u64>,
+    /// For an invite: how many people it may admit (judged by members, see
+    /// `crate::admission`). 0 for a member certificate.
+    pub uses: u32,
     #[serde(with = "hex_bytes")]
     pub sig: [u8; 64],
 }
 
 impl Cert {
+    /// A member certificate (no expiry, no uses).
+    pub fn member(
+        issuer: &SecretKey,
+        neighbourhood: NeighbourhoodId,
+        neighbourhood_name: &str,
+        subject: [u8; 32],
+        issued_at: u64,
+    ) -> Self {
+        Self::issue(issuer, CertKind::Member, neighbourhood, neighbourhood_name, subject, issued_at, None, 0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     pub fn issue(
         issuer: &SecretKey,
         kind: CertKind,
@@ -49,6 +64,7 @@ impl Cert {
         subject: [u8; 32],
         issued_at: u64,
         expires_at: Option<u64>,
+        uses: u32,
     ) -> Self {
         let mut cert = Cert {
             kind,
@@ -58,6 +74,7 @@ impl Cert {
             subject,
             issued_at,
             expires_at,
+            uses,
             sig: [0; 64],
         };
         let parts = cert.signed_parts();
@@ -66,7 +83,7 @@ impl Cert {
         cert
     }
 
-    fn signed_parts(&self) -> [Vec<u8>; 7] {
+    fn signed_parts(&self) -> [Vec<u8>; 8] {
         [
             vec![match self.kind {
                 CertKind::Member => 1,
@@ -78,6 +95,7 @@ impl Cert {
             self.subject.to_vec(),
             self.issued_at.to_be_bytes().to_vec(),
             self.expires_at.map(|e| e.to_be_bytes().to_vec()).unwrap_or_default(),
+            self.uses.to_be_bytes().to_vec(),
         ]
     }
 
@@ -213,9 +231,9 @@ mod tests {
         let invite = SecretKey::generate().unwrap();
         let joiner = SecretKey::generate().unwrap();
         let chain = vec![
-            Cert::issue(&root, CertKind::Member, ns, "Rue Haute", founder.public(), 1, None),
-            Cert::issue(&founder, CertKind::Invite, ns, "Rue Haute", invite.public(), 2, Some(EXPIRY)),
-            Cert::issue(&invite, CertKind::Member, ns, "Rue Haute", joiner.public(), 3, None),
+            Cert::issue(&root, CertKind::Member, ns, "Rue Haute", founder.public(), 1, None, 0),
+            Cert::issue(&founder, CertKind::Invite, ns, "Rue Haute", invite.public(), 2, Some(EXPIRY), 1),
+            Cert::issue(&invite, CertKind::Member, ns, "Rue Haute", joiner.public(), 3, None, 0),
         ];
         (Fixture { root, ns, founder, invite, joiner }, chain)
     }
@@ -241,7 +259,7 @@ mod tests {
         assert_eq!(verify_chain(&chain, &other, &RevocationSet::default()), Err(ChainError::WrongRoot));
         // A chain rooted at a stranger's key but claiming our neighbourhood.
         let stranger = SecretKey::generate().unwrap();
-        let fake = vec![Cert::issue(&stranger, CertKind::Member, f.ns, "x", f.joiner.public(), 1, None)];
+        let fake = vec![Cert::issue(&stranger, CertKind::Member, f.ns, "x", f.joiner.public(), 1, None, 0)];
         assert_eq!(verify_chain(&fake, &f.ns, &RevocationSet::default()), Err(ChainError::WrongRoot));
     }
 
@@ -262,15 +280,23 @@ mod tests {
     fn broken_link() {
         let (f, mut chain) = fixture();
         let stranger = SecretKey::generate().unwrap();
-        chain[2] = Cert::issue(&stranger, CertKind::Member, f.ns, "Rue Haute", f.joiner.public(), 3, None);
+        chain[2] = Cert::issue(&stranger, CertKind::Member, f.ns, "Rue Haute", f.joiner.public(), 3, None, 0);
         assert_eq!(verify_chain(&chain, &f.ns, &RevocationSet::default()), Err(ChainError::BrokenLink(2)));
     }
 
     #[test]
     fn expired_invite() {
         let (f, mut chain) = fixture();
-        chain[2] =
-            Cert::issue(&f.invite, CertKind::Member, f.ns, "Rue Haute", f.joiner.public(), EXPIRY + 1, None);
+        chain[2] = Cert::issue(
+            &f.invite,
+            CertKind::Member,
+            f.ns,
+            "Rue Haute",
+            f.joiner.public(),
+            EXPIRY + 1,
+            None,
+            0,
+        );
         assert_eq!(
             verify_chain(&chain, &f.ns, &RevocationSet::default()),
             Err(ChainError::InviteExpired(EXPIRY))
@@ -307,7 +333,7 @@ mod tests {
         let bad = vec![
             chain[0].clone(),
             chain[1].clone(),
-            Cert::issue(&f.invite, CertKind::Invite, f.ns, "Rue Haute", other.public(), 3, Some(EXPIRY)),
+            Cert::issue(&f.invite, CertKind::Invite, f.ns, "Rue Haute", other.public(), 3, Some(EXPIRY), 1),
         ];
         assert!(matches!(
             verify_chain(&bad, &f.ns, &RevocationSet::default()),
@@ -319,8 +345,16 @@ mod tests {
     fn wrong_neighbourhood_field() {
         let (f, mut chain) = fixture();
         let other = NeighbourhoodId([9; 32]);
-        chain[1] =
-            Cert::issue(&f.founder, CertKind::Invite, other, "Rue Haute", f.invite.public(), 2, Some(EXPIRY));
+        chain[1] = Cert::issue(
+            &f.founder,
+            CertKind::Invite,
+            other,
+            "Rue Haute",
+            f.invite.public(),
+            2,
+            Some(EXPIRY),
+            1,
+        );
         assert_eq!(
             verify_chain(&chain, &f.ns, &RevocationSet::default()),
             Err(ChainError::WrongNeighbourhood)

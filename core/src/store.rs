@@ -5,6 +5,7 @@
 //! write appends a few hundred bytes instead of rewriting the document. The read model (items,
 //! names) is stored too, so reopening does not have to load any automerge document.
 
+use crate::admission::Admission;
 use crate::attest::Attestation;
 use crate::error::{Error, Result};
 use crate::identity::{DeviceCert, Identity, SecretKey};
@@ -32,6 +33,8 @@ const ATTESTATIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("attest
 /// Key: neighbourhood ‖ owner. Value: the document's current heads, so sync summaries need no
 /// document load.
 const DOC_HEADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("doc_heads");
+/// Key: neighbourhood ‖ member. Value: the [`Admission`] that admitted the member (earliest).
+const ADMISSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("admissions");
 /// Key: item id. Value: the item (read model).
 const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 
@@ -224,6 +227,11 @@ impl Store {
         Ok(out)
     }
 
+    /// Every stored admission, with its neighbourhood.
+    pub fn admissions(&self) -> Result<Vec<Admission>> {
+        self.rows(ADMISSIONS)?.iter().map(|(_, v)| decode(v, "admission")).collect()
+    }
+
     /// Stored heads of every document (documents written before heads were stored have none).
     pub fn all_heads(&self) -> Result<Vec<(DocHeadsKey, Vec<[u8; 32]>)>> {
         let mut out = Vec::new();
@@ -354,6 +362,12 @@ impl Writer<'_> {
         Ok(())
     }
 
+    pub fn put_admission(&mut self, a: &Admission) -> Result<()> {
+        let key = doc_key(&a.neighbourhood, &a.member);
+        self.txn.open_table(ADMISSIONS)?.insert(key.as_slice(), encode(a)?.as_slice())?;
+        Ok(())
+    }
+
     pub fn put_item(&mut self, item: &Item) -> Result<()> {
         self.txn.open_table(ITEMS)?.insert(item.id.0.as_slice(), encode(item)?.as_slice())?;
         Ok(())
@@ -368,7 +382,7 @@ impl Writer<'_> {
     pub fn delete_neighbourhood(&mut self, ns: &NeighbourhoodId, items: &[ItemId]) -> Result<()> {
         self.txn.open_table(NEIGHBOURHOODS)?.remove(ns.0.as_slice())?;
         let end = prefix_end(&ns.0);
-        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS] {
+        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS, ADMISSIONS] {
             self.txn.open_table(def)?.retain_in(ns.0.as_slice()..end.as_slice(), |_, _| false)?;
         }
         let mut table = self.txn.open_table(ITEMS)?;

@@ -21,8 +21,10 @@ const CHECKSUM_LEN: usize = 4;
 /// A decoded, verified invite.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InviteTicket {
-    /// Inviter's membership chain, then the invite certificate (last).
-    pub chain: Chain,
+    /// The inviter's membership chain.
+    pub inviter_chain: Chain,
+    /// The invite certificate, issued by the inviter.
+    pub invite: Cert,
     pub invite_secret: [u8; 32],
     /// Addresses (multiaddrs) where the inviter could be reached when the ticket was made.
     pub addrs: Vec<String>,
@@ -30,6 +32,7 @@ pub struct InviteTicket {
 
 #[derive(Serialize, Deserialize)]
 struct Body {
+    /// The inviter's chain followed by the invite certificate.
     chain: Chain,
     invite_secret: [u8; 32],
     addrs: Vec<String>,
@@ -37,37 +40,50 @@ struct Body {
 
 impl InviteTicket {
     pub fn neighbourhood(&self) -> NeighbourhoodId {
-        self.invite_cert().neighbourhood
+        self.invite.neighbourhood
     }
 
     pub fn neighbourhood_name(&self) -> &str {
-        &self.invite_cert().neighbourhood_name
+        &self.invite.neighbourhood_name
     }
 
     pub fn expires_at(&self) -> u64 {
-        self.invite_cert().expires_at.unwrap_or(0)
+        self.invite.expires_at.unwrap_or(0)
     }
 
-    fn invite_cert(&self) -> &Cert {
-        // Invariant: `decode` and `new` only build tickets whose chain ends with an invite.
-        &self.chain[self.chain.len() - 1]
+    /// How many people the invite may admit (counted by members, not by the ticket).
+    pub fn uses(&self) -> u32 {
+        self.invite.uses
     }
 
-    pub(crate) fn new(chain: Chain, invite_secret: [u8; 32], addrs: Vec<String>) -> Self {
-        InviteTicket { chain, invite_secret, addrs }
+    /// The inviter's chain with the invite certificate appended.
+    pub fn chain(&self) -> Chain {
+        let mut chain = self.inviter_chain.clone();
+        chain.push(self.invite.clone());
+        chain
+    }
+
+    pub(crate) fn new(
+        inviter_chain: Chain,
+        invite: Cert,
+        invite_secret: [u8; 32],
+        addrs: Vec<String>,
+    ) -> Self {
+        InviteTicket { inviter_chain, invite, invite_secret, addrs }
     }
 
     pub fn encode(&self) -> String {
-        let body =
-            Body { chain: self.chain.clone(), invite_secret: self.invite_secret, addrs: self.addrs.clone() };
+        let body = Body { chain: self.chain(), invite_secret: self.invite_secret, addrs: self.addrs.clone() };
         // Serialising plain structs into a Vec cannot fail.
         let mut bytes = postcard::to_allocvec(&body).unwrap_or_default();
         let sum = blake3::hash(&bytes);
-        bytes.extend_from_slice(&sum.as_bytes()[..CHECKSUM_LEN]);
+        bytes.extend_from_slice(sum.as_bytes().first_chunk::<CHECKSUM_LEN>().unwrap_or(&[0; CHECKSUM_LEN]));
         format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
     }
 
-    /// Parses and verifies a ticket. `now` is used for the expiry check.
+    /// Parses and verifies a ticket. `now` is the joiner's clock: a ticket that looks expired
+    /// here is refused early, but expiry and uses are really judged by the members who confirm
+    /// the joiner (see `crate::admission`).
     pub fn decode(text: &str, now: u64) -> Result<Self, TicketError> {
         let text = text.trim();
         if text.len() > MAX_TICKET_LEN {
@@ -83,32 +99,39 @@ impl InviteTicket {
             return Err(TicketError::WrongPrefix);
         };
         let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TicketError::Damaged)?;
-        if bytes.len() <= CHECKSUM_LEN {
-            return Err(TicketError::Damaged);
-        }
-        let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-        if blake3::hash(body).as_bytes()[..CHECKSUM_LEN] != *sum {
+        let split = bytes.len().checked_sub(CHECKSUM_LEN).filter(|n| *n > 0).ok_or(TicketError::Damaged)?;
+        let (body, sum) = bytes.split_at(split);
+        if blake3::hash(body).as_bytes().get(..CHECKSUM_LEN) != Some(sum) {
             return Err(TicketError::Damaged);
         }
         let body: Body = postcard::from_bytes(body).map_err(|_| TicketError::Damaged)?;
-        let ticket = InviteTicket { chain: body.chain, invite_secret: body.invite_secret, addrs: body.addrs };
+        let mut chain = body.chain;
+        let invite = chain.pop().ok_or(TicketError::Tampered("it carries no invite"))?;
+        let ticket = InviteTicket {
+            inviter_chain: chain,
+            invite,
+            invite_secret: body.invite_secret,
+            addrs: body.addrs,
+        };
         ticket.verify(now)?;
         Ok(ticket)
     }
 
     fn verify(&self, now: u64) -> Result<(), TicketError> {
-        let (invite, inviter_chain) =
-            self.chain.split_last().ok_or(TicketError::Tampered("it carries no invite"))?;
+        let invite = &self.invite;
         if invite.kind != CertKind::Invite {
             return Err(TicketError::Tampered("it carries no invite"));
         }
-        let inviter = verify_chain(inviter_chain, &invite.neighbourhood, &RevocationSet::default())
+        let inviter = verify_chain(&self.inviter_chain, &invite.neighbourhood, &RevocationSet::default())
             .map_err(|_| TicketError::Tampered("the inviter's membership does not verify"))?;
         if invite.issuer != inviter.0 || !invite.signature_valid() {
             return Err(TicketError::Tampered("the invite signature does not verify"));
         }
         if SecretKey::from_bytes(&self.invite_secret).public() != invite.subject {
             return Err(TicketError::Tampered("the invite secret does not match"));
+        }
+        if invite.uses == 0 {
+            return Err(TicketError::Tampered("the invite admits nobody"));
         }
         let expires_at = invite.expires_at.ok_or(TicketError::Tampered("the invite has no expiry"))?;
         if now > expires_at {
@@ -128,7 +151,7 @@ mod tests {
         let founder = SecretKey::generate().unwrap();
         let invite = SecretKey::generate().unwrap();
         let chain = vec![
-            Cert::issue(&root, CertKind::Member, ns, "Rue des Lilas", founder.public(), 1, None),
+            Cert::issue(&root, CertKind::Member, ns, "Rue des Lilas", founder.public(), 1, None, 0),
             Cert::issue(
                 &founder,
                 CertKind::Invite,
@@ -137,9 +160,13 @@ mod tests {
                 invite.public(),
                 2,
                 Some(expires_at),
+                1,
             ),
         ];
-        let t = InviteTicket::new(chain, invite.to_bytes(), vec!["/ip4/127.0.0.1/tcp/4001".into()]);
+        let mut chain = chain;
+        let invite_cert = chain.pop().unwrap();
+        let t =
+            InviteTicket::new(chain, invite_cert, invite.to_bytes(), vec!["/ip4/127.0.0.1/tcp/4001".into()]);
         let s = t.encode();
         (t, s)
     }
@@ -176,10 +203,10 @@ mod tests {
         let (t, _) = make(1_000);
         // Rename the neighbourhood and re-encode: the checksum is right, the signature is not.
         let mut renamed = t.clone();
-        renamed.chain[1].neighbourhood_name = "Evil".into();
+        renamed.invite.neighbourhood_name = "Evil".into();
         assert!(matches!(InviteTicket::decode(&renamed.encode(), 0), Err(TicketError::Tampered(_))));
         let mut extended = t.clone();
-        extended.chain[1].expires_at = Some(u64::MAX);
+        extended.invite.expires_at = Some(u64::MAX);
         assert!(matches!(InviteTicket::decode(&extended.encode(), 0), Err(TicketError::Tampered(_))));
         let mut other_secret = t;
         other_secret.invite_secret = [3; 32];

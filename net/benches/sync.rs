@@ -132,7 +132,7 @@ fn floor(alice: &Node, ns: &partage::NeighbourhoodId, items: usize) {
     let me = alice.identity().expect("identity").expect("initialised").member;
     let dir = tempfile::tempdir().expect("temp dir");
     let bob = node(&dir, "Floor");
-    bob.join(&alice.invite(ns, 1, Vec::new()).expect("invite")).expect("join");
+    bob.join(&alice.invite(ns, 1, 1, Vec::new()).expect("invite")).expect("join");
     let t = Instant::now();
     let bundle = alice.doc_bundle(ns, &me, &[]).expect("bundle");
     let built = t.elapsed();
@@ -197,7 +197,7 @@ async fn main() {
     for run in 0..a.runs.max(1) {
         let bdir = tempfile::tempdir().expect("temp dir");
         let bob = node(&bdir, &format!("Bob {run}"));
-        bob.join(&alice.invite(&ns, 1, Vec::new()).expect("invite")).expect("join");
+        bob.join(&alice.invite(&ns, 1, 1, Vec::new()).expect("invite")).expect("join");
         let before = counter.read();
         let started = Instant::now();
         let nb = start(&bob, vec![via_relay.clone()]).await;

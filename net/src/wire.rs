@@ -3,6 +3,7 @@
 //! and every list in a decoded message against its own limit before it is used.
 
 use futures::{AsyncRead, AsyncReadExt};
+use partage::admission::Admission;
 use partage::attest::Attestation;
 use partage::identity::DeviceCert;
 use partage::membership::{Chain, Revocation};
@@ -71,6 +72,8 @@ pub struct WireBundle {
     pub neighbourhood: NeighbourhoodId,
     pub owner: MemberId,
     pub owner_chain: Option<Chain>,
+    /// The admissions that confirm the owner (sent with the chain).
+    pub owner_admissions: Vec<Admission>,
     pub devices: Vec<DeviceCert>,
     pub payload: DocPayload,
     pub attestations: Vec<Attestation>,
@@ -107,7 +110,10 @@ impl Msg {
     pub fn validate(&self) -> Result<(), WireError> {
         match self {
             Msg::Hello { entries, .. } => limit("neighbourhoods", entries.len(), MAX_NEIGHBOURHOODS),
-            Msg::Proof { proof, .. } => limit("certificates", proof.chain.len(), MAX_CERTS),
+            Msg::Proof { proof, .. } => {
+                limit("certificates", proof.chain.len(), MAX_CERTS)?;
+                limit("admissions", proof.admissions.len(), partage::admission::MAX_CARRIED_ADMISSIONS)
+            }
             Msg::Denied { reason, .. } => limit("reason length", reason.len(), MAX_REASON),
             Msg::Summary { docs, revocations, .. } => {
                 limit("documents", docs.len(), MAX_DOCS)?;
@@ -117,7 +123,8 @@ impl Msg {
             Msg::Bundle { bundle, .. } => {
                 limit("device certificates", bundle.devices.len(), MAX_CERTS)?;
                 limit("attestations", bundle.attestations.len(), MAX_CERTS)?;
-                limit("certificates", bundle.owner_chain.as_ref().map_or(0, Vec::len), MAX_CERTS)
+                limit("certificates", bundle.owner_chain.as_ref().map_or(0, Vec::len), MAX_CERTS)?;
+                limit("admissions", bundle.owner_admissions.len(), partage::admission::MAX_CARRIED_ADMISSIONS)
             }
             Msg::NoChange { .. } | Msg::Status { .. } => Ok(()),
         }

@@ -36,8 +36,12 @@ pub fn neighbourhood(names: &[&str]) -> (Vec<TestNode>, NeighbourhoodId) {
     let nodes: Vec<TestNode> = names.iter().map(|n| TestNode::new(n)).collect();
     let ns = nodes[0].node.create_neighbourhood("Rue des Lilas").expect("create").id;
     for other in &nodes[1..] {
-        let ticket = nodes[0].node.invite(&ns, 7, vec![]).expect("invite");
+        let ticket = nodes[0].node.invite(&ns, 7, 1, vec![]).expect("invite");
         other.node.join(&ticket).expect("join");
+        // The founder meets the joiner's document, witnesses the ticket, and the joiner learns
+        // of it from the founder's: both confirmed, as after a first sync.
+        push(&other.node, &nodes[0].node, &ns);
+        push(&nodes[0].node, &other.node, &ns);
     }
     (nodes, ns)
 }

@@ -81,15 +81,21 @@ proptest! {
                 Op::Put { dev, slot, title, available } => {
                     let d = &mut devs[dev];
                     let draft = ItemDraft { title: format!("Objet {title}"), ..ItemDraft::default() };
-                    let mut item: Item = draft.into_item(ItemId([slot; 16]), ns, owner, 10).unwrap();
+                    let nonce = [slot; 16];
+                    let mut item: Item = draft.into_item(ItemId::bound(&ns, &owner, &nonce), ns, owner, 10).unwrap();
                     item.available = available;
-                    if let Some(change) = d.doc.put_item(&item).unwrap() {
+                    let written = if d.doc.item(item.id, ns, owner).is_some() {
+                        d.doc.put_item(&item).unwrap()
+                    } else {
+                        d.doc.create_item(&item, &nonce).unwrap()
+                    };
+                    if let Some(change) = written {
                         d.attestations.push(Attestation::sign(&d.identity.device_key, &ns, &owner, &change.hash()));
                     }
                 }
                 Op::Remove { dev, slot } => {
                     let d = &mut devs[dev];
-                    if let Some(change) = d.doc.remove_item(ItemId([slot; 16])).unwrap() {
+                    if let Some(change) = d.doc.remove_item(ItemId::bound(&ns, &owner, &[slot; 16])).unwrap() {
                         d.attestations.push(Attestation::sign(&d.identity.device_key, &ns, &owner, &change.hash()));
                     }
                 }

@@ -249,7 +249,7 @@ fn bad_item_input_is_refused_without_change() {
 #[test]
 fn bad_tickets_are_refused_without_change() {
     let (nodes, ns) = neighbourhood(&["Alice"]);
-    let ticket = nodes[0].node.invite(&ns, 7, vec!["/ip4/127.0.0.1/tcp/4001".into()]).unwrap();
+    let ticket = nodes[0].node.invite(&ns, 7, 1, vec!["/ip4/127.0.0.1/tcp/4001".into()]).unwrap();
     let bob = TestNode::new("Bob");
     let cases = [
         (
@@ -279,7 +279,7 @@ fn bad_tickets_are_refused_without_change() {
         assert!(bob.node.neighbourhoods().unwrap().is_empty(), "{what}");
     }
     assert!(matches!(
-        nodes[0].node.invite(&ns, 0, vec![]),
+        nodes[0].node.invite(&ns, 0, 1, vec![]),
         Err(Error::Invalid(ValidationError::ExpiryDays(0)))
     ));
     // Joining twice is refused; the real ticket works once.

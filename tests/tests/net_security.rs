@@ -153,6 +153,7 @@ fn forged_bundle(alice: &Node, mallory: &Node, ns: &NeighbourhoodId) -> WireBund
         neighbourhood: *ns,
         owner,
         owner_chain: Some(real.owner_chain),
+        owner_admissions: real.owner_admissions,
         devices,
         payload: DocPayload::Changes(vec![change.raw_bytes().to_vec()]),
         attestations: vec![Attestation::sign(&key, ns, &owner, &change.hash())],

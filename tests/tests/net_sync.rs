@@ -129,10 +129,12 @@ async fn net_restarted_node_catches_up_from_its_store() {
 async fn net_pause_and_resume() {
     let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
     let (alice, bob) = (&nodes[0], &nodes[1]);
+    // Something to exchange, so that the peers prove membership to each other.
+    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
     let (na, nb) = (start(alice).await, start(bob).await);
     let alice_addr = addr(&na).await;
     nb.add_peer_addresses(vec![alice_addr]).await.unwrap();
-    converge(&[&alice.node, &bob.node], &ns, 0).await;
+    converge(&[&alice.node, &bob.node], &ns, 1).await;
     eventually("Bob to connect", || nb.peers().iter().any(|p| p.connected && p.member.is_some())).await;
 
     nb.pause().await.unwrap();
@@ -143,7 +145,7 @@ async fn net_pause_and_resume() {
 
     nb.resume().await.unwrap();
     // Resuming redials the peers added through the discovery bridge.
-    converge(&[&alice.node, &bob.node], &ns, 1).await;
+    converge(&[&alice.node, &bob.node], &ns, 2).await;
     let report = nb.sync_now(WAIT).await.unwrap();
     assert!(report.complete(), "{report:?}");
     na.stop().await.unwrap();

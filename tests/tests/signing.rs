@@ -90,7 +90,7 @@ fn unsigned_change_is_rejected() {
     let alice = nodes.remove(0);
     let owner = alice.node.identity().unwrap().unwrap().member;
     let fresh = TestNode::new("Chloé");
-    let ticket = alice.node.invite(&ns, 1, vec![]).unwrap();
+    let ticket = alice.node.invite(&ns, 1, 1, vec![]).unwrap();
     fresh.node.join(&ticket).unwrap();
     let mut bundle = alice.node.doc_bundle(&ns, &owner, &[]).unwrap();
     bundle.attestations.clear();

@@ -4,7 +4,7 @@ use super::{Node, State};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::ids::{ItemId, NeighbourhoodId};
+use crate::ids::{IdNonce, ItemId, NeighbourhoodId};
 use crate::model::{Item, ItemDraft, ItemPatch};
 use crate::readmodel::{ItemFilter, ItemView};
 
@@ -14,8 +14,9 @@ impl Node {
         let mut st = self.lock()?;
         st.neighbourhood(ns)?;
         let me = st.identity()?.member_id();
-        let item = draft.into_item(ItemId::random()?, *ns, me, now_ms())?;
-        let view = self.write_item(&mut st, item)?;
+        let (id, nonce) = ItemId::new_bound(ns, &me)?;
+        let item = draft.into_item(id, *ns, me, now_ms())?;
+        let view = self.write_item(&mut st, item, Some(&nonce))?;
         self.emit(Event::ItemAdded(view.clone()));
         Ok(view)
     }
@@ -25,7 +26,7 @@ impl Node {
         let mut st = self.lock()?;
         let item = own_item(&st, id)?;
         let edited = patch.apply(&item, now_ms())?;
-        let view = self.write_item(&mut st, edited)?;
+        let view = self.write_item(&mut st, edited, None)?;
         self.emit(Event::ItemUpdated(view.clone()));
         Ok(view)
     }
@@ -36,7 +37,7 @@ impl Node {
         let mut item = own_item(&st, id)?;
         item.available = available;
         item.updated_at = now_ms();
-        let view = self.write_item(&mut st, item)?;
+        let view = self.write_item(&mut st, item, None)?;
         self.emit(Event::ItemUpdated(view.clone()));
         Ok(view)
     }
@@ -69,10 +70,16 @@ impl Node {
         Ok(self.lock()?.read.search(query, filter))
     }
 
-    /// Writes `item` into its owner's (this member's) document and the store, in one transaction.
-    fn write_item(&self, st: &mut State, item: Item) -> Result<ItemView> {
+    /// Writes `item` into its owner's (this member's) document and the store, in one
+    /// transaction; `nonce` is given for a new item (see [`ItemId::new_bound`]).
+    fn write_item(&self, st: &mut State, item: Item, nonce: Option<&IdNonce>) -> Result<ItemView> {
         let (ns, me) = (item.neighbourhood, item.owner);
-        let Some(change) = st.doc_mut(&ns, &me)?.put_item(&item)? else {
+        let doc = st.doc_mut(&ns, &me)?;
+        let written = match nonce {
+            Some(nonce) => doc.create_item(&item, nonce)?,
+            None => doc.put_item(&item)?,
+        };
+        let Some(change) = written else {
             // Nothing differs: nothing to sign or store.
             return Ok(st.read.view(&item));
         };

@@ -4,6 +4,7 @@
 //! emit an event. The state sits behind a mutex that is never held across an `.await` (the core
 //! API is synchronous; async wrappers run it on a blocking thread).
 
+mod admissions;
 mod items;
 mod loan_views;
 mod loans;
@@ -69,6 +70,10 @@ struct State {
     unsnapshotted: HashMap<DocKey, usize>,
     read: ReadModel,
     loans: loan_views::LoanBook,
+    /// Admissions trusted here, per neighbourhood (see `crate::admission`).
+    admissions: HashMap<NeighbourhoodId, crate::admission::AdmissionBook>,
+    /// Members already reported as no longer standing (one event each per session).
+    gone_reported: std::collections::HashSet<DocKey>,
     /// Days added to the wall clock (tests simulating time passing; 0 otherwise).
     clock_skew_days: i64,
 }
@@ -95,6 +100,10 @@ impl Node {
         let (borrowing, lending) = store.loan_sides()?;
         let loans = loan_views::LoanBook::new(borrowing, lending);
         let heads = store.all_heads()?.into_iter().collect();
+        let mut admissions: HashMap<NeighbourhoodId, crate::admission::AdmissionBook> = HashMap::new();
+        for a in store.admissions()? {
+            admissions.entry(a.neighbourhood).or_default().insert(a);
+        }
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let state = State {
             store,
@@ -106,6 +115,8 @@ impl Node {
             unsnapshotted: HashMap::new(),
             read,
             loans,
+            admissions,
+            gone_reported: Default::default(),
             clock_skew_days: 0,
         };
         Ok(Node { state: Arc::new(Mutex::new(state)), events, data_dir: dir })

@@ -1,6 +1,7 @@
 //! Creating, joining, listing and leaving neighbourhoods; invites and revocations.
 
 use super::{Node, st_commit_change};
+use crate::admission::MAX_INVITE_USES;
 use crate::clock::{DAY_MS, now_ms};
 use crate::doc::MemberDoc;
 use crate::error::{ChainError, Error, Result, ValidationError};
@@ -22,6 +23,9 @@ pub struct NeighbourhoodSummary {
     pub members: usize,
     pub items: usize,
     pub joined_at: u64,
+    /// A member has witnessed this device's ticket: until then nothing of the neighbourhood
+    /// flows here ("waiting for a member to confirm").
+    pub confirmed: bool,
 }
 
 /// A member as listed to the user.
@@ -30,6 +34,19 @@ pub struct MemberSummary {
     pub member: MemberId,
     pub name: String,
     pub is_me: bool,
+    /// How they joined: `None` for the founder (or when the admission is not known here).
+    pub joined: Option<JoinedVia>,
+}
+
+/// The invite a member came through, who issued it, and who confirmed them, when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JoinedVia {
+    /// The invite key (hex prefixes of it identify a ticket).
+    pub invite: [u8; 32],
+    pub inviter: MemberId,
+    pub witness: MemberId,
+    /// The witness's clock when it confirmed the redemption (ms since the epoch).
+    pub confirmed_at: u64,
 }
 
 impl Node {
@@ -41,7 +58,7 @@ impl Node {
         let now = now_ms();
         let mut st = self.lock()?;
         let me = st.identity()?.member_id();
-        let chain = vec![Cert::issue(&root, CertKind::Member, ns, &name, me.0, now, None)];
+        let chain = vec![Cert::member(&root, ns, &name, me.0, now)];
         let rec = NeighbourhoodRecord {
             id: ns,
             name,
@@ -54,18 +71,28 @@ impl Node {
         self.enter(&mut st, rec)
     }
 
-    /// Makes an invite ticket valid for `expires_in_days` days. `addrs` are this device's
-    /// addresses, so the joiner can find the inviter.
-    pub fn invite(&self, ns: &NeighbourhoodId, expires_in_days: u32, addrs: Vec<String>) -> Result<String> {
+    /// Makes an invite ticket valid for `expires_in_days` days that may admit `uses` people
+    /// (both judged by the members who confirm joiners, not by the joiner's device).
+    /// `addrs` are this device's addresses, so the joiner can find the inviter.
+    pub fn invite(
+        &self,
+        ns: &NeighbourhoodId,
+        expires_in_days: u32,
+        uses: u32,
+        addrs: Vec<String>,
+    ) -> Result<String> {
         if !(1..=365).contains(&expires_in_days) {
             return Err(ValidationError::ExpiryDays(expires_in_days).into());
+        }
+        if !(1..=MAX_INVITE_USES).contains(&uses) {
+            return Err(ValidationError::InviteUses(uses).into());
         }
         let st = self.lock()?;
         let identity = st.identity()?;
         let rec = st.neighbourhood(ns)?;
         let invite = SecretKey::generate()?;
-        let now = now_ms();
-        let expires = now + u64::from(expires_in_days) * DAY_MS;
+        let now = st.now();
+        let expires = now.saturating_add(u64::from(expires_in_days).saturating_mul(DAY_MS));
         let cert = Cert::issue(
             &identity.member_key,
             CertKind::Invite,
@@ -74,10 +101,9 @@ impl Node {
             invite.public(),
             now,
             Some(expires),
+            uses,
         );
-        let mut chain = rec.chain.clone();
-        chain.push(cert);
-        Ok(InviteTicket::new(chain, invite.to_bytes(), addrs).encode())
+        Ok(InviteTicket::new(rec.chain.clone(), cert, invite.to_bytes(), addrs).encode())
     }
 
     /// Joins with a ticket, offline: the invite secret signs this member's certificate.
@@ -92,8 +118,8 @@ impl Node {
         }
         let name = ticket.neighbourhood_name().to_owned();
         let invite = SecretKey::from_bytes(&ticket.invite_secret);
-        let mut chain = ticket.chain.clone();
-        chain.push(Cert::issue(&invite, CertKind::Member, ns, &name, me.0, now, None));
+        let mut chain = ticket.chain();
+        chain.push(Cert::member(&invite, ns, &name, me.0, now));
         let proven = verify_chain(&chain, &ns, &RevocationSet::default())?;
         if proven != me {
             return Err(ChainError::WrongMember { expected: me, found: proven }.into());
@@ -158,8 +184,13 @@ impl Node {
         let mut out: Vec<MemberSummary> = st
             .members
             .values()
-            .filter(|m| m.neighbourhood == *ns)
-            .map(|m| MemberSummary { member: m.member, name: m.name.clone(), is_me: m.member == me })
+            .filter(|m| m.neighbourhood == *ns && (m.member == me || st.confirm(ns, &m.chain).is_ok()))
+            .map(|m| MemberSummary {
+                member: m.member,
+                name: m.name.clone(),
+                is_me: m.member == me,
+                joined: joined_via(&st, ns, &m.chain),
+            })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name).then(a.member.cmp(&b.member)));
         Ok(out)
@@ -190,8 +221,21 @@ impl Node {
         let mut st = self.lock()?;
         let mut rec = st.neighbourhood(ns)?.clone();
         let root = rec.root_secret.ok_or_else(|| Error::NotAdmin { name: rec.name.clone() })?;
-        let revocation = Revocation::issue(&SecretKey::from_bytes(&root), member.0, now_ms());
-        rec.revocations.push(revocation);
+        let root = SecretKey::from_bytes(&root);
+        let now = st.now();
+        rec.revocations.push(Revocation::issue(&root, member.0, now));
+        // The invite they came through, if nobody else used it: revoked as a key, so no new
+        // identity can come back with the same ticket. (A shared invite is closed instead,
+        // see `Judge::closed_at`; the invites they issued fall with them, as their chains
+        // contain the revoked member.)
+        let sole_invite = st.admissions.get(ns).and_then(|book| {
+            let invite = book.get(member)?.invite;
+            let others = book.all().filter(|a| a.invite == invite && a.member != *member).count();
+            (others == 0).then_some(invite)
+        });
+        if let Some(invite) = sole_invite {
+            rec.revocations.push(Revocation::issue(&root, invite, now));
+        }
         self.store_revocations(&mut st, rec)?;
         Ok(())
     }
@@ -202,39 +246,23 @@ impl Node {
     /// membership no longer verifies: revoking an invite revokes who joined through it.
     pub(super) fn store_revocations(&self, st: &mut super::State, rec: NeighbourhoodRecord) -> Result<()> {
         let ns = rec.id;
-        let revoked = RevocationSet::from_revocations(&ns, &rec.revocations);
-        let me = st.identity()?.member_id();
-        let gone: Vec<MemberId> = st
-            .members
-            .values()
-            .filter(|m| {
-                m.neighbourhood == ns && m.member != me && verify_chain(&m.chain, &ns, &revoked).is_err()
-            })
-            .map(|m| m.member)
-            .collect();
-        let items: Vec<_> = st
-            .read
-            .all()
-            .filter(|i| i.neighbourhood == ns && gone.contains(&i.owner))
-            .map(|i| i.id)
-            .collect();
-        st.store.write(|w| {
-            w.put_neighbourhood(&rec)?;
-            for id in &items {
-                w.delete_item(id)?;
-            }
-            Ok(())
-        })?;
-        for id in &items {
-            st.read.remove(*id);
-            self.emit(Event::ItemRemoved { neighbourhood: ns, item: *id });
-        }
+        let was_confirmed = st.confirmed(&ns);
+        st.store.write(|w| w.put_neighbourhood(&rec))?;
         st.neighbourhoods.insert(ns, rec);
-        for member in gone {
-            self.emit(Event::MemberRevoked { neighbourhood: ns, member });
-        }
-        Ok(())
+        self.settle_members(st, &ns, was_confirmed)
     }
+}
+
+/// How the member with `chain` joined, from the admission known here.
+fn joined_via(st: &super::State, ns: &NeighbourhoodId, chain: &[Cert]) -> Option<JoinedVia> {
+    let [.., invite, joined] = chain else { return None };
+    let a = st.admissions.get(ns)?.get(&MemberId(joined.subject))?;
+    Some(JoinedVia {
+        invite: invite.subject,
+        inviter: MemberId(invite.issuer),
+        witness: a.witness_device.member,
+        confirmed_at: a.witnessed_at,
+    })
 }
 
 fn summary(st: &super::State, ns: &NeighbourhoodId) -> Result<NeighbourhoodSummary> {
@@ -246,5 +274,6 @@ fn summary(st: &super::State, ns: &NeighbourhoodId) -> Result<NeighbourhoodSumma
         members: st.members.keys().filter(|(n, _)| n == ns).count(),
         items: st.read.all().filter(|i| i.neighbourhood == *ns).count(),
         joined_at: rec.joined_at,
+        confirmed: st.confirmed(ns),
     })
 }

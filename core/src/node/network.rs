@@ -10,6 +10,7 @@
 //! - a way to report network activity through the node's event stream.
 
 use super::{Node, State};
+use crate::admission::{Admission, MAX_CARRIED_ADMISSIONS};
 use crate::clock::now_ms;
 use crate::error::{ChainError, Result, VerifyError};
 use crate::events::{Event, NetEvent};
@@ -37,6 +38,9 @@ const PEERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("net_peers");
 pub struct MembershipProof {
     pub chain: Chain,
     pub device: DeviceCert,
+    /// Admissions that confirm the chain's members (see `crate::admission`); empty while
+    /// this device waits for a member to confirm it.
+    pub admissions: Vec<Admission>,
 }
 
 /// A peer this device has synced with, and where it was reachable.
@@ -64,22 +68,23 @@ impl Node {
     pub fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof> {
         let st = self.lock()?;
         let chain = st.neighbourhood(ns)?.chain.clone();
-        Ok(MembershipProof { chain, device: st.identity()?.device_cert.clone() })
+        let admissions = st.admissions_for(ns, &chain);
+        Ok(MembershipProof { chain, device: st.identity()?.device_cert.clone(), admissions })
     }
 
     /// Checks a peer's proof of membership of `ns`: a valid chain that no revocation known here
-    /// cuts, and a certificate by that member for `peer_device`, the key the transport
-    /// authenticated. Returns the member.
+    /// cuts, confirmed by members' admissions (this device witnesses a pending joiner's ticket
+    /// if it is still valid here), and a certificate by that member for `peer_device`, the key
+    /// the transport authenticated. Returns the member.
     pub fn verify_peer_membership(
         &self,
         ns: &NeighbourhoodId,
         proof: &MembershipProof,
         peer_device: &DeviceId,
     ) -> Result<MemberId> {
-        let revoked = {
-            let st = self.lock()?;
-            RevocationSet::from_revocations(ns, &st.neighbourhood(ns)?.revocations)
-        };
+        let mut st = self.lock()?;
+        let revoked = revoked_subjects(&st, ns)?;
+        // Cheap checks first: the chain and the device certificate, before anything is stored.
         let member = verify_chain(&proof.chain, ns, &revoked)?;
         let cert = &proof.device;
         if cert.member != member || cert.device != *peer_device || !cert.is_valid() {
@@ -88,15 +93,25 @@ impl Node {
         if revoked.contains(&cert.device.0) {
             return Err(ChainError::Revoked.into());
         }
-        Ok(member)
+        let was_confirmed = st.confirmed(ns);
+        let carried = proof.admissions.get(..MAX_CARRIED_ADMISSIONS).unwrap_or(&proof.admissions);
+        if st.learn_admissions(ns, carried)? > 0 {
+            self.settle_members(&mut st, ns, was_confirmed)?;
+        }
+        self.confirm_or_witness(&mut st, ns, &proof.chain)
     }
 
     /// Like [`Node::doc_summaries`], without the documents of revoked members (which peers that
     /// know the revocation would refuse).
     pub fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
         let mut st = self.lock()?;
-        let revoked = revoked_subjects(&st, ns)?;
-        st.summaries(ns, |m| !m.chain.iter().any(|c| revoked.contains(&c.subject)))
+        let standing: HashSet<MemberId> = st
+            .members
+            .values()
+            .filter(|m| m.neighbourhood == *ns && st.confirm(ns, &m.chain).is_ok())
+            .map(|m| m.member)
+            .collect();
+        st.summaries(ns, |m| standing.contains(&m.member))
     }
 
     /// The stored membership chain and device certificates of `owner` in `ns`, if this device
@@ -126,15 +141,13 @@ impl Node {
         Ok(hashes.iter().filter(|h| !doc.has_change(&automerge::ChangeHash(**h))).copied().collect())
     }
 
-    /// Whether `member`'s membership of `ns` is cut by a revocation known here.
+    /// Whether `member`'s membership of `ns` no longer stands here: cut by a revocation, or
+    /// admitted beyond an invite's uses.
     pub fn is_revoked(&self, ns: &NeighbourhoodId, member: &MemberId) -> Result<bool> {
         let st = self.lock()?;
         let revoked = revoked_subjects(&st, ns)?;
         Ok(revoked.contains(&member.0)
-            || st
-                .members
-                .get(&(*ns, *member))
-                .is_some_and(|m| m.chain.iter().any(|c| revoked.contains(&c.subject))))
+            || st.members.get(&(*ns, *member)).is_some_and(|m| st.confirm(ns, &m.chain).is_err()))
     }
 
     /// Revocations known here for `ns` (sent only to verified members).
@@ -268,7 +281,7 @@ mod tests {
         let (_a, alice) = node("Alice");
         let (_b, bob) = node("Bob");
         let ns = alice.create_neighbourhood("Rue").unwrap().id;
-        bob.join(&alice.invite(&ns, 1, vec![]).unwrap()).unwrap();
+        bob.join(&alice.invite(&ns, 1, 1, vec![]).unwrap()).unwrap();
         let proof = bob.membership_proof(&ns).unwrap();
         let bob_device = bob.identity().unwrap().unwrap().device;
         let bob_member = bob.identity().unwrap().unwrap().member;

@@ -2,6 +2,7 @@
 //! that verifies it before anything is applied or stored.
 
 use super::{DocKey, Node, State};
+use crate::admission::{Admission, MAX_CARRIED_ADMISSIONS, MAX_WITNESSED_PER_DOC};
 use crate::attest::{Attestation, trusted_devices, verify_changes, verify_heads};
 use crate::doc::{Changed, MemberDoc};
 use crate::error::{ChainError, Error, Result, VerifyError};
@@ -26,6 +27,8 @@ pub struct DocBundle {
     pub owner_chain: Chain,
     pub devices: Vec<DeviceCert>,
     pub revocations: Vec<Revocation>,
+    /// The admissions that confirm the owner's membership (see `crate::admission`).
+    pub owner_admissions: Vec<Admission>,
     pub payload: DocPayload,
     /// Attestations of the payload's heads (enough: hashes cover ancestors).
     pub attestations: Vec<Attestation>,
@@ -117,9 +120,11 @@ impl Node {
         if attestations.len() < wanted.len() {
             return Err(Error::Corrupt(format!("document of {} has unsigned heads", owner.short())));
         }
+        let owner_admissions = st.admissions_for(ns, &member.chain);
         Ok(DocBundle {
             neighbourhood: *ns,
             owner: *owner,
+            owner_admissions,
             owner_chain: member.chain,
             devices: member.devices,
             revocations: rec.revocations,
@@ -133,6 +138,16 @@ impl Node {
     /// covered by a valid attestation.
     pub fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
         let mut st = self.lock()?;
+        let ns = bundle.neighbourhood;
+        let was_confirmed = st.confirmed(&ns);
+        let carried =
+            bundle.owner_admissions.get(..MAX_CARRIED_ADMISSIONS).unwrap_or(&bundle.owner_admissions);
+        if st.learn_admissions(&ns, carried)? > 0 {
+            self.settle_members(&mut st, &ns, was_confirmed)?;
+        }
+        // The first confirmed member to meet a pending joiner (here, through their document)
+        // judges their ticket, with this device's clock and records.
+        self.confirm_or_witness(&mut st, &ns, &bundle.owner_chain).map_err(not_member)?;
         let verified = verify_bundle(&mut st, bundle)?;
         self.commit_verified(&mut st, verified)
     }
@@ -186,6 +201,12 @@ impl Node {
         if let Some(name) = doc.name() {
             member.name = name;
         }
+        // Admissions this owner witnessed; only their own count (they signed them).
+        let witnessed: Vec<Admission> = if touched.everything || touched.admissions {
+            doc.admissions().into_iter().filter(|a| a.witness_device.member == owner).collect()
+        } else {
+            Vec::new()
+        };
         let (changed, removed) = match items_now {
             Some(items) => st.read.diff_doc(ns, owner, &items),
             None => {
@@ -268,6 +289,12 @@ impl Node {
             let rec = st.neighbourhood(&ns)?.clone();
             self.store_revocations(st, rec)?;
         }
+        if !witnessed.is_empty() {
+            let was_confirmed = st.confirmed(&ns);
+            if st.learn_admissions(&ns, witnessed.get(..MAX_WITNESSED_PER_DOC).unwrap_or(&witnessed))? > 0 {
+                self.settle_members(st, &ns, was_confirmed)?;
+            }
+        }
         if let Some((borrowing, lending)) = loans {
             // Only loans of items this document's loan records touch can have changed.
             let items = st.loans.items_of(ns, owner, &borrowing, &lending);
@@ -316,6 +343,14 @@ fn new_heads(changes: &[Change]) -> Vec<ChangeHash> {
     changes.iter().map(Change::hash).filter(|h| !deps.contains(h)).collect()
 }
 
+/// A membership failure of a document's owner, as a rejection of the document.
+fn not_member(e: Error) -> Error {
+    match e {
+        Error::Membership(c) => VerifyError::NotMember(c).into(),
+        e => e,
+    }
+}
+
 /// Every check an incoming document must pass; writes nothing.
 pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
     let size = b.payload.size();
@@ -333,6 +368,7 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
         .collect();
     let revoked = RevocationSet::from_revocations(&ns, rec.revocations.iter().chain(&new_revocations));
     let proven = verify_chain(&b.owner_chain, &ns, &revoked).map_err(VerifyError::NotMember)?;
+    st.confirm(&ns, &b.owner_chain).map_err(not_member)?;
     if proven != b.owner {
         return Err(
             VerifyError::NotMember(ChainError::WrongMember { expected: b.owner, found: proven }).into()

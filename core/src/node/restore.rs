@@ -46,6 +46,20 @@ impl Node {
         // Verification needs the identity and neighbourhoods in place; undone on failure.
         st.identity = Some(identity.clone());
         st.neighbourhoods = neighbourhoods.iter().map(|n| (n.id, n.clone())).collect();
+        // Admissions first (in memory until everything verified): each bundle carries those of
+        // its owner, and together they confirm everyone who was confirmed on the old device.
+        for n in &neighbourhoods {
+            let carried: Vec<_> = bundles
+                .iter()
+                .filter(|b| b.neighbourhood == n.id)
+                .flat_map(|b| {
+                    b.owner_admissions.iter().take(crate::admission::MAX_CARRIED_ADMISSIONS).cloned()
+                })
+                .collect();
+            let mut book = st.admissions.remove(&n.id).unwrap_or_default();
+            st.judged(&n.id, |judge, _| judge.learn(&mut book, &carried))?;
+            st.admissions.insert(n.id, book);
+        }
         let mut verified = Vec::with_capacity(bundles.len());
         for b in &bundles {
             match verify_bundle(&mut st, b) {
@@ -54,6 +68,7 @@ impl Node {
                     st.identity = None;
                     st.neighbourhoods.clear();
                     st.docs.clear();
+                    st.admissions.clear();
                     return Err(Error::CorruptExport(format!("document of {}: {e}", b.owner.short())));
                 }
             }
@@ -62,6 +77,9 @@ impl Node {
             w.put_identity(&IdentityRecord::from_identity(&identity))?;
             for n in &neighbourhoods {
                 w.put_neighbourhood(n)?;
+            }
+            for book in st.admissions.values() {
+                book.all().try_for_each(|a| w.put_admission(a))?;
             }
             Ok(())
         })?;

@@ -117,7 +117,7 @@ async fn demo(out: &mut Out) -> CliResult {
 
     step(out, "3. Bob and Chloé join with tickets that carry Alice's address, add things, go online")?;
     for guest in [&bob, &chloe] {
-        let ticket = alice.node.invite(&ns, 7, vec![alice_addr.to_string()])?;
+        let ticket = alice.node.invite(&ns, 7, 1, vec![alice_addr.to_string()])?;
         let joined = guest.node.join(&ticket)?;
         out.line(format_args!(
             "   {} joined \"{}\" offline with a {}-character ticket",

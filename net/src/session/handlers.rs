@@ -30,10 +30,20 @@ fn blame(e: &partage::Error) -> Blame {
     }
 }
 
-/// A document whose owner was revoked: honest peers may still carry it, so it is refused
-/// without blaming the peer.
+/// A document whose owner's membership does not stand here (revoked, not yet confirmed, or
+/// admitted beyond an invite's uses): honest peers may still carry it, as they may not know
+/// what this device knows, so it is refused without blaming the peer.
 fn owner_revoked(e: &partage::Error) -> bool {
-    matches!(e, partage::Error::Rejected(VerifyError::NotMember(ChainError::Revoked)))
+    matches!(
+        e,
+        partage::Error::Rejected(VerifyError::NotMember(
+            ChainError::Revoked
+                | ChainError::NotConfirmed
+                | ChainError::InviteUsedUp { .. }
+                | ChainError::InviteClosed
+                | ChainError::InviteExpired(_)
+        ))
+    )
 }
 
 fn short_reason(e: &partage::Error) -> String {
@@ -412,6 +422,7 @@ impl Session {
             neighbourhood: ns,
             owner,
             owner_chain: chain,
+            owner_admissions: w.owner_admissions,
             devices: w.devices,
             revocations: Vec::new(),
             payload: w.payload,

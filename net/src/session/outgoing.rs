@@ -171,6 +171,7 @@ fn to_wire(
         neighbourhood: b.neighbourhood,
         owner,
         owner_chain: (!peer_has_doc).then_some(b.owner_chain),
+        owner_admissions: if peer_has_doc { Vec::new() } else { b.owner_admissions },
         devices,
         payload: b.payload,
         attestations: b.attestations,

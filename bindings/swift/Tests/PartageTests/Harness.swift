@@ -108,7 +108,7 @@ func networkedPair(_ alice: Node, _ bob: Node) async throws -> String {
     let ad = try await alice.advertisement(timeoutMs: 5_000)
     try expect(!ad.addresses.isEmpty && ad.addresses.allSatisfy { $0.hasPrefix("/ip4/127.0.0.1/tcp/") },
                "advertised addresses: \(ad.addresses)")
-    _ = try await bob.join(ticket: try await alice.invite(neighbourhoodId: hood.id, expiresInDays: 7, addresses: ad.addresses))
+    _ = try await bob.join(ticket: try await alice.invite(neighbourhoodId: hood.id, expiresInDays: 7, uses: 1, addresses: ad.addresses))
     return hood.id
 }
 

@@ -23,7 +23,7 @@ pub fn run(node: &Node, cmd: NeighbourhoodCmd, out: &mut Out) -> CliResult {
                 partage_net::Network::parse_address(a)
                     .map_err(|e| crate::error::CliError::msg(e.to_string()))?;
             }
-            let ticket = node.invite(&ns, expires_in_days, addrs)?;
+            let ticket = node.invite(&ns, expires_in_days, 1, addrs)?;
             if out.json {
                 return out.write_json(&serde_json::json!({ "ticket": ticket }));
             }

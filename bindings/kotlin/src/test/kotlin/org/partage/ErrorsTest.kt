@@ -26,13 +26,13 @@ fun errorTests() {
                 notTicket.message,
                 "bad ticket message",
             )
-            val ticket = alice.invite(hood.id, 1u, listOf())
+            val ticket = alice.invite(hood.id, 1u, 1u, listOf())
             val cut = expectThrows<PartageException.BadTicket> { bob.join(ticket.dropLast(12)) }
             expectEq("this ticket is damaged or incomplete (was it copied in full?)", cut.message, "cut ticket")
 
             val badId = expectThrows<PartageException.InvalidInput> { alice.item("xyz") }
             expectEq("\"xyz\" is not a valid id", badId.message, "bad id message")
-            val days = expectThrows<PartageException.InvalidInput> { alice.invite(hood.id, 0u, listOf()) }
+            val days = expectThrows<PartageException.InvalidInput> { alice.invite(hood.id, 0u, 1u, listOf()) }
             expectEq("expiry must be between 1 and 365 days, not 0", days.message, "expiry message")
 
             val drill = alice.addItem(hood.id, ItemDraft(title = "Perceuse"))

@@ -29,7 +29,7 @@ suspend fun networkedPair(
         "advertised addresses: ${ad.addresses}"
     }
     check(ad.addresses.all { it.endsWith("/p2p/${ad.peerId}") }) { "addresses end with the peer id" }
-    bob.join(alice.invite(hood.id, 7u, ad.addresses))
+    bob.join(alice.invite(hood.id, 7u, 1u, ad.addresses))
     return hood.id
 }
 
