@@ -64,6 +64,10 @@ pub enum NodeEvent {
         neighbourhood_id: String,
         member_id: String,
     },
+    /// A member confirmed this device's ticket: the neighbourhood now syncs.
+    MembershipConfirmed {
+        neighbourhood_id: String,
+    },
     /// A loan was requested or changed state (locally or by the other party).
     LoanUpdated {
         loan: Loan,
@@ -108,6 +112,9 @@ impl NodeEvent {
                 neighbourhood_id: neighbourhood.to_hex(),
                 member_id: member.to_hex(),
             },
+            E::MembershipConfirmed { neighbourhood } => {
+                NodeEvent::MembershipConfirmed { neighbourhood_id: neighbourhood.to_hex() }
+            }
             E::LoanUpdated { loan, previous } => {
                 NodeEvent::LoanUpdated { loan: loan.into(), previous: previous.map(Into::into) }
             }

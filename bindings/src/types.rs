@@ -78,6 +78,9 @@ pub struct Neighbourhood {
     pub member_count: u32,
     pub item_count: u32,
     pub joined_at_ms: i64,
+    /// A member has confirmed this device's ticket; until then nothing of the neighbourhood
+    /// arrives (show "waiting for a member to confirm").
+    pub confirmed: bool,
 }
 
 impl From<partage::NeighbourhoodSummary> for Neighbourhood {
@@ -89,6 +92,7 @@ impl From<partage::NeighbourhoodSummary> for Neighbourhood {
             member_count: count(n.members),
             item_count: count(n.items),
             joined_at_ms: ms(n.joined_at),
+            confirmed: n.confirmed,
         }
     }
 }

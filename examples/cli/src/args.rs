@@ -86,9 +86,14 @@ pub enum NeighbourhoodCmd {
     Invite {
         /// Neighbourhood id (or a unique prefix of it).
         id: String,
-        /// Days until the ticket expires (1 to 365).
+        /// Days until the ticket expires (1 to 365), by the clocks of the members who confirm
+        /// joiners, not the joiner's.
         #[arg(long, default_value_t = 7, value_name = "N")]
         expires_in_days: u32,
+        /// How many people the ticket may admit (1 to 500): 1 for a ticket sent to one person,
+        /// more for a flyer in a building. Counted by the members from their records.
+        #[arg(long, default_value_t = partage::admission::DEFAULT_INVITE_USES, value_name = "N")]
+        uses: u32,
         /// Also draw the ticket as a QR code.
         #[arg(long)]
         qr: bool,
@@ -109,10 +114,18 @@ pub enum NeighbourhoodCmd {
         /// Neighbourhood id (or a unique prefix of it).
         id: String,
     },
-    /// List the members known in a neighbourhood.
+    /// List the members known in a neighbourhood, with the invite each came through.
     Members {
         /// Neighbourhood id (or a unique prefix of it).
         id: String,
+    },
+    /// Admin only: revoke a member. Their items disappear, the invite they came through is
+    /// closed, and everyone who joined through their invites loses membership too.
+    Revoke {
+        /// Neighbourhood id (or a unique prefix of it).
+        id: String,
+        /// Member id (or a unique prefix of it).
+        member: String,
     },
 }
 

@@ -47,6 +47,7 @@ pub fn describe(node: &Node, event: &Event) -> Option<String> {
         Event::ItemRemoved { item, .. } => format!("item removed: {}", item.short()),
         Event::MemberUpdated { name, .. } => format!("member known: {name}"),
         Event::MemberRevoked { member, .. } => format!("member revoked: {}", member.short()),
+        Event::MembershipConfirmed { .. } => "a member confirmed your ticket: you are in".to_string(),
         Event::Overflow { missed } => format!("({missed} events skipped: too many at once)"),
         _ => return None,
     })
@@ -107,6 +108,9 @@ pub fn to_json(event: &Event) -> Option<Value> {
         Event::ItemUpdated(v) => json!({"event": "item_updated", "item": v}),
         Event::ItemRemoved { neighbourhood, item } => {
             json!({"event": "item_removed", "neighbourhood": neighbourhood.to_hex(), "item": item.to_hex()})
+        }
+        Event::MembershipConfirmed { neighbourhood } => {
+            json!({"event": "membership_confirmed", "neighbourhood": neighbourhood.to_hex()})
         }
         _ => return None,
     })

@@ -105,7 +105,17 @@ impl Out {
         }
         for m in list {
             let me = if m.is_me { "  (you)" } else { "" };
-            self.line(format_args!("{}  {}{me}", m.member, m.name))?;
+            let joined = match &m.joined {
+                Some(j) => format!(
+                    "  joined {} through invite {} of {}, confirmed by {}",
+                    partage::clock::format_date(j.confirmed_at),
+                    hex_of(j.invite.get(..4).unwrap_or_default()),
+                    j.inviter.short(),
+                    j.witness.short()
+                ),
+                None => String::new(),
+            };
+            self.line(format_args!("{}  {}{me}{joined}", m.member, m.name))?;
         }
         Ok(())
     }
@@ -143,7 +153,12 @@ pub fn item_line(view: &ItemView) -> String {
 
 fn neighbourhood_line(n: &NeighbourhoodSummary) -> String {
     let admin = if n.admin { "  (admin)" } else { "" };
-    format!("{}  {}  {} member(s)  {} item(s){admin}", n.id, n.name, n.members, n.items)
+    let pending = if n.confirmed { "" } else { "  (waiting for a member to confirm your ticket)" };
+    format!("{}  {}  {} member(s)  {} item(s){admin}{pending}", n.id, n.name, n.members, n.items)
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// 2050 → "20.50"
@@ -159,6 +174,7 @@ struct NeighbourhoodJson {
     members: usize,
     items: usize,
     joined_at: u64,
+    confirmed: bool,
 }
 
 impl From<&NeighbourhoodSummary> for NeighbourhoodJson {
@@ -170,6 +186,7 @@ impl From<&NeighbourhoodSummary> for NeighbourhoodJson {
             members: n.members,
             items: n.items,
             joined_at: n.joined_at,
+            confirmed: n.confirmed,
         }
     }
 }
@@ -179,11 +196,25 @@ struct MemberJson {
     member: String,
     name: String,
     is_me: bool,
+    /// The invite they came through, its issuer, who confirmed them and when (ms).
+    invite: Option<String>,
+    inviter: Option<String>,
+    confirmed_by: Option<String>,
+    confirmed_at: Option<u64>,
 }
 
 impl From<&MemberSummary> for MemberJson {
     fn from(m: &MemberSummary) -> Self {
-        MemberJson { member: m.member.to_hex(), name: m.name.clone(), is_me: m.is_me }
+        let j = m.joined.as_ref();
+        MemberJson {
+            member: m.member.to_hex(),
+            name: m.name.clone(),
+            is_me: m.is_me,
+            invite: j.map(|j| hex_of(&j.invite)),
+            inviter: j.map(|j| j.inviter.to_hex()),
+            confirmed_by: j.map(|j| j.witness.to_hex()),
+            confirmed_at: j.map(|j| j.confirmed_at),
+        }
     }
 }
 

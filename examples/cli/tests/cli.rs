@@ -1,6 +1,15 @@
 //! The `partage` binary as a user runs it: separate processes, separate data directories,
 //! exit codes, stdout and the one-line stderr contract.
 
+// Test code: a failed step should stop the test loudly (the workspace lints target library code).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable
+)]
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};

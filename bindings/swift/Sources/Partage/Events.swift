@@ -171,7 +171,7 @@ extension NodeEvent {
         case .snapshot, .itemAdded, .itemUpdated, .itemRemoved, .neighbourhoodLeft, .memberUpdated,
             .memberRevoked:
             return true
-        case .neighbourhoodJoined, .loanUpdated, .loanAvailable, .network, .overflow:
+        case .neighbourhoodJoined, .loanUpdated, .loanAvailable, .network, .overflow, .membershipConfirmed:
             return false
         }
     }
@@ -182,7 +182,7 @@ extension NodeEvent {
         case .snapshot, .loanUpdated, .loanAvailable, .itemAdded, .itemUpdated, .itemRemoved,
             .neighbourhoodLeft, .memberUpdated, .memberRevoked:
             return true
-        case .neighbourhoodJoined, .network, .overflow:
+        case .neighbourhoodJoined, .network, .overflow, .membershipConfirmed:
             return false
         }
     }

@@ -19,6 +19,10 @@ pub fn run(cli: Cli) -> CliResult {
         return crate::demo::run(&mut out);
     }
     let node = Node::open(data_dir(cli.data_dir)?)?;
+    // Tests of expiry across processes simulate days passing on one node (never set in use).
+    if let Some(days) = std::env::var(CLOCK_SHIFT_VAR).ok().and_then(|d| d.trim().parse::<i64>().ok()) {
+        node.shift_clock_days(days)?;
+    }
     match cli.command {
         Command::Init { name } => identity::init(&node, &name, &mut out),
         Command::Whoami => identity::whoami(&node, &mut out),
@@ -35,6 +39,10 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Demo => crate::demo::run(&mut out),
     }
 }
+
+/// Test-only: days added to this process's clock for the node's judgements (expiry of invites
+/// it witnesses, overdue loans).
+const CLOCK_SHIFT_VAR: &str = "PARTAGE_TEST_CLOCK_SHIFT_DAYS";
 
 /// `--data-dir`, or the platform's data directory for Partage.
 fn data_dir(flag: Option<PathBuf>) -> CliResult<PathBuf> {

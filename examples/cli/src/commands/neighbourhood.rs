@@ -1,4 +1,4 @@
-//! `partage neighbourhood create|invite|join|list|leave|members`.
+//! `partage neighbourhood create|invite|join|list|leave|members|revoke`.
 
 use crate::args::NeighbourhoodCmd;
 use crate::error::{CliError, CliResult};
@@ -17,13 +17,13 @@ pub fn run(node: &Node, cmd: NeighbourhoodCmd, out: &mut Out) -> CliResult {
             }
             out.line(created.id)
         }
-        NeighbourhoodCmd::Invite { id, expires_in_days, qr, addrs } => {
+        NeighbourhoodCmd::Invite { id, expires_in_days, uses, qr, addrs } => {
             let ns = resolve::neighbourhood(node, &id)?;
             for a in &addrs {
                 partage_net::Network::parse_address(a)
                     .map_err(|e| crate::error::CliError::msg(e.to_string()))?;
             }
-            let ticket = node.invite(&ns, expires_in_days, 1, addrs)?;
+            let ticket = node.invite(&ns, expires_in_days, uses, addrs)?;
             if out.json {
                 return out.write_json(&serde_json::json!({ "ticket": ticket }));
             }
@@ -50,6 +50,15 @@ pub fn run(node: &Node, cmd: NeighbourhoodCmd, out: &mut Out) -> CliResult {
         NeighbourhoodCmd::Members { id } => {
             let ns = resolve::neighbourhood(node, &id)?;
             out.members(&node.members(&ns)?)
+        }
+        NeighbourhoodCmd::Revoke { id, member } => {
+            let ns = resolve::neighbourhood(node, &id)?;
+            let member = resolve::member(node, &member)?;
+            node.revoke(&ns, &member)?;
+            if out.json {
+                return out.write_json(&serde_json::json!({ "revoked": member.to_hex() }));
+            }
+            out.line(format_args!("revoked member {}", member.short()))
         }
     }
 }

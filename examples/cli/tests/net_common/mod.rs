@@ -25,6 +25,19 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(o.stdout).expect("utf-8")
 }
 
+/// Runs `partage --data-dir dir args…` whatever its outcome; returns (success, stdout, stderr).
+pub fn attempt(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+    let o = Command::new(BIN)
+        .envs(env.iter().copied())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("spawn partage");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (o.status.success(), text(o.stdout), text(o.stderr))
+}
+
 pub fn json(dir: &Path, args: &[&str]) -> Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
@@ -70,6 +83,11 @@ pub struct Running {
 impl Running {
     /// `prefix` runs before the binary (e.g. `ip netns exec NAME`).
     pub fn start(prefix: &[&str], dir: &Path, args: &[&str]) -> Running {
+        Running::start_with_env(prefix, &[], dir, args)
+    }
+
+    /// Like [`Running::start`], with extra environment variables for the process.
+    pub fn start_with_env(prefix: &[&str], env: &[(&str, &str)], dir: &Path, args: &[&str]) -> Running {
         let mut cmd = match prefix.split_first() {
             Some((first, rest)) => {
                 let mut c = Command::new(first);
@@ -78,7 +96,7 @@ impl Running {
             }
             None => Command::new(BIN),
         };
-        cmd.arg("--data-dir").arg(dir).arg("--json").arg("run").args(args);
+        cmd.envs(env.iter().copied()).arg("--data-dir").arg(dir).arg("--json").arg("run").args(args);
         let mut child =
             cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn partage run");
         let stdout = child.stdout.take().expect("stdout");

@@ -54,7 +54,7 @@ fun NodeEvent.affectsItems(): Boolean =
         is NodeEvent.MemberRevoked,
         -> true
         is NodeEvent.NeighbourhoodJoined, is NodeEvent.Overflow, is NodeEvent.LoanUpdated,
-        is NodeEvent.LoanAvailable, is NodeEvent.Network,
+        is NodeEvent.LoanAvailable, is NodeEvent.Network, is NodeEvent.MembershipConfirmed,
         -> false
     }
 
@@ -65,7 +65,9 @@ fun NodeEvent.affectsLoans(): Boolean =
         is NodeEvent.ItemAdded, is NodeEvent.ItemUpdated, is NodeEvent.ItemRemoved,
         is NodeEvent.NeighbourhoodLeft, is NodeEvent.MemberUpdated, is NodeEvent.MemberRevoked,
         -> true
-        is NodeEvent.NeighbourhoodJoined, is NodeEvent.Overflow, is NodeEvent.Network -> false
+        is NodeEvent.NeighbourhoodJoined, is NodeEvent.Overflow, is NodeEvent.Network,
+        is NodeEvent.MembershipConfirmed,
+        -> false
     }
 
 /** Whether an event can change the list of neighbourhoods (or their counts). */
