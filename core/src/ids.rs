@@ -141,10 +141,6 @@ impl ItemId {
 }
 
 impl LoanId {
-    pub fn random() -> crate::Result<Self> {
-        Ok(LoanId(crate::identity::random_bytes()?))
-    }
-
     /// A fresh id for a loan requested by `borrower` in `ns`, and the nonce to store with it.
     pub fn new_bound(ns: &NeighbourhoodId, borrower: &MemberId) -> crate::Result<(Self, IdNonce)> {
         let nonce: IdNonce = crate::identity::random_bytes()?;

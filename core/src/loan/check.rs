@@ -190,6 +190,7 @@ mod tests {
         let from = parse_day("2026-12-01").unwrap();
         BorrowerSide {
             id: LoanId([1; 16]),
+            id_nonce: [0; 16],
             neighbourhood: NeighbourhoodId([0; 32]),
             borrower: MemberId([1; 32]),
             lender: MemberId([2; 32]),

@@ -18,6 +18,7 @@
 
 use super::{BorrowerSide, LenderSide, LoanState};
 use crate::clock::{Day, day_of};
+use crate::ids::LoanId;
 
 /// The state and booking facts of one loan, before names and titles are attached.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,25 +106,32 @@ pub fn derive_item(loans: &[(&BorrowerSide, Option<&LenderSide>)], today: Day) -
         })
         .collect();
 
-    // Rank the loans that want the item; better-ranked ones keep their booking.
-    let mut booking: Vec<usize> = (0..loans.len()).filter(|&i| out[i].state.books_item()).collect();
-    booking.sort_by_key(|&i| {
-        let (b, l) = loans[i];
-        let out_already = !matches!(out[i].state, LoanState::HandedOver | LoanState::Overdue);
-        (out_already, l.and_then(|l| l.accepted_at).unwrap_or(u64::MAX), b.id)
-    });
+    // Rank the loans that want the item; better-ranked ones keep their booking. The index comes
+    // last in the key, so equal ranks keep their input order (as a stable sort would).
+    let mut booking: Vec<(bool, u64, LoanId, usize)> = loans
+        .iter()
+        .zip(&out)
+        .enumerate()
+        .filter(|(_, (_, d))| d.state.books_item())
+        .map(|(i, ((b, l), d))| {
+            let out_already = !matches!(d.state, LoanState::HandedOver | LoanState::Overdue);
+            (out_already, l.and_then(|l| l.accepted_at).unwrap_or(u64::MAX), b.id, i)
+        })
+        .collect();
+    booking.sort_unstable();
     let mut held: Vec<(Day, Day)> = Vec::new();
-    for i in booking {
-        let period = (loans[i].0.from, out[i].until);
+    for (.., i) in booking {
+        let (Some((b, _)), Some(d)) = (loans.get(i), out.get_mut(i)) else { continue };
+        let period = (b.from, d.until);
         if held.iter().any(|&h| overlaps(h, period)) {
-            out[i].conflict = true;
+            d.conflict = true;
         } else {
             held.push(period);
         }
     }
-    for (i, (b, _)) in loans.iter().enumerate() {
-        if out[i].state == LoanState::Requested {
-            out[i].waitlisted = held.iter().any(|&h| overlaps(h, (b.from, b.until)));
+    for ((b, _), d) in loans.iter().zip(out.iter_mut()) {
+        if d.state == LoanState::Requested {
+            d.waitlisted = held.iter().any(|&h| overlaps(h, (b.from, b.until)));
         }
     }
     out
@@ -132,11 +140,12 @@ pub fn derive_item(loans: &[(&BorrowerSide, Option<&LenderSide>)], today: Day) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ItemId, LoanId, MemberId, NeighbourhoodId};
+    use crate::ids::{ItemId, MemberId, NeighbourhoodId};
 
     fn borrower(id: u8, from: Day, until: Day) -> BorrowerSide {
         BorrowerSide {
             id: LoanId([id; 16]),
+            id_nonce: [0; 16],
             neighbourhood: NeighbourhoodId([0; 32]),
             borrower: MemberId([id; 32]),
             lender: MemberId([99; 32]),

@@ -11,9 +11,9 @@
 use super::check::{Refusals, check_borrower, check_count, check_lender};
 use super::{BorrowerSide, LenderSide};
 use crate::clock::Day;
-use crate::doc::{MemberDoc, am_err};
+use crate::doc::{MemberDoc, am_err, get_scalar};
 use crate::error::Result;
-use crate::ids::{ItemId, LoanId, MemberId, NeighbourhoodId};
+use crate::ids::{IdNonce, ItemId, LoanId, MemberId, NeighbourhoodId};
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Change, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
@@ -68,6 +68,7 @@ impl MemberDoc {
         let root = self.root_map(BORROWING)?;
         let d = &mut self.doc;
         let obj = child_map(d, &root, &b.id.to_hex())?;
+        d.put(&obj, "id_nonce", ScalarValue::Bytes(b.id_nonce.to_vec())).map_err(am_err)?;
         d.put(&obj, "lender", b.lender.to_hex()).map_err(am_err)?;
         d.put(&obj, "item", b.item.to_hex()).map_err(am_err)?;
         d.put(&obj, "from", ScalarValue::Int(b.from)).map_err(am_err)?;
@@ -173,7 +174,13 @@ fn read_borrowing(
     ns: NeighbourhoodId,
     owner: MemberId,
 ) -> std::result::Result<BorrowerSide, String> {
-    let id = key.parse().map_err(|_| "its key is not a loan id".to_owned())?;
+    let id: LoanId = key.parse().map_err(|_| "its key is not a loan id".to_owned())?;
+    let id_nonce: IdNonce = match get_scalar(d, obj, "id_nonce") {
+        Some(ScalarValue::Bytes(b)) => b.as_slice().try_into().ok(),
+        _ => None,
+    }
+    .filter(|n| id.is_bound_to(&ns, &owner, n))
+    .ok_or_else(|| "its id is not bound to its borrower (a copy of another member's loan?)".to_owned())?;
     let lender = text(d, obj, "lender")?.parse().map_err(|_| "lender is not a member id".to_owned())?;
     let item = text(d, obj, "item")?.parse::<ItemId>().map_err(|_| "item is not an item id".to_owned())?;
     let mut extensions = Vec::new();
@@ -188,6 +195,7 @@ fn read_borrowing(
     extensions.sort_unstable();
     Ok(BorrowerSide {
         id,
+        id_nonce,
         neighbourhood: ns,
         borrower: owner,
         lender,

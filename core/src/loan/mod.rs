@@ -21,6 +21,9 @@ pub const MAX_MESSAGE_CHARS: usize = 1_000;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BorrowerSide {
     pub id: LoanId,
+    /// Binds `id` to the borrower (see `LoanId::new_bound`): a copy of someone else's loan id
+    /// in another document is not read.
+    pub id_nonce: crate::ids::IdNonce,
     pub neighbourhood: NeighbourhoodId,
     pub borrower: MemberId,
     pub lender: MemberId,

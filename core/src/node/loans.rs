@@ -61,8 +61,10 @@ impl Node {
         if days > i64::from(item.max_loan_days) {
             return Err(LoanError::TooLong { days, max: item.max_loan_days, title: item.title }.into());
         }
+        let (id, id_nonce) = LoanId::new_bound(&item.neighbourhood, &me)?;
         let side = BorrowerSide {
-            id: LoanId::random()?,
+            id,
+            id_nonce,
             neighbourhood: item.neighbourhood,
             borrower: me,
             lender: item.owner,
