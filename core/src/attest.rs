@@ -7,7 +7,7 @@
 //! valid attestation; see `docs/adr/0002-signed-change-hashes.md`.
 
 use crate::error::VerifyError;
-use crate::identity::{DeviceCert, SecretKey, domain, hex_bytes, verify};
+use crate::identity::{DeviceCert, DeviceRevocation, SecretKey, domain, hex_bytes, verify};
 use crate::ids::{DeviceId, MemberId, NeighbourhoodId};
 use automerge::{Change, ChangeHash};
 use serde::{Deserialize, Serialize};
@@ -54,6 +54,20 @@ pub fn trusted_devices<'a>(
     Ok(out)
 }
 
+/// [`trusted_devices`] without the devices the owner revoked: their attestations no longer
+/// vouch for anything new.
+pub fn trusted_unrevoked<'a>(
+    owner: &MemberId,
+    certs: impl IntoIterator<Item = &'a DeviceCert>,
+    revoked: &[DeviceRevocation],
+) -> Result<(HashSet<DeviceId>, HashSet<DeviceId>), VerifyError> {
+    let mut trusted = trusted_devices(owner, certs)?;
+    let gone: HashSet<DeviceId> =
+        revoked.iter().filter(|r| r.member == *owner && r.is_valid()).map(|r| r.device).collect();
+    trusted.retain(|d| !gone.contains(d));
+    Ok((trusted, gone))
+}
+
 /// Checks that every change in `incoming` that `is_known` does not already cover is vouched for
 /// by an attestation from a trusted device. Returns the attestations that were needed, so the
 /// caller can store them alongside the changes.
@@ -65,10 +79,23 @@ pub fn verify_changes(
     incoming: &[Change],
     is_known: impl Fn(&ChangeHash) -> bool,
 ) -> Result<Vec<Attestation>, VerifyError> {
+    verify_changes_revoked(neighbourhood, owner, devices, &HashSet::new(), attestations, incoming, is_known)
+}
+
+/// [`verify_changes`], naming a change signed only by a revoked device as such.
+pub fn verify_changes_revoked(
+    neighbourhood: &NeighbourhoodId,
+    owner: &MemberId,
+    devices: &HashSet<DeviceId>,
+    revoked: &HashSet<DeviceId>,
+    attestations: &[Attestation],
+    incoming: &[Change],
+    is_known: impl Fn(&ChangeHash) -> bool,
+) -> Result<Vec<Attestation>, VerifyError> {
     let new: Vec<&Change> = incoming.iter().filter(|c| !is_known(&c.hash())).collect();
     let depended_on: HashSet<ChangeHash> = new.iter().flat_map(|c| c.deps().iter().copied()).collect();
     let heads: Vec<ChangeHash> = new.iter().map(|c| c.hash()).filter(|h| !depended_on.contains(h)).collect();
-    verify_heads(neighbourhood, owner, devices, attestations, &heads)
+    verify_heads_revoked(neighbourhood, owner, devices, revoked, attestations, &heads)
 }
 
 /// Checks that each of `heads` carries a valid attestation by a trusted device. For a whole
@@ -80,12 +107,27 @@ pub fn verify_heads(
     attestations: &[Attestation],
     heads: &[ChangeHash],
 ) -> Result<Vec<Attestation>, VerifyError> {
+    verify_heads_revoked(neighbourhood, owner, devices, &HashSet::new(), attestations, heads)
+}
+
+/// [`verify_heads`], naming a head signed only by a revoked device as such.
+pub fn verify_heads_revoked(
+    neighbourhood: &NeighbourhoodId,
+    owner: &MemberId,
+    devices: &HashSet<DeviceId>,
+    revoked: &HashSet<DeviceId>,
+    attestations: &[Attestation],
+    heads: &[ChangeHash],
+) -> Result<Vec<Attestation>, VerifyError> {
     let by_hash: HashMap<[u8; 32], &Attestation> = attestations.iter().map(|a| (a.hash, a)).collect();
     let mut used = Vec::with_capacity(heads.len());
     let mut seen = HashSet::new();
     for head in heads.iter().filter(|h| seen.insert(**h)) {
         let short = hex::encode(&head.0[..4]);
         let att = by_hash.get(&head.0).ok_or_else(|| VerifyError::Unsigned(short.clone()))?;
+        if revoked.contains(&att.device) {
+            return Err(VerifyError::RevokedDevice { change: short, device: att.device.short() });
+        }
         if !devices.contains(&att.device) {
             return Err(VerifyError::Unsigned(short));
         }

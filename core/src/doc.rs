@@ -19,6 +19,8 @@ const PROFILE: &str = "profile";
 /// The nonce that binds an item's id to its owner (see [`ItemId::new_bound`]).
 const ID_NONCE: &str = "id_nonce";
 const ITEMS: &str = "items";
+/// Devices the owner revoked: `{ <device hex>: revoked_at }` (informational).
+const REVOKED_DEVICES: &str = "revoked_devices";
 /// Admissions this member witnessed: `{ <member hex>: <postcard Admission bytes> }`.
 const ADMISSIONS: &str = "admissions";
 /// Above this many new changes an import re-reads the whole document instead of tracing ops.
@@ -245,6 +247,7 @@ impl MemberDoc {
                     }
                     (PROFILE, _) => changed.profile = true,
                     (ADMISSIONS, _) => changed.admissions = true,
+                    (REVOKED_DEVICES, _) => {}
                     (crate::loan::doc::BORROWING | crate::loan::doc::LENDING, _) => changed.loans = true,
                     _ => changed.everything = true,
                 }
@@ -276,6 +279,17 @@ impl MemberDoc {
             _ => self.doc.put_object(ROOT, ADMISSIONS, ObjType::Map).map_err(am_err)?,
         };
         self.doc.put(&map, a.member.to_hex().as_str(), ScalarValue::Bytes(bytes)).map_err(am_err)?;
+        self.commit()
+    }
+
+    /// Notes in the document that the owner revoked a device (the signed revocation itself
+    /// travels beside the document; this moves the heads so that peers fetch it).
+    pub fn note_device_revoked(&mut self, r: &crate::identity::DeviceRevocation) -> Result<Option<Change>> {
+        let map = match self.doc.get(ROOT, REVOKED_DEVICES).map_err(am_err)? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            _ => self.doc.put_object(ROOT, REVOKED_DEVICES, ObjType::Map).map_err(am_err)?,
+        };
+        self.doc.put(&map, r.device.to_hex().as_str(), ScalarValue::Uint(r.revoked_at)).map_err(am_err)?;
         self.commit()
     }
 
@@ -328,14 +342,6 @@ pub(crate) fn get_scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<Sca
 pub(crate) fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
     match get_scalar(doc, obj, key)? {
         ScalarValue::Str(s) => Some(s.to_string()),
-        _ => None,
-    }
-}
-
-pub(crate) fn get_u64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<u64> {
-    match get_scalar(doc, obj, key)? {
-        ScalarValue::Uint(n) => Some(n),
-        ScalarValue::Int(n) => u64::try_from(n).ok(),
         _ => None,
     }
 }

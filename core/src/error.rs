@@ -73,6 +73,8 @@ pub enum ValidationError {
     BadPhotoRef(String),
     #[error("expiry must be between 1 and 365 days, not {0}")]
     ExpiryDays(u32),
+    #[error("this device cannot revoke itself; revoke it from another device of yours")]
+    RevokeOwnDevice,
     #[error("an invite must admit between 1 and {max} people, not {0}", max = crate::admission::MAX_INVITE_USES)]
     InviteUses(u32),
 }
@@ -167,6 +169,8 @@ pub enum VerifyError {
     BadSignature(String),
     #[error("device certificate is not signed by the document's owner")]
     ForeignDevice,
+    #[error("change {change} is signed by device {device}, which its owner revoked")]
+    RevokedDevice { change: String, device: String },
     #[error("owner of the document is not a member: {0}")]
     NotMember(ChainError),
     #[error("the data is not a valid document: {0}")]

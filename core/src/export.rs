@@ -148,6 +148,7 @@ impl Node {
                 owner: d.owner,
                 owner_chain: member.chain.clone(),
                 owner_admissions: d.owner_admissions.clone(),
+                device_revocations: member.revoked_devices.clone(),
                 devices: member.devices.clone(),
                 revocations,
                 payload: DocPayload::Snapshot(snapshot),

@@ -106,6 +106,35 @@ impl DeviceCert {
     }
 }
 
+/// "This device no longer speaks for me" (a lost or stolen phone), signed by the member key.
+/// Replicas that know it refuse every change that device signs from then on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRevocation {
+    pub member: MemberId,
+    pub device: DeviceId,
+    pub revoked_at: u64,
+    #[serde(with = "hex_bytes")]
+    pub sig: [u8; 64],
+}
+
+impl DeviceRevocation {
+    pub fn issue(member_key: &SecretKey, device: DeviceId, revoked_at: u64) -> Self {
+        let member = MemberId(member_key.public());
+        let sig =
+            member_key.sign(domain::DEVICE_REVOCATION, &[&member.0, &device.0, &revoked_at.to_be_bytes()]);
+        DeviceRevocation { member, device, revoked_at, sig }
+    }
+
+    pub fn is_valid(&self) -> bool {
+        verify(
+            &self.member.0,
+            domain::DEVICE_REVOCATION,
+            &[&self.member.0, &self.device.0, &self.revoked_at.to_be_bytes()],
+            &self.sig,
+        )
+    }
+}
+
 /// The local identity of this installation: a member key, this device's key and its certificate.
 #[derive(Clone, Debug)]
 pub struct Identity {

@@ -8,7 +8,7 @@
 use crate::admission::Admission;
 use crate::attest::Attestation;
 use crate::error::{Error, Result};
-use crate::identity::{DeviceCert, Identity, SecretKey};
+use crate::identity::{DeviceCert, DeviceRevocation, Identity, SecretKey};
 use crate::ids::{ItemId, MemberId, NeighbourhoodId};
 use crate::membership::{Chain, Revocation};
 use crate::model::Item;
@@ -95,6 +95,8 @@ pub struct MemberRecord {
     pub name: String,
     pub chain: Chain,
     pub devices: Vec<DeviceCert>,
+    /// Devices the member revoked (valid revocations only).
+    pub revoked_devices: Vec<DeviceRevocation>,
 }
 
 /// Everything needed at startup, read in one transaction.

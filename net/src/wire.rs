@@ -5,7 +5,7 @@
 use futures::{AsyncRead, AsyncReadExt};
 use partage::admission::Admission;
 use partage::attest::Attestation;
-use partage::identity::DeviceCert;
+use partage::identity::{DeviceCert, DeviceRevocation};
 use partage::membership::{Chain, Revocation};
 use partage::node::MembershipProof;
 use partage::{DocPayload, MemberId, NeighbourhoodId};
@@ -74,6 +74,8 @@ pub struct WireBundle {
     pub owner_chain: Option<Chain>,
     /// The admissions that confirm the owner (sent with the chain).
     pub owner_admissions: Vec<Admission>,
+    /// Devices the owner revoked.
+    pub device_revocations: Vec<DeviceRevocation>,
     pub devices: Vec<DeviceCert>,
     pub payload: DocPayload,
     pub attestations: Vec<Attestation>,
@@ -124,7 +126,16 @@ impl Msg {
                 limit("device certificates", bundle.devices.len(), MAX_CERTS)?;
                 limit("attestations", bundle.attestations.len(), MAX_CERTS)?;
                 limit("certificates", bundle.owner_chain.as_ref().map_or(0, Vec::len), MAX_CERTS)?;
-                limit("admissions", bundle.owner_admissions.len(), partage::admission::MAX_CARRIED_ADMISSIONS)
+                limit(
+                    "admissions",
+                    bundle.owner_admissions.len(),
+                    partage::admission::MAX_CARRIED_ADMISSIONS,
+                )?;
+                limit(
+                    "device revocations",
+                    bundle.device_revocations.len(),
+                    partage::node::MAX_DEVICE_REVOCATIONS,
+                )
             }
             Msg::NoChange { .. } | Msg::Status { .. } => Ok(()),
         }

@@ -154,6 +154,7 @@ fn forged_bundle(alice: &Node, mallory: &Node, ns: &NeighbourhoodId) -> WireBund
         owner,
         owner_chain: Some(real.owner_chain),
         owner_admissions: real.owner_admissions,
+        device_revocations: real.device_revocations,
         devices,
         payload: DocPayload::Changes(vec![change.raw_bytes().to_vec()]),
         attestations: vec![Attestation::sign(&key, ns, &owner, &change.hash())],

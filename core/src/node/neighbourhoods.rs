@@ -6,8 +6,8 @@ use crate::clock::{DAY_MS, now_ms};
 use crate::doc::MemberDoc;
 use crate::error::{ChainError, Error, Result, ValidationError};
 use crate::events::Event;
-use crate::identity::SecretKey;
-use crate::ids::{MemberId, NeighbourhoodId};
+use crate::identity::{DeviceRevocation, SecretKey};
+use crate::ids::{DeviceId, MemberId, NeighbourhoodId};
 use crate::membership::{Cert, CertKind, Revocation, RevocationSet, verify_chain};
 use crate::model::validate_neighbourhood_name;
 use crate::store::{MemberRecord, NeighbourhoodRecord};
@@ -147,6 +147,7 @@ impl Node {
             name: identity.name.clone(),
             chain: rec.chain.clone(),
             devices: vec![identity.device_cert.clone()],
+            revoked_devices: Vec::new(),
         };
         st.store.write(|w| {
             w.put_neighbourhood(&rec)?;
@@ -263,6 +264,38 @@ fn joined_via(st: &super::State, ns: &NeighbourhoodId, chain: &[Cert]) -> Option
         witness: a.witness_device.member,
         confirmed_at: a.witnessed_at,
     })
+}
+
+impl Node {
+    /// Revokes one of this member's devices (a lost or stolen phone) in every neighbourhood:
+    /// from when a replica learns of it, nothing new that device signs is accepted, and it can
+    /// no longer prove membership. The revocation travels with this member's document.
+    pub fn revoke_device(&self, device: &DeviceId) -> Result<()> {
+        let mut st = self.lock()?;
+        let identity = st.identity()?.clone();
+        if *device == identity.device_id() {
+            return Err(ValidationError::RevokeOwnDevice.into());
+        }
+        let me = identity.member_id();
+        let revocation = DeviceRevocation::issue(&identity.member_key, *device, st.now());
+        let nss: Vec<NeighbourhoodId> = st.neighbourhoods.keys().copied().collect();
+        for ns in nss {
+            let Some(mut rec) = st.members.get(&(ns, me)).cloned() else { continue };
+            if rec.revoked_devices.iter().any(|r| r.device == *device) {
+                continue;
+            }
+            rec.revoked_devices.push(revocation.clone());
+            // A change in the document moves its heads, so peers fetch it and the revocation
+            // travels with it.
+            let change = st.doc_mut(&ns, &me)?.note_device_revoked(&revocation)?;
+            match change {
+                Some(change) => st.commit_local(ns, &change, |w| w.put_member(&rec))?,
+                None => st.store.write(|w| w.put_member(&rec))?,
+            }
+            st.members.insert((ns, me), rec);
+        }
+        Ok(())
+    }
 }
 
 fn summary(st: &super::State, ns: &NeighbourhoodId) -> Result<NeighbourhoodSummary> {

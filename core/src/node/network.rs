@@ -90,7 +90,10 @@ impl Node {
         if cert.member != member || cert.device != *peer_device || !cert.is_valid() {
             return Err(VerifyError::ForeignDevice.into());
         }
-        if revoked.contains(&cert.device.0) {
+        let device_revoked = st.members.get(&(*ns, member)).is_some_and(|m| {
+            m.revoked_devices.iter().any(|r| r.device == cert.device && r.member == member && r.is_valid())
+        });
+        if revoked.contains(&cert.device.0) || device_revoked {
             return Err(ChainError::Revoked.into());
         }
         let was_confirmed = st.confirmed(ns);

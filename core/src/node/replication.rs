@@ -3,11 +3,11 @@
 
 use super::{DocKey, Node, State};
 use crate::admission::{Admission, MAX_CARRIED_ADMISSIONS, MAX_WITNESSED_PER_DOC};
-use crate::attest::{Attestation, trusted_devices, verify_changes, verify_heads};
+use crate::attest::{Attestation, trusted_unrevoked, verify_changes_revoked, verify_heads_revoked};
 use crate::doc::{Changed, MemberDoc};
 use crate::error::{ChainError, Error, Result, VerifyError};
 use crate::events::Event;
-use crate::identity::DeviceCert;
+use crate::identity::{DeviceCert, DeviceRevocation};
 use crate::ids::{ItemId, MemberId, NeighbourhoodId};
 use crate::membership::{Chain, Revocation, RevocationSet, verify_chain};
 use crate::model::Item;
@@ -15,6 +15,9 @@ use crate::store::MemberRecord;
 use automerge::{AutoCommit, Change, ChangeHash};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
+
+/// Device revocations read from one bundle at most.
+pub const MAX_DEVICE_REVOCATIONS: usize = 256;
 
 /// Largest document payload accepted from outside.
 pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
@@ -29,6 +32,8 @@ pub struct DocBundle {
     pub revocations: Vec<Revocation>,
     /// The admissions that confirm the owner's membership (see `crate::admission`).
     pub owner_admissions: Vec<Admission>,
+    /// Devices the owner revoked: their signatures vouch for nothing new.
+    pub device_revocations: Vec<DeviceRevocation>,
     pub payload: DocPayload,
     /// Attestations of the payload's heads (enough: hashes cover ancestors).
     pub attestations: Vec<Attestation>,
@@ -125,6 +130,7 @@ impl Node {
             neighbourhood: *ns,
             owner: *owner,
             owner_admissions,
+            device_revocations: member.revoked_devices,
             owner_chain: member.chain,
             devices: member.devices,
             revocations: rec.revocations,
@@ -382,7 +388,14 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
             devices_list.push(cert.clone());
         }
     }
-    let devices = trusted_devices(&b.owner, &devices_list)?;
+    let mut revoked_devices: Vec<DeviceRevocation> =
+        st.members.get(&key).map(|m| m.revoked_devices.clone()).unwrap_or_default();
+    for r in b.device_revocations.iter().take(MAX_DEVICE_REVOCATIONS) {
+        if r.member == b.owner && r.is_valid() && !revoked_devices.iter().any(|k| k.device == r.device) {
+            revoked_devices.push(r.clone());
+        }
+    }
+    let (devices, revoked) = trusted_unrevoked(&b.owner, &devices_list, &revoked_devices)?;
 
     let have_local = st.docs.contains_key(&key) || st.store.doc(&ns, &b.owner)?.is_some();
     let (doc, attestations) = match &b.payload {
@@ -391,7 +404,7 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
         DocPayload::Snapshot(bytes) if !have_local => {
             let mut doc = AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
             let heads = doc.get_heads();
-            let used = verify_heads(&ns, &b.owner, &devices, &b.attestations, &heads)?;
+            let used = verify_heads_revoked(&ns, &b.owner, &devices, &revoked, &b.attestations, &heads)?;
             (Incoming::Fresh { doc: Box::new(doc), snapshot: bytes.clone() }, used)
         }
         payload => {
@@ -413,7 +426,9 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
                 HashSet::new()
             };
             let used =
-                verify_changes(&ns, &b.owner, &devices, &b.attestations, &changes, |h| known.contains(h))?;
+                verify_changes_revoked(&ns, &b.owner, &devices, &revoked, &b.attestations, &changes, |h| {
+                    known.contains(h)
+                })?;
             (Incoming::Changes(changes), used)
         }
     };
@@ -424,6 +439,7 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
         name,
         chain: b.owner_chain.clone(),
         devices: devices_list,
+        revoked_devices,
     };
     Ok(Verified { key, doc, attestations, member, revocations: new_revocations })
 }

@@ -423,6 +423,7 @@ impl Session {
             owner,
             owner_chain: chain,
             owner_admissions: w.owner_admissions,
+            device_revocations: w.device_revocations,
             devices: w.devices,
             revocations: Vec::new(),
             payload: w.payload,

@@ -172,6 +172,7 @@ fn to_wire(
         owner,
         owner_chain: (!peer_has_doc).then_some(b.owner_chain),
         owner_admissions: if peer_has_doc { Vec::new() } else { b.owner_admissions },
+        device_revocations: b.device_revocations,
         devices,
         payload: b.payload,
         attestations: b.attestations,
