@@ -1,7 +1,7 @@
 //! The floor: the same documents synced in memory with automerge's own sync protocol, no
 //! network, no signatures, no store. Partage's numbers are compared against this.
 
-use crate::stats::ms;
+use crate::stats::{Res, ms};
 use automerge::AutoCommit;
 use automerge::sync::{State, SyncDoc};
 use partage::{DocPayload, NeighbourhoodId, Node};
@@ -29,25 +29,25 @@ impl Floor {
 }
 
 /// Syncs every member document `node` holds in `ns` into empty documents.
-pub fn measure(node: &Node, ns: &NeighbourhoodId) -> Floor {
+pub fn measure(node: &Node, ns: &NeighbourhoodId) -> Res<Floor> {
     let mut floor = Floor { docs: 0, saved_bytes: 0, sync_bytes: 0, messages: 0, time: Duration::ZERO };
-    for summary in node.doc_summaries(ns).expect("summaries") {
-        let bundle = node.doc_bundle(ns, &summary.owner, &[]).expect("bundle");
+    for summary in node.doc_summaries(ns)? {
+        let bundle = node.doc_bundle(ns, &summary.owner, &[])?;
         let DocPayload::Snapshot(bytes) = bundle.payload else { continue };
         floor.docs += 1;
         floor.saved_bytes += bytes.len();
-        let source = AutoCommit::load(&bytes).expect("load snapshot");
+        let source = AutoCommit::load(&bytes)?;
         let started = Instant::now();
-        let (bytes, messages) = sync_to_empty(source);
+        let (bytes, messages) = sync_to_empty(source)?;
         floor.time += started.elapsed();
         floor.sync_bytes += bytes;
         floor.messages += messages;
     }
-    floor
+    Ok(floor)
 }
 
 /// Runs automerge's sync protocol between `a` and an empty document until both are quiet.
-fn sync_to_empty(mut a: AutoCommit) -> (usize, usize) {
+fn sync_to_empty(mut a: AutoCommit) -> Res<(usize, usize)> {
     let mut b = AutoCommit::new();
     let (mut sa, mut sb) = (State::new(), State::new());
     let (mut bytes, mut messages) = (0, 0);
@@ -58,19 +58,19 @@ fn sync_to_empty(mut a: AutoCommit) -> (usize, usize) {
             bytes += encoded.len();
             messages += 1;
             quiet = false;
-            let m = automerge::sync::Message::decode(&encoded).expect("decode");
-            b.sync().receive_sync_message(&mut sb, m).expect("receive");
+            let m = automerge::sync::Message::decode(&encoded)?;
+            b.sync().receive_sync_message(&mut sb, m)?;
         }
         if let Some(m) = b.sync().generate_sync_message(&mut sb) {
             let encoded = m.encode();
             bytes += encoded.len();
             messages += 1;
             quiet = false;
-            let m = automerge::sync::Message::decode(&encoded).expect("decode");
-            a.sync().receive_sync_message(&mut sa, m).expect("receive");
+            let m = automerge::sync::Message::decode(&encoded)?;
+            a.sync().receive_sync_message(&mut sa, m)?;
         }
         if quiet {
-            return (bytes, messages);
+            return Ok((bytes, messages));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The core's share of one edit's propagation, without any network: edit on one node, build
 //! the bundle of what the other lacks, verify and import it there.
 
-use crate::stats::{ms, quantile};
+use crate::stats::{Res, ms, quantile};
 use partage::{ItemFilter, ItemPatch, NeighbourhoodId};
 use partage_tests::TestNode;
 use serde_json::{Value, json};
@@ -28,73 +28,70 @@ impl Phases {
 }
 
 /// `edits` edits of one of `from`'s items, each carried to `to` in-process.
-pub fn measure(from: &TestNode, to: &TestNode, ns: &NeighbourhoodId, edits: usize) -> Phases {
-    let me = from.node.identity().expect("identity").expect("initialised").member;
+pub fn measure(from: &TestNode, to: &TestNode, ns: &NeighbourhoodId, edits: usize) -> Res<Phases> {
+    let me = from.node.identity()?.ok_or("the sending node has no identity")?.member;
     let item = from
         .node
-        .list_items(&ItemFilter { owner: Some(me), ..ItemFilter::default() })
-        .expect("list")
+        .list_items(&ItemFilter { owner: Some(me), ..ItemFilter::default() })?
         .into_iter()
         .next()
-        .expect("an item to edit")
+        .ok_or("the sending node has no item to edit")?
         .item
         .id;
     let (mut edit, mut bundle, mut import, mut sizes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for k in 0..edits {
         let patch = ItemPatch { title: Some(format!("Échelle édition {k}")), ..ItemPatch::default() };
         let t = Instant::now();
-        from.node.edit_item(&item, &patch).expect("edit");
+        from.node.edit_item(&item, &patch)?;
         edit.push(t.elapsed());
         let have = to
             .node
-            .doc_summaries(ns)
-            .expect("summaries")
+            .doc_summaries(ns)?
             .into_iter()
             .find(|s| s.owner == me)
             .map(|s| s.heads)
             .unwrap_or_default();
         let t = Instant::now();
-        let b = from.node.doc_bundle(ns, &me, &have).expect("bundle");
+        let b = from.node.doc_bundle(ns, &me, &have)?;
         bundle.push(t.elapsed());
         sizes.push(match &b.payload {
             partage::DocPayload::Changes(cs) => cs.iter().map(Vec::len).sum(),
             partage::DocPayload::Snapshot(s) => s.len(),
         });
         let t = Instant::now();
-        to.node.import_bundle(&b).expect("import");
+        to.node.import_bundle(&b)?;
         import.push(t.elapsed());
     }
     for v in [&mut edit, &mut bundle, &mut import] {
         v.sort_unstable();
     }
     sizes.sort_unstable();
-    Phases {
+    Ok(Phases {
         edits,
         edit: quantile(&edit, 0.5),
         bundle: quantile(&bundle, 0.5),
         import: quantile(&import, 0.5),
         bundle_bytes: sizes.get(sizes.len() / 2).copied().unwrap_or(0),
-    }
+    })
 }
 
 /// A whole inventory carried to a fresh member in-process: time to build the bundles on the
 /// sending side and to verify and import them on the receiving side.
-pub fn full_sync(from: &TestNode, ns: &NeighbourhoodId) -> (Duration, Duration) {
+pub fn full_sync(from: &TestNode, ns: &NeighbourhoodId) -> Res<(Duration, Duration)> {
     let fresh = TestNode::new("Nouveau");
-    let ticket = from.node.invite(ns, 1, 1, vec![]).expect("invite");
-    fresh.node.join(&ticket).expect("join");
+    let ticket = from.node.invite(ns, 1, 1, vec![])?;
+    fresh.node.join(&ticket)?;
     let t = Instant::now();
-    let bundles: Vec<_> = from
+    let bundles = from
         .node
-        .doc_summaries(ns)
-        .expect("summaries")
+        .doc_summaries(ns)?
         .into_iter()
-        .map(|s| from.node.doc_bundle(ns, &s.owner, &[]).expect("bundle"))
-        .collect();
+        .map(|s| from.node.doc_bundle(ns, &s.owner, &[]))
+        .collect::<Result<Vec<_>, _>>()?;
     let build = t.elapsed();
     let t = Instant::now();
     for b in &bundles {
-        fresh.node.import_bundle(b).expect("import");
+        fresh.node.import_bundle(b)?;
     }
-    (build, t.elapsed())
+    Ok((build, t.elapsed()))
 }

@@ -17,7 +17,7 @@ mod world;
 
 use partage::{ItemFilter, LoanFilter};
 use serde_json::json;
-use stats::{Spread, ms, peak_rss_kib, quantile};
+use stats::{Res, Spread, ms, peak_rss_kib, quantile};
 use std::time::{Duration, Instant};
 
 struct Args {
@@ -61,20 +61,26 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// Time of `f`, `runs` times, in ms.
-fn timed(runs: usize, mut f: impl FnMut()) -> Spread {
-    let values: Vec<f64> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            ms(t.elapsed())
-        })
-        .collect();
-    Spread::of(&values)
+fn timed(runs: usize, mut f: impl FnMut() -> Res<()>) -> Res<Spread> {
+    let mut values = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        f()?;
+        values.push(ms(t.elapsed()));
+    }
+    Ok(Spread::of(&values))
 }
 
 const QUERIES: &[&str] = &["echel", "perceuse", "tente 4", "raclette", "tondeuse electrique", "zzz"];
 
 fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Res<()> {
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -90,45 +96,43 @@ fn main() {
         }
     };
     let started = Instant::now();
-    let world = world::build(args.items, args.members);
-    let mut nodes = world.nodes;
-    let hub = nodes.remove(0);
+    let world = world::build(args.items, args.members)?;
+    let mut nodes = world.nodes.into_iter();
+    let hub = nodes.next().ok_or("no hub")?;
+    let other = nodes.next().ok_or("no second member")?;
     let ns = world.ns;
-    let loans = hub.node.loans(&LoanFilter::default()).expect("loans").len();
+    let loans = hub.node.loans(&LoanFilter::default())?.len();
     let store_bytes =
         std::fs::metadata(hub.dir.path().join(partage::node::STORE_FILE)).map_or(0, |m| m.len());
 
     // Reopen the hub (holds every document) `runs` times.
     let mut hub = Some(hub);
     let reopen = timed(args.runs, || {
-        let h = hub.take().expect("hub");
+        let h = hub.take().ok_or("no hub")?;
         hub = Some(h.reopen());
-    });
-    let hub = hub.expect("hub");
-    let search: Vec<_> = QUERIES
-        .iter()
-        .map(|q| {
-            let mut times: Vec<Duration> = (0..100)
-                .map(|_| {
-                    let t = Instant::now();
-                    std::hint::black_box(hub.node.search(q, &ItemFilter::default()).expect("search"));
-                    t.elapsed()
-                })
-                .collect();
-            times.sort_unstable();
-            let hits = hub.node.search(q, &ItemFilter::default()).expect("search").len();
-            json!({ "query": q, "hits": hits, "p50_us": ms(quantile(&times, 0.5)) * 1e3, "p99_us": ms(quantile(&times, 0.99)) * 1e3 })
-        })
-        .collect();
+        Ok(())
+    })?;
+    let hub = hub.ok_or("no hub")?;
+    let mut search = Vec::with_capacity(QUERIES.len());
+    for q in QUERIES {
+        let mut times: Vec<Duration> = Vec::with_capacity(100);
+        for _ in 0..100 {
+            let t = Instant::now();
+            std::hint::black_box(hub.node.search(q, &ItemFilter::default())?);
+            times.push(t.elapsed());
+        }
+        times.sort_unstable();
+        let hits = hub.node.search(q, &ItemFilter::default())?.len();
+        search.push(json!({ "query": q, "hits": hits, "p50_us": ms(quantile(&times, 0.5)) * 1e3, "p99_us": ms(quantile(&times, 0.99)) * 1e3 }));
+    }
 
-    let floor = floor::measure(&hub.node, &ns);
-    let inproc = inproc::measure(&hub, &nodes[0], &ns, args.edits);
-    let inproc_full: Vec<(f64, f64)> = (0..args.runs)
-        .map(|_| {
-            let (build, import) = inproc::full_sync(&hub, &ns);
-            (ms(build), ms(import))
-        })
-        .collect();
+    let floor = floor::measure(&hub.node, &ns)?;
+    let inproc = inproc::measure(&hub, &other, &ns, args.edits)?;
+    let mut inproc_full: Vec<(f64, f64)> = Vec::with_capacity(args.runs);
+    for _ in 0..args.runs {
+        let (build, import) = inproc::full_sync(&hub, &ns)?;
+        inproc_full.push((ms(build), ms(import)));
+    }
     let inproc_build = Spread::of(&inproc_full.iter().map(|p| p.0).collect::<Vec<_>>());
     let inproc_import = Spread::of(&inproc_full.iter().map(|p| p.1).collect::<Vec<_>>());
     if args.skip_net {
@@ -143,11 +147,13 @@ fn main() {
             ms(inproc.bundle),
             ms(inproc.import)
         );
-        return;
+        return Ok(());
     }
-    let (full, live) = runtime.block_on(net::sync_figures(&hub, &ns, args.runs, args.edits));
-    let convergence: Vec<f64> =
-        (0..args.runs).map(|_| runtime.block_on(net::convergence(args.nodes, 10)).0).collect();
+    let (full, live) = runtime.block_on(net::sync_figures(&hub, &ns, args.runs, args.edits))?;
+    let mut convergence: Vec<f64> = Vec::with_capacity(args.runs);
+    for _ in 0..args.runs {
+        convergence.push(runtime.block_on(net::convergence(args.nodes, 10))?.0);
+    }
     let cdylib = cdylib_size();
 
     let report = json!({
@@ -179,7 +185,7 @@ fn main() {
     });
     if args.json {
         println!("{report}");
-        return;
+        return Ok(());
     }
     println!(
         "partage-bench: {} items over {} members, {loans} loans, {} runs",
@@ -193,12 +199,13 @@ fn main() {
     );
     println!("store file            {:.2} MiB", store_bytes as f64 / 1048576.0);
     println!("reopen                {}", reopen.show("ms"));
-    for s in &report["search"].as_array().cloned().unwrap_or_default() {
+    for s in &search {
+        let field = |name: &str| s.get(name).cloned().unwrap_or_default();
         println!(
             "search {:<22} {} hits, p50 {:.0} µs",
-            s["query"],
-            s["hits"],
-            s["p50_us"].as_f64().unwrap_or(0.0)
+            field("query"),
+            field("hits"),
+            field("p50_us").as_f64().unwrap_or(0.0)
         );
     }
     println!(
@@ -250,6 +257,7 @@ fn main() {
             println!("cdylib                not built (cargo build --profile release-ffi -p partage-ffi)")
         }
     }
+    Ok(())
 }
 
 /// Size of the FFI library as shipped (`release-ffi` profile: LTO, stripped), else the plain

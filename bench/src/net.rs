@@ -1,7 +1,7 @@
 //! Sync over real libp2p on 127.0.0.1: full sync to a fresh node, one-edit propagation, idle
 //! reconnect, and convergence of many nodes after partitioned edits.
 
-use crate::stats::{Spread, ms, quantile};
+use crate::stats::{Res, Spread, ms, quantile};
 use partage::{Event, ItemFilter, ItemPatch, NeighbourhoodId, Node};
 use partage_net::{Multiaddr, NetConfig, Network, SyncReport};
 use partage_tests::{TestNode, draft, neighbourhood, push};
@@ -28,14 +28,14 @@ fn bytes(report: &SyncReport) -> (u64, u64) {
         .fold((0, 0), |(r, s), o| (r + o.bytes_received, s + o.bytes_sent))
 }
 
-async fn start(node: &Node, peers: Vec<Multiaddr>) -> Network {
+async fn start(node: &Node, peers: Vec<Multiaddr>) -> Res<Network> {
     let config = NetConfig { peers, ..NetConfig::loopback() };
-    Network::start(node.clone(), config).await.expect("start network")
+    Ok(Network::start(node.clone(), config).await?)
 }
 
-async fn address(net: &Network) -> Multiaddr {
-    let ad = net.advertise(Duration::from_secs(10)).await.expect("advertise");
-    ad.addrs.into_iter().next().expect("a listen address")
+async fn address(net: &Network) -> Res<Multiaddr> {
+    let ad = net.advertise(Duration::from_secs(10)).await?;
+    Ok(ad.addrs.into_iter().next().ok_or("the network has no listen address")?)
 }
 
 pub struct FullSync {
@@ -62,37 +62,39 @@ pub async fn sync_figures(
     ns: &NeighbourhoodId,
     runs: usize,
     edits: usize,
-) -> (FullSync, Live) {
-    let expected = hub.node.list_items(&ItemFilter::default()).expect("list").len();
-    let hub_net = start(&hub.node, vec![]).await;
-    let hub_addr = address(&hub_net).await;
+) -> Res<(FullSync, Live)> {
+    let expected = hub.node.list_items(&ItemFilter::default())?.len();
+    let hub_net = start(&hub.node, vec![]).await?;
+    let hub_addr = address(&hub_net).await?;
     let mut times = Vec::new();
     let (mut received, mut sent) = (0, 0);
     let mut msgs = (0, 0);
     let mut last = None;
     for run in 0..runs.max(1) {
         let fresh = TestNode::new(&format!("Nouveau {run}"));
-        let ticket = hub.node.invite(ns, 1, 1, vec![]).expect("invite");
-        fresh.node.join(&ticket).expect("join");
+        let ticket = hub.node.invite(ns, 1, 1, vec![])?;
+        fresh.node.join(&ticket)?;
         let started = Instant::now();
-        let net = start(&fresh.node, vec![hub_addr.clone()]).await;
-        let report = net.sync_now(SYNC_TIMEOUT).await.expect("sync_now");
+        let net = start(&fresh.node, vec![hub_addr.clone()]).await?;
+        let report = net.sync_now(SYNC_TIMEOUT).await?;
         let elapsed = started.elapsed();
-        let got = fresh.node.list_items(&ItemFilter::default()).expect("list").len();
-        assert_eq!(got, expected, "fresh node received every item");
+        let got = fresh.node.list_items(&ItemFilter::default())?.len();
+        if got != expected {
+            return Err(format!("the fresh node received {got} items of {expected}").into());
+        }
         times.push(ms(elapsed));
         (received, sent) = bytes(&report);
         msgs = messages(&report);
         if let Some((old_net, _old)) = last.replace((net, fresh)) {
             let old_net: Network = old_net;
-            old_net.stop().await.expect("stop");
+            old_net.stop().await?;
         }
     }
-    let (net, fresh) = last.expect("at least one run");
+    let (net, fresh) = last.ok_or("no sync run")?;
     let full = FullSync { time_ms: Spread::of(&times), received, sent, messages: msgs, items: expected };
-    let live = live_figures(hub, &hub_addr, net, &fresh, edits).await;
-    hub_net.stop().await.expect("stop");
-    (full, live)
+    let live = live_figures(hub, &hub_addr, net, &fresh, edits).await?;
+    hub_net.stop().await?;
+    Ok((full, live))
 }
 
 async fn live_figures(
@@ -101,15 +103,14 @@ async fn live_figures(
     net: Network,
     fresh: &TestNode,
     edits: usize,
-) -> Live {
-    let me = hub.node.identity().expect("identity").expect("initialised").member;
+) -> Res<Live> {
+    let me = hub.node.identity()?.ok_or("the hub has no identity")?.member;
     let own = hub
         .node
-        .list_items(&ItemFilter { owner: Some(me), ..ItemFilter::default() })
-        .expect("list")
+        .list_items(&ItemFilter { owner: Some(me), ..ItemFilter::default() })?
         .into_iter()
         .next()
-        .expect("the hub owns an item")
+        .ok_or("the hub owns no item")?
         .item
         .id;
     let mut events = fresh.node.subscribe();
@@ -118,7 +119,7 @@ async fn live_figures(
         let title = format!("Perceuse édition {k}");
         let patch = ItemPatch { title: Some(title.clone()), ..ItemPatch::default() };
         let started = Instant::now();
-        hub.node.edit_item(&own, &patch).expect("edit");
+        hub.node.edit_item(&own, &patch)?;
         let arrived = tokio::time::timeout(Duration::from_secs(30), async {
             while let Some(e) = events.recv().await {
                 if matches!(&e, Event::ItemUpdated(v) if v.item.id == own && v.item.title == title) {
@@ -128,72 +129,80 @@ async fn live_figures(
             false
         })
         .await;
-        assert!(matches!(arrived, Ok(true)), "edit {k} reached the other node");
+        if !matches!(arrived, Ok(true)) {
+            return Err(format!("edit {k} did not reach the other node").into());
+        }
         latencies.push(started.elapsed());
     }
     latencies.sort_unstable();
-    net.stop().await.expect("stop");
+    net.stop().await?;
     let started = Instant::now();
-    let again = start(&fresh.node, vec![hub_addr.clone()]).await;
-    let report = again.sync_now(SYNC_TIMEOUT).await.expect("sync_now");
+    let again = start(&fresh.node, vec![hub_addr.clone()]).await?;
+    let report = again.sync_now(SYNC_TIMEOUT).await?;
     let reconnect = started.elapsed();
     let (r, s) = bytes(&report);
-    again.stop().await.expect("stop");
-    Live {
+    again.stop().await?;
+    Ok(Live {
         edit_p50_ms: ms(quantile(&latencies, 0.5)),
         edit_p99_ms: ms(quantile(&latencies, 0.99)),
         edits,
         reconnect_ms: ms(reconnect),
         reconnect_received: r,
         reconnect_sent: s,
-    }
+    })
 }
 
 /// `count` members share a small inventory, go offline, each makes `edits` edits, then come
 /// back (all dialing the first) and sync until every node holds the same documents.
-pub async fn convergence(count: usize, edits: usize) -> (f64, usize) {
+pub async fn convergence(count: usize, edits: usize) -> Res<(f64, usize)> {
     let names: Vec<String> = (1..=count).map(|i| format!("Membre {i}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let (nodes, ns) = neighbourhood(&refs);
+    let (first, others) = nodes.split_first().ok_or("no members")?;
     let mut own = Vec::new();
     for n in &nodes {
-        own.push(n.node.add_item(&ns, draft("Tente")).expect("add").item.id);
+        own.push(n.node.add_item(&ns, draft("Tente"))?.item.id);
     }
-    for n in &nodes[1..] {
-        push(&n.node, &nodes[0].node, &ns);
+    for n in others {
+        push(&n.node, &first.node, &ns);
     }
-    for n in &nodes[1..] {
-        push(&nodes[0].node, &n.node, &ns);
+    for n in others {
+        push(&first.node, &n.node, &ns);
     }
     for (n, id) in nodes.iter().zip(&own) {
         for k in 0..edits {
             let patch =
                 ItemPatch { description: Some(format!("édition hors ligne {k}")), ..ItemPatch::default() };
-            n.node.edit_item(id, &patch).expect("edit");
+            n.node.edit_item(id, &patch)?;
         }
     }
     let started = Instant::now();
-    let hub = start(&nodes[0].node, vec![]).await;
-    let addr = address(&hub).await;
+    let hub = start(&first.node, vec![]).await?;
+    let addr = address(&hub).await?;
     let mut nets = vec![hub];
-    for n in &nodes[1..] {
-        nets.push(start(&n.node, vec![addr.clone()]).await);
+    for n in others {
+        nets.push(start(&n.node, vec![addr.clone()]).await?);
     }
     let deadline = Instant::now() + SYNC_TIMEOUT;
     loop {
-        let reference = nodes[0].node.doc_summaries(&ns).expect("summaries");
-        let all_docs = reference.len() == count;
-        if all_docs && nodes.iter().all(|n| n.node.doc_summaries(&ns).expect("summaries") == reference) {
+        let reference = first.node.doc_summaries(&ns)?;
+        let mut same = reference.len() == count;
+        for n in others {
+            same = same && n.node.doc_summaries(&ns)? == reference;
+        }
+        if same {
             break;
         }
-        assert!(Instant::now() < deadline, "nodes did not converge in time");
+        if Instant::now() >= deadline {
+            return Err("nodes did not converge in time".into());
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let elapsed = ms(started.elapsed());
     for net in nets {
-        net.stop().await.expect("stop");
+        net.stop().await?;
     }
-    (elapsed, count * edits)
+    Ok((elapsed, count * edits))
 }
 
 impl FullSync {

@@ -3,6 +3,9 @@
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// A benchmark step's outcome: any failure ends the run with its message.
+pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
 /// Median, min and max of repeated measurements.
 #[derive(Clone, Copy, Debug)]
 pub struct Spread {
@@ -15,10 +18,10 @@ impl Spread {
     pub fn of(values: &[f64]) -> Spread {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);
-        if v.is_empty() {
-            return Spread { median: 0.0, min: 0.0, max: 0.0 };
+        match (v.get(v.len() / 2), v.first(), v.last()) {
+            (Some(&median), Some(&min), Some(&max)) => Spread { median, min, max },
+            _ => Spread { median: 0.0, min: 0.0, max: 0.0 },
         }
-        Spread { median: v[v.len() / 2], min: v[0], max: v[v.len() - 1] }
     }
 
     pub fn json(&self) -> Value {
@@ -32,11 +35,8 @@ impl Spread {
 
 /// The `q` quantile (0..=1) of sorted durations, nearest rank.
 pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied().unwrap_or(Duration::ZERO)
 }
 
 pub fn ms(d: Duration) -> f64 {

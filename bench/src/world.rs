@@ -1,7 +1,7 @@
 //! Building the standard workload: N items spread over M members of one neighbourhood, and
 //! N/10 loans in various states, made through the real API and exchanged in-process.
 
-use crate::stats::{ms, quantile};
+use crate::stats::{Res, ms, quantile};
 use crate::workload::{SEED, XorShift, draft};
 use partage::clock::{format_day, today};
 use partage::{LoanFilter, LoanState, NeighbourhoodId};
@@ -48,67 +48,70 @@ const PLAN: [LoanState; 7] = [
 
 /// Members, items added one durable transaction at a time, then loans; node 0 (the hub) ends
 /// up with every document.
-pub fn build(items: usize, members: usize) -> World {
+pub fn build(items: usize, members: usize) -> Res<World> {
     let names: Vec<String> = (1..=members).map(|i| format!("Voisin {i}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let (nodes, ns) = neighbourhood(&refs);
+    let hub = nodes.first().ok_or("no members")?;
     let mut rng = XorShift(SEED);
     let mut times = Vec::with_capacity(items);
     let started = Instant::now();
-    for i in 0..items {
+    // Item `i` goes to member `i % members`.
+    for node in nodes.iter().cycle().take(items) {
         let d = draft(&mut rng);
         let t = Instant::now();
-        nodes[i % members].node.add_item(&ns, d).expect("add item");
+        node.node.add_item(&ns, d)?;
         times.push(t.elapsed());
     }
     let total = started.elapsed();
     times.sort_unstable();
     let adds = AddStats { items, total, p50: quantile(&times, 0.5), p99: quantile(&times, 0.99) };
-    let loans = make_loans(&nodes, &ns, items / 10);
-    for n in &nodes[1..] {
-        push(&n.node, &nodes[0].node, &ns);
+    let loans = make_loans(&nodes, &ns, items / 10)?;
+    for n in nodes.iter().skip(1) {
+        push(&n.node, &hub.node, &ns);
     }
-    World { nodes, ns, adds, loans }
+    Ok(World { nodes, ns, adds, loans })
 }
 
 /// Loan `i`: member `i % M` borrows from member `(i + 1) % M`, which drives it to `PLAN[i % 7]`.
-fn make_loans(nodes: &[TestNode], ns: &NeighbourhoodId, count: usize) -> usize {
+fn make_loans(nodes: &[TestNode], ns: &NeighbourhoodId, count: usize) -> Res<usize> {
     let m = nodes.len();
     if m < 2 {
-        return 0;
+        return Ok(0);
     }
+    let node = |i: usize| nodes.get(i % m).ok_or("no such member");
     let lender = |b: usize| (b + 1) % m;
     for b in 0..m {
-        push(&nodes[lender(b)].node, &nodes[b].node, ns);
+        push(&node(lender(b))?.node, &node(b)?.node, ns);
     }
     // Requests: each borrower asks for distinct items of its lender.
     let mut made = 0;
     for i in 0..count {
-        let b = i % m;
-        let owner = nodes[lender(b)].node.identity().ok().flatten().map(|i| i.member);
-        let theirs: Vec<_> =
-            nodes[b].node.list_items(&partage::ItemFilter { owner, ..Default::default() }).expect("list");
+        let (b, borrower) = (i % m, node(i)?);
+        let owner = node(lender(b))?.node.identity().ok().flatten().map(|i| i.member);
+        let theirs = borrower.node.list_items(&partage::ItemFilter { owner, ..Default::default() })?;
         let Some(item) = theirs.get(i / m) else { continue };
         let from = today() + 1 + (i % 20) as i64;
         let (f, u) = (format_day(from), format_day(from + 1));
-        if nodes[b].node.request_loan(&item.item.id, &f, &u, &format!("bench {i}")).is_ok() {
+        if borrower.node.request_loan(&item.item.id, &f, &u, &format!("bench {i}")).is_ok() {
             made += 1;
         }
     }
     let plan_of = |message: &str| -> LoanState {
         let i: usize = message.trim_start_matches("bench ").parse().unwrap_or(0);
-        PLAN[i % PLAN.len()]
+        PLAN.get(i % PLAN.len()).copied().unwrap_or(LoanState::Requested)
     };
-    let step = |lender_side: bool, f: &dyn Fn(&TestNode, &partage::LoanView, LoanState)| {
+    let step = |lender_side: bool, f: &dyn Fn(&TestNode, &partage::LoanView, LoanState)| -> Res<()> {
         for b in 0..m {
             let (from, to) = if lender_side { (b, lender(b)) } else { (lender(b), b) };
-            push(&nodes[from].node, &nodes[to].node, ns);
+            push(&node(from)?.node, &node(to)?.node, ns);
         }
         for n in nodes {
-            for v in n.node.loans(&LoanFilter { mine: true, ..LoanFilter::default() }).expect("loans") {
+            for v in n.node.loans(&LoanFilter { mine: true, ..LoanFilter::default() })? {
                 f(n, &v, plan_of(&v.message));
             }
         }
+        Ok(())
     };
     let me = |n: &TestNode| n.node.identity().ok().flatten().map(|i| i.member);
     // Lenders answer.
@@ -120,7 +123,7 @@ fn make_loans(nodes: &[TestNode], ns: &NeighbourhoodId, count: usize) -> usize {
                 n.node.accept_loan(&v.id, "")
             };
         }
-    });
+    })?;
     // Lenders hand over; borrowers cancel.
     step(false, &|n, v, plan| {
         let mine_to_lend = me(n) == Some(v.lender) && v.state == LoanState::Accepted;
@@ -130,7 +133,7 @@ fn make_loans(nodes: &[TestNode], ns: &NeighbourhoodId, count: usize) -> usize {
         if me(n) == Some(v.borrower) && v.state == LoanState::Accepted && plan == LoanState::Cancelled {
             let _ = n.node.cancel_loan(&v.id);
         }
-    });
+    })?;
     // Borrowers give back.
     step(false, &|n, v, plan| {
         if me(n) == Some(v.borrower)
@@ -139,12 +142,12 @@ fn make_loans(nodes: &[TestNode], ns: &NeighbourhoodId, count: usize) -> usize {
         {
             let _ = n.node.mark_returned(&v.id);
         }
-    });
+    })?;
     // Lenders confirm.
     step(true, &|n, v, plan| {
         if me(n) == Some(v.lender) && v.state == LoanState::Returned && plan == LoanState::Closed {
             let _ = n.node.confirm_return(&v.id, "");
         }
-    });
-    made
+    })?;
+    Ok(made)
 }

@@ -1,6 +1,15 @@
 //! Event delivery from Rust: snapshot first, order, overflow followed by a fresh snapshot,
 //! a failing listener, and cancellation by `cancel()` or drop.
 
+// Test code: a failed step should stop the test loudly (the workspace lints target library code).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable
+)]
+
 use partage_ffi::events::{EventListener, ListenerError, NodeEvent};
 use partage_ffi::types::ItemDraft;
 use partage_ffi::{Node, Subscription};

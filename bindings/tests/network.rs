@@ -1,5 +1,14 @@
 //! The FFI surface over the network, from Rust: two nodes on 127.0.0.1 (mDNS off).
 
+// Test code: a failed step should stop the test loudly (the workspace lints target library code).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable
+)]
+
 use partage_ffi::Node;
 use partage_ffi::network::NetworkConfig;
 use partage_ffi::types::{ItemDraft, ItemFilter, ItemPatch};

@@ -8,6 +8,15 @@
 //! French/English household vocabulary, so every run adds the same titles, descriptions,
 //! categories, tags and conditions (only the random item ids and timestamps differ).
 
+// Benchmark code: a failed step should stop the run loudly (the workspace lints target library code).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable
+)]
+
 #[path = "common/workload.rs"]
 mod workload;
 

@@ -11,6 +11,15 @@
 //!    wire bytes per edit.
 //! 3. Idle reconnect: the synced member restarts its network and syncs again with nothing new.
 
+// Benchmark code: a failed step should stop the run loudly (the workspace lints target library code).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable
+)]
+
 #[path = "../../core/benches/common/workload.rs"]
 mod workload;
 

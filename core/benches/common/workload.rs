@@ -168,6 +168,9 @@ impl XorShift {
         (self.next() % n as u64) as usize
     }
 
+    /// An element of `from`, which must not be empty: every list given here is a non-empty
+    /// constant, and `below(n) < n`, so the index is always in bounds.
+    #[allow(clippy::indexing_slicing)]
     pub fn pick<T: Copy>(&mut self, from: &[T]) -> T {
         from[self.below(from.len())]
     }

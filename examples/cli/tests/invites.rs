@@ -2,6 +2,15 @@
 //! `partage` processes over real libp2p on 127.0.0.1 (no mDNS). Expiry and uses are judged by
 //! the members (whose clocks a test variable moves forward), never by the joiner's device.
 
+// Test code: a failed step should stop the test loudly (the workspace lints target library code).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable
+)]
+
 mod net_common;
 
 use net_common::*;
