@@ -26,10 +26,16 @@ fn map_in(doc: &mut AutoCommit, parent: &ObjId, key: &str) -> ObjId {
     }
 }
 
+/// Loan `n` of `borrower`: an id bound to them (as `request_loan` makes it) and its nonce.
+fn loan_id(ns: &NeighbourhoodId, borrower: &MemberId, n: u8) -> (LoanId, [u8; 16]) {
+    let nonce = [n; 16];
+    (LoanId::bound(ns, borrower, &nonce), nonce)
+}
+
 /// A borrowing record with every field an honest one has, then `tweak` on top.
 fn borrowing(
     doc: &mut AutoCommit,
-    id: LoanId,
+    (id, nonce): (LoanId, [u8; 16]),
     lender: &MemberId,
     item: &ItemId,
     from: i64,
@@ -38,6 +44,7 @@ fn borrowing(
 ) {
     let root = map_in(doc, &ROOT, "borrowing");
     let obj = doc.put_object(&root, id.to_hex().as_str(), ObjType::Map).unwrap();
+    doc.put(&obj, "id_nonce", ScalarValue::Bytes(nonce.to_vec())).unwrap();
     doc.put(&obj, "lender", lender.to_hex()).unwrap();
     doc.put(&obj, "item", item.to_hex()).unwrap();
     doc.put(&obj, "from", ScalarValue::Int(from)).unwrap();
@@ -91,12 +98,14 @@ fn absurd_loan_records_are_refused_and_the_node_keeps_working() {
         AutoCommit::load(bytes).unwrap().with_actor(ActorId::from(mallory_identity.device_id().0.as_slice()));
     let heads = doc.get_heads();
     let t = today();
-    let id = |n: u8| LoanId([n; 16]);
+    // Mallory's loans are bound to Mallory; those she "lends" to Alice are bound to Alice.
+    let id = |n: u8| loan_id(&ns, &mallory_id, n);
+    let alice_loan = |n: u8| loan_id(&ns, &alice_id, n).0;
     let ok = |_: &mut AutoCommit, _: &ObjId| {};
 
     // Valid records, written by hand: a second request for the drill, an acceptance of Alice's.
-    let valid_request = id(1);
-    borrowing(&mut doc, valid_request, &alice_id, &drill, t + 10, t + 12, ok);
+    let valid_request = id(1).0;
+    borrowing(&mut doc, id(1), &alice_id, &drill, t + 10, t + 12, ok);
     lending(&mut doc, alice_request.id, &alice_id, |d, o| {
         d.put(o, "accepted_at", ScalarValue::Uint(now_ms())).unwrap();
         d.put(o, "answer_message", "Avec plaisir").unwrap();
@@ -106,7 +115,7 @@ fn absurd_loan_records_are_refused_and_the_node_keeps_working() {
     let mut bad_borrowing =
         |n: u8, from: i64, until: i64, reason, tweak: &dyn Fn(&mut AutoCommit, &ObjId)| {
             borrowing(&mut doc, id(n), &alice_id, &drill, from, until, tweak);
-            bad.push(Bad { id: id(n), reason });
+            bad.push(Bad { id: id(n).0, reason });
         };
     bad_borrowing(10, t, i64::MAX, "last day is out of range: day number 9223372036854775807", &ok);
     bad_borrowing(11, i64::MIN, t, "first day is out of range: day number -9223372036854775808", &ok);
@@ -134,8 +143,8 @@ fn absurd_loan_records_are_refused_and_the_node_keeps_working() {
         d.put(&ext, "1", ScalarValue::Int(i64::MAX)).unwrap();
     });
     let mut bad_lending = |n: u8, reason, tweak: &dyn Fn(&mut AutoCommit, &ObjId)| {
-        lending(&mut doc, id(n), &alice_id, tweak);
-        bad.push(Bad { id: id(n), reason });
+        lending(&mut doc, alice_loan(n), &alice_id, tweak);
+        bad.push(Bad { id: alice_loan(n), reason });
     };
     bad_lending(30, "accepted_at time 18446744073709551615 is out of range", &|d, o| {
         d.put(o, "accepted_at", ScalarValue::Uint(u64::MAX)).unwrap();
