@@ -178,11 +178,12 @@ pub fn verify_chain(
     if first.issuer != neighbourhood.0 {
         return Err(ChainError::WrongRoot);
     }
+    let mut previous: Option<&Cert> = None;
     for (i, cert) in chain.iter().enumerate() {
         if cert.neighbourhood != *neighbourhood {
             return Err(ChainError::WrongNeighbourhood);
         }
-        if i > 0 && cert.issuer != chain[i - 1].subject {
+        if previous.is_some_and(|p| cert.issuer != p.subject) {
             return Err(ChainError::BrokenLink(i));
         }
         if !cert.signature_valid() {
@@ -192,18 +193,19 @@ pub fn verify_chain(
         if cert.kind != expected {
             return Err(ChainError::Malformed("certificates must alternate member and invite"));
         }
-        if i > 0 && chain[i - 1].kind == CertKind::Invite {
-            let expiry = chain[i - 1].expires_at.ok_or(ChainError::Malformed("invite without expiry"))?;
+        if let Some(invite) = previous.filter(|p| p.kind == CertKind::Invite) {
+            let expiry = invite.expires_at.ok_or(ChainError::Malformed("invite without expiry"))?;
             if cert.issued_at > expiry {
                 return Err(ChainError::InviteExpired(expiry));
             }
         }
+        previous = Some(cert);
     }
     if chain.iter().any(|c| revoked.contains(&c.subject)) {
         return Err(ChainError::Revoked);
     }
     // Alternation starting with Member means an odd length ends with a member.
-    let last = &chain[chain.len() - 1];
+    let last = previous.unwrap_or(first);
     if last.kind != CertKind::Member {
         return Err(ChainError::Malformed("does not end with a member"));
     }

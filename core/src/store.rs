@@ -238,7 +238,7 @@ impl Store {
     pub fn all_heads(&self) -> Result<Vec<(DocHeadsKey, Vec<[u8; 32]>)>> {
         let mut out = Vec::new();
         for (key, value) in self.rows(DOC_HEADS)? {
-            let ns = NeighbourhoodId::from_slice(&key[..32.min(key.len())]);
+            let ns = key.get(..32).and_then(NeighbourhoodId::from_slice);
             let owner = key.get(32..).and_then(MemberId::from_slice);
             if let (Some(ns), Some(owner)) = (ns, owner) {
                 out.push(((ns, owner), decode(&value, "heads")?));
@@ -327,9 +327,11 @@ impl Writer<'_> {
         let next = match table.range(prefix.as_slice()..end.as_slice())?.next_back() {
             Some(row) => {
                 let key = row?.0.value().to_vec();
-                let seq: [u8; 8] =
-                    key[prefix.len()..].try_into().map_err(|_| Error::Corrupt("change key".into()))?;
-                u64::from_be_bytes(seq) + 1
+                let seq: [u8; 8] = key
+                    .get(prefix.len()..)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or_else(|| Error::Corrupt("change key".into()))?;
+                u64::from_be_bytes(seq).saturating_add(1)
             }
             None => 0,
         };

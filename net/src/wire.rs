@@ -166,7 +166,9 @@ pub fn encode(msg: &Msg, max: usize) -> Result<Vec<u8>, WireError> {
         return Err(WireError::TooLarge { size: len, max });
     }
     let len32 = u32::try_from(len).map_err(|_| WireError::TooLarge { size: len, max })?;
-    out[..PREFIX].copy_from_slice(&len32.to_be_bytes());
+    if let Some(prefix) = out.first_chunk_mut::<PREFIX>() {
+        *prefix = len32.to_be_bytes();
+    }
     Ok(out)
 }
 
@@ -174,8 +176,8 @@ pub fn encode(msg: &Msg, max: usize) -> Result<Vec<u8>, WireError> {
 pub async fn read_len<R: AsyncRead + Unpin>(r: &mut R, max: usize) -> Result<Option<usize>, WireError> {
     let mut prefix = [0u8; PREFIX];
     let mut got = 0;
-    while got < PREFIX {
-        let n = r.read(&mut prefix[got..]).await?;
+    while let Some(rest) = prefix.get_mut(got..).filter(|rest| !rest.is_empty()) {
+        let n = r.read(rest).await?;
         if n == 0 {
             return if got == 0 { Ok(None) } else { Err(WireError::Truncated) };
         }
