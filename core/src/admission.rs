@@ -86,6 +86,8 @@ impl Admission {
 #[derive(Clone, Debug, Default)]
 pub struct AdmissionBook {
     by_member: HashMap<MemberId, Admission>,
+    /// Bumped on every change, so judgements made from the book can be cached.
+    version: u64,
 }
 
 /// The facts every judgement of membership reads.
@@ -111,9 +113,15 @@ impl AdmissionBook {
             Some(old) if old.rank() <= a.rank() => false,
             _ => {
                 self.by_member.insert(a.member, a);
+                self.version = self.version.wrapping_add(1);
                 true
             }
         }
+    }
+
+    /// Changes whenever the book does.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn len(&self) -> usize {

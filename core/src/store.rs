@@ -99,6 +99,13 @@ pub struct MemberRecord {
     pub revoked_devices: Vec<DeviceRevocation>,
 }
 
+impl MemberRecord {
+    /// Whether the member revoked `device` (by a valid revocation of theirs).
+    pub fn device_revoked(&self, device: &crate::ids::DeviceId) -> bool {
+        self.revoked_devices.iter().any(|r| r.device == *device && r.member == self.member && r.is_valid())
+    }
+}
+
 /// Everything needed at startup, read in one transaction.
 pub struct Loaded {
     pub identity: Option<IdentityRecord>,

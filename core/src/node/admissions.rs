@@ -8,6 +8,18 @@ use crate::events::Event;
 use crate::ids::{MemberId, NeighbourhoodId};
 use crate::membership::{CertKind, Chain, RevocationSet};
 
+/// Judgements cached at most (one per member chain; cleared when full).
+const STANDING_CACHE_MAX: usize = 16_384;
+
+/// Cached membership judgements: (neighbourhood, hash of the chain) → ((book version,
+/// revocation count), verdict).
+pub(super) type StandingCache = std::cell::RefCell<
+    std::collections::HashMap<
+        (NeighbourhoodId, [u8; 32]),
+        ((u64, usize), std::result::Result<MemberId, ChainError>),
+    >,
+>;
+
 impl State {
     /// Runs `f` with the judge of `ns` (its revocations) and its admission book.
     pub(super) fn judged<T>(
@@ -22,13 +34,31 @@ impl State {
         Ok(f(&judge, self.admissions.get(ns).unwrap_or(&empty)))
     }
 
-    /// The member `chain` proves, if members' records confirm every invite in it.
+    /// The member `chain` proves, if members' records confirm every invite in it. Cached per
+    /// chain until the admission book or the revocations of `ns` change (listings and sync
+    /// summaries ask this for every member; the answer costs a few signature checks).
     pub(super) fn confirm(
         &self,
         ns: &NeighbourhoodId,
         chain: &[crate::membership::Cert],
     ) -> Result<MemberId> {
-        Ok(self.judged(ns, |judge, book| judge.confirm(chain, book))??)
+        let facts = (
+            self.admissions.get(ns).map_or(0, AdmissionBook::version),
+            self.neighbourhood(ns)?.revocations.len(),
+        );
+        let key = (*ns, *blake3::hash(&crate::store::encode(&chain)?).as_bytes());
+        if let Some((seen, verdict)) = self.standing.borrow().get(&key)
+            && *seen == facts
+        {
+            return Ok(verdict.clone()?);
+        }
+        let verdict = self.judged(ns, |judge, book| judge.confirm(chain, book))?;
+        let mut cache = self.standing.borrow_mut();
+        if cache.len() >= STANDING_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key, (facts, verdict.clone()));
+        Ok(verdict?)
     }
 
     /// Whether this device's own membership of `ns` is confirmed.

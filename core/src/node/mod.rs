@@ -72,6 +72,8 @@ struct State {
     loans: loan_views::LoanBook,
     /// Admissions trusted here, per neighbourhood (see `crate::admission`).
     admissions: HashMap<NeighbourhoodId, crate::admission::AdmissionBook>,
+    /// Membership judgements, cached (see `State::confirm`).
+    standing: admissions::StandingCache,
     /// Members already reported as no longer standing (one event each per session).
     gone_reported: std::collections::HashSet<DocKey>,
     /// Days added to the wall clock (tests simulating time passing; 0 otherwise).
@@ -116,6 +118,7 @@ impl Node {
             read,
             loans,
             admissions,
+            standing: Default::default(),
             gone_reported: Default::default(),
             clock_skew_days: 0,
         };

@@ -213,6 +213,10 @@ impl Node {
         st.unsnapshotted.retain(|(n, _), _| n != ns);
         st.read.remove_neighbourhood(*ns);
         st.loans.remove_neighbourhood(*ns);
+        st.admissions.remove(ns);
+        st.gone_reported.retain(|(n, _)| n != ns);
+        // Judgements keyed by versions that restart with the neighbourhood: forget them.
+        st.standing.borrow_mut().clear();
         self.emit(Event::NeighbourhoodLeft { neighbourhood: *ns });
         Ok(())
     }

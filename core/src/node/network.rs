@@ -90,9 +90,7 @@ impl Node {
         if cert.member != member || cert.device != *peer_device || !cert.is_valid() {
             return Err(VerifyError::ForeignDevice.into());
         }
-        let device_revoked = st.members.get(&(*ns, member)).is_some_and(|m| {
-            m.revoked_devices.iter().any(|r| r.device == cert.device && r.member == member && r.is_valid())
-        });
+        let device_revoked = st.members.get(&(*ns, member)).is_some_and(|m| m.device_revoked(&cert.device));
         if revoked.contains(&cert.device.0) || device_revoked {
             return Err(ChainError::Revoked.into());
         }
