@@ -36,6 +36,9 @@ pub struct Admission {
     pub invite: [u8; 32],
     pub member: MemberId,
     pub witnessed_at: u64,
+    /// The joiner's member certificate, signed with the invite's key: only someone who held
+    /// the ticket can have one, so a witness cannot admit made-up members.
+    pub joined: Cert,
     /// The witness's membership chain and the certificate of the device that signed.
     pub witness_chain: Chain,
     pub witness_device: DeviceCert,
@@ -49,14 +52,15 @@ impl Admission {
         witness_chain: Chain,
         witness_device: DeviceCert,
         invite: &Cert,
-        member: MemberId,
+        joined: &Cert,
         witnessed_at: u64,
     ) -> Self {
         let mut a = Admission {
             neighbourhood: invite.neighbourhood,
             invite: invite.subject,
-            member,
+            member: MemberId(joined.subject),
             witnessed_at,
+            joined: joined.clone(),
             witness_chain,
             witness_device,
             sig: [0; 64],
@@ -72,7 +76,13 @@ impl Admission {
 
     fn verifies(&self) -> bool {
         let at = self.witnessed_at.to_be_bytes();
-        self.witness_device.is_valid()
+        let j = &self.joined;
+        j.kind == CertKind::Member
+            && j.neighbourhood == self.neighbourhood
+            && j.issuer == self.invite
+            && j.subject == self.member.0
+            && j.signature_valid()
+            && self.witness_device.is_valid()
             && verify(&self.witness_device.device.0, domain::ADMISSION, &self.signed_parts(&at), &self.sig)
     }
 
@@ -303,13 +313,14 @@ mod tests {
         (id, chain)
     }
 
-    fn admit(w: &World, cert: &Cert, member: MemberId, at: u64) -> Admission {
+    /// The founder's admission of whoever `chain` (ending with their certificate) proves.
+    fn admit(w: &World, cert: &Cert, chain: &Chain, at: u64) -> Admission {
         Admission::issue(
             &w.founder.device_key,
             w.founder_chain.clone(),
             w.founder.device_cert.clone(),
             cert,
-            member,
+            chain.last().unwrap(),
             at,
         )
     }
@@ -326,8 +337,8 @@ mod tests {
         assert_eq!(judge.confirm(&chain_a, &book), Err(ChainError::NotConfirmed));
         assert_eq!(judge.confirm(&w.founder_chain, &book), Ok(w.founder.member_id()));
         // Two witnesses in a partition each admitted one: the earlier one counts everywhere.
-        let late = admit(&w, &cert, b.member_id(), 60);
-        let early = admit(&w, &cert, a.member_id(), 50);
+        let late = admit(&w, &cert, &chain_b, 60);
+        let early = admit(&w, &cert, &chain_a, 50);
         assert_eq!(judge.learn(&mut book, &[late, early]).len(), 2);
         assert_eq!(judge.confirm(&chain_a, &book), Ok(a.member_id()));
         assert_eq!(judge.confirm(&chain_b, &book), Err(ChainError::InviteUsedUp { uses: 1 }));
@@ -345,9 +356,9 @@ mod tests {
         let none = RevocationSet::default();
         let judge = Judge { neighbourhood: w.ns, revoked: &none, revocations: &[] };
         let (key, cert) = invite(&w, 5, 100);
-        let (a, chain_a) = joiner(&w, &key, &cert);
+        let (_, chain_a) = joiner(&w, &key, &cert);
         let mut book = AdmissionBook::default();
-        judge.learn(&mut book, &[admit(&w, &cert, a.member_id(), 101)]);
+        judge.learn(&mut book, &[admit(&w, &cert, &chain_a, 101)]);
         assert_eq!(judge.confirm(&chain_a, &book), Err(ChainError::InviteExpired(100)));
     }
 
@@ -358,38 +369,81 @@ mod tests {
         let judge = Judge { neighbourhood: w.ns, revoked: &none, revocations: &[] };
         let (key, cert) = invite(&w, 5, 100);
         let (a, chain_a) = joiner(&w, &key, &cert);
-        let (b, _) = joiner(&w, &key, &cert);
+        let (b, chain_b) = joiner(&w, &key, &cert);
+        let joined = |c: &Chain| c.last().unwrap().clone();
         // A pending joiner vouching for a sock puppet, and the puppet for them: neither counts.
-        let by_a =
-            Admission::issue(&a.device_key, chain_a.clone(), a.device_cert.clone(), &cert, b.member_id(), 10);
-        let by_b =
-            Admission::issue(&b.device_key, chain_a.clone(), b.device_cert.clone(), &cert, a.member_id(), 10);
+        let by_a = Admission::issue(
+            &a.device_key,
+            chain_a.clone(),
+            a.device_cert.clone(),
+            &cert,
+            &joined(&chain_b),
+            10,
+        );
+        let by_b = Admission::issue(
+            &b.device_key,
+            chain_b.clone(),
+            b.device_cert.clone(),
+            &cert,
+            &joined(&chain_a),
+            10,
+        );
         let mut book = AdmissionBook::default();
         assert!(judge.learn(&mut book, &[by_a.clone(), by_b]).is_empty());
         // Tampered time: the signature no longer verifies.
-        let mut moved = admit(&w, &cert, a.member_id(), 500);
+        let mut moved = admit(&w, &cert, &chain_a, 500);
         moved.witnessed_at = 10;
         assert!(judge.learn(&mut book, &[moved]).is_empty());
         // Once the founder admits A, A's admission of B is trusted (and counts).
-        assert_eq!(judge.learn(&mut book, &[by_a, admit(&w, &cert, a.member_id(), 5)]).len(), 2);
+        assert_eq!(judge.learn(&mut book, &[by_a, admit(&w, &cert, &chain_a, 5)]).len(), 2);
         assert!(book.get(&b.member_id()).is_some());
+    }
+
+    #[test]
+    fn a_witness_cannot_admit_made_up_members() {
+        let w = world();
+        let none = RevocationSet::default();
+        let judge = Judge { neighbourhood: w.ns, revoked: &none, revocations: &[] };
+        let (key, cert) = invite(&w, 1, 100);
+        let (a, chain_a) = joiner(&w, &key, &cert);
+        // A confirmed (hostile) witness backdates an admission of a puppet to use up the invite,
+        // without the ticket: the puppet's certificate is not signed with the invite's key.
+        let stranger = SecretKey::generate().unwrap();
+        let by_founder = |joined: &Cert| {
+            Admission::issue(
+                &w.founder.device_key,
+                w.founder_chain.clone(),
+                w.founder.device_cert.clone(),
+                &cert,
+                joined,
+                1,
+            )
+        };
+        let puppet = Cert::member(&stranger, w.ns, "Rue", [9; 32], 1);
+        let mut claimed = puppet.clone();
+        claimed.issuer = cert.subject; // claims the invite's key, but cannot sign with it
+        let fakes = [by_founder(&puppet), by_founder(&claimed)];
+        let mut book = AdmissionBook::default();
+        assert!(judge.learn(&mut book, &fakes).is_empty());
+        judge.learn(&mut book, &[admit(&w, &cert, &chain_a, 50)]);
+        assert_eq!(judge.confirm(&chain_a, &book), Ok(a.member_id()));
     }
 
     #[test]
     fn revoking_a_redeemer_closes_a_shared_invite() {
         let w = world();
         let (key, cert) = invite(&w, 10, 1_000);
-        let (a, _) = joiner(&w, &key, &cert);
+        let (a, chain_a) = joiner(&w, &key, &cert);
         let (b, chain_b) = joiner(&w, &key, &cert);
         let none = RevocationSet::default();
         let mut book = AdmissionBook::default();
         Judge { neighbourhood: w.ns, revoked: &none, revocations: &[] }
-            .learn(&mut book, &[admit(&w, &cert, a.member_id(), 10)]);
+            .learn(&mut book, &[admit(&w, &cert, &chain_a, 10)]);
         let revocations = vec![Revocation::issue(&w.root, a.member_id().0, 20)];
         let revoked = RevocationSet::from_revocations(&w.ns, &revocations);
         let judge = Judge { neighbourhood: w.ns, revoked: &revoked, revocations: &revocations };
         assert_eq!(judge.may_admit(&cert, &b.member_id(), 30, &book), Err(ChainError::InviteClosed));
-        judge.learn(&mut book, &[admit(&w, &cert, b.member_id(), 30)]);
+        judge.learn(&mut book, &[admit(&w, &cert, &chain_b, 30)]);
         assert_eq!(judge.confirm(&chain_b, &book), Err(ChainError::InviteClosed));
     }
 }

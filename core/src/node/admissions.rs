@@ -148,7 +148,7 @@ impl Node {
             my_chain,
             identity.device_cert.clone(),
             invite,
-            member,
+            joined,
             now,
         );
         let change = st.doc_mut(ns, &me)?.put_admission(&admission)?;
