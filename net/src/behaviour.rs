@@ -2,11 +2,21 @@
 
 use crate::config::NetConfig;
 use crate::error::NetError;
-use libp2p::swarm::NetworkBehaviour;
+use crate::peers::IpGroup;
+use libp2p::core::Endpoint;
+use libp2p::core::transport::PortUse;
 use libp2p::swarm::behaviour::toggle::Toggle;
-use libp2p::{
-    Swarm, SwarmBuilder, allow_block_list, connection_limits, identify, mdns, noise, ping, tcp, yamux,
+use libp2p::swarm::{
+    ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent, THandlerOutEvent,
+    ToSwarm, dummy,
 };
+use libp2p::{
+    Multiaddr, PeerId, Swarm, SwarmBuilder, allow_block_list, connection_limits, identify, mdns, noise, ping,
+    tcp, yamux,
+};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::task::{Context, Poll};
 
 /// Agent version announced by identify.
 const AGENT: &str = concat!("partage/", env!("CARGO_PKG_VERSION"));
@@ -17,6 +27,7 @@ const IDENTIFY_PROTOCOL: &str = "/partage/id/1";
 pub(crate) struct Behaviour {
     pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     pub limits: connection_limits::Behaviour,
+    pub pending_per_ip: PendingPerIp,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
@@ -33,6 +44,7 @@ pub(crate) fn build_swarm(secret: [u8; 32], config: &NetConfig) -> Result<Swarm<
         .with_max_established_per_peer(Some(2));
     let mdns_config = mdns::Config { query_interval: config.mdns_query_interval, ..mdns::Config::default() };
     let want_mdns = config.mdns;
+    let max_pending_per_ip = config.max_pending_per_ip;
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
@@ -44,6 +56,7 @@ pub(crate) fn build_swarm(secret: [u8; 32], config: &NetConfig) -> Result<Swarm<
             Ok(Behaviour {
                 blocked: allow_block_list::Behaviour::default(),
                 limits: connection_limits::Behaviour::new(limits),
+                pending_per_ip: PendingPerIp::new(max_pending_per_ip),
                 identify: identify::Behaviour::new(
                     identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
                         .with_agent_version(AGENT.into()),
@@ -57,4 +70,109 @@ pub(crate) fn build_swarm(secret: [u8; 32], config: &NetConfig) -> Result<Swarm<
         .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
         .build();
     Ok(swarm)
+}
+
+/// Incoming connections still in their handshake, per remote IP address (IPv6: per /64): one
+/// address cannot take every pending slot. Loopback is not counted (see [`IpGroup`]).
+pub(crate) struct PendingPerIp {
+    max: usize,
+    pending: HashMap<ConnectionId, IpGroup>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("too many connections being set up from one address")]
+struct TooManyPending;
+
+impl PendingPerIp {
+    pub(crate) fn new(max: usize) -> Self {
+        PendingPerIp { max: max.max(1), pending: HashMap::new() }
+    }
+}
+
+impl NetworkBehaviour for PendingPerIp {
+    type ConnectionHandler = dummy::ConnectionHandler;
+    type ToSwarm = Infallible;
+
+    fn handle_pending_inbound_connection(
+        &mut self,
+        connection_id: ConnectionId,
+        _local: &Multiaddr,
+        remote: &Multiaddr,
+    ) -> Result<(), ConnectionDenied> {
+        let Some(group) = IpGroup::of(remote) else { return Ok(()) };
+        // The map never holds more than the global pending cap lets through (each entry leaves
+        // when its handshake ends, either way).
+        if self.pending.values().filter(|g| **g == group).count() >= self.max {
+            return Err(ConnectionDenied::new(TooManyPending));
+        }
+        self.pending.insert(connection_id, group);
+        Ok(())
+    }
+
+    fn handle_established_inbound_connection(
+        &mut self,
+        connection_id: ConnectionId,
+        _peer: PeerId,
+        _local: &Multiaddr,
+        _remote: &Multiaddr,
+    ) -> Result<THandler<Self>, ConnectionDenied> {
+        self.pending.remove(&connection_id);
+        Ok(dummy::ConnectionHandler)
+    }
+
+    fn handle_established_outbound_connection(
+        &mut self,
+        _connection_id: ConnectionId,
+        _peer: PeerId,
+        _addr: &Multiaddr,
+        _role: Endpoint,
+        _port_use: PortUse,
+    ) -> Result<THandler<Self>, ConnectionDenied> {
+        Ok(dummy::ConnectionHandler)
+    }
+
+    fn on_swarm_event(&mut self, event: FromSwarm) {
+        if let FromSwarm::ListenFailure(failure) = event {
+            self.pending.remove(&failure.connection_id);
+        }
+    }
+
+    fn on_connection_handler_event(
+        &mut self,
+        _peer: PeerId,
+        _id: ConnectionId,
+        event: THandlerOutEvent<Self>,
+    ) {
+        match event {}
+    }
+
+    fn poll(&mut self, _cx: &mut Context<'_>) -> Poll<ToSwarm<Self::ToSwarm, THandlerInEvent<Self>>> {
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_address_cannot_take_every_pending_slot() {
+        let local: Multiaddr = "/ip4/10.0.0.1/tcp/4000".parse().unwrap();
+        let attacker: Multiaddr = "/ip4/10.0.0.66/tcp/5000".parse().unwrap();
+        let member: Multiaddr = "/ip4/10.0.0.7/tcp/5000".parse().unwrap();
+        let loopback: Multiaddr = "/ip4/127.0.0.1/tcp/5000".parse().unwrap();
+        let mut b = PendingPerIp::new(2);
+        let id = ConnectionId::new_unchecked;
+        assert!(b.handle_pending_inbound_connection(id(1), &local, &attacker).is_ok());
+        assert!(b.handle_pending_inbound_connection(id(2), &local, &attacker).is_ok());
+        assert!(b.handle_pending_inbound_connection(id(3), &local, &attacker).is_err());
+        assert!(b.handle_pending_inbound_connection(id(4), &local, &member).is_ok());
+        for n in 5..20 {
+            assert!(b.handle_pending_inbound_connection(id(n), &local, &loopback).is_ok());
+        }
+        // A handshake that finishes frees its slot.
+        let peer = PeerId::random();
+        assert!(b.handle_established_inbound_connection(id(1), peer, &local, &attacker).is_ok());
+        assert!(b.handle_pending_inbound_connection(id(21), &local, &attacker).is_ok());
+    }
 }

@@ -20,10 +20,24 @@ pub struct NetConfig {
     pub mdns: bool,
     /// How often mDNS asks the LAN who is there.
     pub mdns_query_interval: Duration,
-    /// Established connections, in and out, at most.
+    /// Established connections, in and out, at most: a hard cap over everything (strangers
+    /// hold at most `max_unverified` of them, the rest is left to members).
     pub max_connections: u32,
+    /// A connection whose peer has not proven membership of a shared neighbourhood within
+    /// this long of connecting is closed (members prove it within milliseconds). Also the
+    /// grace period of peers that do not speak the sync protocol at all.
+    pub unverified_deadline: Duration,
+    /// Connections whose peer has not proven membership yet, at most: a new one over the cap
+    /// closes the oldest (strangers before peers known as members).
+    pub max_unverified: usize,
+    /// Of those, from one remote IP address (IPv6: one /64) at most, the oldest from that
+    /// address closed first. Loopback is not counted (only local processes come from there).
+    pub max_unverified_per_ip: usize,
     /// Connections being set up at most (each way).
     pub max_pending: u32,
+    /// Incoming connections being set up from one remote IP address (IPv6: one /64) at most.
+    /// Loopback is not counted.
+    pub max_pending_per_ip: usize,
     /// Largest protocol message accepted from a peer, in bytes (a whole 10,000-item document
     /// is about 1.6 MB).
     pub max_message_bytes: usize,
@@ -31,7 +45,10 @@ pub struct NetConfig {
     pub inbound_budget_bytes: usize,
     /// Connections with no sync session are closed after this long.
     pub idle_timeout: Duration,
-    /// How often peers that are known but not connected are dialed again.
+    /// How often peers that are known but not connected are dialed again. Remembered members:
+    /// after 1 s, the wait doubling up to this, for as long as they are away. Ticket and other
+    /// addresses that never led to a member: after this, doubling up to 16 times this, 10
+    /// times at most; then only when the app asks (start, resume, `sync_now`).
     pub redial_interval: Duration,
     /// How long a peer that sent garbage, oversized or forged data stays blocked.
     pub ban_duration: Duration,
@@ -45,8 +62,12 @@ impl Default for NetConfig {
             dial_remembered: true,
             mdns: false,
             mdns_query_interval: Duration::from_secs(30),
-            max_connections: 64,
+            max_connections: 256,
+            unverified_deadline: Duration::from_secs(10),
+            max_unverified: 32,
+            max_unverified_per_ip: 8,
             max_pending: 16,
+            max_pending_per_ip: 4,
             max_message_bytes: 32 * 1024 * 1024,
             inbound_budget_bytes: 128 * 1024 * 1024,
             idle_timeout: Duration::from_secs(60),

@@ -4,14 +4,30 @@ use crate::session::{SessionCmd, SyncOutcome};
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use partage::{DeviceId, MemberId, NeighbourhoodId};
-use std::collections::BTreeSet;
-use std::time::SystemTime;
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 
 /// Addresses kept per peer.
 pub(crate) const MAX_ADDRS: usize = 8;
 /// Recent dial failures kept for reports.
 pub(crate) const MAX_DIAL_ERRORS: usize = 16;
+/// Peers known to the event loop that are neither connected nor remembered (addresses the app
+/// gave), at most.
+pub(crate) const MAX_LOOSE_PEERS: usize = 256;
+/// Addresses without a peer id (tickets, configuration, the app) kept for redials, at most.
+pub(crate) const MAX_LOOSE_ADDRS: usize = 64;
+/// Automatic redials of an address that never led to a member (a ticket's, one the app gave),
+/// at most; after that it is dialed only when the app asks (start, resume, `sync_now`).
+/// Remembered members are redialed without a cap (with backoff).
+pub(crate) const MAX_REDIAL_ATTEMPTS: u32 = 10;
+/// The wait between redials of one target doubles up to this many times the redial interval.
+pub(crate) const MAX_BACKOFF_FACTOR: u32 = 16;
+/// Peers found by mDNS remembered (to announce each once), at most.
+pub(crate) const MAX_DISCOVERED: usize = 256;
+/// Peers blocked at once, at most (the one whose block ends first is let go early).
+pub(crate) const MAX_BANNED: usize = 1024;
 
 /// One peer as seen by the event loop.
 #[derive(Default)]
@@ -28,6 +44,82 @@ pub(crate) struct PeerEntry {
     pub last_outcome: Option<SyncOutcome>,
     /// Remembered in the store (dialed again after a restart).
     pub remembered: bool,
+    /// The current session verified the peer's membership of a shared neighbourhood.
+    pub verified: bool,
+    /// Whether the peer speaks the sync protocol (identify's list, or a refused stream);
+    /// `None` until known.
+    pub speaks_partage: Option<bool>,
+    /// Automatic redials while it is away.
+    pub redial: Redial,
+}
+
+/// Automatic redials of one target: attempts so far and when the next is due.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Redial {
+    pub attempts: u32,
+    pub next: Option<Instant>,
+}
+
+impl Redial {
+    pub fn due(&self, now: Instant) -> bool {
+        self.next.is_none_or(|next| next <= now)
+    }
+
+    /// Counts a dial; the next one waits `first`, doubled per earlier attempt, at most `max`.
+    pub fn attempted(&mut self, now: Instant, first: Duration, max: Duration) {
+        self.attempts = self.attempts.saturating_add(1);
+        let factor = 1u32 << self.attempts.saturating_sub(1).min(16);
+        self.next = Some(now + first.saturating_mul(factor).min(max));
+    }
+
+    /// A dial the app asked for: not counted, the next automatic one waits `wait`.
+    pub fn postpone(&mut self, now: Instant, wait: Duration) {
+        self.next = Some(now + wait);
+    }
+}
+
+/// Peers seen recently, the oldest forgotten beyond `cap`.
+pub(crate) struct RecentPeers {
+    cap: usize,
+    order: VecDeque<PeerId>,
+    set: HashSet<PeerId>,
+}
+
+impl RecentPeers {
+    pub fn new(cap: usize) -> Self {
+        RecentPeers { cap: cap.max(1), order: VecDeque::new(), set: HashSet::new() }
+    }
+
+    /// Adds `peer`; `true` if it was not there.
+    pub fn insert(&mut self, peer: PeerId) -> bool {
+        if !self.set.insert(peer) {
+            return false;
+        }
+        self.order.push_back(peer);
+        while self.order.len() > self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        true
+    }
+
+    pub fn remove(&mut self, peer: &PeerId) {
+        if self.set.remove(peer) {
+            self.order.retain(|p| p != peer);
+        }
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+}
+
+/// An address without a known peer id, redialed with backoff.
+pub(crate) struct LooseAddr {
+    pub addr: Multiaddr,
+    pub redial: Redial,
 }
 
 pub(crate) struct SessionSlot {
@@ -74,6 +166,43 @@ pub(crate) struct Snapshot {
     pub pending_dials: usize,
     pub dial_errors: Vec<String>,
     pub paused: bool,
+}
+
+/// Which remote addresses count as one for the per-address cap: an IPv4 address, or an IPv6
+/// /64 (what one host is usually given). Loopback has none: only this machine's own processes
+/// come from there, and tests run every node on 127.0.0.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IpGroup {
+    V4([u8; 4]),
+    V6([u8; 8]),
+}
+
+impl IpGroup {
+    pub(crate) fn of(addr: &Multiaddr) -> Option<IpGroup> {
+        let ip: IpAddr = addr.iter().find_map(|p| match p {
+            Protocol::Ip4(ip) => Some(IpAddr::V4(ip)),
+            Protocol::Ip6(ip) => Some(IpAddr::V6(ip)),
+            _ => None,
+        })?;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        };
+        if ip.is_loopback() {
+            return None;
+        }
+        Some(match ip {
+            IpAddr::V4(v4) => IpGroup::V4(v4.octets()),
+            IpAddr::V6(v6) => {
+                let o = v6.octets();
+                let mut prefix = [0u8; 8];
+                for (p, b) in prefix.iter_mut().zip(o) {
+                    *p = b;
+                }
+                IpGroup::V6(prefix)
+            }
+        })
+    }
 }
 
 /// The peer id in a `/p2p/...` component, if any.
@@ -126,5 +255,44 @@ mod tests {
         let asked: Multiaddr = "/ip4/0.0.0.0/udp/0/quic-v1".parse().unwrap();
         let got: Multiaddr = "/ip4/10.0.0.2/udp/5000/quic-v1".parse().unwrap();
         assert_eq!(with_port_of(&asked, &got).to_string(), "/ip4/0.0.0.0/udp/5000/quic-v1");
+    }
+
+    #[test]
+    fn ipv6_groups_by_prefix() {
+        let a: Multiaddr = "/ip6/2001:db8:1:2::1/tcp/1".parse().unwrap();
+        let b: Multiaddr = "/ip6/2001:db8:1:2::ffff/tcp/1".parse().unwrap();
+        let c: Multiaddr = "/ip6/2001:db8:1:3::1/tcp/1".parse().unwrap();
+        assert_eq!(IpGroup::of(&a), IpGroup::of(&b));
+        assert_ne!(IpGroup::of(&a), IpGroup::of(&c));
+        assert_eq!(IpGroup::of(&"/ip6/::1/tcp/1".parse().unwrap()), None);
+        assert_eq!(IpGroup::of(&"/ip4/127.0.0.1/tcp/1".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn redials_back_off() {
+        let t0 = Instant::now();
+        let interval = Duration::from_secs(1);
+        let mut r = Redial::default();
+        assert!(r.due(t0));
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            r.attempted(t0, interval, interval * MAX_BACKOFF_FACTOR);
+            waits.push(r.next.unwrap().duration_since(t0).as_secs());
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 16, 16, 16, 16]);
+        assert!(!r.due(t0));
+        assert!(r.due(t0 + Duration::from_secs(16)));
+    }
+
+    #[test]
+    fn recent_peers_forget_the_oldest() {
+        let mut set = RecentPeers::new(3);
+        let peers: Vec<PeerId> = (0..5).map(|_| PeerId::random()).collect();
+        for p in &peers {
+            assert!(set.insert(*p));
+        }
+        assert_eq!(set.len(), 3);
+        assert!(!set.insert(peers[4]));
+        assert!(set.insert(peers[0]), "the oldest were forgotten");
     }
 }

@@ -1,13 +1,16 @@
 //! Commands from the handle: dialing, sync rounds, pause and resume.
 
-use super::{EventLoop, MAX_REDIALS};
+use super::{EventLoop, FIRST_REDIAL, MAX_REDIALS};
 use crate::command::Command;
 use crate::error::NetError;
-use crate::peers::{MAX_DIAL_ERRORS, peer_in};
+use crate::peers::{
+    LooseAddr, MAX_BACKOFF_FACTOR, MAX_DIAL_ERRORS, MAX_LOOSE_ADDRS, MAX_LOOSE_PEERS, MAX_REDIAL_ATTEMPTS,
+    Redial, peer_in, with_peer,
+};
 use crate::session::SessionCmd;
-use libp2p::Multiaddr;
 use libp2p::swarm::DialError;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::{Multiaddr, PeerId};
 use std::time::Instant;
 use tokio::sync::oneshot;
 
@@ -20,7 +23,7 @@ impl EventLoop {
                 let _ = reply.send(result);
             }
             Command::DialKnown { reply } => {
-                let started = if self.paused { 0 } else { self.dial_known() };
+                let started = if self.paused { 0 } else { self.dial_known(true) };
                 let _ = reply.send(started);
             }
             Command::Sync { reply } => {
@@ -67,12 +70,21 @@ impl EventLoop {
             if remember {
                 match peer_in(addr) {
                     Some(peer) if peer != self.local => {
+                        if !self.peers.contains_key(&peer) && !self.make_room_for_loose_peer() {
+                            self.note_dial_error(format!("{addr}: too many peers to keep for redials"));
+                            continue;
+                        }
                         self.peers.entry(peer).or_default().add_addr(addr.clone())
                     }
                     Some(_) => {}
                     None => {
-                        if !self.loose_addrs.contains(addr) {
-                            self.loose_addrs.push(addr.clone());
+                        if !self.loose_addrs.iter().any(|a| a.addr == *addr) {
+                            // The oldest goes first beyond the cap.
+                            if self.loose_addrs.len() >= MAX_LOOSE_ADDRS {
+                                self.loose_addrs.remove(0);
+                            }
+                            self.loose_addrs
+                                .push(LooseAddr { addr: addr.clone(), redial: Default::default() });
                         }
                     }
                 }
@@ -127,26 +139,125 @@ impl EventLoop {
         self.dirty = true;
     }
 
-    /// Dials remembered peers that are not connected, and the loose addresses.
-    pub(super) fn dial_known(&mut self) -> usize {
-        self.last_redial = Instant::now();
-        let mut targets: Vec<Multiaddr> = Vec::new();
-        for (peer, entry) in &self.peers {
-            if entry.connections == 0 && !self.is_banned(peer) {
-                targets.extend(entry.addrs.iter().map(|a| crate::peers::with_peer(a, peer)));
+    /// Whether a peer the app gave (neither connected nor remembered) can be kept: beyond
+    /// `MAX_LOOSE_PEERS` of them, the one redialed most is dropped to make room.
+    fn make_room_for_loose_peer(&mut self) -> bool {
+        let loose = |e: &crate::peers::PeerEntry| e.connections == 0 && !e.remembered && e.member.is_none();
+        if self.peers.values().filter(|e| loose(e)).count() < MAX_LOOSE_PEERS {
+            return true;
+        }
+        let victim = self
+            .peers
+            .iter()
+            .filter(|(_, e)| loose(e) && e.session.is_none() && !e.opening)
+            .max_by_key(|(_, e)| e.redial.attempts)
+            .map(|(p, _)| *p);
+        match victim {
+            Some(p) => {
+                self.peers.remove(&p);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Dials the peers and loose addresses that are not connected and whose redial is due
+    /// (`forced`: all of them, because the app asked: start, resume, `sync_now`), at most
+    /// `MAX_REDIALS`.
+    ///
+    /// Remembered members are redialed after 1 s, then doubling up to `redial_interval`, for as
+    /// long as they are away. Other targets (ticket and configured addresses, addresses the
+    /// app gave) wait `redial_interval`, doubling up to `MAX_BACKOFF_FACTOR` times that, and
+    /// are redialed automatically `MAX_REDIAL_ATTEMPTS` times at most; after that only when
+    /// the app asks. Dials the app asks for are not counted.
+    pub(super) fn dial_known(&mut self, forced: bool) -> usize {
+        let now = Instant::now();
+        let interval = self.config.redial_interval;
+        let long = interval.saturating_mul(MAX_BACKOFF_FACTOR);
+        let automatic =
+            |r: &Redial, capped: bool| r.due(now) && (!capped || r.attempts < MAX_REDIAL_ATTEMPTS);
+        let due: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(p, e)| {
+                e.connections == 0
+                    && !e.addrs.is_empty()
+                    && !self.is_banned(p)
+                    && (forced || automatic(&e.redial, !e.remembered))
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        let mut started = 0;
+        for peer in due {
+            if started >= MAX_REDIALS {
+                return started;
+            }
+            let Some(entry) = self.peers.get(&peer) else { continue };
+            let addrs: Vec<Multiaddr> = entry.addrs.iter().map(|a| with_peer(a, &peer)).collect();
+            let (first, max) =
+                if entry.remembered { (FIRST_REDIAL.min(interval), interval) } else { (interval, long) };
+            if self.dial_peer(peer, addrs) {
+                started += 1;
+                if let Some(entry) = self.peers.get_mut(&peer) {
+                    if forced {
+                        entry.redial.postpone(now, first);
+                    } else {
+                        entry.redial.attempted(now, first, max);
+                    }
+                }
             }
         }
-        targets.extend(self.loose_addrs.iter().cloned());
-        let mut started = 0;
-        for addr in targets.into_iter().take(MAX_REDIALS * crate::peers::MAX_ADDRS) {
+        for i in 0..self.loose_addrs.len() {
             if started >= MAX_REDIALS {
                 break;
             }
-            if let Ok(true) = self.dial(&addr) {
+            let Some(loose) = self.loose_addrs.get(i) else { break };
+            if !forced && !automatic(&loose.redial, true) {
+                continue;
+            }
+            let addr = loose.addr.clone();
+            // Nothing to do (its peer is connected, it is my own address): not an attempt. An
+            // address that cannot even be dialed counts as one.
+            let result = self.dial(&addr);
+            if matches!(result, Ok(false)) {
+                continue;
+            }
+            if let Some(loose) = self.loose_addrs.get_mut(i) {
+                if forced {
+                    loose.redial.postpone(now, interval);
+                } else {
+                    loose.redial.attempted(now, interval, long);
+                }
+            }
+            if result.is_ok() {
                 started += 1;
             }
         }
         started
+    }
+
+    /// Dials a peer at every address known for it; `false` if nothing started.
+    fn dial_peer(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) -> bool {
+        if peer == self.local || self.swarm.is_connected(&peer) || self.is_banned(&peer) {
+            return false;
+        }
+        let opts = DialOpts::peer_id(peer)
+            .addresses(addrs)
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .build();
+        let id = opts.connection_id();
+        match self.swarm.dial(opts) {
+            Ok(()) => {
+                self.pending_dials.insert(id);
+                self.dirty = true;
+                true
+            }
+            Err(DialError::DialPeerConditionFalse(_)) => false,
+            Err(e) => {
+                self.note_dial_error(format!("{peer}: {e}"));
+                false
+            }
+        }
     }
 
     fn pause(&mut self) {
@@ -171,7 +282,7 @@ impl EventLoop {
         self.paused = false;
         self.dirty = true;
         self.relisten()?;
-        self.dial_known();
+        self.dial_known(true);
         Ok(())
     }
 }

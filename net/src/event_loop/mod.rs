@@ -4,12 +4,13 @@
 
 mod commands;
 mod sessions;
+mod slots;
 mod swarm_events;
 
 use crate::behaviour::Behaviour;
 use crate::command::Command;
 use crate::config::NetConfig;
-use crate::peers::{PeerEntry, PeerInfo, Snapshot};
+use crate::peers::{LooseAddr, MAX_BANNED, MAX_DISCOVERED, PeerEntry, PeerInfo, RecentPeers, Snapshot};
 use crate::session::Report;
 use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
@@ -27,9 +28,11 @@ use tokio::task::JoinSet;
 const REPORT_QUEUE: usize = 256;
 /// Streams opened by helper tasks waiting for the loop.
 const OPENED_QUEUE: usize = 16;
-/// Housekeeping period (reopening sessions, lifting bans, redialing when due).
+/// Housekeeping period (reopening sessions, lifting bans, closing unverified connections past
+/// their deadline, redialing when due).
 const HOUSEKEEPING: Duration = Duration::from_secs(1);
-/// First redial after a failed or lost connection.
+/// First redial of a remembered member after a failed or lost connection (doubling up to the
+/// redial interval).
 const FIRST_REDIAL: Duration = Duration::from_secs(1);
 /// Dials started per redial round, at most.
 const MAX_REDIALS: usize = 32;
@@ -48,7 +51,7 @@ pub(crate) struct EventLoop {
     control: libp2p_stream::Control,
     peers: HashMap<PeerId, PeerEntry>,
     /// Addresses without a known peer id (tickets, configuration), dialed with the others.
-    loose_addrs: Vec<Multiaddr>,
+    loose_addrs: Vec<LooseAddr>,
     pending_dials: HashSet<ConnectionId>,
     dial_errors: VecDeque<String>,
     /// Active listeners and what each was asked to listen on (with the port it got, once known:
@@ -57,19 +60,18 @@ pub(crate) struct EventLoop {
     listen_addrs: Vec<Multiaddr>,
     /// Where to listen when resuming.
     resume_addrs: Vec<Multiaddr>,
-    /// Peers found by mDNS and already announced.
-    discovered: HashSet<PeerId>,
-    banned: Vec<(PeerId, Instant)>,
+    /// Peers found by mDNS and already announced (the oldest forgotten beyond a cap).
+    discovered: RecentPeers,
+    /// Blocked peers and until when (at most `MAX_BANNED`).
+    banned: HashMap<PeerId, Instant>,
+    /// Connections whose peer has not proven membership yet.
+    slots: slots::Slots,
     paused: bool,
     tasks: JoinSet<()>,
     next_session: u64,
     budget: Arc<Semaphore>,
     snapshot: watch::Sender<Snapshot>,
     dirty: bool,
-    last_redial: Instant,
-    /// Wait before the next redial: short while nobody is connected (a peer that is just
-    /// starting), doubling up to `redial_interval`.
-    redial_backoff: Duration,
 }
 
 /// What the loop starts with, loaded from the node before it runs.
@@ -103,6 +105,16 @@ impl EventLoop {
                 entry.add_addr(a);
             }
         }
+        let loose_addrs = loose_addrs
+            .into_iter()
+            .take(crate::peers::MAX_LOOSE_ADDRS)
+            .map(|addr| LooseAddr { addr, redial: Default::default() })
+            .collect();
+        let slots = slots::Slots::new(
+            config.max_unverified,
+            config.max_unverified_per_ip,
+            config.unverified_deadline,
+        );
         let budget = Arc::new(Semaphore::new(config.inbound_budget_bytes.max(config.max_message_bytes)));
         let mut this = EventLoop {
             swarm,
@@ -122,20 +134,19 @@ impl EventLoop {
             listeners: Vec::new(),
             listen_addrs: Vec::new(),
             resume_addrs: Vec::new(),
-            discovered: HashSet::new(),
-            banned: Vec::new(),
+            discovered: RecentPeers::new(MAX_DISCOVERED),
+            banned: HashMap::new(),
+            slots,
             paused: false,
             tasks: JoinSet::new(),
             next_session: 0,
             budget,
             snapshot,
             dirty: true,
-            last_redial: Instant::now(),
-            redial_backoff: FIRST_REDIAL,
             config,
         };
         this.listen()?;
-        this.dial_known();
+        this.dial_known(true);
         this.publish();
         Ok(this)
     }
@@ -224,25 +235,37 @@ impl EventLoop {
     }
 
     fn is_banned(&self, peer: &PeerId) -> bool {
-        self.banned.iter().any(|(p, _)| p == peer)
+        self.banned.contains_key(peer)
+    }
+
+    /// Blocks `peer` until `until`; beyond [`MAX_BANNED`], the block that ends first is lifted.
+    fn block(&mut self, peer: PeerId, until: Instant) {
+        self.banned.insert(peer, until);
+        while self.banned.len() > MAX_BANNED {
+            let Some(first) = self.banned.iter().min_by_key(|(_, u)| **u).map(|(p, _)| *p) else { break };
+            self.banned.remove(&first);
+            self.swarm.behaviour_mut().blocked.unblock_peer(first);
+        }
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
     }
 
     fn housekeeping(&mut self) {
         let now = Instant::now();
         let lifted: Vec<PeerId> =
-            self.banned.iter().filter(|(_, until)| *until <= now).map(|(p, _)| *p).collect();
+            self.banned.iter().filter(|(_, until)| **until <= now).map(|(p, _)| *p).collect();
         for peer in lifted {
+            self.banned.remove(&peer);
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
         }
-        self.banned.retain(|(_, until)| *until > now);
+        for late in self.slots.take_expired(now) {
+            crate::trace!("{} closes {} (no proof of membership in time)", self.local, late.peer);
+            self.swarm.close_connection(late.conn);
+        }
         if self.paused {
             return;
         }
         self.reopen_sessions();
-        if now.duration_since(self.last_redial) >= self.redial_backoff.min(self.config.redial_interval) {
-            self.dial_known();
-            self.redial_backoff = (self.redial_backoff * 2).min(self.config.redial_interval);
-        }
+        self.dial_known(false);
     }
 
     pub(super) fn publish(&mut self) {

@@ -1,5 +1,6 @@
 //! Starting sync sessions (the peer with the smaller id opens the one stream per peer) and
-//! acting on what they report.
+//! acting on what they report. A session that verifies the peer frees its connections from the
+//! unverified limits (see `slots`); one that ends without doing so closes them.
 
 use super::EventLoop;
 use crate::peers::{SessionSlot, with_peer};
@@ -12,11 +13,15 @@ use tokio::sync::mpsc;
 impl EventLoop {
     /// Opens the sync stream if this side is the one that opens it and none is open or opening.
     pub(super) fn maybe_open_session(&mut self, peer: PeerId) {
-        if self.paused || self.local >= peer || self.is_banned(&peer) {
+        if self.paused || self.local >= peer || self.is_banned(&peer) || Self::device(&peer).is_none() {
             return;
         }
         let Some(entry) = self.peers.get_mut(&peer) else { return };
-        if entry.connections == 0 || entry.session.is_some() || entry.opening {
+        if entry.connections == 0
+            || entry.session.is_some()
+            || entry.opening
+            || entry.speaks_partage == Some(false)
+        {
             return;
         }
         entry.opening = true;
@@ -44,10 +49,15 @@ impl EventLoop {
             Ok(stream) => self.start_session(peer, stream),
             Err(reason) => {
                 self.note_dial_error(format!("{peer}: no sync session: {reason}"));
-                if reason.contains("does not support") {
-                    // Not a Partage peer.
-                    let _ = self.swarm.disconnect_peer_id(peer);
+                if reason.contains("does not support")
+                    && let Some(entry) = self.peers.get_mut(&peer)
+                {
+                    // Not a Partage peer (or not yet: identify says when it is). It is not
+                    // disconnected here, in the middle of identify or ping: like every peer that
+                    // proves nothing, it is closed at the unverified deadline.
+                    entry.speaks_partage = Some(false);
                 }
+                self.forget_if_unknown(&peer);
             }
         }
     }
@@ -78,6 +88,8 @@ impl EventLoop {
         let entry = self.peers.entry(peer).or_default();
         // Dropping the old slot's sender ends the old session.
         entry.session = Some(SessionSlot { id, commands: tx });
+        entry.verified = false;
+        entry.speaks_partage = Some(true);
         entry.syncing = true;
         self.dirty = true;
         self.tasks.spawn(session::run(params, stream, rx));
@@ -90,6 +102,8 @@ impl EventLoop {
                 let Some(entry) = self.current(&peer, session) else { return };
                 entry.member = Some(member);
                 entry.neighbourhoods.insert(neighbourhood);
+                entry.verified = true;
+                self.slots.verified(&peer);
                 self.remember(peer, false);
             }
             Report::Syncing { peer, session } => {
@@ -102,7 +116,18 @@ impl EventLoop {
                 entry.syncing = false;
                 entry.last_synced = Some(SystemTime::now());
                 entry.last_outcome = Some(outcome);
-                if entry.member.is_some() {
+                // Two members already in sync exchange no proofs (equal digests end the round
+                // there), so a member this device verified before counts as verified once its
+                // session has run a round. (Strangers are never remembered.)
+                let known = entry.remembered && !entry.verified;
+                if known {
+                    entry.verified = true;
+                }
+                let member = entry.member.is_some();
+                if known {
+                    self.slots.verified(&peer);
+                }
+                if member {
                     self.remember(peer, true);
                 }
             }
@@ -110,6 +135,13 @@ impl EventLoop {
                 let Some(entry) = self.current(&peer, session) else { return };
                 entry.session = None;
                 entry.syncing = false;
+                let verified = std::mem::take(&mut entry.verified);
+                if !verified {
+                    // It proved nothing in this session: its connections do not linger.
+                    for conn in self.slots.take_peer(&peer) {
+                        self.swarm.close_connection(conn.conn);
+                    }
+                }
                 let device = Self::device(&peer);
                 match (end, device) {
                     (End::Misbehaved(reason), Some(device)) => {
@@ -134,10 +166,8 @@ impl EventLoop {
 
     /// Blocks a misbehaving peer (closing its connections) for the configured time.
     fn ban(&mut self, peer: PeerId) {
-        self.swarm.behaviour_mut().blocked.block_peer(peer);
         let until = Instant::now() + self.config.ban_duration;
-        self.banned.retain(|(p, _)| *p != peer);
-        self.banned.push((peer, until));
+        self.block(peer, until);
         let _ = self.swarm.disconnect_peer_id(peer);
     }
 

@@ -1,9 +1,11 @@
 //! Reactions to what the swarm reports: connections, listen addresses, identify, mDNS.
 
 use super::EventLoop;
+use super::slots::Unverified;
 use crate::behaviour::BehaviourEvent;
-use crate::peers::{dialable, with_peer, with_port_of};
+use crate::peers::{IpGroup, dialable, with_peer, with_port_of};
 use libp2p::core::ConnectedPoint;
+use libp2p::swarm::ConnectionId;
 use libp2p::swarm::SwarmEvent;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::{Multiaddr, PeerId, identify, mdns};
@@ -30,11 +32,11 @@ impl EventLoop {
                     self.swarm.close_connection(connection_id);
                     return;
                 }
-                self.redial_backoff = super::FIRST_REDIAL;
-                self.on_connected(peer_id, &endpoint, num_established.get());
+                self.on_connected(peer_id, connection_id, &endpoint, num_established.get());
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
                 self.dirty = true;
+                self.slots.closed(connection_id);
                 if let Some(entry) = self.peers.get_mut(&peer_id) {
                     entry.connections = num_established;
                     // The session's stream may have been on this connection, and a stream does
@@ -42,6 +44,7 @@ impl EventLoop {
                     // its command sender) and open a fresh one if a connection remains.
                     if entry.session.take().is_some() {
                         entry.syncing = false;
+                        entry.verified = false;
                     }
                 }
                 self.maybe_open_session(peer_id);
@@ -78,39 +81,68 @@ impl EventLoop {
                 info,
                 ..
             })) => {
-                self.on_identified(peer_id, info.listen_addrs);
+                let speaks = info.protocols.iter().any(|p| p.as_ref() == crate::PROTOCOL);
+                self.on_identified(peer_id, info.listen_addrs, speaks);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 self.on_discovered(found);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Expired(gone))) => {
+                for (peer, _) in gone {
+                    self.discovered.remove(&peer);
+                }
             }
             _ => {}
         }
     }
 
-    fn on_connected(&mut self, peer: PeerId, endpoint: &ConnectedPoint, num_established: u32) {
-        let Some(device) = Self::device(&peer) else {
-            // Not an ed25519 identity: not a Partage device.
-            let _ = self.swarm.disconnect_peer_id(peer);
-            return;
-        };
+    fn on_connected(
+        &mut self,
+        peer: PeerId,
+        conn: ConnectionId,
+        endpoint: &ConnectedPoint,
+        num_established: u32,
+    ) {
+        // (A peer whose identity is not ed25519 is no Partage device: it gets no session and is
+        // closed at the unverified deadline like any other stranger, not in the middle of
+        // identify.)
+        let device = Self::device(&peer);
         let remote = endpoint.get_remote_address().clone();
         let entry = self.peers.entry(peer).or_default();
         entry.connections = num_established;
+        // Dialing worked: the backoff starts again from the beginning next time it is away.
+        entry.redial = Default::default();
         if endpoint.is_dialer() {
             let stripped: Multiaddr =
                 remote.iter().filter(|p| !matches!(p, libp2p::multiaddr::Protocol::P2p(_))).collect();
             entry.add_addr(stripped.clone());
             // A ticket or configured address now has a known peer: keep it under that peer.
-            self.loose_addrs.retain(|a| *a != stripped && *a != remote);
+            self.loose_addrs.retain(|a| a.addr != stripped && a.addr != remote);
         }
-        if num_established == 1 {
+        if !entry.verified {
+            let known = entry.remembered || entry.member.is_some();
+            let new = Unverified {
+                conn,
+                peer,
+                since: std::time::Instant::now(),
+                group: IpGroup::of(&remote),
+                known,
+            };
+            for out in self.slots.admit(new) {
+                crate::trace!("{} closes {} (over the unverified cap)", self.local, out.peer);
+                self.swarm.close_connection(out.conn);
+            }
+        }
+        if num_established == 1
+            && let Some(device) = device
+        {
             self.emit(NetEvent::PeerConnected { peer: device, addr: remote.to_string() });
         }
         self.maybe_open_session(peer);
     }
 
     /// Drops what was learned about a peer that never proved anything and is gone.
-    fn forget_if_unknown(&mut self, peer: &PeerId) {
+    pub(super) fn forget_if_unknown(&mut self, peer: &PeerId) {
         if let Some(entry) = self.peers.get(peer)
             && entry.connections == 0
             && !entry.remembered
@@ -122,16 +154,23 @@ impl EventLoop {
         }
     }
 
-    fn on_identified(&mut self, peer: PeerId, listen_addrs: Vec<Multiaddr>) {
+    fn on_identified(&mut self, peer: PeerId, listen_addrs: Vec<Multiaddr>, speaks_partage: bool) {
         let Some(entry) = self.peers.get_mut(&peer) else { return };
         let useful: Vec<Multiaddr> =
             listen_addrs.into_iter().filter(dialable).take(crate::peers::MAX_ADDRS).collect();
         for addr in useful.into_iter().rev() {
             entry.add_addr(addr);
         }
+        // A session running says more than identify's list.
+        if entry.session.is_none() {
+            entry.speaks_partage = Some(speaks_partage);
+        }
         self.dirty = true;
         if entry.member.is_some() {
             self.remember(peer, false);
+        }
+        if speaks_partage {
+            self.maybe_open_session(peer);
         }
     }
 
@@ -145,7 +184,8 @@ impl EventLoop {
                 continue;
             }
             match by_peer.iter_mut().find(|(p, _)| *p == peer) {
-                Some((_, addrs)) => addrs.push(addr),
+                Some((_, addrs)) if addrs.len() < crate::peers::MAX_ADDRS => addrs.push(addr),
+                Some(_) => {}
                 None => by_peer.push((peer, vec![addr])),
             }
         }

@@ -82,6 +82,39 @@ impl RawPeer {
     pub async fn disconnected(&mut self) -> bool {
         tokio::time::timeout(super::WAIT, self.closed.recv()).await.is_ok()
     }
+
+    /// Like [`RawPeer::session`], giving up (`None`) instead of failing when the connection or
+    /// the stream does not come within `wait` (the remote may refuse or close it).
+    pub async fn try_session(
+        &mut self,
+        addr: Multiaddr,
+        remote: PeerId,
+        wait: Duration,
+    ) -> Option<RawStream> {
+        self.dial.send(addr).await.ok()?;
+        let get = async {
+            self.connected.recv().await?;
+            if remote < self.peer_id {
+                self.incoming.next().await.map(|(_, s)| s)
+            } else {
+                self.control.open_stream(remote, StreamProtocol::new(partage_net::PROTOCOL)).await.ok()
+            }
+        };
+        let stream = tokio::time::timeout(wait, get).await.ok()??;
+        let (reader, writer) = stream.split();
+        Some(RawStream { reader, writer })
+    }
+
+    /// Whether the remote closed every connection with this peer (not waiting; each close is
+    /// reported once, by this or by [`RawPeer::disconnected_within`]).
+    pub fn disconnected_now(&mut self) -> bool {
+        self.closed.try_recv().is_ok()
+    }
+
+    /// Waits up to `wait` until the remote closed every connection with this peer.
+    pub async fn disconnected_within(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, self.closed.recv()).await.is_ok_and(|c| c.is_some())
+    }
 }
 
 impl RawStream {
