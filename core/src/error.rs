@@ -179,6 +179,10 @@ pub enum VerifyError {
     TooLarge { size: usize, max: usize },
     #[error("the document contains invalid data: {0}")]
     InvalidContent(String),
+    #[error("the document has {heads} concurrent versions, more than the {max} a document may have")]
+    TooManyHeads { heads: usize, max: usize },
+    #[error("the document carries too many {what} (at most {max})")]
+    TooMany { what: &'static str, max: usize },
 }
 
 impl From<redb::Error> for Error {

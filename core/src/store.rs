@@ -88,7 +88,7 @@ pub struct NeighbourhoodRecord {
     pub known_addrs: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRecord {
     pub neighbourhood: NeighbourhoodId,
     pub member: MemberId,

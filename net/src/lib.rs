@@ -32,7 +32,7 @@ pub use error::NetError;
 pub use identity::{device_of, peer_id_of};
 pub use libp2p::{Multiaddr, PeerId};
 pub use peers::PeerInfo;
-pub use session::SyncOutcome;
+pub use session::{CHUNK_DEADLINE, SyncOutcome};
 
 /// The sync protocol's name and version.
 pub const PROTOCOL: &str = "/partage/sync/1";

@@ -16,11 +16,11 @@ pub const MAX_NEIGHBOURHOODS: usize = 64;
 /// Member documents listed in one `Summary`.
 pub const MAX_DOCS: usize = 4096;
 /// Heads of one document (concurrent branches) in a `Want`.
-pub const MAX_HEADS: usize = 256;
+pub const MAX_HEADS: usize = partage::node::MAX_DOC_HEADS;
 /// Revocations in one `Summary`.
 pub const MAX_REVOCATIONS: usize = 4096;
 /// Device certificates or attestations in one bundle.
-pub const MAX_CERTS: usize = 256;
+pub const MAX_CERTS: usize = partage::node::MAX_MEMBER_DEVICES;
 /// Length of a refusal reason.
 pub const MAX_REASON: usize = 512;
 /// Bytes of the length prefix.
@@ -92,6 +92,10 @@ pub enum WireError {
     Limit { what: &'static str, count: usize, max: usize },
     #[error("connection closed in the middle of a message")]
     Truncated,
+    #[error("a message stalled half-way (nothing arrived for too long)")]
+    Stalled,
+    #[error("sent a {0} before proving membership")]
+    BeforeProof(&'static str),
     #[error("connection error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -99,7 +103,13 @@ pub enum WireError {
 impl WireError {
     /// Whether the peer is to blame (as opposed to the connection dropping).
     pub fn is_misbehaviour(&self) -> bool {
-        matches!(self, WireError::TooLarge { .. } | WireError::Malformed(_) | WireError::Limit { .. })
+        matches!(
+            self,
+            WireError::TooLarge { .. }
+                | WireError::Malformed(_)
+                | WireError::Limit { .. }
+                | WireError::BeforeProof(_)
+        )
     }
 }
 
@@ -200,6 +210,26 @@ pub async fn read_body<R: AsyncRead + Unpin>(r: &mut R, len: usize) -> Result<Ve
     Ok(body)
 }
 
+/// Message kinds (postcard variant indices of [`Msg`]) a peer may send before it has proven
+/// membership: `Hello`, `Proof`, `Denied`. Checked on the first byte, before decoding.
+const PRE_AUTH_KINDS: [(u8, &str); 3] = [(0, "hello"), (PROOF_KIND, "proof"), (2, "denied")];
+/// Postcard variant index of [`Msg::Proof`]: the first byte of its body.
+pub const PROOF_KIND: u8 = 1;
+const KIND_NAMES: [&str; 9] =
+    ["hello", "proof", "denied", "summary", "want", "bundle", "no-change", "ahead", "status"];
+
+/// Refuses a frame body whose message kind a peer may not send before proving membership.
+pub fn check_pre_auth_kind(body: &[u8]) -> Result<(), WireError> {
+    let kind = body.first().copied().ok_or_else(|| WireError::Malformed("empty message".into()))?;
+    if PRE_AUTH_KINDS.iter().any(|(k, _)| *k == kind) {
+        return Ok(());
+    }
+    match KIND_NAMES.get(usize::from(kind)) {
+        Some(name) => Err(WireError::BeforeProof(name)),
+        None => Err(WireError::Malformed(format!("unknown message kind {kind}"))),
+    }
+}
+
 /// Decodes and validates one message body.
 pub fn decode(body: &[u8]) -> Result<Msg, WireError> {
     let msg: Msg = postcard::from_bytes(body).map_err(|e| WireError::Malformed(e.to_string()))?;
@@ -235,6 +265,38 @@ mod tests {
         assert!(matches!(read_body(&mut r, 10).await, Err(WireError::Truncated)));
         assert!(decode(&[0xff, 0xff, 0xff]).unwrap_err().is_misbehaviour());
         assert!(matches!(encode(&status(), 8), Err(WireError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn kinds_before_a_proof_are_checked_on_the_first_byte() {
+        let hello = postcard::to_allocvec(&Msg::Hello { reply: false, entries: vec![] }).unwrap();
+        assert!(check_pre_auth_kind(&hello).is_ok());
+        let body = postcard::to_allocvec(&status()).unwrap();
+        assert!(matches!(check_pre_auth_kind(&body), Err(WireError::BeforeProof("status"))));
+        // The variant indices the check relies on.
+        let names: Vec<&str> = [
+            Msg::Hello { reply: false, entries: vec![] },
+            Msg::Denied { ns: NeighbourhoodId([0; 32]), reason: String::new() },
+            Msg::NoChange { ns: NeighbourhoodId([0; 32]), owner: MemberId([0; 32]) },
+            status(),
+        ]
+        .iter()
+        .map(|m| {
+            let b = postcard::to_allocvec(m).unwrap();
+            KIND_NAMES[usize::from(b[0])]
+        })
+        .collect();
+        assert_eq!(names, ["hello", "denied", "no-change", "status"]);
+        let device = partage::identity::DeviceCert {
+            member: MemberId([0; 32]),
+            device: partage::DeviceId([0; 32]),
+            issued_at: 0,
+            sig: [0; 64],
+        };
+        let proof = partage::node::MembershipProof { chain: vec![], device, admissions: vec![] };
+        let body = postcard::to_allocvec(&Msg::Proof { ns: NeighbourhoodId([0; 32]), proof }).unwrap();
+        assert_eq!(body[0], PROOF_KIND);
+        assert!(check_pre_auth_kind(&[]).is_err());
     }
 
     #[test]

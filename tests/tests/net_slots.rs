@@ -228,7 +228,6 @@ async fn net_members_outlive_the_deadline_strangers_do_not() {
 /// member, and closes the connection at the deadline. Needs the session to prove membership
 /// when digests are equal too (not this crate's event loop; see `sessions.rs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the session to exchange proofs when digests are equal"]
 async fn net_members_in_sync_at_first_contact_outlive_the_deadline() {
     let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
     let (alice, bob) = (&nodes[0], &nodes[1]);

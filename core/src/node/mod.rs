@@ -16,7 +16,10 @@ mod restore;
 pub use loan_views::LoanFilter;
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
 pub use network::{KnownPeer, MAX_ADDRS_PER_PEER, MAX_KNOWN_PEERS, MembershipProof};
-pub use replication::{DocBundle, DocPayload, DocSummary, ImportReport, MAX_DEVICE_REVOCATIONS};
+pub use replication::{
+    DocBundle, DocPayload, DocSummary, ImportReport, MAX_DEVICE_REVOCATIONS, MAX_DOC_HEADS,
+    MAX_MEMBER_DEVICES,
+};
 
 use crate::attest::Attestation;
 use crate::clock::now_ms;

@@ -16,6 +16,13 @@ use automerge::{AutoCommit, Change, ChangeHash};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
+/// Concurrent heads a member document may have. The wire carries one attestation per head, so
+/// a document with more could not be relayed: it is refused on import, as on the wire, and an
+/// honest relay never holds one (a "poisoned" document cannot get it banned).
+pub const MAX_DOC_HEADS: usize = 256;
+/// Device certificates (and attestations) in one bundle, and devices per member, at most.
+pub const MAX_MEMBER_DEVICES: usize = 256;
+
 /// Device revocations read from one bundle at most.
 pub const MAX_DEVICE_REVOCATIONS: usize = 256;
 
@@ -43,8 +50,67 @@ pub struct DocBundle {
 pub enum DocPayload {
     /// A whole compacted document (automerge `save()` format): cheapest for a fresh peer.
     Snapshot(Vec<u8>),
-    /// Individual changes (automerge change chunks) on top of what the peer has.
-    Changes(Vec<Vec<u8>>),
+    /// Individual changes (automerge change chunks) on top of what the peer has. Decoding is
+    /// bounded (see [`bounded_changes`]): a list of tiny entries cannot multiply into memory.
+    Changes(#[serde(deserialize_with = "bounded_changes")] Vec<Vec<u8>>),
+}
+
+/// Changes in one payload at most.
+pub const MAX_CHANGES_PER_BUNDLE: usize = 100_000;
+/// The smallest automerge change chunk (magic, checksum, type, length, and an empty body is
+/// already more): anything shorter is not a change, and refusing it while decoding keeps the
+/// decoded size of a list within a small factor of its wire size.
+pub const MIN_CHANGE_BYTES: usize = 16;
+
+/// Deserialises a list of changes, refusing more than [`MAX_CHANGES_PER_BUNDLE`] entries or an
+/// entry shorter than [`MIN_CHANGE_BYTES`] as soon as it is met.
+fn bounded_changes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+    struct Entry(Vec<u8>);
+    impl<'de> Deserialize<'de> for Entry {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Entry;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an automerge change")
+                }
+                fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Entry, E> {
+                    if v.len() < MIN_CHANGE_BYTES {
+                        return Err(E::custom(format!("a change of {} bytes is too short", v.len())));
+                    }
+                    Ok(Entry(v.to_vec()))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(b) = seq.next_element::<u8>()? {
+                        out.push(b);
+                    }
+                    self.visit_bytes(&out)
+                }
+            }
+            d.deserialize_bytes(V)
+        }
+    }
+    struct List;
+    impl<'de> serde::de::Visitor<'de> for List {
+        type Value = Vec<Vec<u8>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of automerge changes")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            while let Some(Entry(change)) = seq.next_element::<Entry>()? {
+                if out.len() >= MAX_CHANGES_PER_BUNDLE {
+                    return Err(serde::de::Error::custom(format!(
+                        "more than {MAX_CHANGES_PER_BUNDLE} changes in one message"
+                    )));
+                }
+                out.push(change);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(List)
 }
 
 impl DocPayload {
@@ -185,6 +251,14 @@ impl Node {
                 (None, new.iter().map(|c| c.raw_bytes().to_vec()).collect(), Some(touched))
             }
         };
+        if stored_snapshot.is_none()
+            && new_changes.is_empty()
+            && v.revocations.is_empty()
+            && st.members.get(&v.key) == Some(&v.member)
+        {
+            // Nothing new (a replayed or empty push): nothing to write, no fsync, no event.
+            return Ok(ImportReport::default());
+        }
         // Re-read only what the new changes touched (everything for a whole new document).
         let doc = st.doc_mut(&ns, &owner)?;
         let touched = touched.unwrap_or(Changed { everything: true, ..Changed::default() });
@@ -203,6 +277,11 @@ impl Node {
             (borrowing, lending)
         });
         let heads_after: Vec<[u8; 32]> = doc.heads().iter().map(|h| h.0).collect();
+        if heads_after.len() > MAX_DOC_HEADS {
+            // The document in memory ran ahead of the store: reload it from there next time.
+            st.forget_docs(&[ns], &owner);
+            return Err(VerifyError::TooManyHeads { heads: heads_after.len(), max: MAX_DOC_HEADS }.into());
+        }
         let mut member = v.member;
         if let Some(name) = doc.name() {
             member.name = name;
@@ -394,6 +473,9 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
         if r.member == b.owner && r.is_valid() && !revoked_devices.iter().any(|k| k.device == r.device) {
             revoked_devices.push(r.clone());
         }
+    }
+    if devices_list.len() > MAX_MEMBER_DEVICES || b.attestations.len() > MAX_MEMBER_DEVICES {
+        return Err(VerifyError::TooMany { what: "devices or signatures", max: MAX_MEMBER_DEVICES }.into());
     }
     let (devices, revoked) = trusted_unrevoked(&b.owner, &devices_list, &revoked_devices)?;
 

@@ -62,7 +62,12 @@ impl Session {
     pub(super) async fn handle(&mut self, msg: Msg, size: usize) -> Result<(), End> {
         match msg {
             Msg::Hello { reply, entries } => self.on_hello(reply, entries).await,
-            Msg::Proof { ns, proof } => self.on_proof(ns, proof).await,
+            Msg::Proof { ns, proof } => {
+                let result = self.on_proof(ns, proof).await;
+                // The reader may hold a large frame until this proof is judged (see `io`).
+                self.proofs.send_modify(|p| p.handled = p.handled.saturating_add(1));
+                result
+            }
             Msg::Denied { ns, reason } => {
                 self.on_denied(ns, reason);
                 Ok(())
@@ -89,6 +94,9 @@ impl Session {
     }
 
     async fn on_hello(&mut self, reply: bool, entries: Vec<HelloEntry>) -> Result<(), End> {
+        if reply && !self.hello_requests.allow(super::limits::HELLOS_PER_WINDOW) {
+            return Err(End::Misbehaved("asked for new rounds faster than the protocol allows".into()));
+        }
         if reply {
             // The peer asks for a new round: answer with my current state.
             self.begin_round();
@@ -105,6 +113,9 @@ impl Session {
             st.peer_digest = Some(e.digest);
             if mine == e.digest {
                 st.known = Some(summaries.iter().map(|d| (d.owner, d.heads.clone())).collect());
+                // Nothing to exchange, but proofs all the same: a connection whose peer never
+                // proved membership is let go as a stranger's (and live pushes need them).
+                self.advance(ns).await?;
             } else {
                 st.exchange_wanted = true;
                 self.begin_round();
@@ -196,6 +207,7 @@ impl Session {
         let verdict = self.try_call(move |n| n.verify_peer_membership(&ns, &checked, &device)).await?;
         match verdict {
             Ok(member) => {
+                self.proofs.send_modify(|p| p.verified = true);
                 let st = self.shared.entry(ns).or_default();
                 let first = st.peer.is_none();
                 st.peer = Some((member, proof));
@@ -339,6 +351,17 @@ impl Session {
         if !self.require_verified(&ns, "request")? {
             return Ok(());
         }
+        if heads.is_empty() {
+            // A whole document costs a rebuild: at most one per document I hold, and some slack,
+            // per window.
+            let docs = self.mine.get(&ns).map_or(crate::wire::MAX_DOCS, |(d, _)| d.len());
+            let max = u32::try_from(docs).unwrap_or(u32::MAX).saturating_add(super::limits::FULL_WANTS_SLACK);
+            if !self.full_wants.allow(max) {
+                return Err(End::Misbehaved(
+                    "asked for whole documents faster than the protocol allows".into(),
+                ));
+            }
+        }
         self.begin_round();
         if let Some(st) = self.shared.get_mut(&ns) {
             st.peer_has_exactly(owner, heads.clone());
@@ -373,10 +396,18 @@ impl Session {
         match result {
             Ok(report) => {
                 self.totals.docs_in += 1;
-                self.mine.remove(&ns);
                 if let Some(st) = self.shared.get_mut(&ns) {
                     st.peer_has(owner, &heads);
                 }
+                if report == partage::ImportReport::default() {
+                    // Nothing new (a replayed or empty push): no event, my digest is unchanged.
+                    return if answer {
+                        self.answered(ns, owner).await
+                    } else {
+                        self.queue_status(ns, true).await
+                    };
+                }
+                self.mine.remove(&ns);
                 self.report(NetEvent::DocReceived {
                     peer: self.p.device,
                     neighbourhood: ns,

@@ -1,30 +1,58 @@
 //! The two halves of a sync stream: a reader task that decodes frames (within the global memory
 //! budget) and a writer task that sends the frames the session hands it, one at a time.
+//!
+//! Bounded before trust: until the peer has proven membership of a neighbourhood, a frame larger
+//! than [`PRE_AUTH_MAX_FRAME`] is not read (if a proof came before it, it waits, bounded, for the
+//! session to judge that proof), and the session checks each message's kind against its state
+//! before decoding it (see `Session::admit`). Every chunk of a frame must arrive within [`CHUNK_DEADLINE`], and
+//! the shared budget is taken as bytes arrive, so a stalled frame holds only what it actually
+//! sent, and not for long.
 
-use crate::wire::{self, Msg, WireError};
-use futures::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use crate::wire::{self, WireError};
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 /// Frames up to this size are read without taking from the shared budget.
 const SMALL_FRAME: usize = 64 * 1024;
+/// Largest frame from a peer that has not proven membership yet (a `Proof` with its chain and
+/// admissions fits with room to spare).
+pub(crate) const PRE_AUTH_MAX_FRAME: usize = 256 * 1024;
+/// Bytes read (and taken from the budget) at a time.
+const CHUNK: usize = 64 * 1024;
+/// Each chunk of a frame, once its length has arrived, must arrive within this time.
+pub const CHUNK_DEADLINE: Duration = Duration::from_secs(10);
 
-/// A decoded message, holding its share of the inbound budget until it is dropped.
+/// What the session has made of the peer's proofs so far (published to the reader).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Proofs {
+    /// `Proof` messages the session has judged.
+    pub handled: u32,
+    /// One of them held: the peer is a member of a neighbourhood I am in.
+    pub verified: bool,
+}
+
+/// A frame body, not decoded yet, holding its share of the inbound budget until it is dropped.
 pub(crate) struct Inbound {
-    pub msg: Msg,
+    pub body: Vec<u8>,
     pub size: usize,
-    _permit: Option<OwnedSemaphorePermit>,
+    pub permit: Option<OwnedSemaphorePermit>,
 }
 
 /// Reads frames until the stream ends or a frame is bad; the error (if any) is the last item.
+/// `verified` is set by the session once the peer has proven membership of a neighbourhood.
 pub(crate) async fn read_loop<R: AsyncRead + Unpin>(
     mut r: R,
     max: usize,
     budget: Arc<Semaphore>,
+    mut proofs: watch::Receiver<Proofs>,
     tx: mpsc::Sender<Result<Inbound, WireError>>,
 ) {
+    // Proof frames read so far (the session judges them in order).
+    let mut proofs_read = 0u32;
     loop {
-        let item = read_one(&mut r, max, &budget).await;
+        let item = read_one(&mut r, max, &budget, &mut proofs, &mut proofs_read).await;
         let stop = !matches!(item, Ok(Some(_)));
         let sent = match item {
             Ok(Some(inbound)) => tx.send(Ok(inbound)).await,
@@ -41,20 +69,58 @@ async fn read_one<R: AsyncRead + Unpin>(
     r: &mut R,
     max: usize,
     budget: &Arc<Semaphore>,
+    proofs: &mut watch::Receiver<Proofs>,
+    proofs_read: &mut u32,
 ) -> Result<Option<Inbound>, WireError> {
     let Some(len) = wire::read_len(r, max).await? else {
         return Ok(None);
     };
-    let permit = if len > SMALL_FRAME {
-        let permits = u32::try_from(len).map_err(|_| WireError::TooLarge { size: len, max })?;
-        let permit = budget.clone().acquire_many_owned(permits).await.map_err(|_| WireError::Truncated)?;
-        Some(permit)
-    } else {
-        None
-    };
-    let body = wire::read_body(r, len).await?;
-    let msg = wire::decode(&body)?;
-    Ok(Some(Inbound { msg, size: len + wire::PREFIX, _permit: permit }))
+    if len > PRE_AUTH_MAX_FRAME && !proofs.borrow().verified {
+        // A large frame is read only from a proven member. Its proof may be queued ahead of it
+        // (the peer verified me first): then wait, a little, for the session to judge it.
+        let read = *proofs_read;
+        let judged = if read == 0 {
+            None
+        } else {
+            tokio::time::timeout(CHUNK_DEADLINE, proofs.wait_for(|p| p.verified || p.handled >= read))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .map(|p| p.verified)
+        };
+        if judged != Some(true) {
+            return Err(WireError::TooLarge { size: len, max: PRE_AUTH_MAX_FRAME });
+        }
+    }
+    let mut body = Vec::with_capacity(len.min(CHUNK));
+    let mut permit: Option<OwnedSemaphorePermit> = None;
+    while body.len() < len {
+        let want = (len - body.len()).min(CHUNK);
+        if len > SMALL_FRAME {
+            // Taken as bytes arrive: a frame that stalls holds only what it sent.
+            let n = u32::try_from(want).map_err(|_| WireError::TooLarge { size: len, max })?;
+            let more = tokio::time::timeout(CHUNK_DEADLINE, budget.clone().acquire_many_owned(n))
+                .await
+                .map_err(|_| WireError::Stalled)?
+                .map_err(|_| WireError::Truncated)?;
+            match permit.as_mut() {
+                Some(p) => p.merge(more),
+                None => permit = Some(more),
+            }
+        }
+        let before = body.len();
+        let mut chunk = (&mut *r).take(want as u64);
+        tokio::time::timeout(CHUNK_DEADLINE, chunk.read_to_end(&mut body))
+            .await
+            .map_err(|_| WireError::Stalled)??;
+        if body.len() - before != want {
+            return Err(WireError::Truncated);
+        }
+    }
+    if body.first() == Some(&wire::PROOF_KIND) {
+        *proofs_read = proofs_read.saturating_add(1);
+    }
+    Ok(Some(Inbound { body, size: len + wire::PREFIX, permit }))
 }
 
 /// Writes frames in order, flushing each (a push must leave at once), then closes the stream.

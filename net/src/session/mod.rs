@@ -12,10 +12,12 @@
 
 mod handlers;
 mod io;
+mod limits;
 mod live;
 mod outgoing;
 mod state;
 
+pub use io::CHUNK_DEADLINE;
 pub use state::SyncOutcome;
 
 use crate::digest::{self, SessionKey};
@@ -96,6 +98,9 @@ pub(crate) enum Out {
 
 pub(crate) struct Session {
     p: SessionParams,
+    /// Proofs judged so far and whether one held: lifts the pre-proof frame limit of the
+    /// reader (see `io`).
+    proofs: tokio::sync::watch::Sender<io::Proofs>,
     key: SessionKey,
     /// My neighbourhoods by their tag in this session.
     tags: HashMap<[u8; 32], NeighbourhoodId>,
@@ -110,6 +115,9 @@ pub(crate) struct Session {
     hellos_expected: u32,
     /// When the oldest expected `Hello` was asked for.
     hello_asked: Instant,
+    /// Rounds the peer asked for, and whole documents it asked for, in the current window.
+    hello_requests: limits::Window,
+    full_wants: limits::Window,
 }
 
 /// Runs a session on `stream` until it ends, then reports how.
@@ -119,9 +127,10 @@ pub(crate) async fn run(p: SessionParams, stream: Stream, commands: mpsc::Receiv
     let (read_half, write_half) = stream.split();
     let (in_tx, in_rx) = mpsc::channel(READ_QUEUE);
     let (out_tx, out_rx) = mpsc::channel(WRITE_QUEUE);
-    let reader = tokio::spawn(io::read_loop(read_half, p.max_frame, p.budget.clone(), in_tx));
+    let (proofs, proofs_rx) = tokio::sync::watch::channel(io::Proofs::default());
+    let reader = tokio::spawn(io::read_loop(read_half, p.max_frame, p.budget.clone(), proofs_rx, in_tx));
     let writer = tokio::spawn(io::write_loop(write_half, out_rx));
-    let mut session = Session::new(p);
+    let mut session = Session::new(p, proofs);
     let end = session.run_loop(in_rx, out_tx, commands).await;
     session.finish_round(false, false);
     reader.abort();
@@ -131,10 +140,11 @@ pub(crate) async fn run(p: SessionParams, stream: Stream, commands: mpsc::Receiv
 }
 
 impl Session {
-    fn new(p: SessionParams) -> Self {
+    fn new(p: SessionParams, proofs: tokio::sync::watch::Sender<io::Proofs>) -> Self {
         let key = SessionKey::new(&p.local, &p.peer);
         Session {
             p,
+            proofs,
             key,
             tags: HashMap::new(),
             shared: BTreeMap::new(),
@@ -144,6 +154,8 @@ impl Session {
             round: None,
             hellos_expected: 0,
             hello_asked: Instant::now(),
+            hello_requests: limits::Window::new(),
+            full_wants: limits::Window::new(),
         }
     }
 
@@ -165,12 +177,26 @@ impl Session {
                     Some(SessionCmd::Sync(reply)) => self.request_round(reply).await,
                     None => Err(End::Closed),
                 },
+                // Writing comes before reading: a peer that floods cannot starve its own answers
+                // (and one that stops reading them fills the outbox and is let go).
+                permit = writer.reserve(), if !self.outbox.is_empty() => match permit {
+                    Ok(permit) => self.send_next(permit).await,
+                    Err(_) => Err(End::Closed),
+                },
                 item = inbound.recv() => match item {
                     Some(Ok(inbound)) => {
-                        crate::trace!("{} <- {} {:?}", self.p.local, self.p.peer, short(&inbound.msg));
                         self.totals.bytes_in += inbound.size as u64;
                         self.totals.messages_in += 1;
-                        self.handle(inbound.msg, inbound.size).await
+                        match self.admit(&inbound.body) {
+                            Ok(Some(msg)) => {
+                                crate::trace!("{} <- {} {:?}", self.p.local, self.p.peer, short(&msg));
+                                // The decoded message keeps the frame's share of the budget.
+                                let _permit = inbound.permit;
+                                self.handle(msg, inbound.size).await
+                            }
+                            Ok(None) => Ok(()),
+                            Err(e) => Err(End::Misbehaved(e.to_string())),
+                        }
                     }
                     Some(Err(e)) if e.is_misbehaviour() => Err(End::Misbehaved(e.to_string())),
                     Some(Err(_)) | None => Err(End::Closed),
@@ -178,10 +204,6 @@ impl Session {
                 event = events.recv() => match event {
                     Some(event) => self.on_events(event, &mut events).await,
                     None => Err(End::Closed),
-                },
-                permit = writer.reserve(), if !self.outbox.is_empty() => match permit {
-                    Ok(permit) => self.send_next(permit).await,
-                    Err(_) => Err(End::Closed),
                 },
                 _ = tick.tick() => {
                     if self.hellos_expected > 0 && self.hello_asked.elapsed() > HELLO_TIMEOUT {
@@ -202,6 +224,19 @@ impl Session {
                 return end;
             }
         }
+    }
+
+    /// Checks a frame's message kind against the session's state, then decodes it. Before the
+    /// peer has proven membership of any neighbourhood, only `Hello`, `Proof` and `Denied` are
+    /// decoded; anything else is misbehaviour, or ignored undecoded if I refused its proof
+    /// (such a message may have crossed my refusal).
+    fn admit(&self, body: &[u8]) -> Result<Option<Msg>, WireError> {
+        if !self.shared.values().any(|st| st.verified())
+            && let Err(e) = crate::wire::check_pre_auth_kind(body)
+        {
+            return if self.shared.values().any(|st| st.denied) { Ok(None) } else { Err(e) };
+        }
+        crate::wire::decode(body).map(Some)
     }
 
     /// First step on both sides: learn my neighbourhoods, send `Hello`.
