@@ -179,6 +179,8 @@ pub enum VerifyError {
     TooLarge { size: usize, max: usize },
     #[error("the document contains invalid data: {0}")]
     InvalidContent(String),
+    #[error("the document would inflate to more than {max} bytes (a compression bomb?)")]
+    InflatesTooMuch { max: usize },
     #[error("the document has {heads} concurrent versions, more than the {max} a document may have")]
     TooManyHeads { heads: usize, max: usize },
     #[error("the document carries too many {what} (at most {max})")]

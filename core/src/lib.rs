@@ -21,6 +21,7 @@ pub mod model;
 pub mod node;
 pub mod readmodel;
 pub mod search;
+pub mod snapshot;
 pub mod store;
 pub mod ticket;
 

@@ -388,3 +388,81 @@ async fn net_a_flood_of_hellos_and_empty_pushes_costs_no_write_and_edits_still_a
     na.stop().await.unwrap();
     nb.stop().await.unwrap();
 }
+
+/// An automerge document chunk declaring `head`, with one compressed column that inflates to
+/// `zeros` zero bytes (a few hundred KB on the wire).
+fn decompression_bomb(head: [u8; 32], zeros: usize) -> Vec<u8> {
+    use std::io::Write;
+    fn leb(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..zeros / block.len() {
+        z.write_all(&block).unwrap();
+    }
+    let column = z.finish().unwrap();
+    let mut body = Vec::new();
+    leb(0, &mut body);
+    leb(1, &mut body);
+    body.extend(head);
+    leb(1, &mut body);
+    leb((1 << 4) | 0b1000, &mut body);
+    leb(column.len() as u64, &mut body);
+    leb(0, &mut body);
+    body.extend(&column);
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 0];
+    leb(body.len() as u64, &mut chunk);
+    chunk.extend(body);
+    chunk
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_a_decompression_bomb_is_refused_within_its_cap() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Mallory"]);
+    let (alice, mallory) = (&nodes[0], &nodes[1]);
+    // Mallory signs the head her bomb declares: only its inflation can stop it.
+    let me = member(&mallory.node);
+    let head = [42u8; 32];
+    let key = SecretKey::from_bytes(&mallory.node.device_secret().unwrap());
+    let signed = Attestation::sign(&key, &ns, &me, &automerge::ChangeHash(head));
+    let bomb = decompression_bomb(head, 128 << 20);
+    assert!(bomb.len() < 4 << 20, "{}", bomb.len());
+    let na = start(alice).await;
+    let (mut raw, mut s) = as_member(&mallory.node, &na, &ns).await;
+    let mut events = alice.node.subscribe();
+    let bundle = WireBundle {
+        neighbourhood: ns,
+        owner: me,
+        owner_chain: None,
+        owner_admissions: vec![],
+        device_revocations: vec![],
+        devices: vec![],
+        payload: DocPayload::Snapshot(bomb),
+        attestations: vec![signed],
+    };
+    let base = reset_peak();
+    let started = Instant::now();
+    s.send(&Msg::Bundle { answer: false, bundle }).await;
+    let e = next_net_event(&mut events, "the bomb refused", |e| matches!(e, NetEvent::PeerMisbehaved { .. }))
+        .await;
+    let took = started.elapsed();
+    let grew = peak().saturating_sub(base);
+    eprintln!(
+        "a snapshot inflating to 128 MiB: refused in {took:?}, peak memory +{:.1} MiB ({e:?})",
+        grew as f64 / MIB as f64
+    );
+    assert!(matches!(&e, NetEvent::PeerMisbehaved { reason, .. } if reason.contains("inflate")), "{e:?}");
+    assert!(raw.disconnected().await);
+    assert!(grew < 64 * MIB, "the bomb raised peak memory by {} MiB", grew / MIB);
+    assert_eq!(titles(&alice.node), Vec::<String>::new());
+    na.stop().await.unwrap();
+}

@@ -11,6 +11,7 @@ use crate::identity::{DeviceCert, DeviceRevocation};
 use crate::ids::{ItemId, MemberId, NeighbourhoodId};
 use crate::membership::{Chain, Revocation, RevocationSet, verify_chain};
 use crate::model::Item;
+use crate::snapshot;
 use crate::store::MemberRecord;
 use automerge::{AutoCommit, Change, ChangeHash};
 use serde::{Deserialize, Serialize};
@@ -484,16 +485,30 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
         // A whole document for a member this device has none of: its heads' attestations cover
         // every change in it, so there is no need to list (or replay) the changes.
         DocPayload::Snapshot(bytes) if !have_local => {
+            // Heads first, from the snapshot's own header, and inflation capped: automerge
+            // loads only what the owner signed, and nothing that inflates without bound.
+            let declared = snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?.heads;
+            let used = verify_heads_revoked(&ns, &b.owner, &devices, &revoked, &b.attestations, &declared)?;
             let mut doc = AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
-            let heads = doc.get_heads();
-            let used = verify_heads_revoked(&ns, &b.owner, &devices, &revoked, &b.attestations, &heads)?;
+            let mut heads = doc.get_heads();
+            heads.sort();
+            let mut declared = declared;
+            declared.sort();
+            if heads != declared {
+                return Err(
+                    VerifyError::Malformed("the snapshot's content does not match its heads".into()).into()
+                );
+            }
             (Incoming::Fresh { doc: Box::new(doc), snapshot: bytes.clone() }, used)
         }
         payload => {
             let changes = match payload {
-                DocPayload::Snapshot(bytes) => AutoCommit::load(bytes)
-                    .map_err(|e| VerifyError::Malformed(e.to_string()))?
-                    .get_changes(&[]),
+                DocPayload::Snapshot(bytes) => {
+                    snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?;
+                    AutoCommit::load(bytes)
+                        .map_err(|e| VerifyError::Malformed(e.to_string()))?
+                        .get_changes(&[])
+                }
                 DocPayload::Changes(list) => list
                     .iter()
                     .map(|bytes| {
