@@ -64,8 +64,10 @@ export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINIT
 export AFL_STATSD=0 AFL_NO_CRASH_README=1
 SECONDS_TO_RUN=$((MINUTES * 60))
 echo "==> fuzzing $TARGET for $MINUTES min; output in $OUT (log: $OUT/afl.log)"
-# -t: time limit per input in ms (an accepted bundle or export reopens a store).
-cargo afl fuzz -i "$CORPUS" -o "$OUT" -V "$SECONDS_TO_RUN" -t 2000 "${DICT[@]}" -- "$BIN" \
+# -t: time limit per input in ms (an accepted bundle or export reopens a store). afl-fuzz itself
+# rather than `cargo afl fuzz`, which adds -c0: a CmpLog pass that needs LLVM plugins, hence a
+# nightly build, and only costs time on this stable build.
+afl-fuzz -i "$CORPUS" -o "$OUT" -V "$SECONDS_TO_RUN" -t 2000 "${DICT[@]}" -- "$BIN" \
     >"$OUT/afl.log" 2>&1 || {
     echo "afl-fuzz failed; last lines of $OUT/afl.log:" >&2
     tail -20 "$OUT/afl.log" >&2
