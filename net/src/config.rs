@@ -52,6 +52,9 @@ pub struct NetConfig {
     pub redial_interval: Duration,
     /// How long a peer that sent garbage, oversized or forged data stays blocked.
     pub ban_duration: Duration,
+    /// A sync round in which the peer sends nothing for this long is given up (the session
+    /// ends and reports it): a peer cannot keep a round, and whoever waits on it, open forever.
+    pub round_idle_timeout: Duration,
 }
 
 impl Default for NetConfig {
@@ -73,6 +76,7 @@ impl Default for NetConfig {
             idle_timeout: Duration::from_secs(60),
             redial_interval: Duration::from_secs(30),
             ban_duration: Duration::from_secs(10 * 60),
+            round_idle_timeout: Duration::from_secs(120),
         }
     }
 }

@@ -82,6 +82,7 @@ impl EventLoop {
             device,
             id,
             max_frame: self.config.max_message_bytes,
+            round_idle: self.config.round_idle_timeout,
             budget: self.budget.clone(),
             reports: self.reports_tx.clone(),
         };

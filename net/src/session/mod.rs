@@ -10,6 +10,8 @@
 //! The session never blocks on writing while the peer may be waiting for it to read: outgoing
 //! messages wait in `outbox` (bounded) and bundles are built only when the writer has room.
 
+#[cfg(test)]
+mod adversarial;
 mod handlers;
 mod io;
 mod limits;
@@ -23,7 +25,7 @@ pub use state::SyncOutcome;
 use crate::digest::{self, SessionKey};
 use crate::wire::{HelloEntry, Msg, WireError};
 use futures::AsyncReadExt;
-use libp2p::{PeerId, Stream};
+use libp2p::PeerId;
 use partage::events::{NetEvent, SyncStats};
 use partage::{DeviceId, DocSummary, MemberId, NeighbourhoodId, Node};
 use state::{Counters, NsState, Round};
@@ -51,6 +53,8 @@ pub(crate) struct SessionParams {
     pub device: DeviceId,
     pub id: u64,
     pub max_frame: usize,
+    /// See `NetConfig::round_idle_timeout`.
+    pub round_idle: std::time::Duration,
     pub budget: Arc<Semaphore>,
     pub reports: mpsc::Sender<Report>,
 }
@@ -118,10 +122,16 @@ pub(crate) struct Session {
     /// Rounds the peer asked for, and whole documents it asked for, in the current window.
     hello_requests: limits::Window,
     full_wants: limits::Window,
+    /// When the peer last sent a whole message.
+    last_heard: Instant,
 }
 
-/// Runs a session on `stream` until it ends, then reports how.
-pub(crate) async fn run(p: SessionParams, stream: Stream, commands: mpsc::Receiver<SessionCmd>) {
+/// Runs a session on `stream` (a libp2p stream, or any byte stream in tests) until it ends, then
+/// reports how.
+pub(crate) async fn run<S>(p: SessionParams, stream: S, commands: mpsc::Receiver<SessionCmd>)
+where
+    S: futures::AsyncRead + futures::AsyncWrite + Send + 'static,
+{
     let reports = p.reports.clone();
     let (peer, id) = (p.peer, p.id);
     let (read_half, write_half) = stream.split();
@@ -156,6 +166,7 @@ impl Session {
             hello_asked: Instant::now(),
             hello_requests: limits::Window::new(),
             full_wants: limits::Window::new(),
+            last_heard: Instant::now(),
         }
     }
 
@@ -166,7 +177,9 @@ impl Session {
         mut commands: mpsc::Receiver<SessionCmd>,
     ) -> End {
         let mut events = self.p.node.subscribe();
-        let mut tick = tokio::time::interval(HELLO_TIMEOUT / 4);
+        let mut tick = tokio::time::interval(
+            (HELLO_TIMEOUT / 4).min(self.p.round_idle / 2).max(std::time::Duration::from_millis(100)),
+        );
         if let Err(end) = self.start().await {
             return end;
         }
@@ -185,6 +198,7 @@ impl Session {
                 },
                 item = inbound.recv() => match item {
                     Some(Ok(inbound)) => {
+                        self.last_heard = Instant::now();
                         self.totals.bytes_in += inbound.size as u64;
                         self.totals.messages_in += 1;
                         match self.admit(&inbound.body) {
@@ -208,6 +222,8 @@ impl Session {
                 _ = tick.tick() => {
                     if self.hellos_expected > 0 && self.hello_asked.elapsed() > HELLO_TIMEOUT {
                         Err(End::Failed("the peer did not answer in time".into()))
+                    } else if self.round.is_some() && self.last_heard.elapsed() > self.p.round_idle {
+                        Err(End::Failed("the peer stopped answering in the middle of a sync".into()))
                     } else {
                         Ok(())
                     }
