@@ -4,7 +4,8 @@
 //!
 //! `replay TARGET [--dump DIR] [--time] FILE|DIR...`
 //! - prints one line per input: `ok`, `refused: <error>` or `not parsed`;
-//! - `--dump DIR` (bundle only) writes each input's bundle, postcard-encoded, as DIR/<name>.bundle;
+//! - `--dump DIR` (bundle only) writes each input's bundle, postcard-encoded, as DIR/<name>.bundle,
+//!   and runs nothing (the inputs may crash or hang);
 //! - `--time` runs every input 100 times and prints executions per second.
 
 use partage_fuzz::bundle::{self, BundleTarget, Fixture, fixtures_dir};
@@ -79,6 +80,8 @@ fn main() {
             let b = bundle::build(fx, &data);
             std::fs::write(dir.join(format!("{name}.bundle")), postcard::to_allocvec(&b).expect("encode"))
                 .expect("write bundle");
+            println!("{}: dumped", f.display());
+            continue;
         }
         let n = if time { 100 } else { 1 };
         let mut last = String::new();
