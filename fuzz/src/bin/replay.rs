@@ -97,7 +97,6 @@ fn main() {
         let secs = start.elapsed().as_secs_f64();
         println!("{runs} runs of {} inputs in {secs:.2} s: {:.0} execs/s", files.len(), runs as f64 / secs);
     }
-    drop(run);
     drop(bundle_target);
     drop(export_target);
     partage_fuzz::work::cleanup(&target);
