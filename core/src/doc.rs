@@ -23,6 +23,8 @@ const ITEMS: &str = "items";
 const REVOKED_DEVICES: &str = "revoked_devices";
 /// Admissions this member witnessed: `{ <member hex>: <postcard Admission bytes> }`.
 const ADMISSIONS: &str = "admissions";
+/// Deepest object a member document has (root → section → record → field map), with room.
+const MAX_DEPTH: usize = 8;
 /// Above this many new changes an import re-reads the whole document instead of tracing ops.
 const MAX_CHANGES_TRACKED: usize = 64;
 
@@ -33,6 +35,8 @@ pub struct Changed {
     pub profile: bool,
     pub loans: bool,
     pub admissions: bool,
+    /// An object deeper than any real document (a cycle): the changes are refused.
+    pub malformed_tree: bool,
     /// Keys (item id hex) under `items`.
     pub items: std::collections::HashSet<String>,
 }
@@ -106,10 +110,13 @@ impl MemberDoc {
     }
 
     /// Applies changes that have already been verified; returns the hashes that were new.
+    /// A panic inside automerge (malformed but signed changes, found by fuzzing) is returned
+    /// as an error; the document may then be half-changed and must be dropped by the caller.
     pub fn apply_verified(&mut self, changes: Vec<Change>) -> Result<Vec<ChangeHash>, VerifyError> {
         let fresh: Vec<Change> = changes.into_iter().filter(|c| !self.has_change(&c.hash())).collect();
         let hashes = fresh.iter().map(Change::hash).collect();
-        self.doc.apply_changes(fresh).map_err(am_err)?;
+        let doc = &mut self.doc;
+        guarded("apply the changes", || doc.apply_changes(fresh).map_err(am_err))??;
         Ok(hashes)
     }
 
@@ -215,7 +222,15 @@ impl MemberDoc {
     /// import re-reads only that. Read from the changes' own operations: automerge's `diff`
     /// between heads cost ~40 ms on a 10,000-item document. Large batches (catching up) and
     /// anything unexpected fall back to "everything".
-    pub fn touched_by(&self, changes: &[Change]) -> Changed {
+    pub fn touched_by(&self, changes: &[Change]) -> Result<Changed, VerifyError> {
+        let changed = guarded("read the changes", || self.trace(changes))?;
+        if changed.malformed_tree {
+            return Err(VerifyError::Malformed("the document's object tree is malformed".into()));
+        }
+        Ok(changed)
+    }
+
+    fn trace(&self, changes: &[Change]) -> Changed {
         let mut changed = Changed::default();
         if changes.len() > MAX_CHANGES_TRACKED {
             changed.everything = true;
@@ -230,7 +245,17 @@ impl MemberDoc {
                     automerge::legacy::Key::Map(k) => Some(k.to_string()),
                     automerge::legacy::Key::Seq(_) => None,
                 };
-                let place = places.entry(obj.clone()).or_insert_with(|| self.place_of(&obj)).clone();
+                let place = match places.get(&obj) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let Ok(p) = self.place_of(&obj) else {
+                            changed.malformed_tree = true;
+                            return changed;
+                        };
+                        places.insert(obj.clone(), p.clone());
+                        p
+                    }
+                };
                 let (top, second) = match place {
                     // An op on the root: a whole section was (re)placed.
                     Some((top, None)) if top.is_empty() => (key.unwrap_or_default(), None),
@@ -258,17 +283,27 @@ impl MemberDoc {
 
     /// Where object `obj` lives: ("", None) for the root, (section, None) for a top-level map,
     /// (section, Some(key)) for anything below a key of a section.
-    fn place_of(&self, obj: &str) -> Option<(String, Option<String>)> {
+    fn place_of(&self, obj: &str) -> Result<Option<(String, Option<String>)>, ()> {
         if obj == "_root" {
-            return Some((String::new(), None));
+            return Ok(Some((String::new(), None)));
         }
-        let id = self.doc.import_obj(obj).ok()?;
-        let path = self.doc.parents(&id).ok()?.path();
-        let key = |i: usize| match path.get(i) {
-            Some((_, Prop::Map(k))) => Some(k.clone()),
+        let Ok(id) = self.doc.import_obj(obj) else { return Ok(None) };
+        let Ok(parents) = self.doc.parents(&id) else { return Ok(None) };
+        // Bounded walk up the tree: a malformed (cyclic) tree made automerge's own `path()`
+        // loop for ever (found by fuzzing). Real documents are three levels deep.
+        let mut up: Vec<Prop> = Vec::new();
+        for parent in parents {
+            if up.len() >= MAX_DEPTH {
+                return Err(());
+            }
+            up.push(parent.prop);
+        }
+        up.reverse();
+        let key = |i: usize| match up.get(i) {
+            Some(Prop::Map(k)) => Some(k.clone()),
             _ => None,
         };
-        Some((key(0)?, key(1)))
+        Ok(key(0).map(|top| (top, key(1))))
     }
 
     /// Records that this document's owner witnessed `a` (see `crate::admission`).
@@ -326,6 +361,13 @@ impl MemberDoc {
             })
             .collect()
     }
+}
+
+/// Runs `f`, turning a panic inside automerge into an error (the default panic hook still
+/// prints it).
+fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, VerifyError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| VerifyError::Malformed(format!("automerge could not {what} (malformed changes)")))
 }
 
 fn json_list(list: &[String]) -> String {

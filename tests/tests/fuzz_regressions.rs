@@ -108,9 +108,6 @@ fn node_state(node: &Node, ns: &partage::NeighbourhoodId) -> String {
 /// Each input in its own node and thread: a panic fails that input only, and an input that
 /// hangs fails after 30 s instead of stopping the test run.
 #[test]
-#[ignore = "automerge panics or loops on malformed changes signed by their owner: \
-            MemberDoc::apply_verified (core/src/doc.rs) and MemberDoc::touched_by (place_of, \
-            change.decode()); see docs/FUZZING.md, bundle findings"]
 fn bundle_inputs_are_refused_and_leave_the_node_unchanged() {
     let mut failed = Vec::new();
     for (name, data) in inputs("bundle") {

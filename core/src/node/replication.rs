@@ -245,10 +245,23 @@ impl Node {
                 if let Some(device) = me {
                     doc.set_device(device);
                 }
-                let fresh = doc.apply_verified(changes.clone())?;
-                let fresh: HashSet<ChangeHash> = fresh.into_iter().collect();
-                let new: Vec<Change> = changes.into_iter().filter(|c| fresh.contains(&c.hash())).collect();
-                let touched = doc.touched_by(&new);
+                // Signed changes can still be malformed in ways automerge panics or loops on (found
+                // by fuzzing): applied and traced inside a guard; on failure the cached document,
+                // which may be half-changed, is dropped and reloaded from the store next time.
+                let applied = doc.apply_verified(changes.clone()).and_then(|fresh| {
+                    let fresh: HashSet<ChangeHash> = fresh.into_iter().collect();
+                    let new: Vec<Change> =
+                        changes.into_iter().filter(|c| fresh.contains(&c.hash())).collect();
+                    let touched = doc.touched_by(&new)?;
+                    Ok((new, touched))
+                });
+                let (new, touched) = match applied {
+                    Ok(done) => done,
+                    Err(e) => {
+                        st.forget_docs(&[ns], &owner);
+                        return Err(e.into());
+                    }
+                };
                 (None, new.iter().map(|c| c.raw_bytes().to_vec()).collect(), Some(touched))
             }
         };
