@@ -22,6 +22,7 @@ pub mod digest;
 mod error;
 mod event_loop;
 mod identity;
+mod member_blocks;
 mod peers;
 mod session;
 pub mod wire;

@@ -64,6 +64,8 @@ pub(crate) struct EventLoop {
     discovered: RecentPeers,
     /// Blocked peers and until when (at most `MAX_BANNED`).
     banned: HashMap<PeerId, Instant>,
+    /// Members blocked for misbehaving, whatever device they come back with.
+    member_blocks: Arc<crate::member_blocks::MemberBlocks>,
     /// Connections whose peer has not proven membership yet.
     slots: slots::Slots,
     paused: bool,
@@ -136,6 +138,7 @@ impl EventLoop {
             resume_addrs: Vec::new(),
             discovered: RecentPeers::new(MAX_DISCOVERED),
             banned: HashMap::new(),
+            member_blocks: Arc::default(),
             slots,
             paused: false,
             tasks: JoinSet::new(),

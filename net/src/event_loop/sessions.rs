@@ -85,6 +85,7 @@ impl EventLoop {
             round_idle: self.config.round_idle_timeout,
             budget: self.budget.clone(),
             reports: self.reports_tx.clone(),
+            blocks: self.member_blocks.clone(),
         };
         let entry = self.peers.entry(peer).or_default();
         // Dropping the old slot's sender ends the old session.
@@ -105,7 +106,8 @@ impl EventLoop {
                 entry.neighbourhoods.insert(neighbourhood);
                 entry.verified = true;
                 self.slots.verified(&peer);
-                self.remember(peer, false);
+                // Remembered (a durable write) once a round completes: a member minting device
+                // identities that never finish one costs no write.
             }
             Report::Syncing { peer, session } => {
                 if let Some(entry) = self.current(&peer, session) {
@@ -137,6 +139,7 @@ impl EventLoop {
                 entry.session = None;
                 entry.syncing = false;
                 let verified = std::mem::take(&mut entry.verified);
+                let member = entry.member;
                 if !verified {
                     // It proved nothing in this session: its connections do not linger.
                     for conn in self.slots.take_peer(&peer) {
@@ -147,6 +150,9 @@ impl EventLoop {
                 match (end, device) {
                     (End::Misbehaved(reason), Some(device)) => {
                         self.emit(NetEvent::PeerMisbehaved { peer: device, reason });
+                        if let Some(member) = member {
+                            self.member_blocks.block(member, Instant::now() + self.config.ban_duration);
+                        }
                         self.ban(peer);
                     }
                     (End::Misbehaved(_), None) => self.ban(peer),

@@ -39,7 +39,7 @@ fn fault() -> impl Strategy<Value = Fault> {
 }
 
 /// Two members of one neighbourhood, each with `items` items the other lacks.
-fn pair(items: (usize, usize)) -> (tempfile::TempDir, Node, Node, NeighbourhoodId) {
+pub(crate) fn pair(items: (usize, usize)) -> (tempfile::TempDir, Node, Node, NeighbourhoodId) {
     let dir = tempfile::tempdir().unwrap();
     let alice = Node::open(dir.path().join("a")).unwrap();
     let bob = Node::open(dir.path().join("b")).unwrap();
@@ -75,6 +75,7 @@ fn params(node: &Node, peer: &Node, id: u64, reports: mpsc::Sender<Report>) -> S
         round_idle: ROUND_IDLE,
         budget: Arc::new(Semaphore::new(128 * 1024 * 1024)),
         reports,
+        blocks: Arc::default(),
     }
 }
 
@@ -129,7 +130,7 @@ where
     seen
 }
 
-fn converged(a: &Node, b: &Node, ns: &NeighbourhoodId) -> bool {
+pub(crate) fn converged(a: &Node, b: &Node, ns: &NeighbourhoodId) -> bool {
     a.doc_summaries(ns).ok() == b.doc_summaries(ns).ok()
 }
 

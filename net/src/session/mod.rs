@@ -7,43 +7,39 @@
 //! `Status` (digest once my wants are answered). Afterwards local changes are pushed at once
 //! as `Bundle`s, acknowledged by `Status`.
 //!
-//! The session never blocks on writing while the peer may be waiting for it to read: outgoing
-//! messages wait in `outbox` (bounded) and bundles are built only when the writer has room.
+//! The protocol itself is a pure state machine (`machine`); this module is its driver: a
+//! reader and a writer task (`io`), the node's events, commands and a timer become the
+//! machine's inputs, and its actions become frames, reports and events. The session never
+//! blocks on writing while the peer may be waiting for it to read: the machine holds outgoing
+//! items (bounded) and builds a bundle only when the writer has room.
 
 #[cfg(test)]
 mod adversarial;
-mod handlers;
 mod io;
-mod limits;
-mod live;
-mod outgoing;
-mod state;
+mod machine;
 
 pub use io::CHUNK_DEADLINE;
-pub use state::SyncOutcome;
+pub use machine::SyncOutcome;
 
-use crate::digest::{self, SessionKey};
-use crate::wire::{HelloEntry, Msg, WireError};
+use crate::wire::WireError;
 use futures::AsyncReadExt;
 use libp2p::PeerId;
-use partage::events::{NetEvent, SyncStats};
-use partage::{DeviceId, DocSummary, MemberId, NeighbourhoodId, Node};
-use state::{Counters, NsState, Round};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use machine::{Action, Input, Machine, SessionFacts, Touched};
+use partage::{DeviceId, MemberId, NeighbourhoodId, Node};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-/// Messages and bundles waiting to be written, at most (a peer asking for more misbehaves).
-const MAX_OUTBOX: usize = 2 * crate::wire::MAX_DOCS + 256;
 /// Frames handed to the writer task ahead of the socket.
 const WRITE_QUEUE: usize = 2;
 /// Decoded frames waiting for the session.
 const READ_QUEUE: usize = 2;
-/// A peer that does not answer a `Hello` within this time is let go.
-const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Commands waiting for the session.
 pub(crate) const COMMAND_QUEUE: usize = 8;
+/// Callers waiting on one round at most (later ones are told at once, unconverged).
+const MAX_WAITERS: usize = 16;
+/// Node events drained at once before acting (a burst of edits becomes one push per document).
+const MAX_DRAIN: usize = 4096;
 
 /// Everything a session needs from the event loop.
 pub(crate) struct SessionParams {
@@ -57,6 +53,7 @@ pub(crate) struct SessionParams {
     pub round_idle: std::time::Duration,
     pub budget: Arc<Semaphore>,
     pub reports: mpsc::Sender<Report>,
+    pub blocks: Arc<crate::member_blocks::MemberBlocks>,
 }
 
 /// Requests from the event loop.
@@ -66,6 +63,7 @@ pub(crate) enum SessionCmd {
 }
 
 /// What a session tells the event loop.
+#[derive(Debug)]
 pub(crate) enum Report {
     Verified { peer: PeerId, session: u64, member: MemberId, neighbourhood: NeighbourhoodId },
     Syncing { peer: PeerId, session: u64 },
@@ -74,7 +72,7 @@ pub(crate) enum Report {
 }
 
 /// Why a session ended.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum End {
     /// The stream closed or the event loop let the session go.
     Closed,
@@ -82,48 +80,6 @@ pub(crate) enum End {
     Misbehaved(String),
     /// A local problem (storage).
     Failed(String),
-}
-
-/// One queued outgoing item.
-pub(crate) enum Out {
-    Msg(Msg),
-    /// Answer a `Want`: `owner`'s document beyond `have`.
-    Answer {
-        ns: NeighbourhoodId,
-        owner: MemberId,
-        have: Vec<[u8; 32]>,
-    },
-    /// Push local changes of `owner`'s document beyond what the peer is known to have.
-    Push {
-        ns: NeighbourhoodId,
-        owner: MemberId,
-    },
-}
-
-pub(crate) struct Session {
-    p: SessionParams,
-    /// Proofs judged so far and whether one held: lifts the pre-proof frame limit of the
-    /// reader (see `io`).
-    proofs: tokio::sync::watch::Sender<io::Proofs>,
-    key: SessionKey,
-    /// My neighbourhoods by their tag in this session.
-    tags: HashMap<[u8; 32], NeighbourhoodId>,
-    /// Neighbourhoods both sides are in (tags matched).
-    shared: BTreeMap<NeighbourhoodId, NsState>,
-    /// My summaries and digest per neighbourhood, dropped whenever something may have changed.
-    mine: HashMap<NeighbourhoodId, (Vec<DocSummary>, [u8; 32])>,
-    outbox: VecDeque<Out>,
-    totals: Counters,
-    round: Option<Round>,
-    /// `Hello`s from the peer I am waiting for (its first one, and answers to my requests).
-    hellos_expected: u32,
-    /// When the oldest expected `Hello` was asked for.
-    hello_asked: Instant,
-    /// Rounds the peer asked for, and whole documents it asked for, in the current window.
-    hello_requests: limits::Window,
-    full_wants: limits::Window,
-    /// When the peer last sent a whole message.
-    last_heard: Instant,
 }
 
 /// Runs a session on `stream` (a libp2p stream, or any byte stream in tests) until it ends, then
@@ -140,50 +96,61 @@ where
     let (proofs, proofs_rx) = tokio::sync::watch::channel(io::Proofs::default());
     let reader = tokio::spawn(io::read_loop(read_half, p.max_frame, p.budget.clone(), proofs_rx, in_tx));
     let writer = tokio::spawn(io::write_loop(write_half, out_rx));
-    let mut session = Session::new(p, proofs);
-    let end = session.run_loop(in_rx, out_tx, commands).await;
-    session.finish_round(false, false);
+    let params = machine::Params {
+        local: p.local,
+        peer: p.peer,
+        device: p.device,
+        id: p.id,
+        max_frame: p.max_frame,
+        round_idle: p.round_idle,
+    };
+    let mut driver = Driver {
+        machine: Some(Machine::new(params, Instant::now())),
+        facts: Arc::new(SessionFacts { node: p.node.clone(), blocks: p.blocks }),
+        node: p.node,
+        reports: p.reports,
+        proofs,
+        waiters: Vec::new(),
+    };
+    let end = driver.run_loop(in_rx, out_tx, commands).await;
+    if let Some(outcome) = driver.machine.as_mut().and_then(|m| m.abandon(Instant::now())) {
+        driver.tell_waiters(&outcome);
+    }
     reader.abort();
     // The writer ends by itself once the last frames are written (its channel is closed).
     drop(writer);
     let _ = reports.send(Report::Ended { peer, session: id, end }).await;
 }
 
-impl Session {
-    fn new(p: SessionParams, proofs: tokio::sync::watch::Sender<io::Proofs>) -> Self {
-        let key = SessionKey::new(&p.local, &p.peer);
-        Session {
-            p,
-            proofs,
-            key,
-            tags: HashMap::new(),
-            shared: BTreeMap::new(),
-            mine: HashMap::new(),
-            outbox: VecDeque::new(),
-            totals: Counters::default(),
-            round: None,
-            hellos_expected: 0,
-            hello_asked: Instant::now(),
-            hello_requests: limits::Window::new(),
-            full_wants: limits::Window::new(),
-            last_heard: Instant::now(),
-        }
-    }
+/// Feeds the machine and carries out what it asks.
+struct Driver {
+    /// `None` only while a step runs on a blocking thread.
+    machine: Option<Machine>,
+    facts: Arc<SessionFacts>,
+    node: Node,
+    reports: mpsc::Sender<Report>,
+    /// Proofs judged so far and whether one held: lifts the pre-proof frame limit of the reader
+    /// (see `io`).
+    proofs: tokio::sync::watch::Sender<io::Proofs>,
+    /// Callers waiting for the current round to end.
+    waiters: Vec<oneshot::Sender<SyncOutcome>>,
+}
 
+impl Driver {
     async fn run_loop(
         &mut self,
         mut inbound: mpsc::Receiver<Result<io::Inbound, WireError>>,
         writer: mpsc::Sender<Vec<u8>>,
         mut commands: mpsc::Receiver<SessionCmd>,
     ) -> End {
-        let mut events = self.p.node.subscribe();
-        let mut tick = tokio::time::interval(
-            (HELLO_TIMEOUT / 4).min(self.p.round_idle / 2).max(std::time::Duration::from_millis(100)),
-        );
-        if let Err(end) = self.start().await {
+        let mut events = self.node.subscribe();
+        let Some(period) = self.machine.as_ref().map(Machine::tick_period) else { return End::Closed };
+        let mut tick = tokio::time::interval(period);
+        if let Err(end) = self.step(Input::Start, None).await {
             return end;
         }
         loop {
+            let has_outgoing = self.machine.as_ref().is_some_and(Machine::has_outgoing);
             let step = tokio::select! {
                 biased;
                 cmd = commands.recv() => match cmd {
@@ -192,271 +159,95 @@ impl Session {
                 },
                 // Writing comes before reading: a peer that floods cannot starve its own answers
                 // (and one that stops reading them fills the outbox and is let go).
-                permit = writer.reserve(), if !self.outbox.is_empty() => match permit {
-                    Ok(permit) => self.send_next(permit).await,
+                permit = writer.reserve(), if has_outgoing => match permit {
+                    Ok(permit) => self.step(Input::WriterReady, Some(permit)).await,
                     Err(_) => Err(End::Closed),
                 },
                 item = inbound.recv() => match item {
-                    Some(Ok(inbound)) => {
-                        self.last_heard = Instant::now();
-                        self.totals.bytes_in += inbound.size as u64;
-                        self.totals.messages_in += 1;
-                        match self.admit(&inbound.body) {
-                            Ok(Some(msg)) => {
-                                crate::trace!("{} <- {} {:?}", self.p.local, self.p.peer, short(&msg));
-                                // The decoded message keeps the frame's share of the budget.
-                                let _permit = inbound.permit;
-                                self.handle(msg, inbound.size).await
-                            }
-                            Ok(None) => Ok(()),
-                            Err(e) => Err(End::Misbehaved(e.to_string())),
-                        }
+                    Some(Ok(frame)) => {
+                        // The frame keeps its share of the budget until it is handled.
+                        let _permit = frame.permit;
+                        self.step(Input::Frame { body: frame.body, size: frame.size }, None).await
                     }
                     Some(Err(e)) if e.is_misbehaviour() => Err(End::Misbehaved(e.to_string())),
                     Some(Err(_)) | None => Err(End::Closed),
                 },
                 event = events.recv() => match event {
-                    Some(event) => self.on_events(event, &mut events).await,
+                    Some(first) => {
+                        let mut touched = Touched::default();
+                        touched.note(&first);
+                        for _ in 0..MAX_DRAIN {
+                            let Some(e) = events.try_recv() else { break };
+                            touched.note(&e);
+                        }
+                        self.step(Input::Changed(touched), None).await
+                    }
                     None => Err(End::Closed),
                 },
-                _ = tick.tick() => {
-                    if self.hellos_expected > 0 && self.hello_asked.elapsed() > HELLO_TIMEOUT {
-                        Err(End::Failed("the peer did not answer in time".into()))
-                    } else if self.round.is_some() && self.last_heard.elapsed() > self.p.round_idle {
-                        Err(End::Failed("the peer stopped answering in the middle of a sync".into()))
-                    } else {
-                        Ok(())
-                    }
-                }
+                _ = tick.tick() => self.step(Input::Tick, None).await,
             };
             if let Err(end) = step {
-                crate::trace!("{} x {} session ends: {end:?}", self.p.local, self.p.peer);
+                crate::trace!("session ends: {end:?}");
                 return end;
             }
-            if self.outbox.len() > MAX_OUTBOX {
-                return End::Misbehaved("asked for more than the protocol allows at once".into());
-            }
-            if let Err(end) = self.check_round().await {
-                return end;
-            }
-        }
-    }
-
-    /// Checks a frame's message kind against the session's state, then decodes it. Before the
-    /// peer has proven membership of any neighbourhood, only `Hello`, `Proof` and `Denied` are
-    /// decoded; anything else is misbehaviour, or ignored undecoded if I refused its proof
-    /// (such a message may have crossed my refusal).
-    fn admit(&self, body: &[u8]) -> Result<Option<Msg>, WireError> {
-        if !self.shared.values().any(|st| st.verified())
-            && let Err(e) = crate::wire::check_pre_auth_kind(body)
-        {
-            return if self.shared.values().any(|st| st.denied) { Ok(None) } else { Err(e) };
-        }
-        crate::wire::decode(body).map(Some)
-    }
-
-    /// First step on both sides: learn my neighbourhoods, send `Hello`.
-    async fn start(&mut self) -> Result<(), End> {
-        self.refresh_tags().await?;
-        self.begin_round();
-        self.hellos_expected = 1;
-        self.hello_asked = Instant::now();
-        self.queue_hello(false).await
-    }
-
-    async fn refresh_tags(&mut self) -> Result<(), End> {
-        let ids = self.call(|n| n.neighbourhood_ids()).await?;
-        self.tags = ids.iter().map(|ns| (digest::tag(&self.key, ns), *ns)).collect();
-        self.shared.retain(|ns, _| ids.contains(ns));
-        self.mine.retain(|ns, _| ids.contains(ns));
-        Ok(())
-    }
-
-    async fn queue_hello(&mut self, reply: bool) -> Result<(), End> {
-        let mut entries = Vec::with_capacity(self.tags.len());
-        let tags: Vec<([u8; 32], NeighbourhoodId)> = self.tags.iter().map(|(t, n)| (*t, *n)).collect();
-        for (tag, ns) in tags.into_iter().take(crate::wire::MAX_NEIGHBOURHOODS) {
-            let Some(digest) = self.my_digest(&ns).await? else { continue };
-            entries.push(HelloEntry { tag, digest });
-        }
-        if reply {
-            if self.hellos_expected == 0 {
-                self.hello_asked = Instant::now();
-            }
-            self.hellos_expected += 1;
-        }
-        self.outbox.push_back(Out::Msg(Msg::Hello { reply, entries }));
-        Ok(())
-    }
-
-    /// My digest of `ns` (cached); `None` if I left it meanwhile.
-    async fn my_digest(&mut self, ns: &NeighbourhoodId) -> Result<Option<[u8; 32]>, End> {
-        Ok(self.my_summaries(ns).await?.map(|(_, d)| d))
-    }
-
-    async fn my_summaries(
-        &mut self,
-        ns: &NeighbourhoodId,
-    ) -> Result<Option<(Vec<DocSummary>, [u8; 32])>, End> {
-        if let Some(hit) = self.mine.get(ns) {
-            return Ok(Some(hit.clone()));
-        }
-        let id = *ns;
-        let summaries = match self.call(move |n| n.sync_summaries(&id)).await {
-            Ok(s) => s,
-            Err(End::Failed(_)) if !self.tags.values().any(|n| n == ns) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let d = digest::digest(&self.key, ns, &summaries);
-        self.mine.insert(*ns, (summaries.clone(), d));
-        Ok(Some((summaries, d)))
-    }
-
-    /// Runs a node call on a blocking thread (they take the node's lock and may do I/O).
-    async fn call<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Node) -> partage::Result<T> + Send + 'static,
-    ) -> Result<T, End> {
-        self.try_call(f).await?.map_err(|e| End::Failed(e.to_string()))
-    }
-
-    /// Like [`Session::call`], leaving the node's error to the caller.
-    async fn try_call<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Node) -> partage::Result<T> + Send + 'static,
-    ) -> Result<partage::Result<T>, End> {
-        let node = self.p.node.clone();
-        tokio::task::spawn_blocking(move || f(&node))
-            .await
-            .map_err(|e| End::Failed(format!("a background task failed: {e}")))
-    }
-
-    fn report(&self, event: NetEvent) {
-        self.p.node.report_network(event);
-    }
-
-    fn send_report(&self, report: Report) {
-        // The event loop drains reports continuously; if it is gone the session ends soon.
-        let _ = self.p.reports.try_send(report);
-    }
-
-    fn begin_round(&mut self) {
-        if self.round.is_none() {
-            self.round = Some(Round { started: Instant::now(), base: self.totals, waiters: Vec::new() });
-            self.send_report(Report::Syncing { peer: self.p.peer, session: self.p.id });
-            self.report(NetEvent::SyncStarted { peer: self.p.device });
         }
     }
 
     async fn request_round(&mut self, reply: oneshot::Sender<SyncOutcome>) -> Result<(), End> {
-        self.begin_round();
-        if let Some(round) = &mut self.round {
-            if round.waiters.len() >= state::MAX_WAITERS {
-                let _ = reply.send(SyncOutcome {
-                    converged: false,
-                    docs_received: 0,
-                    docs_sent: 0,
-                    bytes_received: 0,
-                    bytes_sent: 0,
-                    messages_received: 0,
-                    messages_sent: 0,
-                    duration: round.started.elapsed(),
-                });
-                return Ok(());
-            }
-            round.waiters.push(reply);
-        }
-        self.refresh_tags().await?;
-        self.mine.clear();
-        self.queue_hello(true).await
-    }
-
-    /// Ends the round once nothing is outstanding and every shared neighbourhood either
-    /// matches the peer's digest or cannot get closer in this session.
-    async fn check_round(&mut self) -> Result<(), End> {
-        if self.round.is_none() || self.hellos_expected > 0 || !self.outbox.is_empty() {
+        if self.waiters.len() >= MAX_WAITERS {
+            let duration = self.machine.as_ref().map(|m| m.round_elapsed(Instant::now())).unwrap_or_default();
+            let _ = reply.send(SyncOutcome {
+                converged: false,
+                docs_received: 0,
+                docs_sent: 0,
+                bytes_received: 0,
+                bytes_sent: 0,
+                messages_received: 0,
+                messages_sent: 0,
+                duration,
+            });
             return Ok(());
         }
-        let mut converged = true;
-        let nss: Vec<NeighbourhoodId> = self.shared.keys().copied().collect();
-        for ns in nss {
-            let Some(st) = self.shared.get(&ns) else { continue };
-            if st.closed() {
-                continue;
-            }
-            if !st.wants.is_empty() || st.in_flight > 0 || st.exchange_wanted {
-                return Ok(());
-            }
-            let (peer_digest, last, status) = (st.peer_digest, st.last_summary, st.status_since_summary);
-            let Some(peer_digest) = peer_digest else { return Ok(()) };
-            let Some(mine) = self.my_digest(&ns).await? else { continue };
-            if mine != peer_digest {
-                if last == Some((mine, peer_digest)) {
-                    if status {
-                        // Exchanged for exactly this state and still different: nothing more
-                        // can move in this session (refused or revoked data).
-                        converged = false;
-                        continue;
-                    }
-                    return Ok(());
-                }
-                // Something changed since the last exchange: exchange again.
-                if let Some(st) = self.shared.get_mut(&ns) {
-                    st.exchange_wanted = true;
-                }
-                return self.advance(ns).await;
-            }
-        }
-        self.finish_round(converged, true);
-        self.catch_up().await
+        self.waiters.push(reply);
+        self.step(Input::SyncRequested, None).await
     }
 
-    /// Closes the round and tells its waiters; `announce` publishes it (not when the session
-    /// is ending anyway).
-    fn finish_round(&mut self, converged: bool, announce: bool) {
-        let Some(round) = self.round.take() else { return };
-        crate::trace!("{} -- {} round finished, converged={converged}", self.p.local, self.p.peer);
-        let moved = self.totals.since(&round.base);
-        let outcome = SyncOutcome {
-            converged,
-            docs_received: moved.docs_in,
-            docs_sent: moved.docs_out,
-            bytes_received: moved.bytes_in,
-            bytes_sent: moved.bytes_out,
-            messages_received: moved.messages_in,
-            messages_sent: moved.messages_out,
-            duration: round.started.elapsed(),
-        };
-        for w in round.waiters {
+    /// Runs one step of the machine on a blocking thread (the node's answers take its lock and
+    /// may touch the store), then carries out its actions.
+    async fn step(&mut self, input: Input, permit: Option<mpsc::Permit<'_, Vec<u8>>>) -> Result<(), End> {
+        let mut machine = self.machine.take().ok_or(End::Closed)?;
+        let facts = self.facts.clone();
+        let (machine, step) = tokio::task::spawn_blocking(move || {
+            let step = machine.step(input, facts.as_ref(), Instant::now());
+            (machine, step)
+        })
+        .await
+        .map_err(|e| End::Failed(format!("a background task failed: {e}")))?;
+        self.machine = Some(machine);
+        let mut permit = permit;
+        for action in step.actions {
+            match action {
+                Action::Send(frame) => {
+                    if let Some(p) = permit.take() {
+                        p.send(frame);
+                    }
+                }
+                // The event loop drains reports continuously; if it is gone the session ends soon.
+                Action::Report(r) => drop(self.reports.try_send(r)),
+                Action::Net(e) => self.node.report_network(e),
+                Action::ProofJudged { verified } => self.proofs.send_modify(|p| {
+                    p.handled = p.handled.saturating_add(1);
+                    p.verified = verified;
+                }),
+                Action::RoundFinished(outcome) => self.tell_waiters(&outcome),
+            }
+        }
+        step.end.map_or(Ok(()), Err)
+    }
+
+    fn tell_waiters(&mut self, outcome: &SyncOutcome) {
+        for w in self.waiters.drain(..) {
             let _ = w.send(outcome.clone());
         }
-        if !announce {
-            return;
-        }
-        self.report(NetEvent::SyncFinished(SyncStats {
-            peer: self.p.device,
-            docs_received: outcome.docs_received,
-            docs_sent: outcome.docs_sent,
-            bytes_received: outcome.bytes_received,
-            bytes_sent: outcome.bytes_sent,
-            duration: outcome.duration,
-        }));
-        self.send_report(Report::Synced { peer: self.p.peer, session: self.p.id, outcome });
-    }
-}
-
-/// A message without its payload, for traces.
-fn short(m: &Msg) -> String {
-    match m {
-        Msg::Bundle { answer, bundle } => format!("bundle(answer={answer}, owner={})", bundle.owner.short()),
-        Msg::Want { owner, heads, .. } => format!("want({}, {} heads)", owner.short(), heads.len()),
-        Msg::NoChange { owner, .. } => format!("no-change({})", owner.short()),
-        Msg::Ahead { owner, heads, .. } => format!("ahead({}, {} heads)", owner.short(), heads.len()),
-        Msg::Status { digest, ack, .. } => format!("status({}, ack={ack})", hex::encode(&digest[..3])),
-        Msg::Hello { reply, entries } => format!(
-            "hello(reply={reply}, {:?})",
-            entries.iter().map(|e| hex::encode(&e.digest[..3])).collect::<Vec<_>>()
-        ),
-        other => other.name().to_string(),
     }
 }

@@ -46,7 +46,11 @@ impl RawPeer {
         tokio::spawn(async move {
             loop {
                 tokio::select! {
-                    Some(addr) = dials.recv() => { let _ = swarm.dial(addr); }
+                    addr = dials.recv() => match addr {
+                        Some(addr) => { let _ = swarm.dial(addr); }
+                        // The RawPeer was dropped: so is its swarm (and its connections).
+                        None => break,
+                    },
                     event = swarm.select_next_some() => match event {
                         SwarmEvent::ConnectionEstablished { peer_id, .. } => { let _ = conn_tx.try_send(peer_id); }
                         SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => { let _ = closed_tx.try_send(peer_id); }

@@ -4,7 +4,6 @@ use partage::node::MembershipProof;
 use partage::{DeviceId, MemberId};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 
 /// Hashes remembered per document as "the peer has these and their history".
 const MAX_KNOWN_HEADS: usize = 64;
@@ -120,8 +119,4 @@ pub struct SyncOutcome {
 pub(crate) struct Round {
     pub started: Instant,
     pub base: Counters,
-    pub waiters: Vec<oneshot::Sender<SyncOutcome>>,
 }
-
-/// Callers waiting on one round at most (later ones are told at once, unconverged).
-pub(crate) const MAX_WAITERS: usize = 16;

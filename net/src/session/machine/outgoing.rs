@@ -1,12 +1,12 @@
 //! Turning queued items into frames: bundles are built only when the writer has room, so a
 //! slow peer holds at most one built bundle in memory.
 
-use super::{End, Out, Session};
+use super::{Action, Facts, Machine, Out};
+use crate::session::End;
 use crate::wire::{self, Msg, WireBundle};
 use partage::events::NetEvent;
 use partage::{DocBundle, DocPayload, MemberId, NeighbourhoodId};
 use std::collections::HashSet;
-use tokio::sync::mpsc;
 
 /// A built message, and the document it carries (for accounting).
 struct Built {
@@ -14,21 +14,22 @@ struct Built {
     doc: Option<(NeighbourhoodId, MemberId)>,
 }
 
-impl Session {
-    pub(super) async fn send_next(&mut self, permit: mpsc::Permit<'_, Vec<u8>>) -> Result<(), End> {
+impl Machine {
+    /// Builds the next queued item into a frame (one per call: the writer had room for one).
+    pub(super) fn send_next(&mut self, facts: &dyn Facts) -> Result<(), End> {
         let Some(item) = self.outbox.pop_front() else { return Ok(()) };
         let built = match item {
             Out::Msg(msg) => Built { msg, doc: None },
-            Out::Answer { ns, owner, have } => match self.peer_ahead(ns, owner, &have).await? {
+            Out::Answer { ns, owner, have } => match self.peer_ahead(ns, owner, &have, facts)? {
                 Some(msg) => Built { msg, doc: None },
-                None => match self.build(ns, owner, have, true).await? {
+                None => match self.build(ns, owner, have, true, facts)? {
                     Some(b) => b,
                     None => Built { msg: Msg::NoChange { ns, owner }, doc: None },
                 },
             },
             Out::Push { ns, owner } => {
                 let Some(have) = self.push_base(&ns, &owner) else { return Ok(()) };
-                match self.build(ns, owner, have, false).await? {
+                match self.build(ns, owner, have, false, facts)? {
                     Some(b) => b,
                     None => return Ok(()),
                 }
@@ -55,7 +56,7 @@ impl Session {
         let len = frame.len() as u64;
         self.totals.bytes_out += len;
         self.totals.messages_out += 1;
-        permit.send(frame);
+        self.actions.push(Action::Send(frame));
         if let Some((ns, owner)) = built.doc {
             self.totals.docs_out += 1;
             self.report(NetEvent::DocSent { peer: self.p.device, neighbourhood: ns, owner, bytes: len });
@@ -66,17 +67,17 @@ impl Session {
     /// If the peer asked with heads I do not have, it is ahead (or we diverged): answering with
     /// "everything after the heads I know" could resend the whole document, so tell it my heads
     /// instead (`Ahead`), and let it ask again with those it knows.
-    async fn peer_ahead(
+    fn peer_ahead(
         &mut self,
         ns: NeighbourhoodId,
         owner: MemberId,
         have: &[[u8; 32]],
+        facts: &dyn Facts,
     ) -> Result<Option<Msg>, End> {
         if have.is_empty() {
             return Ok(None);
         }
-        let asked = have.to_vec();
-        let unknown = match self.try_call(move |n| n.unknown_changes(&ns, &owner, &asked)).await? {
+        let unknown = match facts.unknown_changes(&ns, &owner, have) {
             Ok(u) => u,
             Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
             Err(e) => return Err(End::Failed(e.to_string())),
@@ -84,7 +85,7 @@ impl Session {
         if unknown.is_empty() {
             return Ok(None);
         }
-        let Some((summaries, _)) = self.my_summaries(&ns).await? else { return Ok(None) };
+        let Some((summaries, _)) = self.my_summaries(&ns, facts)? else { return Ok(None) };
         let heads = summaries.iter().find(|d| d.owner == owner).map(|d| d.heads.clone()).unwrap_or_default();
         Ok(Some(Msg::Ahead { ns, owner, heads }))
     }
@@ -100,18 +101,19 @@ impl Session {
     }
 
     /// `owner`'s document beyond `have`, as a message; `None` when there is nothing to send.
-    async fn build(
+    fn build(
         &mut self,
         ns: NeighbourhoodId,
         owner: MemberId,
         have: Vec<[u8; 32]>,
         answer: bool,
+        facts: &dyn Facts,
     ) -> Result<Option<Built>, End> {
         if !self.shared.get(&ns).is_some_and(|st| st.verified()) {
             return Ok(None);
         }
         // Only documents this device serves (not unknown or revoked owners).
-        let Some((summaries, _)) = self.my_summaries(&ns).await? else { return Ok(None) };
+        let Some((summaries, _)) = self.my_summaries(&ns, facts)? else { return Ok(None) };
         if !summaries.iter().any(|d| d.owner == owner) {
             return Ok(None);
         }
@@ -119,8 +121,7 @@ impl Session {
         // without a known base, a push would resend everything, so leave it to an exchange.
         let mut base = have.clone();
         if !base.is_empty() {
-            let asked = base.clone();
-            let unknown = match self.try_call(move |n| n.unknown_changes(&ns, &owner, &asked)).await? {
+            let unknown = match facts.unknown_changes(&ns, &owner, &base) {
                 Ok(u) => u,
                 Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
                 Err(e) => return Err(End::Failed(e.to_string())),
@@ -130,7 +131,7 @@ impl Session {
                 return Ok(None);
             }
         }
-        let bundle = match self.try_call(move |n| n.doc_bundle(&ns, &owner, &base)).await? {
+        let bundle = match facts.doc_bundle(&ns, &owner, &base) {
             Ok(b) => b,
             Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
             Err(e) => return Err(End::Failed(e.to_string())),

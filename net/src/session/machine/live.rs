@@ -1,16 +1,14 @@
 //! Live updates: local (and imported) changes reach connected members at once.
 
-use super::{End, Out, Session};
-use partage::events::Subscription;
+use super::{Facts, Machine, Out};
+use crate::session::End;
 use partage::{Event, NeighbourhoodId};
 use std::collections::BTreeSet;
 
-/// Events drained at once before acting (a burst of edits becomes one push per document).
-const MAX_DRAIN: usize = 4096;
-
-/// What a batch of events touched.
-#[derive(Default)]
-struct Touched {
+/// What a batch of node events touched (the driver drains a burst of edits into one, so that
+/// it becomes one push per document).
+#[derive(Debug, Default)]
+pub(crate) struct Touched {
     all: bool,
     neighbourhoods: BTreeSet<NeighbourhoodId>,
     membership: bool,
@@ -18,7 +16,7 @@ struct Touched {
 }
 
 impl Touched {
-    fn note(&mut self, e: &Event) {
+    pub(crate) fn note(&mut self, e: &Event) {
         match e {
             Event::Network(_) => {}
             Event::ItemAdded(v) | Event::ItemUpdated(v) => {
@@ -38,21 +36,13 @@ impl Touched {
     }
 }
 
-impl Session {
-    pub(super) async fn on_events(&mut self, first: Event, events: &mut Subscription) -> Result<(), End> {
-        let mut touched = Touched::default();
-        touched.note(&first);
-        for _ in 0..MAX_DRAIN {
-            match events.try_recv() {
-                Some(e) => touched.note(&e),
-                None => break,
-            }
-        }
+impl Machine {
+    pub(super) fn on_changes(&mut self, touched: Touched, facts: &dyn Facts) -> Result<(), End> {
         if touched.membership {
-            self.refresh_tags().await?;
+            self.refresh_tags(facts)?;
             self.mine.clear();
             self.begin_round();
-            self.queue_hello(true).await?;
+            self.queue_hello(true, facts)?;
         }
         let targets: Vec<NeighbourhoodId> = if touched.all {
             self.shared.keys().copied().collect()
@@ -63,20 +53,20 @@ impl Session {
             self.mine.remove(ns);
         }
         for ns in touched.revoked {
-            self.reverify(ns).await?;
+            self.reverify(ns, facts)?;
         }
         if self.round.is_some() {
             // The round's exchange (or the catch-up after it) carries these changes.
             return Ok(());
         }
         for ns in targets {
-            self.push_check(ns).await?;
+            self.push_check(ns, facts)?;
         }
         Ok(())
     }
 
     /// Queues a push for every document of `ns` that has heads the peer is not known to have.
-    pub(super) async fn push_check(&mut self, ns: NeighbourhoodId) -> Result<(), End> {
+    pub(super) fn push_check(&mut self, ns: NeighbourhoodId, facts: &dyn Facts) -> Result<(), End> {
         let Some(st) = self.shared.get_mut(&ns) else { return Ok(()) };
         if st.closed() {
             return Ok(());
@@ -85,11 +75,11 @@ impl Session {
             if st.peer_digest.is_some() {
                 // Proofs were skipped (digests matched): exchange them now, push after.
                 st.push_pending = true;
-                return self.send_proof(ns).await;
+                return self.send_proof(ns, facts);
             }
             return Ok(());
         }
-        let Some((summaries, _)) = self.my_summaries(&ns).await? else { return Ok(()) };
+        let Some((summaries, _)) = self.my_summaries(&ns, facts)? else { return Ok(()) };
         let Some(st) = self.shared.get(&ns) else { return Ok(()) };
         let Some(known) = &st.known else { return Ok(()) };
         let behind: Vec<_> = summaries
@@ -113,11 +103,11 @@ impl Session {
     }
 
     /// After a round: push what changed while it ran.
-    pub(super) async fn catch_up(&mut self) -> Result<(), End> {
+    pub(super) fn catch_up(&mut self, facts: &dyn Facts) -> Result<(), End> {
         let nss: Vec<NeighbourhoodId> = self.shared.keys().copied().collect();
         for ns in nss {
             if self.shared.get(&ns).is_some_and(|st| st.verified()) {
-                self.push_check(ns).await?;
+                self.push_check(ns, facts)?;
             }
         }
         Ok(())

@@ -1,0 +1,168 @@
+//! What the protocol machine asks of the node. Calls may take the node's lock and touch the
+//! store, so the driver runs each step on a blocking thread.
+
+use crate::member_blocks::MemberBlocks;
+use partage::membership::{Chain, Revocation};
+use partage::node::MembershipProof;
+use partage::{DeviceId, DocBundle, DocSummary, ImportReport, MemberId, NeighbourhoodId, Node, Result};
+
+pub(crate) trait Facts {
+    /// The neighbourhoods this device is in.
+    fn neighbourhood_ids(&self) -> Result<Vec<NeighbourhoodId>>;
+    /// The documents of `ns` this device serves, with their heads.
+    fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>>;
+    fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof>;
+    /// The member `proof` proves `device` to be, if it holds.
+    fn verify_peer_membership(
+        &self,
+        ns: &NeighbourhoodId,
+        proof: &MembershipProof,
+        device: &DeviceId,
+    ) -> Result<MemberId>;
+    fn revocations(&self, ns: &NeighbourhoodId) -> Result<Vec<Revocation>>;
+    /// Verifies and stores revocations; how many were new.
+    fn apply_revocations(&self, ns: &NeighbourhoodId, incoming: &[Revocation]) -> Result<usize>;
+    fn is_revoked(&self, ns: &NeighbourhoodId, member: &MemberId) -> Result<bool>;
+    /// Which of `heads` of `owner`'s document this device does not have.
+    fn unknown_changes(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        heads: &[[u8; 32]],
+    ) -> Result<Vec<[u8; 32]>>;
+    /// The owner's chain, if this device holds the owner's document.
+    fn owner_chain(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Option<Chain>>;
+    fn doc_bundle(&self, ns: &NeighbourhoodId, owner: &MemberId, have: &[[u8; 32]]) -> Result<DocBundle>;
+    /// Verifies a document from the peer and stores it.
+    fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport>;
+    /// Whether `member` is blocked here for misbehaving (any of their devices is turned away).
+    fn member_blocked(&self, member: &MemberId) -> bool;
+}
+
+/// The node, and the members the event loop blocked: what a live session asks.
+pub(crate) struct SessionFacts {
+    pub node: Node,
+    pub blocks: std::sync::Arc<MemberBlocks>,
+}
+
+impl Facts for Node {
+    fn neighbourhood_ids(&self) -> Result<Vec<NeighbourhoodId>> {
+        Node::neighbourhood_ids(self)
+    }
+
+    fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
+        Node::sync_summaries(self, ns)
+    }
+
+    fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof> {
+        Node::membership_proof(self, ns)
+    }
+
+    fn verify_peer_membership(
+        &self,
+        ns: &NeighbourhoodId,
+        proof: &MembershipProof,
+        device: &DeviceId,
+    ) -> Result<MemberId> {
+        Node::verify_peer_membership(self, ns, proof, device)
+    }
+
+    fn revocations(&self, ns: &NeighbourhoodId) -> Result<Vec<Revocation>> {
+        Node::revocations(self, ns)
+    }
+
+    fn apply_revocations(&self, ns: &NeighbourhoodId, incoming: &[Revocation]) -> Result<usize> {
+        Node::apply_revocations(self, ns, incoming)
+    }
+
+    fn is_revoked(&self, ns: &NeighbourhoodId, member: &MemberId) -> Result<bool> {
+        Node::is_revoked(self, ns, member)
+    }
+
+    fn unknown_changes(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        heads: &[[u8; 32]],
+    ) -> Result<Vec<[u8; 32]>> {
+        Node::unknown_changes(self, ns, owner, heads)
+    }
+
+    fn owner_chain(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Option<Chain>> {
+        Ok(Node::member_credentials(self, ns, owner)?.map(|(chain, _)| chain))
+    }
+
+    fn doc_bundle(&self, ns: &NeighbourhoodId, owner: &MemberId, have: &[[u8; 32]]) -> Result<DocBundle> {
+        Node::doc_bundle(self, ns, owner, have)
+    }
+
+    fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
+        Node::import_bundle(self, bundle)
+    }
+
+    /// A node alone blocks no one.
+    fn member_blocked(&self, _: &MemberId) -> bool {
+        false
+    }
+}
+
+/// Everything but the blocks is the node's.
+impl Facts for SessionFacts {
+    fn neighbourhood_ids(&self) -> Result<Vec<NeighbourhoodId>> {
+        self.node.neighbourhood_ids()
+    }
+
+    fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
+        self.node.sync_summaries(ns)
+    }
+
+    fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof> {
+        self.node.membership_proof(ns)
+    }
+
+    fn verify_peer_membership(
+        &self,
+        ns: &NeighbourhoodId,
+        proof: &MembershipProof,
+        device: &DeviceId,
+    ) -> Result<MemberId> {
+        self.node.verify_peer_membership(ns, proof, device)
+    }
+
+    fn revocations(&self, ns: &NeighbourhoodId) -> Result<Vec<Revocation>> {
+        self.node.revocations(ns)
+    }
+
+    fn apply_revocations(&self, ns: &NeighbourhoodId, incoming: &[Revocation]) -> Result<usize> {
+        self.node.apply_revocations(ns, incoming)
+    }
+
+    fn is_revoked(&self, ns: &NeighbourhoodId, member: &MemberId) -> Result<bool> {
+        self.node.is_revoked(ns, member)
+    }
+
+    fn unknown_changes(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        heads: &[[u8; 32]],
+    ) -> Result<Vec<[u8; 32]>> {
+        self.node.unknown_changes(ns, owner, heads)
+    }
+
+    fn owner_chain(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Option<Chain>> {
+        Facts::owner_chain(&self.node, ns, owner)
+    }
+
+    fn doc_bundle(&self, ns: &NeighbourhoodId, owner: &MemberId, have: &[[u8; 32]]) -> Result<DocBundle> {
+        self.node.doc_bundle(ns, owner, have)
+    }
+
+    fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
+        self.node.import_bundle(bundle)
+    }
+
+    fn member_blocked(&self, member: &MemberId) -> bool {
+        self.blocks.is_blocked(member, std::time::Instant::now())
+    }
+}

@@ -1,0 +1,95 @@
+//! Transfer phase, receiving side: a document (or changes to it) from the peer, verified by the
+//! node before anything is stored.
+
+use super::membership::{Blame, blame, owner_revoked, short_reason};
+use super::{Facts, Machine, Out, limits};
+use crate::session::End;
+use crate::wire::{Msg, WireBundle};
+use partage::DocBundle;
+use partage::events::NetEvent;
+
+impl Machine {
+    pub(super) fn on_bundle(
+        &mut self,
+        answer: bool,
+        wire: WireBundle,
+        size: usize,
+        facts: &dyn Facts,
+    ) -> Result<(), End> {
+        let (ns, owner) = (wire.neighbourhood, wire.owner);
+        if !self.require_verified(&ns, "document")? {
+            return Ok(());
+        }
+        let Some(bundle) = to_doc_bundle(wire, facts) else {
+            // Changes to a document this device does not hold: ask for all of it.
+            if let Some(st) = self.shared.get_mut(&ns)
+                && st.wants.insert(owner)
+            {
+                self.outbox.push_back(Out::Msg(Msg::Want { ns, owner, heads: Vec::new() }));
+            }
+            return Ok(());
+        };
+        let heads: Vec<[u8; 32]> = bundle.attestations.iter().map(|a| a.hash).collect();
+        match facts.import_bundle(&bundle) {
+            Ok(report) => {
+                self.totals.docs_in += 1;
+                if let Some(st) = self.shared.get_mut(&ns) {
+                    st.peer_has(owner, &heads);
+                }
+                if report == partage::ImportReport::default() {
+                    // Nothing new (a replayed or empty push): no event, and my digest is
+                    // unchanged. Verifying it still cost signature checks: not too often.
+                    if !answer && !self.useless_pushes.allow(limits::USELESS_PUSHES_PER_WINDOW, self.now) {
+                        return Err(End::Misbehaved(
+                            "pushed changes this device already had, faster than the protocol allows".into(),
+                        ));
+                    }
+                } else {
+                    self.mine.remove(&ns);
+                    self.report(NetEvent::DocReceived {
+                        peer: self.p.device,
+                        neighbourhood: ns,
+                        owner,
+                        changes: report.new_changes,
+                        whole_document: report.whole_document,
+                        bytes: size as u64,
+                    });
+                }
+            }
+            Err(e) if owner_revoked(&e) => {
+                let reason = short_reason(&e);
+                self.report(NetEvent::DocRefused { peer: self.p.device, neighbourhood: ns, owner, reason });
+            }
+            Err(e) => match blame(&e) {
+                Blame::Peer => {
+                    return Err(End::Misbehaved(format!(
+                        "sent a document of {} that failed verification: {e}",
+                        owner.short()
+                    )));
+                }
+                Blame::Gone | Blame::Local => return self.node_failure(e),
+            },
+        }
+        if answer { self.answered(ns, owner, facts) } else { self.queue_status(ns, true, facts) }
+    }
+}
+
+/// Rebuilds the core's bundle; `None` if the chain was left out and this device does not hold
+/// the document.
+fn to_doc_bundle(w: WireBundle, facts: &dyn Facts) -> Option<DocBundle> {
+    let owner_chain = match w.owner_chain {
+        Some(chain) => chain,
+        None => facts.owner_chain(&w.neighbourhood, &w.owner).ok().flatten()?,
+    };
+    Some(DocBundle {
+        neighbourhood: w.neighbourhood,
+        owner: w.owner,
+        owner_chain,
+        owner_admissions: w.owner_admissions,
+        device_revocations: w.device_revocations,
+        devices: w.devices,
+        revocations: Vec::new(),
+        payload: w.payload,
+        attestations: w.attestations,
+    })
+}
