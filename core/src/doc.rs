@@ -154,15 +154,39 @@ impl MemberDoc {
 
     /// Writes a new item under its owner-bound id (see [`ItemId::new_bound`]) as one change.
     pub fn create_item(&mut self, item: &Item, nonce: &IdNonce) -> Result<Option<Change>> {
+        self.create_items(std::slice::from_ref(item), std::slice::from_ref(nonce))
+    }
+
+    /// Writes new items (each with its nonce, in the same order) as one change; on error
+    /// nothing is left pending in the document.
+    pub fn create_items(&mut self, items: &[Item], nonces: &[IdNonce]) -> Result<Option<Change>> {
+        let staged = items.iter().zip(nonces).try_for_each(|(item, nonce)| self.stage_new_item(item, nonce));
+        if let Err(e) = staged {
+            self.doc.rollback();
+            return Err(e);
+        }
+        self.commit()
+    }
+
+    fn stage_new_item(&mut self, item: &Item, nonce: &IdNonce) -> Result<()> {
         let items = self.map(ITEMS)?;
         let obj = self.doc.put_object(&items, item.id.to_hex().as_str(), ObjType::Map).map_err(am_err)?;
         self.doc.put(&obj, ID_NONCE, ScalarValue::Bytes(nonce.to_vec())).map_err(am_err)?;
-        self.put_item(item)
+        self.stage_item(item)
     }
 
     /// Writes the fields of an existing item that differ as one change; `None` if the document
     /// already held exactly this item.
     pub fn put_item(&mut self, item: &Item) -> Result<Option<Change>> {
+        if let Err(e) = self.stage_item(item) {
+            self.doc.rollback();
+            return Err(e);
+        }
+        self.commit()
+    }
+
+    /// Writes the fields of an existing item that differ, without committing.
+    fn stage_item(&mut self, item: &Item) -> Result<()> {
         let items = self.map(ITEMS)?;
         let key = item.id.to_hex();
         let obj = match self.doc.get(&items, key.as_str()).map_err(am_err)? {
@@ -195,7 +219,7 @@ impl MemberDoc {
         set!("available", item.available, |o: &Item| o.available == item.available);
         set!("created_at", ScalarValue::Uint(item.created_at), |o: &Item| o.created_at == item.created_at);
         d.put(&obj, "updated_at", ScalarValue::Uint(item.updated_at)).map_err(am_err)?;
-        self.commit()
+        Ok(())
     }
 
     /// Deletes an item; `None` when the document has no such item (nothing to sign).

@@ -77,6 +77,29 @@ pub enum ValidationError {
     RevokeOwnDevice,
     #[error("an invite must admit between 1 and {max} people, not {0}", max = crate::admission::MAX_INVITE_USES)]
     InviteUses(u32),
+    #[error("{}", describe_rows(.0))]
+    Rows(Vec<RowError>),
+    #[error("too many items at once ({count}, at most {max}): split the file")]
+    BatchTooLarge { count: usize, max: usize },
+}
+
+/// One refused entry of a batch (see `Node::add_items`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// Position in the batch, from 0.
+    pub index: usize,
+    pub error: ValidationError,
+}
+
+/// Rows shown in the message at most (all of them are in the error itself).
+const ROWS_SHOWN: usize = 5;
+
+fn describe_rows(rows: &[RowError]) -> String {
+    let shown: Vec<String> =
+        rows.iter().take(ROWS_SHOWN).map(|r| format!("item {}: {}", r.index + 1, r.error)).collect();
+    let more = rows.len().saturating_sub(ROWS_SHOWN);
+    let tail = if more > 0 { format!("; and {more} more") } else { String::new() };
+    format!("{} item(s) are invalid, nothing was added: {}{tail}", rows.len(), shown.join("; "))
 }
 
 /// Why an invite ticket cannot be used.

@@ -25,7 +25,7 @@ pub mod snapshot;
 pub mod store;
 pub mod ticket;
 
-pub use error::{ChainError, Error, LoanError, Result, TicketError, ValidationError, VerifyError};
+pub use error::{ChainError, Error, LoanError, Result, RowError, TicketError, ValidationError, VerifyError};
 pub use events::{Event, NetEvent, Subscription, SyncStats};
 pub use ids::{DeviceId, ItemId, LoanId, MemberId, NeighbourhoodId};
 pub use loan::{LoanState, LoanView, Reminder, Trust};

@@ -5,6 +5,7 @@
 //! API is synchronous; async wrappers run it on a blocking thread).
 
 mod admissions;
+mod bulk;
 mod items;
 mod loan_views;
 mod loans;
@@ -13,6 +14,7 @@ mod network;
 mod replication;
 mod restore;
 
+pub use bulk::{MAX_BATCH_ITEMS, check_items};
 pub use loan_views::LoanFilter;
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
 pub use network::{KnownPeer, MAX_ADDRS_PER_PEER, MAX_KNOWN_PEERS, MembershipProof};

@@ -164,6 +164,29 @@ pub enum ItemCmd {
         /// Item id (or a unique prefix of at least 4 characters).
         id: String,
     },
+    /// Add many items from a CSV or JSON file (a spreadsheet, another platform's export), all
+    /// or none: rows that cannot become an item are listed and nothing is added.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The catalogue: CSV (with a header line; `,` or `;`) or a JSON list of objects.
+    pub file: std::path::PathBuf,
+    /// Neighbourhood id (may be omitted if you are in exactly one).
+    #[arg(long, value_name = "ID")]
+    pub neighbourhood: Option<String>,
+    /// Which column fills a field, e.g. --map title=Designation (fields: title, description,
+    /// category, tags, deposit, deposit_cents, condition, max_loan_days). Columns with the
+    /// usual names are found without it.
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub map: Vec<String>,
+    /// Check every row and say what would be added, without adding anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Put items whose category this app does not know under "other" instead of refusing them.
+    #[arg(long)]
+    pub unknown_category_as_other: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! `error: <message>`, on stderr and exits with status 1 (2 for command-line usage errors).
 
 mod args;
+mod catalogue;
 mod commands;
 mod demo;
 mod error;

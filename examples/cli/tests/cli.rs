@@ -397,3 +397,66 @@ fn loan_commands_validate_and_list() {
     assert_eq!(ok(d, &["--json", "reminders"]).trim(), "[]");
     assert_eq!(ok(d, &["reminders", "--on", "2099-01-01"]).trim(), "nothing to remind you of");
 }
+
+/// `item import`: a spreadsheet's CSV (`;`, French column names, decimal commas) and a JSON
+/// list; every bad row reported with its line and nothing added; a dry run adds nothing.
+#[test]
+fn item_import_is_all_or_nothing_with_per_row_errors() {
+    let dir = TempDir::new().expect("temp dir");
+    let d = dir.path();
+    ok(d, &["init", "--name", "Outilthèque"]);
+    ok(d, &["neighbourhood", "create", "Rue des Lilas"]);
+    let count = |d: &Path| {
+        ok(d, &["--json", "item", "list"]).parse::<Value>().expect("json").as_array().unwrap().len()
+    };
+
+    let bad = d.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "Nom;Description;Catégorie;Caution;État\n\
+         Perceuse;Bosch 18 V;tools;12,50;good\n\
+         ;sans titre;tools;;good\n\
+         Tente;4 places;spaceship;;good\n\
+         Échelle;3 m;diy;douze;fair\n",
+    )
+    .unwrap();
+    let o = run(d, &["item", "import", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("line 3: title is empty"), "{out}");
+    assert!(out.contains("line 4: unknown category \"spaceship\""), "{out}");
+    assert!(out.contains("line 5: deposit \"douze\" is not an amount"), "{out}");
+    assert!(stderr(&o).contains("3 of 4 rows cannot be imported; nothing was added"), "{}", stderr(&o));
+    assert_eq!(count(d), 0, "a refused file added items");
+
+    let good = d.join("catalogue.csv");
+    let mut csv = String::from("Designation;Notes;Catégorie;Caution;Tags\n");
+    for i in 0..120 {
+        csv.push_str(&format!("Outil {i};rangé au fond;diy;{i},5;atelier, prêt\n"));
+    }
+    std::fs::write(&good, csv).unwrap();
+    // The title column has an unusual name: it must be mapped.
+    assert!(fails(d, &["item", "import", good.to_str().unwrap()]).contains("--map title="));
+    let args = ["item", "import", good.to_str().unwrap(), "--map", "title=designation"];
+    let dry = ok(d, &[&args[..], &["--dry-run"]].concat());
+    assert!(dry.contains("would add 120 items"), "{dry}");
+    assert_eq!(count(d), 0, "a dry run added items");
+    let done: Value = serde_json::from_str(&ok(d, &[&["--json"][..], &args[..]].concat())).expect("json");
+    assert_eq!(done["added"], 120);
+    let items: Value = serde_json::from_str(&ok(d, &["--json", "item", "search", "outil 7"])).expect("json");
+    let first = &items.as_array().unwrap()[0];
+    assert_eq!(first["title"], "Outil 7");
+    assert_eq!(first["deposit_cents"], 750);
+    assert_eq!(first["tags"], serde_json::json!(["atelier", "prêt"]));
+
+    let json = d.join("more.json");
+    std::fs::write(
+        &json,
+        r#"[{"title": "Luge", "category": "sports", "tags": ["hiver"]}, {"title": "Raquettes"}]"#,
+    )
+    .unwrap();
+    let done: Value =
+        serde_json::from_str(&ok(d, &["--json", "item", "import", json.to_str().unwrap()])).expect("json");
+    assert_eq!(done["added"], 2);
+    assert_eq!(count(d), 122);
+}

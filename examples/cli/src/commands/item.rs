@@ -1,7 +1,8 @@
 //! `partage item add|edit|pause|resume|rm|list|search|show`.
 
-use crate::args::{AddArgs, EditArgs, FilterArgs, ItemCmd, ListArgs};
-use crate::error::CliResult;
+use crate::args::{AddArgs, EditArgs, FilterArgs, ImportArgs, ItemCmd, ListArgs};
+use crate::catalogue;
+use crate::error::{CliError, CliResult};
 use crate::output::{Out, item_line};
 use crate::resolve;
 use partage::{ItemDraft, ItemFilter, ItemPatch, Node};
@@ -37,7 +38,73 @@ pub fn run(node: &Node, cmd: ItemCmd, out: &mut Out) -> CliResult {
             out.items(&node.search(&query, &filter)?)
         }
         ItemCmd::Show { id } => out.item(&node.item(&resolve::item(node, &id)?)?),
+        ItemCmd::Import(args) => import(node, args, out),
     }
+}
+
+/// Reads the whole catalogue, reports every row that cannot become an item (then adds
+/// nothing), otherwise adds all of it in one batch.
+fn import(node: &Node, a: ImportArgs, out: &mut Out) -> CliResult {
+    let ns = resolve::neighbourhood_or_only(node, a.neighbourhood.as_deref())?;
+    let options = catalogue::Options { map: a.map, unknown_category_as_other: a.unknown_category_as_other };
+    let cat = catalogue::read(&a.file, &options)?;
+    let total = cat.rows.len();
+    let mut errors: Vec<(u64, String)> = Vec::new();
+    let mut drafts = Vec::with_capacity(cat.rows.len());
+    let mut numbers = Vec::with_capacity(cat.rows.len());
+    for row in cat.rows {
+        match row.draft {
+            Ok(d) => {
+                drafts.push(d);
+                numbers.push(row.number);
+            }
+            Err(e) => errors.push((row.number, e)),
+        }
+    }
+    match partage::node::check_items(&drafts) {
+        Ok(()) => {}
+        Err(partage::ValidationError::Rows(rows)) => {
+            for r in rows {
+                errors.push((numbers.get(r.index).copied().unwrap_or_default(), r.error.to_string()));
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    errors.sort();
+    let rows_word =
+        if a.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) { "entry" } else { "line" };
+    if !errors.is_empty() {
+        if out.json {
+            let list: Vec<_> =
+                errors.iter().map(|(n, e)| serde_json::json!({ rows_word: n, "error": e })).collect();
+            out.write_json(&serde_json::json!({ "added": 0, "errors": list }))?;
+        } else {
+            for (n, e) in &errors {
+                out.line(format_args!("{rows_word} {n}: {e}"))?;
+            }
+        }
+        return Err(CliError::msg(format!(
+            "{} of {total} rows cannot be imported; nothing was added",
+            errors.len()
+        )));
+    }
+    if a.dry_run {
+        if out.json {
+            return out.write_json(
+                &serde_json::json!({ "would_add": drafts.len(), "ignored_columns": cat.ignored }),
+            );
+        }
+        if !cat.ignored.is_empty() {
+            out.line(format_args!("ignored columns: {}", cat.ignored.join(", ")))?;
+        }
+        return out.line(format_args!("would add {} items (dry run: nothing was added)", drafts.len()));
+    }
+    let added = node.add_items(&ns, drafts)?;
+    if out.json {
+        let ids: Vec<String> = added.iter().map(|v| v.item.id.to_hex()).collect();
+        return out.write_json(&serde_json::json!({ "added": added.len(), "ids": ids }));
+    }
+    out.line(format_args!("added {} items", added.len()))
 }
 
 /// Prints the new item's id alone (or the item as JSON).
