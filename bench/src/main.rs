@@ -7,6 +7,7 @@
 //! Defaults: 10,000 items over 20 members, N/10 loans, 3 runs of each repeated figure, 200
 //! single edits, 20 nodes for the convergence figure. See `docs/BENCHMARKS.md`.
 
+mod bulk;
 mod floor;
 mod inproc;
 mod net;
@@ -126,6 +127,7 @@ fn run() -> Res<()> {
         search.push(json!({ "query": q, "hits": hits, "p50_us": ms(quantile(&times, 0.5)) * 1e3, "p99_us": ms(quantile(&times, 0.99)) * 1e3 }));
     }
 
+    let bulk = bulk::measure(args.items, args.runs)?;
     let floor = floor::measure(&hub.node, &ns)?;
     let inproc = inproc::measure(&hub, &other, &ns, args.edits)?;
     let mut inproc_full: Vec<(f64, f64)> = Vec::with_capacity(args.runs);
@@ -164,6 +166,7 @@ fn run() -> Res<()> {
             "seed": format!("{:#x}", workload::SEED),
         },
         "local_writes": world.adds.json(),
+        "bulk_import_items_per_s": bulk.json(),
         "store_file_bytes": store_bytes,
         "reopen_ms": reopen.json(),
         "search": search,
@@ -197,6 +200,7 @@ fn run() -> Res<()> {
         ms(world.adds.p50),
         ms(world.adds.p99)
     );
+    println!("bulk import           {} (add_items, durable)", bulk.show("items/s"));
     println!("store file            {:.2} MiB", store_bytes as f64 / 1048576.0);
     println!("reopen                {}", reopen.show("ms"));
     for s in &search {
