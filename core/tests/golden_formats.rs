@@ -209,7 +209,9 @@ fn device_revocation_by_its_member() {
 fn the_fixtures_are_genuinely_signed() {
     // Golden bytes of records that do not verify would pin nothing useful.
     let c = cast();
-    assert!(c.alice_cert.signature_valid() && c.invite_cert.signature_valid() && c.bob_cert.signature_valid());
+    assert!(
+        c.alice_cert.signature_valid() && c.invite_cert.signature_valid() && c.bob_cert.signature_valid()
+    );
     assert!(c.alice_device.is_valid() && c.bob_device.is_valid());
     assert!(revocation().is_valid() && device_revocation().is_valid());
 }
