@@ -115,6 +115,13 @@ impl Node {
         st.summaries(ns, |m| standing.contains(&m.member))
     }
 
+    /// Whether `owner`'s document in `ns` is one [`Node::sync_summaries`] lists (held here, and
+    /// its owner's membership stands), without listing every document.
+    pub(crate) fn serves(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<bool> {
+        let st = self.lock()?;
+        Ok(st.members.get(&(*ns, *owner)).is_some_and(|m| st.confirm(ns, &m.chain).is_ok()))
+    }
+
     /// [`Node::sync_summaries`], plus this device's own document while its membership waits
     /// for a member's confirmation: offline, handing that document to a member is how a joiner
     /// gets witnessed (over the network, the membership handshake does it).

@@ -30,7 +30,7 @@ impl Node {
         owner: &MemberId,
         have: &[[u8; 32]],
     ) -> Result<Option<DocBundle>> {
-        if !self.sync_summaries(ns)?.iter().any(|d| d.owner == *owner) {
+        if !self.serves(ns, owner)? {
             return Ok(None);
         }
         Ok(match self.beyond(ns, owner, have)? {
