@@ -275,6 +275,9 @@ pub struct ImportReport {
     pub new_changes: u32,
     pub items_changed: u32,
     pub items_removed: u32,
+    /// Loan records the documents carried that were refused on read, each with its reason
+    /// (the rest of each document is imported).
+    pub refused_records: Vec<String>,
 }
 
 impl ImportReport {
@@ -283,6 +286,7 @@ impl ImportReport {
         self.new_changes = self.new_changes.saturating_add(count(r.new_changes));
         self.items_changed = self.items_changed.saturating_add(count(r.items_changed));
         self.items_removed = self.items_removed.saturating_add(count(r.items_removed));
+        self.refused_records.extend(r.refused_records.iter().cloned());
     }
 }
 

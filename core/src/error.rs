@@ -20,6 +20,9 @@ pub enum Error {
     Rejected(#[from] VerifyError),
     #[error("{0}")]
     Loan(#[from] LoanError),
+    /// A sync file (or QR code) that cannot be read or written.
+    #[error("{0}")]
+    SyncFile(#[from] crate::sync::EnvelopeError),
     #[error("no identity in this data directory yet: run `partage init --name NAME` first")]
     NoIdentity,
     #[error("this data directory already has an identity ({name})")]
@@ -242,6 +245,8 @@ impl Error {
             Error::Loan(LoanError::UnknownLoan(_)) => "unknown_loan",
             Error::Loan(LoanError::NotYourMove { .. }) => "not_allowed",
             Error::Loan(_) => "invalid_loan",
+            Error::SyncFile(crate::sync::EnvelopeError::Encode { .. }) => "internal",
+            Error::SyncFile(_) => "rejected",
             Error::NoIdentity => "no_identity",
             Error::AlreadyInitialised { .. } => "already_initialised",
             Error::UnknownNeighbourhood(_) => "unknown_neighbourhood",

@@ -4,7 +4,8 @@
 //! signed by a certified device of its owner and stored durably in one redb file. Start with
 //! [`Node`]. The layers, bottom up: [`identity`] and [`membership`] (keys, certificates),
 //! [`model`] (items and validation), [`doc`] (automerge documents), [`attest`] (signed changes),
-//! [`store`] (redb), [`readmodel`] and [`search`] (queries), [`node`] (the facade).
+//! [`store`] (redb), [`readmodel`] and [`search`] (queries), [`node`] (the facade), [`sync`]
+//! (which documents differ, and the formats that carry them).
 
 pub mod admission;
 pub mod attest;
@@ -23,6 +24,7 @@ pub mod readmodel;
 pub mod search;
 pub mod snapshot;
 pub mod store;
+pub mod sync;
 pub mod ticket;
 
 pub use error::{ChainError, Error, LoanError, Result, RowError, TicketError, ValidationError, VerifyError};
@@ -35,3 +37,4 @@ pub use node::{
     MembershipProof, NeighbourhoodSummary, Node,
 };
 pub use readmodel::{ItemFilter, ItemView};
+pub use sync::EnvelopeError;

@@ -19,8 +19,8 @@ pub use loan_views::LoanFilter;
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
 pub use network::{KnownPeer, MAX_ADDRS_PER_PEER, MAX_KNOWN_PEERS, MembershipProof};
 pub use replication::{
-    DocBundle, DocPayload, DocSummary, ImportReport, MAX_DEVICE_REVOCATIONS, MAX_DOC_HEADS,
-    MAX_MEMBER_DEVICES,
+    DocBundle, DocPayload, DocSummary, ImportReport, MAX_BUNDLE_BYTES, MAX_CHANGES_PER_BUNDLE,
+    MAX_DEVICE_REVOCATIONS, MAX_DOC_HEADS, MAX_MEMBER_DEVICES, MIN_CHANGE_BYTES,
 };
 
 use crate::attest::Attestation;

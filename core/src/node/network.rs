@@ -12,7 +12,7 @@
 use super::{Node, State};
 use crate::admission::{Admission, MAX_CARRIED_ADMISSIONS};
 use crate::clock::now_ms;
-use crate::error::{ChainError, Result, VerifyError};
+use crate::error::{ChainError, Error, Result, VerifyError};
 use crate::events::{Event, NetEvent};
 use crate::identity::DeviceCert;
 use crate::ids::{DeviceId, MemberId, NeighbourhoodId};
@@ -113,6 +113,34 @@ impl Node {
             .map(|m| m.member)
             .collect();
         st.summaries(ns, |m| standing.contains(&m.member))
+    }
+
+    /// Whether `owner`'s document in `ns` is one [`Node::sync_summaries`] lists (held here, and
+    /// its owner's membership stands), without listing every document.
+    pub(crate) fn serves(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<bool> {
+        let st = self.lock()?;
+        Ok(st.members.get(&(*ns, *owner)).is_some_and(|m| st.confirm(ns, &m.chain).is_ok()))
+    }
+
+    /// [`Node::sync_summaries`], plus this device's own document while its membership waits
+    /// for a member's confirmation: offline, handing that document to a member is how a joiner
+    /// gets witnessed (over the network, the membership handshake does it).
+    pub(crate) fn served_offline(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
+        let mut st = self.lock()?;
+        st.neighbourhood(ns)?;
+        let me = st.identity()?.member_id();
+        let served: HashSet<MemberId> = st
+            .members
+            .values()
+            .filter(|m| m.neighbourhood == *ns)
+            .filter(|m| match st.confirm(ns, &m.chain) {
+                Ok(_) => true,
+                Err(Error::Membership(ChainError::NotConfirmed)) => m.member == me,
+                Err(_) => false,
+            })
+            .map(|m| m.member)
+            .collect();
+        st.summaries(ns, |m| served.contains(&m.member))
     }
 
     /// The stored membership chain and device certificates of `owner` in `ns`, if this device
