@@ -8,7 +8,8 @@ use partage::attest::Attestation;
 use partage::identity::{DeviceCert, DeviceRevocation};
 use partage::membership::{Chain, Revocation};
 use partage::node::MembershipProof;
-use partage::{DocPayload, MemberId, NeighbourhoodId};
+use partage::sync::wire::WirePayload;
+use partage::{MemberId, NeighbourhoodId};
 use serde::{Deserialize, Serialize};
 
 /// Neighbourhoods offered in one `Hello`.
@@ -34,7 +35,7 @@ pub enum Msg {
     /// to answer with its own `Hello`.
     Hello { reply: bool, entries: Vec<HelloEntry> },
     /// My membership of `ns`, for a peer whose tag matched.
-    Proof { ns: NeighbourhoodId, proof: MembershipProof },
+    Proof { ns: NeighbourhoodId, proof: WireProof },
     /// Your proof of `ns` was refused: you get nothing of it.
     Denied { ns: NeighbourhoodId, reason: String },
     /// The documents I hold in `ns` (hash of heads each) and the revocations I know.
@@ -64,6 +65,27 @@ pub struct DocHash {
     pub heads: [u8; 32],
 }
 
+/// A membership proof as sent (mirrors [`MembershipProof`]; its own struct so that a field added
+/// to the core type does not change the protocol: see the golden frames in `tests/golden`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireProof {
+    pub chain: Chain,
+    pub device: DeviceCert,
+    pub admissions: Vec<Admission>,
+}
+
+impl From<MembershipProof> for WireProof {
+    fn from(p: MembershipProof) -> Self {
+        WireProof { chain: p.chain, device: p.device, admissions: p.admissions }
+    }
+}
+
+impl From<WireProof> for MembershipProof {
+    fn from(p: WireProof) -> Self {
+        MembershipProof { chain: p.chain, device: p.device, admissions: p.admissions }
+    }
+}
+
 /// A `partage::DocBundle` as sent: the owner's chain is left out when the receiver already holds
 /// the document (it has the chain), device certificates are limited to the signers, and
 /// revocations travel in `Summary` instead.
@@ -77,7 +99,8 @@ pub struct WireBundle {
     /// Devices the owner revoked.
     pub device_revocations: Vec<DeviceRevocation>,
     pub devices: Vec<DeviceCert>,
-    pub payload: DocPayload,
+    /// The core's own exchange format for document contents (bounded decoding of changes).
+    pub payload: WirePayload,
     pub attestations: Vec<Attestation>,
 }
 
@@ -293,7 +316,7 @@ mod tests {
             issued_at: 0,
             sig: [0; 64],
         };
-        let proof = partage::node::MembershipProof { chain: vec![], device, admissions: vec![] };
+        let proof = WireProof { chain: vec![], device, admissions: vec![] };
         let body = postcard::to_allocvec(&Msg::Proof { ns: NeighbourhoodId([0; 32]), proof }).unwrap();
         assert_eq!(body[0], PROOF_KIND);
         assert!(check_pre_auth_kind(&[]).is_err());

@@ -58,7 +58,7 @@ async fn offer(secret: [u8; 32], net: &Network, ns: &NeighbourhoodId) -> (RawPee
 /// A raw session of the member `m`, past the proofs: it may send large frames.
 async fn as_member(m: &Node, net: &Network, ns: &NeighbourhoodId) -> (RawPeer, RawStream) {
     let (raw, mut s) = offer(m.device_secret().unwrap(), net, ns).await;
-    s.send(&Msg::Proof { ns: *ns, proof: m.membership_proof(ns).unwrap() }).await;
+    s.send(&Msg::Proof { ns: *ns, proof: m.membership_proof(ns).unwrap().into() }).await;
     // The node's own proof arrives once it has verified mine... or before: wait for its summary,
     // which it sends only to a verified peer.
     loop {
@@ -296,7 +296,7 @@ async fn as_device(
     ns: &NeighbourhoodId,
 ) -> Option<(RawPeer, RawStream)> {
     let (raw, mut s) = offer(secret, net, ns).await;
-    s.send(&Msg::Proof { ns: *ns, proof }).await;
+    s.send(&Msg::Proof { ns: *ns, proof: proof.into() }).await;
     loop {
         match s.recv().await {
             Some(Msg::Summary { .. }) => return Some((raw, s)),
@@ -334,7 +334,7 @@ async fn net_a_flood_of_hellos_and_empty_pushes_costs_no_write_and_edits_still_a
         owner_admissions: vec![],
         device_revocations: vec![],
         devices: vec![],
-        payload: DocPayload::Changes(vec![]),
+        payload: DocPayload::Changes(vec![]).into(),
         attestations: whole.attestations.clone(),
     };
     let push = partage_net::wire::encode(&Msg::Bundle { answer: false, bundle: replay }, usize::MAX).unwrap();
@@ -499,7 +499,7 @@ async fn net_a_decompression_bomb_is_refused_within_its_cap() {
         owner_admissions: vec![],
         device_revocations: vec![],
         devices: vec![],
-        payload: DocPayload::Snapshot(bomb),
+        payload: DocPayload::Snapshot(bomb).into(),
         attestations: vec![signed],
     };
     let base = reset_peak();

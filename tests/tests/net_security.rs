@@ -71,7 +71,7 @@ async fn net_replayed_proof_gets_nothing() {
     let eve = TestNode::new("Eve");
     let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
     let mut s = offer(&mut raw, &na, &ns).await;
-    s.send(&Msg::Proof { ns, proof: bob.node.membership_proof(&ns).unwrap() }).await;
+    s.send(&Msg::Proof { ns, proof: bob.node.membership_proof(&ns).unwrap().into() }).await;
     let mut seen = Vec::new();
     while let Some(m) = s.recv().await {
         let denied = matches!(m, Msg::Denied { .. });
@@ -156,7 +156,7 @@ fn forged_bundle(alice: &Node, mallory: &Node, ns: &NeighbourhoodId) -> WireBund
         owner_admissions: real.owner_admissions,
         device_revocations: real.device_revocations,
         devices,
-        payload: DocPayload::Changes(vec![change.raw_bytes().to_vec()]),
+        payload: DocPayload::Changes(vec![change.raw_bytes().to_vec()]).into(),
         attestations: vec![Attestation::sign(&key, ns, &owner, &change.hash())],
     }
 }
@@ -172,7 +172,7 @@ async fn net_forged_changes_disconnect_the_peer_and_apply_nothing() {
     // Mallory is a member: her proof passes, then she pushes a change into Alice's document.
     let mut raw = RawPeer::new(mallory.node.device_secret().unwrap());
     let mut s = offer(&mut raw, &na, &ns).await;
-    s.send(&Msg::Proof { ns, proof: mallory.node.membership_proof(&ns).unwrap() }).await;
+    s.send(&Msg::Proof { ns, proof: mallory.node.membership_proof(&ns).unwrap().into() }).await;
     loop {
         match s.recv().await {
             Some(Msg::Summary { .. }) => break,

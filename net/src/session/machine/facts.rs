@@ -32,7 +32,14 @@ pub(crate) trait Facts {
     ) -> Result<Vec<[u8; 32]>>;
     /// The owner's chain, if this device holds the owner's document.
     fn owner_chain(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Option<Chain>>;
-    fn doc_bundle(&self, ns: &NeighbourhoodId, owner: &MemberId, have: &[[u8; 32]]) -> Result<DocBundle>;
+    /// `owner`'s document beyond the peer's heads `have`, if there is anything to send (see
+    /// `Node::bundle_beyond`).
+    fn bundle_beyond(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        have: &[[u8; 32]],
+    ) -> Result<Option<DocBundle>>;
     /// Verifies a document from the peer and stores it.
     fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport>;
     /// Whether `member` is blocked here for misbehaving (any of their devices is turned away).
@@ -92,8 +99,13 @@ impl Facts for Node {
         Ok(Node::member_credentials(self, ns, owner)?.map(|(chain, _)| chain))
     }
 
-    fn doc_bundle(&self, ns: &NeighbourhoodId, owner: &MemberId, have: &[[u8; 32]]) -> Result<DocBundle> {
-        Node::doc_bundle(self, ns, owner, have)
+    fn bundle_beyond(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        have: &[[u8; 32]],
+    ) -> Result<Option<DocBundle>> {
+        Node::bundle_beyond(self, ns, owner, have)
     }
 
     fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
@@ -154,8 +166,13 @@ impl Facts for SessionFacts {
         Facts::owner_chain(&self.node, ns, owner)
     }
 
-    fn doc_bundle(&self, ns: &NeighbourhoodId, owner: &MemberId, have: &[[u8; 32]]) -> Result<DocBundle> {
-        self.node.doc_bundle(ns, owner, have)
+    fn bundle_beyond(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        have: &[[u8; 32]],
+    ) -> Result<Option<DocBundle>> {
+        self.node.bundle_beyond(ns, owner, have)
     }
 
     fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {

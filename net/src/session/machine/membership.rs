@@ -172,7 +172,7 @@ impl Machine {
             Ok(p) => p,
             Err(e) => return self.node_failure(e),
         };
-        self.outbox.push_back(Out::Msg(Msg::Proof { ns, proof }));
+        self.outbox.push_back(Out::Msg(Msg::Proof { ns, proof: proof.into() }));
         if let Some(st) = self.shared.get_mut(&ns) {
             st.proof_sent = true;
         }

@@ -237,7 +237,7 @@ impl Machine {
     fn handle(&mut self, msg: Msg, size: usize, facts: &dyn Facts) -> Result<(), End> {
         match msg {
             Msg::Hello { reply, entries } => self.on_hello(reply, entries, facts),
-            Msg::Proof { ns, proof } => self.on_proof(ns, proof, facts),
+            Msg::Proof { ns, proof } => self.on_proof(ns, proof.into(), facts),
             Msg::Denied { ns, reason } => {
                 self.on_denied(ns, reason);
                 Ok(())

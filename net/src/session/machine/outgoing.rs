@@ -5,7 +5,7 @@ use super::{Action, Facts, Machine, Out};
 use crate::session::End;
 use crate::wire::{self, Msg, WireBundle};
 use partage::events::NetEvent;
-use partage::{DocBundle, DocPayload, MemberId, NeighbourhoodId};
+use partage::{DocBundle, MemberId, NeighbourhoodId};
 use std::collections::HashSet;
 
 /// A built message, and the document it carries (for accounting).
@@ -112,33 +112,14 @@ impl Machine {
         if !self.shared.get(&ns).is_some_and(|st| st.verified()) {
             return Ok(None);
         }
-        // Only documents this device serves (not unknown or revoked owners).
-        let Some((summaries, _)) = self.my_summaries(&ns, facts)? else { return Ok(None) };
-        if !summaries.iter().any(|d| d.owner == owner) {
-            return Ok(None);
-        }
-        // Hashes the peer has that I do not (it is ahead) say nothing about what it lacks:
-        // without a known base, a push would resend everything, so leave it to an exchange.
-        let mut base = have.clone();
-        if !base.is_empty() {
-            let unknown = match facts.unknown_changes(&ns, &owner, &base) {
-                Ok(u) => u,
-                Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
-                Err(e) => return Err(End::Failed(e.to_string())),
-            };
-            base.retain(|h| !unknown.contains(h));
-            if base.is_empty() {
-                return Ok(None);
-            }
-        }
-        let bundle = match facts.doc_bundle(&ns, &owner, &base) {
-            Ok(b) => b,
-            Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
+        // The core's one rule for what a peer lacks (shared with offline files): nothing for an
+        // owner this device does not serve, or when the peer's heads are all unknown here (it
+        // is ahead: a push would resend everything, so leave it to an exchange).
+        let bundle = match facts.bundle_beyond(&ns, &owner, &have) {
+            Ok(Some(b)) => b,
+            Ok(None) | Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
             Err(e) => return Err(End::Failed(e.to_string())),
         };
-        if matches!(&bundle.payload, DocPayload::Changes(c) if c.is_empty()) {
-            return Ok(None);
-        }
         let Some(st) = self.shared.get_mut(&ns) else { return Ok(None) };
         let peer_has_doc = !have.is_empty();
         let wire = to_wire(bundle, peer_has_doc, &mut st.sent_devices);
@@ -175,7 +156,7 @@ fn to_wire(
         owner_admissions: if peer_has_doc { Vec::new() } else { b.owner_admissions },
         device_revocations: b.device_revocations,
         devices,
-        payload: b.payload,
+        payload: b.payload.into(),
         attestations: b.attestations,
     }
 }

@@ -89,7 +89,7 @@ fn to_doc_bundle(w: WireBundle, facts: &dyn Facts) -> Option<DocBundle> {
         device_revocations: w.device_revocations,
         devices: w.devices,
         revocations: Vec::new(),
-        payload: w.payload,
+        payload: w.payload.into(),
         attestations: w.attestations,
     })
 }
