@@ -36,5 +36,5 @@ pub use node::{
     DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, KnownPeer, LoanFilter, MemberSummary,
     MembershipProof, NeighbourhoodSummary, Node,
 };
-pub use readmodel::{ItemFilter, ItemView};
+pub use readmodel::{ItemFilter, ItemView, Page};
 pub use sync::EnvelopeError;

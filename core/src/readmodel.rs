@@ -7,6 +7,13 @@ use crate::search::{SearchIndex, fold};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// One page of items, and how many match in all.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Page {
+    pub items: Vec<ItemView>,
+    pub total: usize,
+}
+
 /// An item as shown to a user: the item plus its owner's display name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemView {
@@ -116,6 +123,34 @@ impl ReadModel {
     pub fn search(&self, query: &str, filter: &ItemFilter) -> Vec<ItemView> {
         let ids = self.index.search(query);
         self.sorted(ids.iter().filter_map(|id| self.items.get(id)).filter(|i| filter.matches(i)))
+    }
+
+    /// One page of [`ReadModel::search`]: views are built only for the page, and only the
+    /// matches up to its end are fully sorted.
+    pub fn search_page(&self, query: &str, filter: &ItemFilter, limit: usize, offset: usize) -> Page {
+        let ids = self.index.search(query);
+        self.page(ids.iter().filter_map(|id| self.items.get(id)).filter(|i| filter.matches(i)), limit, offset)
+    }
+
+    /// One page of [`ReadModel::list`].
+    pub fn list_page(&self, filter: &ItemFilter, limit: usize, offset: usize) -> Page {
+        self.page(self.items.values().filter(|i| filter.matches(i)), limit, offset)
+    }
+
+    fn page<'a>(&self, items: impl Iterator<Item = &'a Item>, limit: usize, offset: usize) -> Page {
+        let mut keyed: Vec<(&str, &Item)> =
+            items.map(|i| (self.sort_keys.get(&i.id).map(String::as_str).unwrap_or(""), i)).collect();
+        let total = keyed.len();
+        let end = offset.saturating_add(limit).min(total);
+        let order = |a: &(&str, &Item), b: &(&str, &Item)| a.0.cmp(b.0).then(a.1.id.cmp(&b.1.id));
+        if end < total {
+            // Everything before `end` is then no greater than what follows: sort only that.
+            keyed.select_nth_unstable_by(end, order);
+            keyed.truncate(end);
+        }
+        keyed.sort_unstable_by(order);
+        let items = keyed.get(offset..).unwrap_or_default().iter().map(|(_, i)| self.view(i)).collect();
+        Page { items, total }
     }
 
     fn sorted<'a>(&self, items: impl Iterator<Item = &'a Item>) -> Vec<ItemView> {

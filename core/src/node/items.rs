@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::ids::{IdNonce, ItemId, NeighbourhoodId};
 use crate::model::{Item, ItemDraft, ItemPatch};
-use crate::readmodel::{ItemFilter, ItemView};
+use crate::readmodel::{ItemFilter, ItemView, Page};
 
 impl Node {
     /// Adds an item to this member's inventory in `ns`.
@@ -68,6 +68,17 @@ impl Node {
     /// Accent- and case-insensitive word-prefix search, narrowed by `filter`.
     pub fn search(&self, query: &str, filter: &ItemFilter) -> Result<Vec<ItemView>> {
         Ok(self.lock()?.read.search(query, filter))
+    }
+
+    /// One page of [`Node::search`] (by title): `limit` items from `offset`, and the number of
+    /// matches in all. Cheaper than the whole list when there are many matches.
+    pub fn search_page(&self, query: &str, filter: &ItemFilter, limit: usize, offset: usize) -> Result<Page> {
+        Ok(self.lock()?.read.search_page(query, filter, limit, offset))
+    }
+
+    /// One page of [`Node::list_items`].
+    pub fn list_page(&self, filter: &ItemFilter, limit: usize, offset: usize) -> Result<Page> {
+        Ok(self.lock()?.read.list_page(filter, limit, offset))
     }
 
     /// Writes `item` into its owner's (this member's) document and the store, in one

@@ -158,6 +158,8 @@ pub enum ItemCmd {
         query: String,
         #[command(flatten)]
         filter: FilterArgs,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Show one item in full.
     Show {
@@ -244,6 +246,17 @@ pub struct EditArgs {
     pub max_loan_days: Option<u32>,
 }
 
+/// One page of a long list.
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// Show at most N items (with --json: an object with the items and the total).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Skip the first N items (with --limit).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "limit")]
+    pub offset: usize,
+}
+
 #[derive(Debug, Args)]
 pub struct FilterArgs {
     /// Only this neighbourhood (id or unique prefix).
@@ -261,6 +274,8 @@ pub struct FilterArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
+    #[command(flatten)]
+    pub page: PageArgs,
     /// Only items of this member (member id, unique prefix, or "me").
     #[arg(long, value_name = "MEMBER")]
     pub owner: Option<String>,

@@ -42,6 +42,19 @@ impl Out {
         Ok(())
     }
 
+    /// One page of items; says where the next one starts if there is more.
+    pub fn page(&mut self, page: &partage::Page, offset: usize) -> CliResult {
+        if self.json {
+            return self.write_json(page);
+        }
+        self.items(&page.items)?;
+        let end = offset.saturating_add(page.items.len());
+        if end < page.total {
+            self.line(format_args!("({} to {end} of {}; next: --offset {end})", offset + 1, page.total))?;
+        }
+        Ok(())
+    }
+
     /// One item in full.
     pub fn item(&mut self, view: &ItemView) -> CliResult {
         if self.json {

@@ -449,6 +449,16 @@ fn item_import_is_all_or_nothing_with_per_row_errors() {
     assert_eq!(first["deposit_cents"], 750);
     assert_eq!(first["tags"], serde_json::json!(["atelier", "prêt"]));
 
+    // Paged search: one page, the total, and where the next page starts.
+    let page: Value = serde_json::from_str(&ok(
+        d,
+        &["--json", "item", "search", "outil", "--limit", "5", "--offset", "10"],
+    ))
+    .expect("json");
+    assert_eq!((page["total"].as_u64(), page["items"].as_array().map(Vec::len)), (Some(120), Some(5)));
+    let text = ok(d, &["item", "search", "outil", "--limit", "5"]);
+    assert!(text.contains("(1 to 5 of 120; next: --offset 5)"), "{text}");
+
     let json = d.join("more.json");
     std::fs::write(
         &json,

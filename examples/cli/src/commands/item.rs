@@ -28,14 +28,20 @@ pub fn run(node: &Node, cmd: ItemCmd, out: &mut Out) -> CliResult {
             }
             out.line(format_args!("removed: {}", item_line(&view)))
         }
-        ItemCmd::List(ListArgs { filter, owner }) => {
+        ItemCmd::List(ListArgs { filter, page, owner }) => {
             let mut filter = item_filter(node, &filter)?;
             filter.owner = owner.map(|o| resolve::member(node, &o)).transpose()?;
-            out.items(&node.list_items(&filter)?)
+            match page.limit {
+                Some(limit) => out.page(&node.list_page(&filter, limit, page.offset)?, page.offset),
+                None => out.items(&node.list_items(&filter)?),
+            }
         }
-        ItemCmd::Search { query, filter } => {
+        ItemCmd::Search { query, filter, page } => {
             let filter = item_filter(node, &filter)?;
-            out.items(&node.search(&query, &filter)?)
+            match page.limit {
+                Some(limit) => out.page(&node.search_page(&query, &filter, limit, page.offset)?, page.offset),
+                None => out.items(&node.search(&query, &filter)?),
+            }
         }
         ItemCmd::Show { id } => out.item(&node.item(&resolve::item(node, &id)?)?),
         ItemCmd::Import(args) => import(node, args, out),
