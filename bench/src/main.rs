@@ -128,6 +128,17 @@ fn run() -> Res<()> {
     }
 
     let bulk = bulk::measure(args.items, args.runs)?;
+    // The first page (20 by title) of a one-letter query, as a search box shows while typing.
+    let mut page_times: Vec<Duration> = Vec::with_capacity(100);
+    let mut page_total = 0;
+    for _ in 0..100 {
+        let t = Instant::now();
+        let page = std::hint::black_box(hub.node.search_page("e", &ItemFilter::default(), 20, 0)?);
+        page_times.push(t.elapsed());
+        page_total = page.total;
+    }
+    page_times.sort_unstable();
+    let first_page = json!({ "query": "e", "limit": 20, "hits": page_total, "p50_us": ms(quantile(&page_times, 0.5)) * 1e3, "p99_us": ms(quantile(&page_times, 0.99)) * 1e3 });
     let floor = floor::measure(&hub.node, &ns)?;
     let inproc = inproc::measure(&hub, &other, &ns, args.edits)?;
     let mut inproc_full: Vec<(f64, f64)> = Vec::with_capacity(args.runs);
@@ -170,6 +181,7 @@ fn run() -> Res<()> {
         "store_file_bytes": store_bytes,
         "reopen_ms": reopen.json(),
         "search": search,
+        "search_first_page": first_page,
         "full_sync": full.json(),
         "automerge_floor": floor.json(),
         "ratios": {
@@ -212,6 +224,11 @@ fn run() -> Res<()> {
             field("p50_us").as_f64().unwrap_or(0.0)
         );
     }
+    println!(
+        "search \"e\", first 20   of {} hits, p50 {:.0} µs (search_page)",
+        page_total,
+        ms(quantile(&page_times, 0.5)) * 1e3
+    );
     println!(
         "full sync (libp2p)    {} ; {} B received, {} B sent; {} messages in, {} out",
         full.time_ms.show("ms"),

@@ -105,3 +105,26 @@ def test_bad_input_is_a_typed_error_with_a_message(tmp_path):
         assert await node.list_items(p.ItemFilter()) == []
 
     asyncio.run(scenario())
+
+
+def test_a_catalogue_goes_in_all_or_nothing_and_pages_through_search(tmp_path):
+    async def scenario():
+        node = await p.Node.open(str(tmp_path / "n"))
+        await node.init("Outilthèque")
+        hood = (await node.create_neighbourhood("Quartier")).id
+        drafts = [p.ItemDraft(title=f"Outil {i}", category=p.Category.TOOLS) for i in range(60)]
+        drafts[7] = p.ItemDraft(title="  ")
+        with pytest.raises(p.PartageError.InvalidInput) as refused:
+            await node.add_items(hood, drafts)
+        assert "item 8: title is empty" in str(refused.value)
+        assert await node.list_items(p.ItemFilter()) == []
+        drafts[7] = p.ItemDraft(title="Outil 7")
+        added = await node.add_items(hood, drafts)
+        assert len(added) == 60
+        first = await node.search_page("outil", p.ItemFilter(), 25, 0)
+        rest = await node.search_page("outil", p.ItemFilter(), 100, 25)
+        assert (first.total, len(first.items), len(rest.items)) == (60, 25, 35)
+        whole = await node.search("outil", p.ItemFilter())
+        assert [i.id for i in first.items + rest.items] == [i.id for i in whole]
+
+    asyncio.run(scenario())

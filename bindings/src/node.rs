@@ -5,8 +5,8 @@ use crate::error::PartageError;
 use crate::events::{EventListener, Subscription};
 use crate::runtime::blocking;
 use crate::types::{
-    Identity, Item, ItemDraft, ItemFilter, ItemPatch, Member, Neighbourhood, TransferSummary, parse_item,
-    parse_member, parse_neighbourhood,
+    Identity, Item, ItemDraft, ItemFilter, ItemPage, ItemPatch, Member, Neighbourhood, TransferSummary,
+    parse_item, parse_member, parse_neighbourhood,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -163,6 +163,20 @@ impl Node {
         blocking(move || n.add_item(&ns, draft.into())).await.map(Into::into)
     }
 
+    /// Adds many items at once (a catalogue), all or none: one signed change, one transaction.
+    /// If any draft is refused, nothing is added and the error lists every refused draft
+    /// ("item 4: title is empty; …"). At most 10,000 per call.
+    pub async fn add_items(
+        &self,
+        neighbourhood_id: String,
+        drafts: Vec<ItemDraft>,
+    ) -> Result<Vec<Item>, PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let drafts: Vec<partage::ItemDraft> = drafts.into_iter().map(Into::into).collect();
+        let n = self.core();
+        Ok(blocking(move || n.add_items(&ns, drafts)).await?.into_iter().map(Into::into).collect())
+    }
+
     /// Edits one of this member's items.
     pub async fn edit_item(&self, item_id: String, patch: ItemPatch) -> Result<Item, PartageError> {
         let id = parse_item(&item_id)?;
@@ -203,6 +217,24 @@ impl Node {
         let filter = partage::ItemFilter::try_from(filter)?;
         let n = self.core();
         Ok(blocking(move || n.search(&query, &filter)).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// One page of [`Node::search`]: at most `limit` items from `offset`, and the number of
+    /// matches in all (for a list that loads more as it scrolls).
+    pub async fn search_page(
+        &self,
+        query: String,
+        filter: ItemFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<ItemPage, PartageError> {
+        let filter = partage::ItemFilter::try_from(filter)?;
+        let n = self.core();
+        let page = blocking(move || n.search_page(&query, &filter, limit as usize, offset as usize)).await?;
+        Ok(ItemPage {
+            items: page.items.into_iter().map(Into::into).collect(),
+            total: u32::try_from(page.total).unwrap_or(u32::MAX),
+        })
     }
 
     // ---- backup ----

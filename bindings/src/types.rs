@@ -134,6 +134,13 @@ pub struct Item {
     pub updated_at_ms: i64,
 }
 
+/// One page of search results, and how many items match in all.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ItemPage {
+    pub items: Vec<Item>,
+    pub total: u32,
+}
+
 impl From<partage::ItemView> for Item {
     fn from(v: partage::ItemView) -> Self {
         let i = v.item;
