@@ -194,7 +194,9 @@ pub async fn convergence(count: usize, edits: usize) -> Res<(f64, usize)> {
             break;
         }
         if Instant::now() >= deadline {
-            return Err("nodes did not converge in time".into());
+            return Err(
+                format!("nodes did not converge in time: {}", differences(first, others, &ns)?).into()
+            );
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -203,6 +205,32 @@ pub async fn convergence(count: usize, edits: usize) -> Res<(f64, usize)> {
         net.stop().await?;
     }
     Ok((elapsed, count * edits))
+}
+
+/// Which documents differ from the first node's, node by node (for the error message).
+fn differences(first: &TestNode, others: &[TestNode], ns: &NeighbourhoodId) -> Res<String> {
+    let reference = first.node.doc_summaries(ns)?;
+    let mut out = Vec::new();
+    for (i, n) in others.iter().enumerate() {
+        let mine = n.node.doc_summaries(ns)?;
+        for d in &reference {
+            if !mine.contains(d) {
+                let standing = !n.node.is_revoked(ns, &d.owner)?;
+                out.push(format!("node {} lacks {} (standing there: {standing})", i + 1, d.owner.short()));
+            }
+        }
+        for d in &mine {
+            if !reference.contains(d) {
+                let standing = !first.node.is_revoked(ns, &d.owner)?;
+                out.push(format!(
+                    "node {} has {} unlike the first (standing at the first: {standing})",
+                    i + 1,
+                    d.owner.short()
+                ));
+            }
+        }
+    }
+    Ok(out.join("; "))
 }
 
 impl FullSync {

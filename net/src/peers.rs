@@ -51,6 +51,9 @@ pub(crate) struct PeerEntry {
     pub speaks_partage: Option<bool>,
     /// Automatic redials while it is away.
     pub redial: Redial,
+    /// Streams this side opened that closed before the peer proved anything, since it last
+    /// did (see `EventLoop::on_report`).
+    pub closed_unproven: u8,
 }
 
 /// Automatic redials of one target: attempts so far and when the next is due.

@@ -306,11 +306,11 @@ async fn as_device(
     }
 }
 
-/// A hostile member floods a node with pushes that bring nothing new (each costs signature
-/// checks) for FLOOD, and when cut off keeps coming back with freshly minted devices. The node
-/// cuts the connection off after a bounded number, then turns away every device of that
-/// member; it writes nothing, reports nothing as received, keeps its memory, and an honest
-/// member's edit still arrives during the flood.
+/// A hostile member floods a node with pushes that bring nothing new for FLOOD, and when cut off
+/// keeps coming back with freshly minted devices. The node answers replays from hash lookups
+/// (no signature checked), cuts the connection off after a bounded number, then turns away every
+/// device of that member; it writes nothing, reports nothing as received, keeps its memory, and
+/// an honest member's edit still arrives during the flood.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn net_a_flood_of_hellos_and_empty_pushes_costs_no_write_and_edits_still_arrive() {
     let (nodes, ns) = neighbourhood(&["Alice", "Bob", "Mallory"]);
@@ -410,14 +410,15 @@ async fn net_a_flood_of_hellos_and_empty_pushes_costs_no_write_and_edits_still_a
         }
     }
     eprintln!(
-        "{pushes} empty pushes in {flood_took:?}, {acks} verified and acknowledged (at most {most_acks} \
-         per connection); minted devices: {connections} let in, {refused} turned away; peak memory \
+        "{pushes} empty pushes in {flood_took:?}, {acks} acknowledged (at most {most_acks} per \
+         connection); minted devices: {connections} let in, {refused} turned away; peak memory \
          +{:.1} MiB, store written by the flood: {}, DocReceived from it: {received}, Bob's edit \
          arrived at {arrived:?}",
         flood_peak as f64 / MIB as f64,
         written_mid != Some(written_before)
     );
-    assert!(most_acks <= 110, "a connection got {most_acks} useless pushes verified before being cut off");
+    // Replays are answered from hash lookups (no signature checked), and a flood of them is cut off.
+    assert!(most_acks <= 2_100, "a connection got {most_acks} replays answered before being cut off");
     assert_eq!(connections, 1, "a member cut off for misbehaving came back with a fresh device");
     assert!(refused > 0, "the flood never tried a fresh device");
     assert!(arrived.is_some(), "Bob's edit did not reach Alice during the flood");

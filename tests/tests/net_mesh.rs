@@ -82,3 +82,33 @@ async fn net_ten_nodes_with_concurrent_offline_edits_converge() {
         net.stop().await.unwrap();
     }
 }
+
+/// Sixteen members dial one node at the same moment. libp2p-stream hands inbound streams over
+/// through a channel of one and drops those that find it full, so some of the sixteen sessions
+/// are lost when they all arrive together: the side that opened such a stream opens a fresh one
+/// instead of dropping the connection, and everyone syncs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_many_members_dialing_one_node_at_once_all_sync() {
+    let names: Vec<String> = (0..17).map(|i| format!("Voisin {i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (nodes, ns) = neighbourhood(&refs);
+    for (i, n) in nodes.iter().enumerate() {
+        n.node.add_item(&ns, draft(&format!("Objet de {}", names[i]))).unwrap();
+    }
+    let hub = start(&nodes[0]).await;
+    let hub_addr = addr(&hub).await;
+    let mut nets = Vec::new();
+    for n in &nodes[1..] {
+        nets.push(start(n).await);
+    }
+    // All at once: each dial is a command, answered before the connection is made.
+    for net in &nets {
+        net.add_peer_addresses(vec![hub_addr.clone()]).await.unwrap();
+    }
+    let all: Vec<&partage::Node> = nodes.iter().map(|t| &t.node).collect();
+    converge(&all, &ns, 17).await;
+    for net in nets {
+        net.stop().await.unwrap();
+    }
+    hub.stop().await.unwrap();
+}

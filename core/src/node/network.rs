@@ -170,6 +170,29 @@ impl Node {
         Ok(hashes.iter().filter(|h| !doc.has_change(&automerge::ChangeHash(**h))).copied().collect())
     }
 
+    /// Whether this device already holds everything a bundle of `owner`'s document with these
+    /// `heads` and device revocations would bring (every head, hence its history, and every
+    /// revocation's device): importing it would check signatures for nothing. Cheap: hash
+    /// lookups only.
+    pub fn holds_everything(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        heads: &[[u8; 32]],
+        device_revocations: &[crate::identity::DeviceRevocation],
+    ) -> Result<bool> {
+        if heads.is_empty() {
+            return Ok(false);
+        }
+        let mut st = self.lock()?;
+        let Some(member) = st.members.get(&(*ns, *owner)) else { return Ok(false) };
+        if !device_revocations.iter().all(|r| member.revoked_devices.iter().any(|k| k.device == r.device)) {
+            return Ok(false);
+        }
+        let doc = st.doc_mut(ns, owner)?;
+        Ok(heads.iter().all(|h| doc.has_change(&automerge::ChangeHash(*h))))
+    }
+
     /// Whether `member`'s membership of `ns` no longer stands here: cut by a revocation, or
     /// admitted beyond an invite's uses.
     pub fn is_revoked(&self, ns: &NeighbourhoodId, member: &MemberId) -> Result<bool> {

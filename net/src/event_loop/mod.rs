@@ -28,6 +28,9 @@ use tokio::task::JoinSet;
 const REPORT_QUEUE: usize = 256;
 /// Streams opened by helper tasks waiting for the loop.
 const OPENED_QUEUE: usize = 16;
+/// Inbound sync streams waiting for the loop (each holds a connection slot already, so this is
+/// bounded by the connection limits too).
+const INCOMING_QUEUE: usize = 64;
 /// Housekeeping period (reopening sessions, lifting bans, closing unverified connections past
 /// their deadline, redialing when due).
 const HOUSEKEEPING: Duration = Duration::from_secs(1);
@@ -47,7 +50,8 @@ pub(crate) struct EventLoop {
     reports: mpsc::Receiver<Report>,
     opened_tx: mpsc::Sender<(PeerId, Result<Stream, String>)>,
     opened: mpsc::Receiver<(PeerId, Result<Stream, String>)>,
-    incoming: libp2p_stream::IncomingStreams,
+    /// Inbound sync streams (see `new`).
+    incoming: mpsc::Receiver<(PeerId, libp2p::Stream)>,
     control: libp2p_stream::Control,
     peers: HashMap<PeerId, PeerEntry>,
     /// Addresses without a known peer id (tickets, configuration), dialed with the others.
@@ -94,9 +98,21 @@ impl EventLoop {
         let Start { swarm, node, config, commands, snapshot, known, loose_addrs } = s;
         let local = *swarm.local_peer_id();
         let mut control = swarm.behaviour().stream.new_control();
-        let incoming = control
+        let mut accepted = control
             .accept(crate::protocol())
             .map_err(|_| crate::NetError::Setup("the sync protocol is registered twice".into()))?;
+        // libp2p-stream hands over inbound streams through a channel of one and drops a stream
+        // that finds it full: when many peers connect at once (a home node, a meeting) and this
+        // loop is busy, their sessions would never start. A task takes them at once into a queue.
+        let (incoming_tx, incoming) = mpsc::channel(INCOMING_QUEUE);
+        let mut tasks = JoinSet::new();
+        tasks.spawn(async move {
+            while let Some(stream) = accepted.next().await {
+                if incoming_tx.send(stream).await.is_err() {
+                    return;
+                }
+            }
+        });
         let (reports_tx, reports) = mpsc::channel(REPORT_QUEUE);
         let (opened_tx, opened) = mpsc::channel(OPENED_QUEUE);
         let mut peers: HashMap<PeerId, PeerEntry> = HashMap::new();
@@ -141,7 +157,7 @@ impl EventLoop {
             member_blocks: Arc::default(),
             slots,
             paused: false,
-            tasks: JoinSet::new(),
+            tasks,
             next_session: 0,
             budget,
             snapshot,
@@ -172,7 +188,7 @@ impl EventLoop {
                         return;
                     }
                 },
-                Some((peer, stream)) = self.incoming.next() => self.on_incoming_stream(peer, stream),
+                Some((peer, stream)) = self.incoming.recv() => self.on_incoming_stream(peer, stream),
                 Some((peer, opened)) = self.opened.recv() => self.on_opened(peer, opened),
                 Some(report) = self.reports.recv() => self.on_report(report),
                 _ = housekeeping.tick() => self.housekeeping(),

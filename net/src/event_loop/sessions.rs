@@ -10,6 +10,9 @@ use partage::events::NetEvent;
 use std::time::{Instant, SystemTime};
 use tokio::sync::mpsc;
 
+/// Fresh streams opened after one closed before the peer proved anything (see `on_report`).
+const MAX_STREAM_RETRIES: u8 = 5;
+
 impl EventLoop {
     /// Opens the sync stream if this side is the one that opens it and none is open or opening.
     pub(super) fn maybe_open_session(&mut self, peer: PeerId) {
@@ -64,8 +67,10 @@ impl EventLoop {
 
     pub(super) fn on_incoming_stream(&mut self, peer: PeerId, stream: Stream) {
         if self.paused || self.is_banned(&peer) {
+            crate::trace!("{} drops a stream from {peer} (paused or banned)", self.local);
             return;
         }
+        crate::trace!("{} accepts a stream from {peer}", self.local);
         self.start_session(peer, stream);
     }
 
@@ -105,6 +110,7 @@ impl EventLoop {
                 entry.member = Some(member);
                 entry.neighbourhoods.insert(neighbourhood);
                 entry.verified = true;
+                entry.closed_unproven = 0;
                 self.slots.verified(&peer);
                 // Remembered (a durable write) once a round completes: a member minting device
                 // identities that never finish one costs no write.
@@ -135,13 +141,25 @@ impl EventLoop {
                 }
             }
             Report::Ended { peer, session, end } => {
+                let opener = self.local < peer;
                 let Some(entry) = self.current(&peer, session) else { return };
                 entry.session = None;
                 entry.syncing = false;
                 let verified = std::mem::take(&mut entry.verified);
                 let member = entry.member;
-                if !verified {
-                    // It proved nothing in this session: its connections do not linger.
+                // A stream this side opened that merely closed may have been dropped by the
+                // other side's libp2p under load, before anyone read it (libp2p-stream hands
+                // inbound streams over through a channel of one: many peers connecting at once
+                // lose some): the connection stays for a fresh stream, opened at the next
+                // housekeeping, a few times at most within the unverified deadline. Otherwise a session that proved nothing does not leave its
+                // connections lingering.
+                let retry = !verified
+                    && matches!(end, End::Closed)
+                    && opener
+                    && entry.closed_unproven < MAX_STREAM_RETRIES;
+                if retry {
+                    entry.closed_unproven += 1;
+                } else if !verified {
                     for conn in self.slots.take_peer(&peer) {
                         self.swarm.close_connection(conn.conn);
                     }

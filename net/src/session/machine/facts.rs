@@ -2,6 +2,7 @@
 //! store, so the driver runs each step on a blocking thread.
 
 use crate::member_blocks::MemberBlocks;
+use partage::identity::DeviceRevocation;
 use partage::membership::{Chain, Revocation};
 use partage::node::MembershipProof;
 use partage::{DeviceId, DocBundle, DocSummary, ImportReport, MemberId, NeighbourhoodId, Node, Result};
@@ -42,6 +43,15 @@ pub(crate) trait Facts {
     ) -> Result<Option<DocBundle>>;
     /// Verifies a document from the peer and stores it.
     fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport>;
+    /// Whether a bundle with these heads and device revocations would bring nothing new (see
+    /// `Node::holds_everything`).
+    fn holds_everything(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        heads: &[[u8; 32]],
+        device_revocations: &[DeviceRevocation],
+    ) -> Result<bool>;
     /// Whether `member` is blocked here for misbehaving (any of their devices is turned away).
     fn member_blocked(&self, member: &MemberId) -> bool;
 }
@@ -112,6 +122,16 @@ impl Facts for Node {
         Node::import_bundle(self, bundle)
     }
 
+    fn holds_everything(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        heads: &[[u8; 32]],
+        device_revocations: &[DeviceRevocation],
+    ) -> Result<bool> {
+        Node::holds_everything(self, ns, owner, heads, device_revocations)
+    }
+
     /// A node alone blocks no one.
     fn member_blocked(&self, _: &MemberId) -> bool {
         false
@@ -177,6 +197,16 @@ impl Facts for SessionFacts {
 
     fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
         self.node.import_bundle(bundle)
+    }
+
+    fn holds_everything(
+        &self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+        heads: &[[u8; 32]],
+        device_revocations: &[DeviceRevocation],
+    ) -> Result<bool> {
+        self.node.holds_everything(ns, owner, heads, device_revocations)
     }
 
     fn member_blocked(&self, member: &MemberId) -> bool {

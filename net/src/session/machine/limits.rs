@@ -9,8 +9,12 @@ use std::time::{Duration, Instant};
 pub(crate) const HELLOS_PER_WINDOW: u32 = 20;
 /// Whole-document requests per window at most, beyond one per document this device holds.
 pub(crate) const FULL_WANTS_SLACK: u32 = 64;
-/// Pushes that held nothing new per window at most. An honest peer sends one only when another
-/// peer delivered the same changes first (a race), far below this.
+/// Pushes of what this device already holds (found by hash lookups, nothing verified) per
+/// window at most. In a dense mesh honest peers relay the same changes to each other, so a burst
+/// of edits brings many: the bound is far above that, and only cuts off floods.
+pub(crate) const REPLAYS_PER_WINDOW: u32 = 2_000;
+/// Pushes that were verified and then held nothing new, per window at most (a race between two
+/// peers delivering the same changes makes one; anything else is rare).
 pub(crate) const USELESS_PUSHES_PER_WINDOW: u32 = 100;
 pub(crate) const WINDOW: Duration = Duration::from_secs(10);
 

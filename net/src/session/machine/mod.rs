@@ -116,7 +116,9 @@ pub(crate) struct Machine {
     /// Rounds the peer asked for, and whole documents it asked for, in the current window.
     hello_requests: limits::Window,
     full_wants: limits::Window,
-    /// Pushes from the peer that brought nothing new, in the current window.
+    /// Pushes from the peer of what I already held (`replays`: seen from their hashes; `useless`:
+    /// found only by verifying them), in the current window.
+    replays: limits::Window,
     useless_pushes: limits::Window,
     /// When the peer last sent a whole message.
     last_heard: Instant,
@@ -156,6 +158,7 @@ impl Machine {
             hello_asked: now,
             hello_requests: limits::Window::new(now),
             full_wants: limits::Window::new(now),
+            replays: limits::Window::new(now),
             useless_pushes: limits::Window::new(now),
             last_heard: now,
             actions: Vec::new(),

@@ -20,6 +20,24 @@ impl Machine {
         if !self.require_verified(&ns, "document")? {
             return Ok(());
         }
+        let heads: Vec<[u8; 32]> = wire.attestations.iter().map(|a| a.hash).collect();
+        let held = match facts.holds_everything(&ns, &owner, &heads, &wire.device_revocations) {
+            Ok(held) => held,
+            Err(e) => return self.node_failure(e),
+        };
+        if held {
+            // A replay (relays in a mesh send the same changes to each other): answered without
+            // checking a signature, and only floods are cut off.
+            if !answer && !self.replays.allow(limits::REPLAYS_PER_WINDOW, self.now) {
+                return Err(End::Misbehaved(
+                    "pushed changes this device already had, faster than the protocol allows".into(),
+                ));
+            }
+            if let Some(st) = self.shared.get_mut(&ns) {
+                st.peer_has(owner, &heads);
+            }
+            return if answer { self.answered(ns, owner, facts) } else { self.queue_status(ns, true, facts) };
+        }
         let Some(bundle) = to_doc_bundle(wire, facts) else {
             // Changes to a document this device does not hold: ask for all of it.
             if let Some(st) = self.shared.get_mut(&ns)
@@ -29,7 +47,6 @@ impl Machine {
             }
             return Ok(());
         };
-        let heads: Vec<[u8; 32]> = bundle.attestations.iter().map(|a| a.hash).collect();
         match facts.import_bundle(&bundle) {
             Ok(report) => {
                 self.totals.docs_in += 1;
@@ -41,7 +58,7 @@ impl Machine {
                     // unchanged. Verifying it still cost signature checks: not too often.
                     if !answer && !self.useless_pushes.allow(limits::USELESS_PUSHES_PER_WINDOW, self.now) {
                         return Err(End::Misbehaved(
-                            "pushed changes this device already had, faster than the protocol allows".into(),
+                            "pushed changes this device already had, after verifying them, faster than the protocol allows".into(),
                         ));
                     }
                 } else {
