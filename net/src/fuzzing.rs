@@ -149,6 +149,10 @@ impl SessionHarness {
         out
     }
 
+    pub fn writer_stalled(&self) -> bool {
+        self.writer_stalled
+    }
+
     /// Why the session ended, if it did; an ended session takes no more input.
     pub fn ended(&self) -> Option<&Ended> {
         self.ended.as_ref()
