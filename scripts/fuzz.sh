@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs one fuzz target under AFL++ (cargo-afl, stable toolchain) for a number of minutes.
 #
-# Usage: scripts/fuzz.sh TARGET MINUTES        TARGET: frame | ticket | bundle | export
+# Usage: scripts/fuzz.sh TARGET MINUTES        TARGET: frame | ticket | bundle | export | session
 #
 # - Installs cargo-afl if missing (`cargo install cargo-afl --locked`, which also builds its own
 #   AFL++ for this toolchain; Debian's afl++ package is not needed).
-# - Builds the target instrumented (fuzz/target/afl), starts from the repository corpus
-#   fuzz/corpus/TARGET (seeds and the minimised corpus of earlier runs) and writes everything
-#   else to $PARTAGE_FUZZ_OUT/TARGET (default /tmp/partage-fuzz/TARGET), wiped at each start.
+# - Builds the target instrumented (fuzz/target/afl, or $PARTAGE_FUZZ_TARGET_DIR), starts from
+#   the repository corpus fuzz/corpus/TARGET (seeds and the minimised corpus of earlier runs) and
+#   writes everything else to $PARTAGE_FUZZ_OUT/TARGET (default /tmp/partage-fuzz/TARGET), wiped
+#   at each start.
 # - Afterwards minimises the queue with afl-cmin and replaces fuzz/corpus/TARGET/min-* with it,
 #   smallest first within PARTAGE_FUZZ_BUDGET_KB (default 256; seed-* files are kept and count);
 #   PARTAGE_FUZZ_SAVE=0 leaves the repository alone.
@@ -21,18 +22,19 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$PWD
 
 usage() {
-    echo "usage: scripts/fuzz.sh TARGET MINUTES   (TARGET: frame, ticket, bundle, export)" >&2
+    echo "usage: scripts/fuzz.sh TARGET MINUTES   (TARGET: frame, ticket, bundle, export, session)" >&2
     exit 2
 }
 [ $# -eq 2 ] || usage
 TARGET=$1
 MINUTES=$2
-case "$TARGET" in frame | ticket | bundle | export) ;; *) usage ;; esac
+case "$TARGET" in frame | ticket | bundle | export | session) ;; *) usage ;; esac
 [[ "$MINUTES" =~ ^[0-9]+$ ]] && [ "$MINUTES" -gt 0 ] || usage
 
 OUT=${PARTAGE_FUZZ_OUT:-/tmp/partage-fuzz}/$TARGET
 CORPUS=$REPO/fuzz/corpus/$TARGET
-export CARGO_TARGET_DIR=$REPO/fuzz/target/afl
+# A build directory elsewhere (PARTAGE_FUZZ_TARGET_DIR) helps when the disk is short: /dev/shm.
+export CARGO_TARGET_DIR=${PARTAGE_FUZZ_TARGET_DIR:-$REPO/fuzz/target/afl}
 
 # --- tools -------------------------------------------------------------------------------------
 if ! cargo afl --version >/dev/null 2>&1; then

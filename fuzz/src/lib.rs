@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod chunk;
 pub mod export;
 pub mod frame;
+pub mod session;
 pub mod ticket;
 pub mod work;
 

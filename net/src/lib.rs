@@ -21,6 +21,8 @@ mod config;
 pub mod digest;
 mod error;
 mod event_loop;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod identity;
 mod member_blocks;
 mod peers;

@@ -174,6 +174,26 @@ fn export_then_import_gives_the_same_read_model() {
     assert!(matches!(nodes[1].node.import_from_file(&file), Err(Error::StoreNotEmpty)));
 }
 
+/// Found while making the fuzz fixtures (fuzz/src/bin/make_fixtures.rs, session target): the
+/// export still holds the revoked member's document (`Node::export_records` lists every member
+/// record, revoked ones included), and the import refuses the whole file because that document's
+/// owner is revoked (`Node::restore` → `verify_bundle`). An admin who ever revoked anyone
+/// cannot restore their backup.
+#[test]
+#[ignore = "bug: an export made after a revocation cannot be imported (see the comment)"]
+fn an_export_made_after_a_revocation_can_be_imported() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    nodes[1].node.add_item(&ns, draft("Perceuse")).unwrap();
+    sync_all(&nodes, &ns);
+    let bob = nodes[1].node.identity().unwrap().unwrap().member;
+    nodes[0].node.revoke(&ns, &bob).unwrap();
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = Node::open(fresh_dir.path()).unwrap();
+    fresh.import_data(nodes[0].node.export_data().unwrap()).unwrap();
+    assert_eq!(fresh.list_items(&ItemFilter::default()).unwrap(), nodes[0].items());
+    assert_eq!(fresh.revocations(&ns).unwrap(), nodes[0].node.revocations(&ns).unwrap());
+}
+
 #[test]
 fn corrupt_export_files_are_refused_and_leave_the_store_empty() {
     let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);

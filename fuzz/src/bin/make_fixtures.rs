@@ -7,7 +7,11 @@
 //! them. Regenerating changes every key and id, so the saved bundle regressions
 //! (`tests/fuzz-regressions/bundle/*.bundle`) would no longer apply: do it only on purpose.
 //!
-//! `cargo run --release --bin make-fixtures` (from fuzz/).
+//! The session target has its own fixture (`fixtures/session.json`: Carol and Alice of another
+//! neighbourhood) and seeds (frames Alice wrote in a recorded exchange with Carol):
+//! `make-fixtures session` writes only those, and leaves the bundle fixtures alone.
+//!
+//! `cargo run --release --bin make-fixtures [all|session]` (from fuzz/; default all).
 
 use partage::clock::{format_day, today};
 use partage::export::ExportFile;
@@ -16,6 +20,7 @@ use partage::{DocBundle, DocPayload, ItemDraft, MemberId, NeighbourhoodId, Node}
 use partage_fuzz::bundle::{Bundles, Keys};
 use partage_fuzz::chunk;
 use partage_fuzz::encode_pieces;
+use partage_fuzz::session::{self, SessionFixture};
 use partage_net::wire::{self, DocHash, HelloEntry, Msg, WireBundle};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -85,11 +90,89 @@ fn json_keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The session target's fixture and seeds: Alice founds "Impasse des Tilleuls"; Bob and Dave
+/// join; Carol joins, has Alice's document (not Bob's) and adds an item Alice has not seen; then
+/// Alice adds one Carol has not seen and revokes Dave. A sync between Carol and Alice therefore
+/// moves changes both ways, a whole document and a revocation.
+fn session_fixture(tmp: &Path, root: &Path) {
+    let alice = node(&tmp.join("s-alice"), "Alice");
+    let ns = alice.create_neighbourhood("Impasse des Tilleuls").expect("create").id;
+    let item = |title: &str| ItemDraft { title: title.into(), ..ItemDraft::default() };
+    alice.add_item(&ns, item("Scie sauteuse")).expect("add");
+    let bob = node(&tmp.join("s-bob"), "Bob");
+    bob.join(&alice.invite(&ns, 365, 1, vec![]).expect("invite")).expect("join");
+    push(&bob, &alice, &ns);
+    push(&alice, &bob, &ns);
+    bob.add_item(&ns, item("Tente 4 places")).expect("add");
+    push(&bob, &alice, &ns);
+    let dave = node(&tmp.join("s-dave"), "Dave");
+    dave.join(&alice.invite(&ns, 365, 1, vec![]).expect("invite")).expect("join");
+    push(&dave, &alice, &ns);
+    let carol = node(&tmp.join("s-carol"), "Carol");
+    carol.join(&alice.invite(&ns, 365, 1, vec![]).expect("invite")).expect("join");
+    push_one(&carol, &alice, &ns, &me(&carol));
+    push_one(&alice, &carol, &ns, &me(&alice));
+    carol.add_item(&ns, item("Échelle")).expect("add");
+    alice.add_item(&ns, item("Arrosoir")).expect("add");
+    alice.revoke(&ns, &me(&dave)).expect("revoke");
+
+    let mut alice_export = alice.export_data().expect("export");
+    // Without Dave's document and record: an export made after a revocation cannot be imported
+    // as it is (tests/tests/inventory.rs, an_export_made_after_a_revocation_can_be_imported).
+    let dave = me(&dave);
+    alice_export.documents.retain(|d| d.owner != dave);
+    alice_export.members.retain(|m| m.member != dave);
+    let fx = SessionFixture { carol: carol.export_data().expect("export"), alice: alice_export };
+    let fixtures = root.join("fixtures");
+    write(&fixtures, "session.json", &serde_json::to_vec_pretty(&fx).expect("json"));
+
+    // Seeds: the frames Alice writes to Carol, both restored from the file just written, as a
+    // fuzz process restores them.
+    let (carol, alice) = session::restore(SessionFixture::load(&fixtures), &tmp.join("s-restored"));
+    let (genuine, pushed) = session::record(&carol, &alice, true);
+    let n = u8::try_from(genuine.len()).expect("a short exchange");
+    assert!(n < 0x80, "more genuine frames than the input's first byte can replay");
+    let frames = |list: &[Vec<u8>]| -> Vec<u8> {
+        list.iter().flat_map(|f| [vec![0], encode_pieces(std::slice::from_ref(f))].concat()).collect()
+    };
+    let dir = root.join("corpus").join("session");
+    write(&dir, "seed-fresh-genuine", &[&[0][..], &frames(&genuine)].concat());
+    write(&dir, "seed-stranger-genuine", &[&[0x80][..], &frames(&genuine)].concat());
+    for (k, f) in genuine.iter().enumerate() {
+        let name = wire::decode(f).expect("a genuine frame").name();
+        let k8 = u8::try_from(k).expect("k < n");
+        write(
+            &dir,
+            &format!("seed-replay-{k:02}-then-{name}"),
+            &[&[k8][..], &frames(&genuine[k..=k])].concat(),
+        );
+    }
+    write(&dir, "seed-round-then-push", &[&[n][..], &frames(&pushed), &[6]].concat());
+    // After the round: Carol edits, events, a stalled writer, a sync request, time.
+    write(&dir, "seed-round-then-ops", &[n, 7, 1, 6, 3, 7, 2, 6, 3, 5, 4, 40]);
+    // Fresh, then genuine frames by number: hello, the proof twice, a bundle before the summary,
+    // then all in order.
+    let mut picks = vec![0, 2, 0, 2, 1, 2, 1, 2, 7, 2, 2];
+    picks.extend((0..n).flat_map(|i| [2, i]));
+    write(&dir, "seed-genuine-picks", &picks);
+    write(&dir, "seed-stalled-genuine", &[&[2, 3][..], &frames(&genuine[2..]), &[3]].concat());
+    println!("session fixture in {}, {} genuine frames", fixtures.display(), genuine.len());
+}
+
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let fixtures = root.join("fixtures");
     let corpus = root.join("corpus");
     let tmp = tempfile::tempdir().expect("tempdir");
+    match std::env::args().nth(1).as_deref() {
+        None | Some("all") => {}
+        Some("session") => {
+            session_fixture(tmp.path(), &root);
+            return;
+        }
+        Some(other) => panic!("usage: make-fixtures [all|session], not {other}"),
+    }
+    session_fixture(tmp.path(), &root);
 
     let alice = node(&tmp.path().join("alice"), "Alice");
     let ns = alice.create_neighbourhood("Rue des Lilas").expect("create").id;

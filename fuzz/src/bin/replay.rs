@@ -3,13 +3,15 @@
 //! test reads.
 //!
 //! `replay TARGET [--dump DIR] [--time] FILE|DIR...`
-//! - prints one line per input: `ok`, `refused: <error>` or `not parsed`;
+//! - prints one line per input: `ok`, `refused: <error>` or `not parsed` (session: how the
+//!   session went);
 //! - `--dump DIR` (bundle only) writes each input's bundle, postcard-encoded, as DIR/<name>.bundle,
 //!   and runs nothing (the inputs may crash or hang);
 //! - `--time` runs every input 100 times and prints executions per second.
 
 use partage_fuzz::bundle::{self, BundleTarget, Fixture, fixtures_dir};
 use partage_fuzz::export::ExportTarget;
+use partage_fuzz::session::{SessionFixture, SessionTarget};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -40,6 +42,7 @@ fn main() {
     }
     let mut bundle_target = None;
     let mut export_target = None;
+    let mut session_target = None;
     let mut run = |data: &[u8]| -> String {
         match target.as_str() {
             "frame" => {
@@ -66,7 +69,10 @@ fn main() {
                 Some(Err(e)) => format!("refused: {e}"),
                 None => String::from("not parsed"),
             },
-            other => panic!("unknown target {other} (frame, ticket, bundle, export)"),
+            "session" => session_target
+                .get_or_insert_with(|| SessionTarget::new(SessionFixture::load(&fixtures_dir())))
+                .run(data),
+            other => panic!("unknown target {other} (frame, ticket, bundle, export, session)"),
         }
     };
     let fx = (dump.is_some() && target == "bundle").then(|| Fixture::load(&fixtures_dir()));
@@ -99,5 +105,6 @@ fn main() {
     }
     drop(bundle_target);
     drop(export_target);
+    drop(session_target);
     partage_fuzz::work::cleanup(&target);
 }

@@ -16,7 +16,8 @@
 #[cfg(test)]
 mod adversarial;
 mod io;
-mod machine;
+// Crate-visible for `crate::fuzzing` (feature `fuzzing`); still private to the crate.
+pub(crate) mod machine;
 
 pub use io::CHUNK_DEADLINE;
 pub use machine::SyncOutcome;
