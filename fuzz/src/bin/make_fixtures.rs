@@ -72,7 +72,7 @@ fn wire_bundle(b: &DocBundle) -> WireBundle {
         owner_admissions: b.owner_admissions.clone(),
         device_revocations: b.device_revocations.clone(),
         devices: b.devices.clone(),
-        payload: b.payload.clone(),
+        payload: b.payload.clone().into(),
         attestations: b.attestations.clone(),
     }
 }
@@ -278,7 +278,7 @@ fn main() {
         .collect();
     let msgs = vec![
         Msg::Hello { reply: true, entries: vec![HelloEntry { tag: [7; 32], digest: [9; 32] }] },
-        Msg::Proof { ns, proof },
+        Msg::Proof { ns, proof: proof.into() },
         Msg::Denied { ns, reason: "not a member".into() },
         Msg::Summary { ns, docs, revocations: vec![] },
         Msg::Want { ns, owner: me(&alice), heads: carol_has.clone() },
