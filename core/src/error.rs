@@ -235,6 +235,22 @@ storage_from!(
 );
 
 impl Error {
+    /// A document refused because its owner's membership does not stand here (revoked, not yet
+    /// confirmed, or admitted beyond an invite's uses), not because anything in it is forged:
+    /// whoever passes it on may simply not know that yet.
+    pub fn owner_not_standing(&self) -> bool {
+        matches!(
+            self,
+            Error::Rejected(VerifyError::NotMember(
+                ChainError::Revoked
+                    | ChainError::NotConfirmed
+                    | ChainError::InviteUsedUp { .. }
+                    | ChainError::InviteClosed
+                    | ChainError::InviteExpired(_)
+            ))
+        )
+    }
+
     /// A stable, short name for the error kind, used by the FFI layer and `--json` output.
     pub fn kind(&self) -> &'static str {
         match self {

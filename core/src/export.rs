@@ -61,6 +61,10 @@ impl Node {
         let (identity, neighbourhoods, members) = self.export_records()?;
         let mut documents = Vec::new();
         for m in &members {
+            if self.is_revoked(&m.neighbourhood, &m.member)? {
+                // Refused on import like from any peer: no use keeping it in a backup.
+                continue;
+            }
             let bundle = self.doc_bundle(&m.neighbourhood, &m.member, &[])?;
             let DocPayload::Snapshot(bytes) = bundle.payload else {
                 return Err(Error::Corrupt("expected a snapshot".into()));

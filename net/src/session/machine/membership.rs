@@ -4,9 +4,9 @@ use super::{Facts, Machine, Out, failed};
 use crate::digest;
 use crate::session::{End, Report};
 use crate::wire::{HelloEntry, Msg};
+use partage::NeighbourhoodId;
 use partage::events::NetEvent;
 use partage::node::MembershipProof;
-use partage::{ChainError, NeighbourhoodId, VerifyError};
 
 /// Who is to blame for a failed node call on peer data.
 pub(super) enum Blame {
@@ -33,16 +33,7 @@ pub(super) fn blame(e: &partage::Error) -> Blame {
 /// admitted beyond an invite's uses): honest peers may still carry it, as they may not know
 /// what this device knows, so it is refused without blaming the peer.
 pub(super) fn owner_revoked(e: &partage::Error) -> bool {
-    matches!(
-        e,
-        partage::Error::Rejected(VerifyError::NotMember(
-            ChainError::Revoked
-                | ChainError::NotConfirmed
-                | ChainError::InviteUsedUp { .. }
-                | ChainError::InviteClosed
-                | ChainError::InviteExpired(_)
-        ))
-    )
+    e.owner_not_standing()
 }
 
 pub(super) fn short_reason(e: &partage::Error) -> String {
