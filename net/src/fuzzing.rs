@@ -92,6 +92,7 @@ impl SessionHarness {
             id: 1,
             max_frame: MAX_FRAME,
             round_idle,
+            blocks: Default::default(),
         };
         let events = node.subscribe();
         Ok(SessionHarness {

@@ -12,7 +12,7 @@ use std::time::Instant;
 /// Members blocked at once, at most (beyond it, the block that ends first is lifted).
 const MAX_BLOCKED_MEMBERS: usize = 1024;
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct MemberBlocks {
     until: Mutex<HashMap<MemberId, Instant>>,
 }

@@ -54,6 +54,9 @@ pub(crate) struct PeerEntry {
     /// Streams this side opened that closed before the peer proved anything, since it last
     /// did (see `EventLoop::on_report`).
     pub closed_unproven: u8,
+    /// This device dialed it (at least once): a peer it chose to reach, not a stranger that
+    /// came in.
+    pub dialed: bool,
 }
 
 /// Automatic redials of one target: attempts so far and when the next is due.

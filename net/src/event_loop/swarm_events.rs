@@ -113,6 +113,7 @@ impl EventLoop {
         // Dialing worked: the backoff starts again from the beginning next time it is away.
         entry.redial = Default::default();
         if endpoint.is_dialer() {
+            entry.dialed = true;
             let stripped: Multiaddr =
                 remote.iter().filter(|p| !matches!(p, libp2p::multiaddr::Protocol::P2p(_))).collect();
             entry.add_addr(stripped.clone());

@@ -25,7 +25,7 @@ pub use machine::SyncOutcome;
 use crate::wire::WireError;
 use futures::AsyncReadExt;
 use libp2p::PeerId;
-use machine::{Action, Input, Machine, SessionFacts, Touched};
+use machine::{Action, Input, Machine, Touched};
 use partage::{DeviceId, MemberId, NeighbourhoodId, Node};
 use std::sync::Arc;
 use std::time::Instant;
@@ -104,10 +104,10 @@ where
         id: p.id,
         max_frame: p.max_frame,
         round_idle: p.round_idle,
+        blocks: p.blocks,
     };
     let mut driver = Driver {
         machine: Some(Machine::new(params, Instant::now())),
-        facts: Arc::new(SessionFacts { node: p.node.clone(), blocks: p.blocks }),
         node: p.node,
         reports: p.reports,
         proofs,
@@ -127,7 +127,6 @@ where
 struct Driver {
     /// `None` only while a step runs on a blocking thread.
     machine: Option<Machine>,
-    facts: Arc<SessionFacts>,
     node: Node,
     reports: mpsc::Sender<Report>,
     /// Proofs judged so far and whether one held: lifts the pre-proof frame limit of the reader
@@ -217,9 +216,9 @@ impl Driver {
     /// may touch the store), then carries out its actions.
     async fn step(&mut self, input: Input, permit: Option<mpsc::Permit<'_, Vec<u8>>>) -> Result<(), End> {
         let mut machine = self.machine.take().ok_or(End::Closed)?;
-        let facts = self.facts.clone();
+        let node = self.node.clone();
         let (machine, step) = tokio::task::spawn_blocking(move || {
-            let step = machine.step(input, facts.as_ref(), Instant::now());
+            let step = machine.step(input, &node, Instant::now());
             (machine, step)
         })
         .await

@@ -1,7 +1,6 @@
 //! What the protocol machine asks of the node. Calls may take the node's lock and touch the
 //! store, so the driver runs each step on a blocking thread.
 
-use crate::member_blocks::MemberBlocks;
 use partage::identity::DeviceRevocation;
 use partage::membership::{Chain, Revocation};
 use partage::node::MembershipProof;
@@ -52,14 +51,6 @@ pub(crate) trait Facts {
         heads: &[[u8; 32]],
         device_revocations: &[DeviceRevocation],
     ) -> Result<bool>;
-    /// Whether `member` is blocked here for misbehaving (any of their devices is turned away).
-    fn member_blocked(&self, member: &MemberId) -> bool;
-}
-
-/// The node, and the members the event loop blocked: what a live session asks.
-pub(crate) struct SessionFacts {
-    pub node: Node,
-    pub blocks: std::sync::Arc<MemberBlocks>,
 }
 
 impl Facts for Node {
@@ -130,86 +121,5 @@ impl Facts for Node {
         device_revocations: &[DeviceRevocation],
     ) -> Result<bool> {
         Node::holds_everything(self, ns, owner, heads, device_revocations)
-    }
-
-    /// A node alone blocks no one.
-    fn member_blocked(&self, _: &MemberId) -> bool {
-        false
-    }
-}
-
-/// Everything but the blocks is the node's.
-impl Facts for SessionFacts {
-    fn neighbourhood_ids(&self) -> Result<Vec<NeighbourhoodId>> {
-        self.node.neighbourhood_ids()
-    }
-
-    fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {
-        self.node.sync_summaries(ns)
-    }
-
-    fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof> {
-        self.node.membership_proof(ns)
-    }
-
-    fn verify_peer_membership(
-        &self,
-        ns: &NeighbourhoodId,
-        proof: &MembershipProof,
-        device: &DeviceId,
-    ) -> Result<MemberId> {
-        self.node.verify_peer_membership(ns, proof, device)
-    }
-
-    fn revocations(&self, ns: &NeighbourhoodId) -> Result<Vec<Revocation>> {
-        self.node.revocations(ns)
-    }
-
-    fn apply_revocations(&self, ns: &NeighbourhoodId, incoming: &[Revocation]) -> Result<usize> {
-        self.node.apply_revocations(ns, incoming)
-    }
-
-    fn is_revoked(&self, ns: &NeighbourhoodId, member: &MemberId) -> Result<bool> {
-        self.node.is_revoked(ns, member)
-    }
-
-    fn unknown_changes(
-        &self,
-        ns: &NeighbourhoodId,
-        owner: &MemberId,
-        heads: &[[u8; 32]],
-    ) -> Result<Vec<[u8; 32]>> {
-        self.node.unknown_changes(ns, owner, heads)
-    }
-
-    fn owner_chain(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Option<Chain>> {
-        Facts::owner_chain(&self.node, ns, owner)
-    }
-
-    fn bundle_beyond(
-        &self,
-        ns: &NeighbourhoodId,
-        owner: &MemberId,
-        have: &[[u8; 32]],
-    ) -> Result<Option<DocBundle>> {
-        self.node.bundle_beyond(ns, owner, have)
-    }
-
-    fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
-        self.node.import_bundle(bundle)
-    }
-
-    fn holds_everything(
-        &self,
-        ns: &NeighbourhoodId,
-        owner: &MemberId,
-        heads: &[[u8; 32]],
-        device_revocations: &[DeviceRevocation],
-    ) -> Result<bool> {
-        self.node.holds_everything(ns, owner, heads, device_revocations)
-    }
-
-    fn member_blocked(&self, member: &MemberId) -> bool {
-        self.blocks.is_blocked(member, std::time::Instant::now())
     }
 }

@@ -206,7 +206,7 @@ impl Machine {
             return Ok(());
         }
         match facts.verify_peer_membership(&ns, &proof, &self.p.device) {
-            Ok(member) if facts.member_blocked(&member) => {
+            Ok(member) if self.p.blocks.is_blocked(&member, self.now) => {
                 // One of their devices misbehaved a moment ago: a fresh device changes nothing.
                 Err(End::Failed(format!("member {} is blocked for misbehaving", member.short())))
             }

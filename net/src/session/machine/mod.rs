@@ -19,7 +19,7 @@ mod round;
 mod state;
 mod transfer;
 
-pub(crate) use facts::{Facts, SessionFacts};
+pub(crate) use facts::Facts;
 pub(crate) use live::Touched;
 pub use state::SyncOutcome;
 
@@ -53,6 +53,8 @@ pub(crate) struct Params {
     pub max_frame: usize,
     /// See `NetConfig::round_idle_timeout`.
     pub round_idle: Duration,
+    /// Members the event loop blocked for misbehaving (any of their devices is turned away).
+    pub blocks: std::sync::Arc<crate::member_blocks::MemberBlocks>,
 }
 
 /// What happened, for the machine to react to.

@@ -99,6 +99,7 @@ impl Side {
             id,
             max_frame: 32 * 1024 * 1024,
             round_idle: ROUND_IDLE,
+            blocks: Default::default(),
         };
         Side { node: node.clone(), machine: Machine::new(params, now), ended: None, outcomes: Vec::new() }
     }
