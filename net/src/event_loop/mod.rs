@@ -70,6 +70,8 @@ pub(crate) struct EventLoop {
     banned: HashMap<PeerId, Instant>,
     /// Members blocked for misbehaving, whatever device they come back with.
     member_blocks: Arc<crate::member_blocks::MemberBlocks>,
+    /// Shutting down: durable writes happen at once, not in a task.
+    stopping: bool,
     /// Connections whose peer has not proven membership yet.
     slots: slots::Slots,
     paused: bool,
@@ -155,6 +157,7 @@ impl EventLoop {
             discovered: RecentPeers::new(MAX_DISCOVERED),
             banned: HashMap::new(),
             member_blocks: Arc::default(),
+            stopping: false,
             slots,
             paused: false,
             tasks,
@@ -232,6 +235,12 @@ impl EventLoop {
     }
 
     fn shutdown(&mut self) {
+        // Reports already sent (a round that just finished) still count: peers synced with are
+        // remembered, written here and now since the tasks are about to go.
+        self.stopping = true;
+        while let Ok(report) = self.reports.try_recv() {
+            self.on_report(report);
+        }
         self.tasks.abort_all();
         for (id, _) in self.listeners.drain(..) {
             self.swarm.remove_listener(id);

@@ -205,14 +205,19 @@ impl EventLoop {
         entry.remembered = true;
         let addrs: Vec<String> = entry.addrs.iter().map(|a| with_peer(a, &peer).to_string()).collect();
         let node = self.node.clone();
-        // A small durable write: off the loop, never waited for.
-        self.tasks.spawn_blocking(move || {
+        let write = move || {
             if let Err(e) = node.remember_peer(&device, &addrs, synced) {
                 node.report_network(NetEvent::SyncFailed {
                     peer: device,
                     reason: format!("could not remember the peer's address: {e}"),
                 });
             }
-        });
+        };
+        if self.stopping {
+            write();
+        } else {
+            // A small durable write: off the loop, never waited for.
+            self.tasks.spawn_blocking(write);
+        }
     }
 }

@@ -87,7 +87,13 @@ impl Machine {
             duration: self.now.saturating_duration_since(round.started),
         };
         if announce {
-            self.actions.push(Action::RoundFinished(outcome.clone()));
+            // The event loop hears of it before whoever waits on the round (who may stop the
+            // network at once): see `EventLoop::shutdown`.
+            self.send_report(Report::Synced {
+                peer: self.p.peer,
+                session: self.p.id,
+                outcome: outcome.clone(),
+            });
             self.report(NetEvent::SyncFinished(SyncStats {
                 peer: self.p.device,
                 docs_received: outcome.docs_received,
@@ -96,11 +102,7 @@ impl Machine {
                 bytes_sent: outcome.bytes_sent,
                 duration: outcome.duration,
             }));
-            self.send_report(Report::Synced {
-                peer: self.p.peer,
-                session: self.p.id,
-                outcome: outcome.clone(),
-            });
+            self.actions.push(Action::RoundFinished(outcome.clone()));
         }
         Some(outcome)
     }
