@@ -18,7 +18,7 @@ const ROUND_IDLE: Duration = Duration::from_secs(3);
 
 /// What the channel does to one frame.
 #[derive(Clone, Debug)]
-enum Fault {
+pub(crate) enum Fault {
     Pass,
     Drop,
     Duplicate,
@@ -28,7 +28,7 @@ enum Fault {
     Corrupt(usize),
 }
 
-fn fault() -> impl Strategy<Value = Fault> {
+pub(crate) fn fault() -> impl Strategy<Value = Fault> {
     prop_oneof![
         6 => Just(Fault::Pass),
         1 => Just(Fault::Drop),

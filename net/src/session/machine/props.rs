@@ -7,7 +7,7 @@
 
 use super::{Action, Input, Machine, Params, SyncOutcome};
 use crate::session::End;
-use crate::session::adversarial::{converged, pair};
+use crate::session::adversarial::{Fault, converged, fault, pair};
 use partage::Node;
 use proptest::prelude::*;
 use std::collections::VecDeque;
@@ -17,27 +17,6 @@ use std::time::{Duration, Instant};
 /// dozen; more is a loop.
 const MAX_STEPS: usize = 5_000;
 const ROUND_IDLE: Duration = Duration::from_secs(3);
-
-#[derive(Clone, Debug)]
-enum Fault {
-    Pass,
-    Drop,
-    Duplicate,
-    /// Hold this frame back and deliver it after the next one.
-    Swap,
-    /// Flip one byte of the body (at this index, modulo its length).
-    Corrupt(usize),
-}
-
-fn fault() -> impl Strategy<Value = Fault> {
-    prop_oneof![
-        6 => Just(Fault::Pass),
-        1 => Just(Fault::Drop),
-        1 => Just(Fault::Duplicate),
-        1 => Just(Fault::Swap),
-        1 => any::<usize>().prop_map(Fault::Corrupt),
-    ]
-}
 
 /// One direction of the channel: applies its faults to the first frames, then passes all.
 struct Channel {
