@@ -76,6 +76,9 @@ pub(crate) struct EventLoop {
     slots: slots::Slots,
     paused: bool,
     tasks: JoinSet<()>,
+    /// Small durable writes (remembered peers) in flight: waited for at shutdown, never aborted,
+    /// so a peer synced with just before stopping is still on disk afterwards.
+    writes: JoinSet<()>,
     next_session: u64,
     budget: Arc<Semaphore>,
     snapshot: watch::Sender<Snapshot>,
@@ -161,6 +164,7 @@ impl EventLoop {
             slots,
             paused: false,
             tasks,
+            writes: JoinSet::new(),
             next_session: 0,
             budget,
             snapshot,
@@ -181,6 +185,7 @@ impl EventLoop {
                 command = self.commands.recv() => match command {
                     Some(Command::Stop { reply }) => {
                         self.shutdown();
+                        self.finish_writes().await;
                         let _ = reply.send(());
                         return;
                     }
@@ -188,6 +193,7 @@ impl EventLoop {
                     // Every handle is gone: nobody can use the network any more.
                     None => {
                         self.shutdown();
+                        self.finish_writes().await;
                         return;
                     }
                 },
@@ -196,6 +202,7 @@ impl EventLoop {
                 Some(report) = self.reports.recv() => self.on_report(report),
                 _ = housekeeping.tick() => self.housekeeping(),
                 Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+                Some(_) = self.writes.join_next(), if !self.writes.is_empty() => {}
             }
             if self.dirty {
                 self.publish();
@@ -232,6 +239,11 @@ impl EventLoop {
             }
         }
         Ok(())
+    }
+
+    /// Waits for the durable writes already started (each is one small redb transaction).
+    async fn finish_writes(&mut self) {
+        while self.writes.join_next().await.is_some() {}
     }
 
     fn shutdown(&mut self) {

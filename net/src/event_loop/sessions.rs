@@ -216,8 +216,8 @@ impl EventLoop {
         if self.stopping {
             write();
         } else {
-            // A small durable write: off the loop, never waited for.
-            self.tasks.spawn_blocking(write);
+            // A small durable write: off the loop, waited for only at shutdown.
+            self.writes.spawn_blocking(write);
         }
     }
 }
