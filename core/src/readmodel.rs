@@ -5,7 +5,9 @@ use crate::ids::{ItemId, MemberId, NeighbourhoodId};
 use crate::model::{Category, Item};
 use crate::search::{SearchIndex, fold};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// One page of items, and how many match in all.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -40,27 +42,150 @@ impl ItemFilter {
     }
 }
 
+/// One indexed item and its listing key.
+struct Entry {
+    item: Item,
+    /// The folded title, the sort key of every listing (folding per query was 40% of a search).
+    sort_key: Arc<str>,
+}
+
+/// Every item in listing order: folded title, then id; the slot says where the item is.
+type OrderKey = (Arc<str>, ItemId, u32);
+
 #[derive(Default)]
 pub struct ReadModel {
-    items: HashMap<ItemId, Item>,
-    /// Folded titles, the sort key of every listing (folding per query was 40% of a search).
-    sort_keys: HashMap<ItemId, String>,
+    /// Each item's dense slot in `entries` (slots of removed items are reused).
+    slot_of: HashMap<ItemId, u32>,
+    entries: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    /// Listing order, kept on every change so a page is a walk, not a sort of everything.
+    order: BTreeSet<OrderKey>,
     names: HashMap<(NeighbourhoodId, MemberId), String>,
     index: SearchIndex,
+    /// Set while the index is built on another thread after a reopen (so that opening a store
+    /// does not wait for 10,000 items to be indexed; the first search does, if it comes early).
+    building: Option<Building>,
+}
+
+struct Building {
+    builder: Option<JoinHandle<SearchIndex>>,
+    /// Slots changed since the builder copied the texts: indexed again once it is joined.
+    changed: HashSet<u32>,
+}
+
+/// The texts a search looks in.
+fn texts_of(item: &Item) -> [String; 3] {
+    [item.title.clone(), item.description.clone(), item.tags.join(" ")]
+}
+
+fn index_all(texts: Vec<(u32, [String; 3])>) -> SearchIndex {
+    let mut index = SearchIndex::default();
+    for (slot, [title, description, tags]) in texts {
+        index.insert(slot, &[&title, &description, &tags]);
+    }
+    index
 }
 
 impl ReadModel {
+    /// A read model of stored items whose search index is built on another thread.
+    pub fn load(items: Vec<Item>) -> ReadModel {
+        let mut read = ReadModel {
+            building: Some(Building { builder: None, changed: HashSet::new() }),
+            ..ReadModel::default()
+        };
+        for item in items {
+            read.upsert(item);
+        }
+        let texts: Vec<(u32, [String; 3])> = read.indexed_texts();
+        let spawned =
+            std::thread::Builder::new().name("partage-index".into()).spawn(move || index_all(texts));
+        match spawned {
+            Ok(builder) => read.building = Some(Building { builder: Some(builder), changed: HashSet::new() }),
+            // No thread to spare: index here and now.
+            Err(_) => {
+                read.building = None;
+                read.index = index_all(read.indexed_texts());
+            }
+        }
+        read
+    }
+
+    fn indexed_texts(&self) -> Vec<(u32, [String; 3])> {
+        self.order
+            .iter()
+            .filter_map(|(_, _, slot)| Some((*slot, texts_of(&self.entry(*slot)?.item))))
+            .collect()
+    }
+
+    /// The search index, once its builder (if any) has finished.
+    fn index(&mut self) -> &SearchIndex {
+        if let Some(building) = self.building.take() {
+            self.index = match building.builder.map(JoinHandle::join) {
+                Some(Ok(index)) => index,
+                // The builder panicked (a bug) or never ran: index here.
+                _ => index_all(self.indexed_texts()),
+            };
+            for slot in building.changed {
+                self.reindex(slot);
+            }
+        }
+        &self.index
+    }
+
+    /// Indexes what `slot` holds now, or notes it for when the builder is joined.
+    fn reindex(&mut self, slot: u32) {
+        if let Some(building) = &mut self.building {
+            building.changed.insert(slot);
+            return;
+        }
+        match self.entries.get(slot as usize).and_then(Option::as_ref) {
+            Some(entry) => {
+                let [title, description, tags] = texts_of(&entry.item);
+                self.index.insert(slot, &[&title, &description, &tags]);
+            }
+            None => self.index.remove(slot),
+        }
+    }
+
     pub fn upsert(&mut self, item: Item) {
-        let tags = item.tags.join(" ");
-        self.index.insert(item.id, &[&item.title, &item.description, &tags]);
-        self.sort_keys.insert(item.id, fold(&item.title));
-        self.items.insert(item.id, item);
+        let sort_key: Arc<str> = Arc::from(fold(&item.title));
+        let slot = match self.slot_of.get(&item.id) {
+            Some(&slot) => {
+                if let Some(old) = self.entry(slot) {
+                    self.order.remove(&(old.sort_key.clone(), item.id, slot));
+                }
+                slot
+            }
+            None => {
+                let slot = match self.free.pop() {
+                    Some(slot) => slot,
+                    None => {
+                        self.entries.push(None);
+                        u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX)
+                    }
+                };
+                self.slot_of.insert(item.id, slot);
+                slot
+            }
+        };
+        self.order.insert((sort_key.clone(), item.id, slot));
+        if let Some(place) = self.entries.get_mut(slot as usize) {
+            *place = Some(Entry { item, sort_key });
+        }
+        self.reindex(slot);
     }
 
     pub fn remove(&mut self, id: ItemId) -> Option<Item> {
-        self.index.remove(id);
-        self.sort_keys.remove(&id);
-        self.items.remove(&id)
+        let slot = self.slot_of.remove(&id)?;
+        let entry = self.entries.get_mut(slot as usize)?.take()?;
+        self.order.remove(&(entry.sort_key, id, slot));
+        self.reindex(slot);
+        self.free.push(slot);
+        Some(entry.item)
+    }
+
+    fn entry(&self, slot: u32) -> Option<&Entry> {
+        self.entries.get(slot as usize)?.as_ref()
     }
 
     /// What differs between the read model and `items`, the full item list of one member
@@ -68,17 +193,16 @@ impl ReadModel {
     pub fn diff_doc(&self, ns: NeighbourhoodId, owner: MemberId, items: &[Item]) -> (Vec<Item>, Vec<ItemId>) {
         let present: std::collections::HashSet<ItemId> = items.iter().map(|i| i.id).collect();
         let removed = self
-            .items
-            .values()
+            .all()
             .filter(|i| i.neighbourhood == ns && i.owner == owner && !present.contains(&i.id))
             .map(|i| i.id)
             .collect();
-        let changed = items.iter().filter(|i| self.items.get(&i.id) != Some(*i)).cloned().collect();
+        let changed = items.iter().filter(|i| self.get(&i.id) != Some(*i)).cloned().collect();
         (changed, removed)
     }
 
     pub fn remove_neighbourhood(&mut self, ns: NeighbourhoodId) -> Vec<ItemId> {
-        let ids: Vec<ItemId> = self.items.values().filter(|i| i.neighbourhood == ns).map(|i| i.id).collect();
+        let ids: Vec<ItemId> = self.all().filter(|i| i.neighbourhood == ns).map(|i| i.id).collect();
         for id in &ids {
             self.remove(*id);
         }
@@ -95,7 +219,7 @@ impl ReadModel {
     }
 
     pub fn get(&self, id: &ItemId) -> Option<&Item> {
-        self.items.get(id)
+        self.slot_of.get(id).and_then(|slot| self.entry(*slot)).map(|e| &e.item)
     }
 
     pub fn view(&self, item: &Item) -> ItemView {
@@ -103,60 +227,159 @@ impl ReadModel {
     }
 
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.slot_of.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.slot_of.is_empty()
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Item> {
-        self.items.values()
+        self.entries.iter().flatten().map(|e| &e.item)
     }
 
     /// Items matching `filter`, sorted by title (accent-insensitive) then id.
     pub fn list(&self, filter: &ItemFilter) -> Vec<ItemView> {
-        self.sorted(self.items.values().filter(|i| filter.matches(i)))
+        self.list_page(filter, usize::MAX, 0).items
     }
 
     /// Items matching `query` (see [`SearchIndex::search`]) and `filter`.
-    pub fn search(&self, query: &str, filter: &ItemFilter) -> Vec<ItemView> {
-        let ids = self.index.search(query);
-        self.sorted(ids.iter().filter_map(|id| self.items.get(id)).filter(|i| filter.matches(i)))
+    pub fn search(&mut self, query: &str, filter: &ItemFilter) -> Vec<ItemView> {
+        self.search_page(query, filter, usize::MAX, 0).items
     }
 
-    /// One page of [`ReadModel::search`]: views are built only for the page, and only the
-    /// matches up to its end are fully sorted.
-    pub fn search_page(&self, query: &str, filter: &ItemFilter, limit: usize, offset: usize) -> Page {
-        let ids = self.index.search(query);
-        self.page(ids.iter().filter_map(|id| self.items.get(id)).filter(|i| filter.matches(i)), limit, offset)
+    /// One page of [`ReadModel::search`]: views are built only for the page.
+    pub fn search_page(&mut self, query: &str, filter: &ItemFilter, limit: usize, offset: usize) -> Page {
+        let slots = self.entries.len();
+        let matches = self.index().search(query, slots);
+        let found = matches.count();
+        // Few matches: sort just those. Many: walk the listing order, which stops at the end of
+        // the page when the total is already known.
+        if found.saturating_mul(8) < self.len() {
+            let mut keyed: Vec<OrderKey> = matches
+                .slots()
+                .filter_map(|slot| self.entry(slot).map(|e| (e.sort_key.clone(), e.item.id, slot)))
+                .collect();
+            keyed.sort_unstable();
+            return self.page(keyed.iter(), filter, limit, offset, None);
+        }
+        let walk = self.order.iter().filter(|(_, _, slot)| matches.contains(*slot));
+        self.page(walk, filter, limit, offset, Some(found))
     }
 
     /// One page of [`ReadModel::list`].
     pub fn list_page(&self, filter: &ItemFilter, limit: usize, offset: usize) -> Page {
-        self.page(self.items.values().filter(|i| filter.matches(i)), limit, offset)
+        self.page(self.order.iter(), filter, limit, offset, Some(self.len()))
     }
 
-    fn page<'a>(&self, items: impl Iterator<Item = &'a Item>, limit: usize, offset: usize) -> Page {
-        let mut keyed: Vec<(&str, &Item)> =
-            items.map(|i| (self.sort_keys.get(&i.id).map(String::as_str).unwrap_or(""), i)).collect();
-        let total = keyed.len();
-        let end = offset.saturating_add(limit).min(total);
-        let order = |a: &(&str, &Item), b: &(&str, &Item)| a.0.cmp(b.0).then(a.1.id.cmp(&b.1.id));
-        if end < total {
-            // Everything before `end` is then no greater than what follows: sort only that.
-            keyed.select_nth_unstable_by(end, order);
-            keyed.truncate(end);
+    /// The page `offset..offset + limit` of `ordered` items that pass `filter`. `known_total`,
+    /// the number of `ordered` items, lets an unfiltered page stop at its end.
+    fn page<'a>(
+        &self,
+        ordered: impl Iterator<Item = &'a OrderKey>,
+        filter: &ItemFilter,
+        limit: usize,
+        offset: usize,
+        known_total: Option<usize>,
+    ) -> Page {
+        let end = offset.saturating_add(limit);
+        let unfiltered = *filter == ItemFilter::default();
+        let mut items = Vec::new();
+        let mut total = 0;
+        for (_, _, slot) in ordered {
+            let Some(entry) = self.entry(*slot) else { continue };
+            if !filter.matches(&entry.item) {
+                continue;
+            }
+            if total >= offset && total < end {
+                items.push(self.view(&entry.item));
+            }
+            total += 1;
+            if total >= end
+                && unfiltered
+                && let Some(known) = known_total
+            {
+                return Page { items, total: known };
+            }
         }
-        keyed.sort_unstable_by(order);
-        let items = keyed.get(offset..).unwrap_or_default().iter().map(|(_, i)| self.view(i)).collect();
         Page { items, total }
     }
+}
 
-    fn sorted<'a>(&self, items: impl Iterator<Item = &'a Item>) -> Vec<ItemView> {
-        let mut keyed: Vec<(&str, &Item)> =
-            items.map(|i| (self.sort_keys.get(&i.id).map(String::as_str).unwrap_or(""), i)).collect();
-        keyed.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.1.id.cmp(&b.1.id)));
-        keyed.into_iter().map(|(_, i)| self.view(i)).collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Condition;
+
+    fn item(n: u8, title: &str) -> Item {
+        Item {
+            id: ItemId([n; 16]),
+            neighbourhood: NeighbourhoodId([1; 32]),
+            owner: MemberId([2; 32]),
+            title: title.into(),
+            description: format!("objet numéro {n}"),
+            category: Category::Tools,
+            tags: vec![format!("tag{}", n % 3)],
+            condition: Condition::Good,
+            photos: vec![],
+            deposit_cents: None,
+            max_loan_days: 7,
+            available: n % 2 == 0,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn titles(page: &Page) -> Vec<&str> {
+        page.items.iter().map(|v| v.item.title.as_str()).collect()
+    }
+
+    /// Changes made while the index is built on its thread are all in it once it is joined:
+    /// the same searches give the same pages as a read model indexed item by item.
+    #[test]
+    fn changes_during_the_background_build_are_indexed() {
+        let stored: Vec<Item> = (0..200).map(|n| item(n, &format!("Perceuse {n}"))).collect();
+        let mut loaded = ReadModel::load(stored.clone());
+        let mut direct = ReadModel::default();
+        stored.into_iter().for_each(|i| direct.upsert(i));
+        for read in [&mut loaded, &mut direct] {
+            read.upsert(item(7, "Échelle double"));
+            read.remove(ItemId([8; 16]));
+            read.upsert(item(250, "Tente 4 places"));
+            read.remove(ItemId([9; 16]));
+            read.upsert(item(251, "Perceuse neuve")); // reuses a freed slot
+        }
+        let available = ItemFilter { available_only: true, ..ItemFilter::default() };
+        for (query, filter) in [
+            ("perc", ItemFilter::default()),
+            ("echelle", ItemFilter::default()),
+            ("t", available),
+            ("9", ItemFilter::default()),
+        ] {
+            for (limit, offset) in [(10, 0), (10, 190), (usize::MAX, 0)] {
+                let a = loaded.search_page(query, &filter, limit, offset);
+                let b = direct.search_page(query, &filter, limit, offset);
+                assert_eq!(a, b, "{query} {limit} {offset}");
+            }
+        }
+        assert_eq!(titles(&loaded.search_page("echel", &ItemFilter::default(), 5, 0)), ["Échelle double"]);
+        let eights = loaded.search_page("numero 8", &ItemFilter::default(), usize::MAX, 0);
+        assert!(!eights.items.is_empty() && eights.items.iter().all(|v| v.item.id != ItemId([8; 16])));
+        let page = loaded.search_page("perceuse", &ItemFilter::default(), 3, 0);
+        assert_eq!((titles(&page), page.total), (vec!["Perceuse 0", "Perceuse 1", "Perceuse 10"], 198));
+    }
+
+    #[test]
+    fn pages_follow_the_listing_order_with_and_without_filters() {
+        let mut read = ReadModel::default();
+        for (n, title) in ["banane", "Ananas", "cerise", "Abricot", "datte"].iter().enumerate() {
+            read.upsert(item(n as u8, title));
+        }
+        let all = read.list_page(&ItemFilter::default(), 2, 1);
+        assert_eq!((titles(&all), all.total), (vec!["Ananas", "banane"], 5));
+        let even = ItemFilter { available_only: true, ..ItemFilter::default() };
+        let page = read.list_page(&even, 10, 0);
+        assert_eq!((titles(&page), page.total), (vec!["banane", "cerise", "datte"], 3));
+        assert_eq!(read.list(&ItemFilter::default()).len(), 5);
     }
 }

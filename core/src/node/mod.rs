@@ -13,6 +13,7 @@ mod neighbourhoods;
 mod network;
 mod replication;
 mod restore;
+mod warm;
 
 pub use bulk::{MAX_BATCH_ITEMS, check_items};
 pub use loan_views::LoanFilter;
@@ -41,8 +42,10 @@ use tokio::sync::broadcast;
 
 /// File name of the store inside a data directory.
 pub const STORE_FILE: &str = "partage.redb";
-/// After this many stored changes a document is compacted into one snapshot.
-const SNAPSHOT_EVERY: usize = 1_000;
+/// After this many operations in stored changes a document is compacted into one snapshot
+/// (about 1,000 single edits; one bulk import of 1,000 items is as many). Counted in
+/// operations, not changes, so that loading the document never replays more than this.
+const SNAPSHOT_EVERY_OPS: usize = 12_000;
 
 type DocKey = (NeighbourhoodId, MemberId);
 
@@ -71,8 +74,10 @@ struct State {
     docs: HashMap<DocKey, MemberDoc>,
     /// Current heads of every document, kept with each commit (sync summaries read these).
     heads: HashMap<DocKey, Vec<[u8; 32]>>,
-    /// Changes stored since the last snapshot, per document loaded in this session.
+    /// Operations stored since the last snapshot, per document loaded in this session.
     unsnapshotted: HashMap<DocKey, usize>,
+    /// Own documents being loaded on other threads since the store was opened.
+    warming: warm::Warming,
     read: ReadModel,
     loans: loan_views::LoanBook,
     /// Admissions trusted here, per neighbourhood (see `crate::admission`).
@@ -94,14 +99,11 @@ impl Node {
         let store = Store::open(&dir.join(STORE_FILE))?;
         let loaded = store.load_all()?;
         let identity = loaded.identity.as_ref().map(IdentityRecord::to_identity).transpose()?;
-        let mut read = ReadModel::default();
+        let mut read = ReadModel::load(loaded.items);
         let mut members = HashMap::new();
         for m in loaded.members {
             read.set_name(m.neighbourhood, m.member, m.name.clone());
             members.insert((m.neighbourhood, m.member), m);
-        }
-        for item in loaded.items {
-            read.upsert(item);
         }
         let neighbourhoods = loaded.neighbourhoods.into_iter().map(|n| (n.id, n)).collect();
         let (borrowing, lending) = store.loan_sides()?;
@@ -120,6 +122,7 @@ impl Node {
             docs: HashMap::new(),
             heads,
             unsnapshotted: HashMap::new(),
+            warming: HashMap::new(),
             read,
             loans,
             admissions,
@@ -127,6 +130,8 @@ impl Node {
             gone_reported: Default::default(),
             clock_skew_days: 0,
         };
+        let mut state = state;
+        state.warm_own_docs();
         Ok(Node { state: Arc::new(Mutex::new(state)), events, data_dir: dir })
     }
 
@@ -190,7 +195,7 @@ impl Node {
             st.read.set_name(ns, me, name.clone());
             if let Some((_, change)) = changes.iter().find(|(n, _)| *n == ns) {
                 st.heads.insert((ns, me), vec![change.hash().0]);
-                st.note_change(ns, me);
+                st.note_change(ns, me, change.len());
             }
             self.emit(Event::MemberUpdated { neighbourhood: ns, member: me, name: name.clone() });
         }
@@ -252,19 +257,19 @@ impl State {
     fn doc_mut(&mut self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<&mut MemberDoc> {
         let key = (*ns, *owner);
         if !self.docs.contains_key(&key) {
-            let stored = self.store.doc(ns, owner)?.ok_or_else(|| {
-                Error::Corrupt(format!("document of member {} is missing from the store", owner.short()))
-            })?;
-            let changes = stored
-                .changes
-                .into_iter()
-                .map(|bytes| {
-                    Change::from_bytes(bytes).map_err(|e| Error::Corrupt(format!("stored change: {e}")))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            self.unsnapshotted.insert(key, changes.len());
-            let mut doc = MemberDoc::load(stored.snapshot.as_deref(), changes)
-                .map_err(|e| Error::Corrupt(format!("stored document: {e}")))?;
+            let (mut doc, ops) = match self.take_warmed(&key) {
+                Some(warmed) => warmed,
+                None => {
+                    let stored = self.store.doc(ns, owner)?.ok_or_else(|| {
+                        Error::Corrupt(format!(
+                            "document of member {} is missing from the store",
+                            owner.short()
+                        ))
+                    })?;
+                    warm::load_stored(stored)?
+                }
+            };
+            self.unsnapshotted.insert(key, ops);
             if let Some(id) = &self.identity {
                 doc.set_device(id.device_id());
             }
@@ -296,7 +301,7 @@ impl State {
             return Err(e);
         }
         self.heads.insert((ns, me), heads.to_vec());
-        self.note_change(ns, me);
+        self.note_change(ns, me, change.len());
         Ok(())
     }
 
@@ -319,11 +324,12 @@ impl State {
         }
     }
 
-    /// Counts a stored change and compacts the document once enough have piled up.
-    fn note_change(&mut self, ns: NeighbourhoodId, owner: MemberId) {
+    /// Counts the operations of a stored change and compacts the document once enough have
+    /// piled up.
+    fn note_change(&mut self, ns: NeighbourhoodId, owner: MemberId, ops: usize) {
         let count = self.unsnapshotted.entry((ns, owner)).or_insert(0);
-        *count += 1;
-        if *count < SNAPSHOT_EVERY {
+        *count = count.saturating_add(ops.max(1));
+        if *count < SNAPSHOT_EVERY_OPS {
             return;
         }
         if let Some(doc) = self.docs.get_mut(&(ns, owner)) {

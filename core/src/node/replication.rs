@@ -262,7 +262,8 @@ impl Node {
                         return Err(e.into());
                     }
                 };
-                (None, new.iter().map(|c| c.raw_bytes().to_vec()).collect(), Some(touched))
+                let ops: usize = new.iter().map(Change::len).sum();
+                (None, new.iter().map(|c| c.raw_bytes().to_vec()).collect(), Some((touched, ops)))
             }
         };
         if stored_snapshot.is_none()
@@ -275,7 +276,10 @@ impl Node {
         }
         // Re-read only what the new changes touched (everything for a whole new document).
         let doc = st.doc_mut(&ns, &owner)?;
-        let touched = touched.unwrap_or(Changed { everything: true, ..Changed::default() });
+        let (touched, new_ops) = match touched {
+            Some((touched, ops)) => (touched, ops),
+            None => (Changed { everything: true, ..Changed::default() }, 0),
+        };
         let items_now: Option<Vec<Item>> = touched.everything.then(|| doc.items(ns, owner));
         let some_items: Vec<(ItemId, Option<Item>)> = touched
             .items
@@ -364,9 +368,7 @@ impl Node {
             return Err(e);
         }
         if stored_snapshot.is_none() {
-            for _ in 0..new_changes.len() {
-                st.note_change(ns, owner);
-            }
+            st.note_change(ns, owner, new_ops);
         }
         st.heads.insert(v.key, heads_after);
         let name_changed = st.members.get(&v.key).is_none_or(|m| m.name != member.name);
