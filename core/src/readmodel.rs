@@ -324,7 +324,7 @@ mod tests {
             photos: vec![],
             deposit_cents: None,
             max_loan_days: 7,
-            available: n % 2 == 0,
+            available: n.is_multiple_of(2),
             created_at: 0,
             updated_at: 0,
         }
