@@ -177,11 +177,23 @@ impl Node {
             .get(&(*ns, *owner))
             .cloned()
             .ok_or_else(|| Error::Corrupt(format!("no record of member {}", owner.short())))?;
-        let doc = st.doc_mut(ns, owner)?;
         let (payload, heads) = if have.is_empty() {
-            let heads = doc.heads();
-            (DocPayload::Snapshot(doc.save()), heads)
+            match st.current_snapshot(ns, owner)? {
+                Some(sent) => sent,
+                None => {
+                    let doc = st.doc_mut(ns, owner)?;
+                    let heads = doc.heads();
+                    let snapshot = doc.save();
+                    // Compaction for free: the next whole-document bundle (another new member)
+                    // is read from the store as is. Failing to store it only loses that.
+                    if st.store.write(|w| w.put_snapshot(ns, owner, &snapshot)).is_ok() {
+                        st.unsnapshotted.insert((*ns, *owner), 0);
+                    }
+                    (DocPayload::Snapshot(snapshot), heads)
+                }
+            }
         } else {
+            let doc = st.doc_mut(ns, owner)?;
             let have: Vec<ChangeHash> = have.iter().map(|h| ChangeHash(*h)).collect();
             let changes = doc.changes_since(&have);
             let heads = new_heads(&changes);
@@ -554,4 +566,25 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
         revoked_devices,
     };
     Ok(Verified { key, doc, attestations, member, revocations: new_revocations })
+}
+
+impl State {
+    /// The stored snapshot of a document and its heads, when no change was stored after it:
+    /// then it is the whole document as it stands, sent without loading or saving it again.
+    pub(super) fn current_snapshot(
+        &mut self,
+        ns: &NeighbourhoodId,
+        owner: &MemberId,
+    ) -> Result<Option<(DocPayload, Vec<ChangeHash>)>> {
+        let Some(crate::store::StoredDoc { snapshot: Some(snapshot), changes }) =
+            self.store.doc(ns, owner)?
+        else {
+            return Ok(None);
+        };
+        if !changes.is_empty() {
+            return Ok(None);
+        }
+        let Some(heads) = self.heads.get(&(*ns, *owner)) else { return Ok(None) };
+        Ok(Some((DocPayload::Snapshot(snapshot), heads.iter().map(|h| ChangeHash(*h)).collect())))
+    }
 }
