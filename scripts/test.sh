@@ -32,6 +32,11 @@ r = json.load(sys.stdin)
 assert r["full_sync"]["items"] == 200, r["full_sync"]
 assert r["workload"]["loans"] == 20, r["workload"]
 assert r["convergence"]["nodes"] == 3
+assert r["reopen_ms"]["median"] > 0 and r["first_write_after_reopen_ms"]["median"] > 0, r["reopen"]
+assert r["inventory"]["workload"]["items"] == 200, r["inventory"]["workload"]
+assert r["inventory"]["reopen"]["listed"] == 200, r["inventory"]["reopen"]
+assert r["wire"]["items"] == 200, r["wire"]
+assert r["wire"]["full_sync_wire_bytes_from_server"] > 0, r["wire"]
 print("partage-bench smoke: ok (%d items synced, %d loans)" % (r["full_sync"]["items"], r["workload"]["loans"]))
 '
 
