@@ -1,6 +1,7 @@
 //! Convergence: `count` members share a small inventory, go offline, each makes `edits` edits
 //! of its own item, then come back on 127.0.0.1 and sync until every node holds the same
-//! documents, all dialing the first node (a star).
+//! documents. Either all dial the first node (a star), or each dials two earlier nodes (a mesh
+//! in which most documents travel through relays).
 
 use crate::net::{SYNC_TIMEOUT, address, start};
 use crate::stats::{Res, Spread, ms};
@@ -13,18 +14,28 @@ use std::time::{Duration, Instant};
 pub enum Topology {
     /// Every node dials node 0.
     Star,
+    /// Node i dials nodes i-1 and (i-1)/2: connected, each node dialed by at most 3 others,
+    /// most pairs several hops apart.
+    Mesh,
 }
 
 impl Topology {
-    fn dials(self, _i: usize) -> Vec<usize> {
+    fn dials(self, i: usize) -> Vec<usize> {
         match self {
             Topology::Star => vec![0],
+            Topology::Mesh => {
+                let before = i.saturating_sub(1);
+                let mut v = vec![before, before / 2];
+                v.dedup();
+                v
+            }
         }
     }
 
     fn name(self) -> &'static str {
         match self {
             Topology::Star => "every node dials the first",
+            Topology::Mesh => "node i dials nodes i-1 and (i-1)/2",
         }
     }
 }

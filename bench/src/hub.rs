@@ -5,7 +5,7 @@
 use crate::args::Args;
 use crate::report::Report;
 use crate::stats::{Res, Spread, ms, ratio};
-use crate::{bulk, floor, inproc, live, net, reopen, search, world};
+use crate::{bulk, floor, inproc, live, memory, net, reopen, search, world};
 use partage::LoanFilter;
 use partage_workload::SEED;
 use serde_json::json;
@@ -36,11 +36,27 @@ pub fn figures(args: &Args, runtime: &tokio::runtime::Runtime, r: &mut Report) -
     r.set("automerge_floor", floor.json());
     let hub = if args.runs("core") { core(args, hub, &other, &ns, r)? } else { hub };
     r.line(format!("automerge floor       {}", floor.line()));
-    if !args.runs("sync") {
-        return Ok(());
+    let hub = if args.runs("sync") { sync(args, runtime, hub, &ns, &floor, r)? } else { hub };
+    if args.runs("memory") {
+        r.progress("one node's memory, in a child process");
+        let (mem, _hub) = runtime.block_on(memory::measure(hub, &ns))?;
+        r.lines(memory::lines(&mem));
+        r.set("node_memory", mem);
     }
+    Ok(())
+}
+
+/// Full sync to a fresh member and live edits over libp2p; returns the hub.
+fn sync(
+    args: &Args,
+    runtime: &tokio::runtime::Runtime,
+    hub: partage_tests::TestNode,
+    ns: &partage::NeighbourhoodId,
+    floor: &floor::Floor,
+    r: &mut Report,
+) -> Res<partage_tests::TestNode> {
     r.progress("full sync and live edits over libp2p");
-    let (full, synced) = runtime.block_on(net::full_sync(&hub.node, &ns, args.runs))?;
+    let (full, synced) = runtime.block_on(net::full_sync(&hub.node, ns, args.runs))?;
     let live = runtime.block_on(live::measure(&hub.node, synced, args.edits))?;
     r.set("full_sync", full.json());
     r.set(
@@ -55,7 +71,7 @@ pub fn figures(args: &Args, runtime: &tokio::runtime::Runtime, r: &mut Report) -
     r.line(format!("full sync (libp2p)    {}", full.line()));
     r.line(format!("  time {:.2}x the automerge floor", ratio(full.time_ms.median, floor.time_ms())));
     r.lines(live.lines());
-    Ok(())
+    Ok(hub)
 }
 
 /// The figures without a network; returns the hub (reopened).

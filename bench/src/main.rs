@@ -2,25 +2,30 @@
 //!
 //! ```text
 //! cargo run --release -p partage-bench -- [--items N] [--members M] [--runs R] [--edits E]
-//!                                          [--nodes K] [--only GROUP,...] [--json]
+//!     [--nodes K] [--mesh K] [--scale-members M] [--scale-items I] [--history H]
+//!     [--only GROUP,...] [--json]
 //! ```
 //! Defaults: 10,000 items over 20 members, N/10 loans, 3 runs of each repeated figure, 200
-//! single edits, 20 nodes for the convergence figure. `--help` lists every option; see
-//! `docs/BENCHMARKS.md` for what each figure measures.
+//! single edits, 20 nodes for the convergence figure, a 50-node mesh, 200 members x 50 items
+//! at scale, 10,000 edits of history. `--help` lists every option; see `docs/BENCHMARKS.md`
+//! for what each figure measures.
 
 mod adds;
 mod args;
 mod bulk;
 mod convergence;
 mod floor;
+mod history;
 mod hub;
 mod inproc;
 mod inventory;
 mod live;
+mod memory;
 mod net;
 mod relay;
 mod reopen;
 mod report;
+mod scale;
 mod search;
 mod stats;
 mod tables;
@@ -35,7 +40,17 @@ use stats::{Res, peak_rss_kib};
 use std::time::Instant;
 
 fn main() {
-    let args = match args::parse(std::env::args().skip(1)) {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if let Some((first, rest)) = argv.split_first()
+        && first == memory::SUBCOMMAND
+    {
+        if let Err(e) = memory::child(rest) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let args = match args::parse(argv.into_iter()) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
@@ -56,7 +71,7 @@ fn run(args: &Args) -> Res<()> {
         "machine",
         json!({ "available_parallelism": std::thread::available_parallelism().map_or(0, |n| n.get()) }),
     );
-    if args.runs("core") || args.runs("sync") {
+    if args.runs("core") || args.runs("sync") || args.runs("memory") {
         hub::figures(args, &runtime, &mut r)?;
     }
     if args.runs("convergence") {
@@ -78,6 +93,24 @@ fn run(args: &Args) -> Res<()> {
             r.set("wire", w.json());
             r.lines(w.lines());
         }
+    }
+    if args.runs("scale") {
+        r.progress("scale: a neighbourhood of many members");
+        let s = runtime.block_on(scale::measure(args.scale_members, args.scale_items, args.runs))?;
+        r.set("scale", s.json());
+        r.lines(s.lines());
+    }
+    if args.runs("mesh") {
+        r.progress("mesh convergence");
+        let c = runtime.block_on(convergence::measure(args.mesh, 10, Topology::Mesh, args.runs))?;
+        r.set("mesh_convergence", c.json());
+        r.line(format!("mesh convergence      {}", c.line()));
+    }
+    if args.runs("history") {
+        r.progress("a long history");
+        let h = runtime.block_on(history::measure(args.history, args.runs, args.edits))?;
+        r.set("history", h.json());
+        r.lines(h.lines());
     }
     r.set("peak_rss_kib", json!(peak_rss_kib()));
     if let Some(kib) = peak_rss_kib() {

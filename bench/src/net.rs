@@ -71,6 +71,15 @@ pub struct Synced {
     pub fresh: TestNode,
 }
 
+impl Synced {
+    /// Stops both networks; returns the fresh member.
+    pub async fn stop(self) -> Res<TestNode> {
+        self.fresh_net.stop().await?;
+        self.hub_net.stop().await?;
+        Ok(self.fresh)
+    }
+}
+
 /// Full sync of everything `hub` holds to a fresh member, `runs` times: from starting the
 /// fresh member's network to the end of its sync round, every item verified, stored and listed.
 pub async fn full_sync(hub: &Node, ns: &NeighbourhoodId, runs: usize) -> Res<(FullSync, Synced)> {

@@ -62,6 +62,11 @@ pub fn peak_rss_kib() -> Option<u64> {
     status_kib("VmHWM:")
 }
 
+/// Resident memory of this process now (Linux), in KiB.
+pub fn rss_kib() -> Option<u64> {
+    status_kib("VmRSS:")
+}
+
 fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
