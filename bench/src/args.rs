@@ -15,13 +15,13 @@ partage-bench [--items N] [--members M] [--runs R] [--edits E] [--nodes K] [--me
                  the scale figure's members and items per member (default 200 x 50)
   --history H    edits of the long-history figure, compared with 100 (default 10000)
   --only LIST    run only these groups (comma-separated): core, sync, memory,
-                 convergence, inventory, wire, scale, mesh, history
+                 convergence, inventory, wire, samod, scale, mesh, history
   --skip-net     run only the groups without libp2p (core, inventory)
   --json         one JSON object on stdout instead of the table";
 
 /// Figure groups, in the order they run.
 pub const GROUPS: &[&str] =
-    &["core", "sync", "memory", "convergence", "inventory", "wire", "scale", "mesh", "history"];
+    &["core", "sync", "memory", "convergence", "inventory", "wire", "samod", "scale", "mesh", "history"];
 /// The groups that use no network.
 const OFFLINE: &[&str] = &["core", "inventory"];
 

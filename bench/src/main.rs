@@ -25,6 +25,8 @@ mod net;
 mod relay;
 mod reopen;
 mod report;
+#[cfg(feature = "samod")]
+mod samod;
 mod scale;
 mod search;
 mod stats;
@@ -80,7 +82,7 @@ fn run(args: &Args) -> Res<()> {
         r.set("convergence", c.json());
         r.line(format!("convergence           {}", c.line()));
     }
-    if args.runs("inventory") || args.runs("wire") {
+    if args.runs("inventory") || args.runs("wire") || args.runs("samod") {
         r.progress("one member's inventory in one document");
         let (inventory, solo) = inventory::measure(args.items, args.runs)?;
         if args.runs("inventory") {
@@ -92,6 +94,9 @@ fn run(args: &Args) -> Res<()> {
             let w = runtime.block_on(wire::measure(&solo, args.runs, args.edits))?;
             r.set("wire", w.json());
             r.lines(w.lines());
+        }
+        if args.runs("samod") {
+            peer(args, &runtime, &solo, &mut r)?;
         }
     }
     if args.runs("scale") {
@@ -130,6 +135,39 @@ fn run(args: &Args) -> Res<()> {
     });
     r.set("wall_time_s", json!(started.elapsed().as_secs_f64()));
     r.print(args.json);
+    Ok(())
+}
+
+/// samod on the same document, and partage's full syncs over samod's.
+#[cfg(feature = "samod")]
+fn peer(args: &Args, runtime: &tokio::runtime::Runtime, solo: &inventory::Solo, r: &mut Report) -> Res<()> {
+    r.progress("samod on the same document");
+    let s = runtime.block_on(samod::measure(solo, args.runs))?;
+    let mut v = s.json();
+    let over = |p: Option<f64>| p.map(|p| stats::ratio(p, s.time_ms.median));
+    let ratios = json!({
+        "full_sync_vs_samod": over(r.number("/full_sync/time_ms/median")),
+        "one_document_full_sync_vs_samod": over(r.number("/wire/full_sync_ms/median")),
+        "samod_vs_its_floor": stats::ratio(s.time_ms.median, s.floor_ms),
+    });
+    r.line(s.line());
+    if let Some(x) = ratios.get("full_sync_vs_samod").and_then(|x| x.as_f64()) {
+        r.line(format!("  partage full sync (libp2p, {} documents) / samod: {x:.2}x", args.members));
+    }
+    if let Some(x) = ratios.get("one_document_full_sync_vs_samod").and_then(|x| x.as_f64()) {
+        r.line(format!("  partage full sync of the same one document (wire) / samod: {x:.2}x"));
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.insert("ratios".into(), ratios);
+    }
+    r.set("samod", v);
+    Ok(())
+}
+
+#[cfg(not(feature = "samod"))]
+fn peer(_: &Args, _: &tokio::runtime::Runtime, _: &inventory::Solo, r: &mut Report) -> Res<()> {
+    r.set("samod", json!({ "skipped": "built without the samod feature" }));
+    r.line("samod                 not built (cargo feature samod off)".into());
     Ok(())
 }
 

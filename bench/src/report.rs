@@ -13,6 +13,14 @@ impl Report {
         self.json.insert(key.to_owned(), value);
     }
 
+    /// A number set earlier, by JSON pointer (`/full_sync/time_ms/median`).
+    #[cfg_attr(not(feature = "samod"), allow(dead_code))]
+    pub fn number(&self, pointer: &str) -> Option<f64> {
+        let (key, rest) = pointer.trim_start_matches('/').split_once('/').unwrap_or((pointer, ""));
+        let value = self.json.get(key.trim_start_matches('/'))?;
+        if rest.is_empty() { value.as_f64() } else { value.pointer(&format!("/{rest}"))?.as_f64() }
+    }
+
     pub fn line(&mut self, line: String) {
         self.lines.push(line);
     }
