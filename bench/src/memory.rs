@@ -18,6 +18,7 @@ use partage_tests::TestNode;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// The hidden subcommand.
 pub const SUBCOMMAND: &str = "__node-memory";
@@ -117,11 +118,28 @@ fn with_deltas(mut v: Value) -> Value {
     v
 }
 
+/// Waits until no one in this process holds the store at `dir` (a stopped network's tasks may
+/// still hold a clone of the node for a moment after `Network::stop` returns); how long that took.
+async fn released(dir: &Path) -> Res<Duration> {
+    let started = Instant::now();
+    loop {
+        match Node::open(dir) {
+            Ok(node) => {
+                drop(node);
+                return Ok(started.elapsed());
+            }
+            Err(e) if started.elapsed() > Duration::from_secs(30) => return Err(e.into()),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
 /// Both children against `hub`'s store: `open` while the hub is closed, then `join` while it
 /// serves. Returns the hub reopened.
 pub async fn measure(hub: TestNode, ns: &NeighbourhoodId) -> Res<(Value, TestNode)> {
     let TestNode { node, dir } = hub;
     drop(node);
+    let waited = released(dir.path()).await?;
     let dir_arg = dir.path().to_str().ok_or("the store path is not UTF-8")?.to_owned();
     let opened = tokio::task::spawn_blocking(move || run_child(&["open", &dir_arg])).await??;
     let hub = TestNode { node: Node::open(dir.path())?, dir };
@@ -130,7 +148,8 @@ pub async fn measure(hub: TestNode, ns: &NeighbourhoodId) -> Res<(Value, TestNod
     let ticket = hub.node.invite(ns, 1, 1, vec![])?;
     let joined = tokio::task::spawn_blocking(move || run_child(&["join", &ticket, &addr])).await??;
     net.stop().await?;
-    Ok((json!({ "open": opened, "join": joined }), hub))
+    let waited_ms = crate::stats::ms(waited);
+    Ok((json!({ "open": opened, "join": joined, "store_released_after_ms": waited_ms }), hub))
 }
 
 /// One line per mode: the last step's growth and the peak.
