@@ -25,13 +25,29 @@ else
 fi
 
 step "benchmark harness smoke run (small workload; no timing thresholds)"
-cargo run --quiet -p partage-bench -- --items 200 --members 4 --runs 1 --edits 5 --nodes 3 --json \
+cargo run --quiet -p partage-bench -- --items 200 --members 4 --runs 1 --edits 5 --nodes 3 \
+    --mesh 4 --scale-members 5 --scale-items 10 --history 150 --json \
     | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
 assert r["full_sync"]["items"] == 200, r["full_sync"]
 assert r["workload"]["loans"] == 20, r["workload"]
 assert r["convergence"]["nodes"] == 3
+assert r["reopen_ms"]["median"] > 0 and r["first_write_after_reopen_ms"]["median"] > 0, r["reopen"]
+assert r["inventory"]["workload"]["items"] == 200, r["inventory"]["workload"]
+assert r["inventory"]["reopen"]["listed"] == 200, r["inventory"]["reopen"]
+assert r["wire"]["items"] == 200, r["wire"]
+assert r["wire"]["full_sync_wire_bytes_from_server"] > 0, r["wire"]
+assert r["samod"]["items"] == 200 and r["samod"]["full_sync_ms"]["median"] > 0, r["samod"]
+assert r["samod"]["ratios"]["full_sync_vs_samod"] > 0, r["samod"]
+assert r["scale"]["full_sync"]["items"] == 50 and r["scale"]["full_sync"]["documents"] == 5, r["scale"]
+assert r["scale"]["automerge_floor"]["documents"] == 5, r["scale"]
+assert r["mesh_convergence"]["nodes"] == 4, r["mesh_convergence"]
+for mode in ("open", "join"):
+    assert r["node_memory"][mode]["items"] == 200, r["node_memory"]
+    assert r["node_memory"][mode]["steps"][-1]["rss_delta_kib"] > 0, r["node_memory"]
+assert r["history"]["long"]["edits"] == 150 and r["history"]["baseline"]["edits"] == 100, r["history"]
+assert r["history"]["long_vs_baseline"]["full_sync_time"] > 0, r["history"]
 print("partage-bench smoke: ok (%d items synced, %d loans)" % (r["full_sync"]["items"], r["workload"]["loans"]))
 '
 

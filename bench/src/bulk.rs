@@ -2,8 +2,8 @@
 //! with `Node::add_items`, in batches of at most `MAX_BATCH_ITEMS`, durable.
 
 use crate::stats::{Res, Spread, ms};
-use crate::workload::{SEED, XorShift, draft};
 use partage_tests::neighbourhood;
+use partage_workload::{SEED, XorShift, draft};
 use std::time::Instant;
 
 /// Items per second, over `runs` fresh stores.

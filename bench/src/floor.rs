@@ -26,6 +26,21 @@ impl Floor {
             "time_ms": ms(self.time),
         })
     }
+
+    pub fn time_ms(&self) -> f64 {
+        ms(self.time)
+    }
+
+    pub fn line(&self) -> String {
+        format!(
+            "{:.1} ms, {} B in {} messages for {} documents (saved size {} B)",
+            ms(self.time),
+            self.sync_bytes,
+            self.messages,
+            self.docs,
+            self.saved_bytes
+        )
+    }
 }
 
 /// Syncs every member document `node` holds in `ns` into empty documents.
@@ -46,8 +61,9 @@ pub fn measure(node: &Node, ns: &NeighbourhoodId) -> Res<Floor> {
     Ok(floor)
 }
 
-/// Runs automerge's sync protocol between `a` and an empty document until both are quiet.
-fn sync_to_empty(mut a: AutoCommit) -> Res<(usize, usize)> {
+/// Runs automerge's sync protocol between `a` and an empty document until both are quiet;
+/// (bytes, messages) exchanged.
+pub fn sync_to_empty(mut a: AutoCommit) -> Res<(usize, usize)> {
     let mut b = AutoCommit::new();
     let (mut sa, mut sb) = (State::new(), State::new());
     let (mut bytes, mut messages) = (0, 0);

@@ -1,38 +1,18 @@
 //! Building the standard workload: N items spread over M members of one neighbourhood, and
 //! N/10 loans in various states, made through the real API and exchanged in-process.
 
-use crate::stats::{Res, ms, quantile};
-use crate::workload::{SEED, XorShift, draft};
+use crate::adds::{self, Adds};
+use crate::stats::Res;
 use partage::clock::{format_day, today};
 use partage::{LoanFilter, LoanState, NeighbourhoodId};
 use partage_tests::{TestNode, neighbourhood, push};
-use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use partage_workload::{SEED, XorShift, draft};
 
 pub struct World {
     pub nodes: Vec<TestNode>,
     pub ns: NeighbourhoodId,
-    pub adds: AddStats,
+    pub adds: Adds,
     pub loans: usize,
-}
-
-pub struct AddStats {
-    pub items: usize,
-    pub total: Duration,
-    pub p50: Duration,
-    pub p99: Duration,
-}
-
-impl AddStats {
-    pub fn json(&self) -> Value {
-        json!({
-            "items": self.items,
-            "total_ms": ms(self.total),
-            "items_per_s": self.items as f64 / self.total.as_secs_f64(),
-            "p50_ms": ms(self.p50),
-            "p99_ms": ms(self.p99),
-        })
-    }
 }
 
 /// What each loan is driven to, by its index modulo 7.
@@ -54,18 +34,13 @@ pub fn build(items: usize, members: usize) -> Res<World> {
     let (nodes, ns) = neighbourhood(&refs);
     let hub = nodes.first().ok_or("no members")?;
     let mut rng = XorShift(SEED);
-    let mut times = Vec::with_capacity(items);
-    let started = Instant::now();
+    let mut drafts = (0..items).map(|_| draft(&mut rng)).collect::<Vec<_>>().into_iter();
     // Item `i` goes to member `i % members`.
-    for node in nodes.iter().cycle().take(items) {
-        let d = draft(&mut rng);
-        let t = Instant::now();
-        node.node.add_item(&ns, d)?;
-        times.push(t.elapsed());
-    }
-    let total = started.elapsed();
-    times.sort_unstable();
-    let adds = AddStats { items, total, p50: quantile(&times, 0.5), p99: quantile(&times, 0.99) };
+    let adds = adds::measure(items, |i| {
+        let node = nodes.get(i % nodes.len()).ok_or("no member")?;
+        node.node.add_item(&ns, drafts.next().ok_or("no draft")?)?;
+        Ok(())
+    })?;
     let loans = make_loans(&nodes, &ns, items / 10)?;
     for n in nodes.iter().skip(1) {
         push(&n.node, &hub.node, &ns);

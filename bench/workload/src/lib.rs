@@ -1,5 +1,6 @@
-//! The benchmark workload, shared by `core/benches/inventory.rs` and the `partage-bench`
-//! harness: a fixed-seed generator of household items over a French/English vocabulary.
+//! The benchmark workload of the `partage-bench` harness: a fixed-seed generator of household
+//! items over a French/English vocabulary, so every run adds the same titles, descriptions,
+//! categories, tags and conditions (only the random item ids and timestamps differ).
 
 use partage::{Category, Condition, ItemDraft};
 
@@ -157,7 +158,7 @@ pub const TAGS: &[&str] = &[
 pub struct XorShift(pub u64);
 
 impl XorShift {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -165,7 +166,7 @@ impl XorShift {
     }
 
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
     /// An element of `from`, which must not be empty: every list given here is a non-empty

@@ -1,0 +1,136 @@
+//! A member document after a long history (a year of use): one member with 50 items edits them
+//! H times (default 10,000, one durable `edit_item` each), then reopen, full sync to a fresh
+//! member over libp2p on 127.0.0.1 and one edit's cost are measured, and compared with the same
+//! figures after 100 edits, to see whether they stay flat as history grows.
+
+use crate::inproc::{self, Phases};
+use crate::net::{self, FullSync};
+use crate::reopen::{self, Reopen};
+use crate::stats::{Res, ms, ratio};
+use partage::{DocPayload, ItemFilter, ItemPatch};
+use partage_tests::TestNode;
+use partage_workload::{SEED, XorShift, draft};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const ITEMS: usize = 50;
+/// The history every figure is compared with.
+const BASELINE_EDITS: usize = 100;
+
+pub struct AtHistory {
+    pub edits: usize,
+    pub editing: Duration,
+    pub snapshot_bytes: usize,
+    pub reopen: Reopen,
+    pub full_sync: FullSync,
+    pub one_edit: Phases,
+}
+
+pub struct History {
+    pub baseline: AtHistory,
+    pub long: AtHistory,
+}
+
+async fn at(history: usize, runs: usize, edits: usize) -> Res<AtHistory> {
+    let alice = TestNode::new("Alice");
+    let ns = alice.node.create_neighbourhood("Quartier des Lilas")?.id;
+    let mut rng = XorShift(SEED);
+    alice.node.add_items(&ns, (0..ITEMS).map(|_| draft(&mut rng)).collect())?;
+    let ids: Vec<_> = alice.node.list_items(&ItemFilter::default())?.into_iter().map(|v| v.item.id).collect();
+    let started = Instant::now();
+    for k in 0..history {
+        let id = ids.get(k % ids.len()).ok_or("no item")?;
+        let patch = ItemPatch { description: Some(format!("état au jour {k}")), ..ItemPatch::default() };
+        alice.node.edit_item(id, &patch)?;
+    }
+    let editing = started.elapsed();
+    let me = alice.node.identity()?.ok_or("no identity")?.member;
+    let snapshot_bytes = match alice.node.doc_bundle(&ns, &me, &[])?.payload {
+        DocPayload::Snapshot(s) => s.len(),
+        DocPayload::Changes(cs) => cs.iter().map(Vec::len).sum(),
+    };
+    let (reopen, alice) = reopen::measure(alice, runs)?;
+    let (full_sync, synced) = net::full_sync(&alice.node, &ns, runs).await?;
+    let fresh = synced.stop().await?;
+    let one_edit = inproc::measure(&alice, &fresh, &ns, edits)?;
+    Ok(AtHistory { edits: history, editing, snapshot_bytes, reopen, full_sync, one_edit })
+}
+
+pub async fn measure(history: usize, runs: usize, edits: usize) -> Res<History> {
+    let baseline = at(BASELINE_EDITS.min(history), runs, edits).await?;
+    let long = at(history, runs, edits).await?;
+    Ok(History { baseline, long })
+}
+
+impl AtHistory {
+    fn json(&self) -> Value {
+        json!({
+            "edits": self.edits,
+            "editing_ms": ms(self.editing),
+            "snapshot_bytes": self.snapshot_bytes,
+            "reopen": self.reopen.json(),
+            "full_sync": self.full_sync.json(),
+            "one_edit_in_process": self.one_edit.json(),
+        })
+    }
+}
+
+impl History {
+    /// Long-history figure over the baseline's, per figure (1.0 = flat).
+    fn ratios(&self) -> Value {
+        let (b, l) = (&self.baseline, &self.long);
+        json!({
+            "reopen_open": ratio(l.reopen.open.median, b.reopen.open.median),
+            "first_write_after_reopen": ratio(l.reopen.first_write.median, b.reopen.first_write.median),
+            "full_sync_time": ratio(l.full_sync.time_ms.median, b.full_sync.time_ms.median),
+            "full_sync_bytes": ratio(l.full_sync.received as f64, b.full_sync.received as f64),
+            "edit": ratio(ms(l.one_edit.edit), ms(b.one_edit.edit)),
+            "import_one_edit": ratio(ms(l.one_edit.import), ms(b.one_edit.import)),
+            "snapshot_bytes": ratio(l.snapshot_bytes as f64, b.snapshot_bytes as f64),
+        })
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "workload": format!(
+                "one member, {ITEMS} items (add_items), then N durable edit_item calls round-robin over them; measured at N = {} and N = {}",
+                self.baseline.edits, self.long.edits
+            ),
+            "baseline": self.baseline.json(),
+            "long": self.long.json(),
+            "long_vs_baseline": self.ratios(),
+        })
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        let row = |h: &AtHistory| {
+            format!(
+                "  {:>6} edits: snapshot {} B; reopen {:.1} ms, first write {:.2} ms; full sync {:.1} ms ({} B); edit {:.2} ms, import {:.2} ms (p50)",
+                h.edits,
+                h.snapshot_bytes,
+                h.reopen.open.median,
+                h.reopen.first_write.median,
+                h.full_sync.time_ms.median,
+                h.full_sync.received,
+                ms(h.one_edit.edit),
+                ms(h.one_edit.import)
+            )
+        };
+        vec![
+            format!("history: one member document, {ITEMS} items"),
+            row(&self.baseline),
+            row(&self.long),
+            format!(
+                "  long / baseline: {}",
+                self.ratios()
+                    .as_object()
+                    .map(|o| o
+                        .iter()
+                        .map(|(k, v)| format!("{k} {:.2}x", v.as_f64().unwrap_or(0.0)))
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default()
+            ),
+        ]
+    }
+}
