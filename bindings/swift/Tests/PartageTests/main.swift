@@ -7,6 +7,7 @@ import Partage
 setvbuf(stdout, nil, _IOLBF, 0)  // line by line: a crash must not swallow the output before it
 print("Partage \(partageVersion()): Swift bindings")
 let runner = Runner()
+await loggingTests(runner)
 await networkTests(runner)
 await loanTests(runner)
 await eventTests(runner)

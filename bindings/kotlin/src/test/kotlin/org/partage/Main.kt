@@ -4,6 +4,7 @@ import org.partage.ffi.partageVersion
 
 fun main() {
     println("Partage ${partageVersion()}: Kotlin bindings on the JVM")
+    loggingTests()
     networkTests()
     loanTests()
     offlineTests()
