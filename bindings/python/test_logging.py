@@ -45,7 +45,7 @@ def test_log_records_arrive_in_python(tmp_path):
         await bob.start_network(LOOPBACK)
         deadline = time.monotonic() + 15
         while not (
-            logger.has(lambda lvl, t, m: t == "partage_ffi::logging" and m.startswith("logger installed"))
+            logger.has(lambda lvl, t, m: t == "partage_ffi::network" and m == "network started")
             and logger.has(lambda lvl, t, m: t == "partage_net" and lvl == p.LogLevel.DEBUG)
         ):
             assert time.monotonic() < deadline, logger.records[:20]

@@ -7,7 +7,8 @@
 //! - [`node`]: the `Node` object (async methods: the core's synchronous calls run on a
 //!   blocking thread of this crate's runtime, never on the caller's thread).
 //! - [`loans`]: the lending workflow (every move, lists, reminders, trust).
-//! - [`network`]: start/stop/pause/resume, sync now, peers, the discovery bridge.
+//! - [`network`]: start/stop/pause/resume, sync now, background sync, status, peers, the
+//!   discovery bridge.
 //! - [`events`]: listener callback interface and the `Subscription` that owns its delivery thread.
 //! - [`replication`]: opaque byte bundles to move documents between devices without a network.
 //! - [`logging`]: a logger callback interface fed from `tracing` (Logcat, `os.Logger`, ...).

@@ -40,7 +40,7 @@ func loggingTests(_ r: Runner) async {
             _ = try await awaitItem(bob, "Perceuse")
         }
         let deadline = Date().addingTimeInterval(15)
-        while !(logger.has { $1 == "partage_ffi::logging" && $2.hasPrefix("logger installed") }
+        while !(logger.has { $1 == "partage_ffi::network" && $2 == "network started" }
             && logger.has { $0 == .debug && $1 == "partage_net" && $2.contains("accepts a stream") }) {
             try expect(Date() < deadline, "missing log records (\(logger.count) received)")
             try await Task.sleep(nanoseconds: 10_000_000)

@@ -45,7 +45,7 @@ fun loggingTests() {
         }
         val deadline = System.nanoTime() + 15_000_000_000L
         fun has(pred: (LogRecord) -> Boolean) = logger.records.any(pred)
-        while (!(has { it.target == "partage_ffi::logging" && it.message.startsWith("logger installed") } &&
+        while (!(has { it.target == "partage_ffi::network" && it.message == "network started" } &&
                 has { it.target == "partage_net" && it.level == LogLevel.DEBUG && it.message.contains("accepts a stream") })
         ) {
             check(System.nanoTime() < deadline) { "missing records; got ${logger.records.take(20)}" }

@@ -6,6 +6,7 @@ fun main() {
     println("Partage ${partageVersion()}: Kotlin bindings on the JVM")
     loggingTests()
     networkTests()
+    backgroundTests()
     loanTests()
     offlineTests()
     eventTests()
