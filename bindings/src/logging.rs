@@ -473,6 +473,27 @@ mod tests {
     }
 
     #[test]
+    fn the_level_can_change_at_runtime() {
+        let (logger, rx) = collector(None);
+        let layer = logger_layer(logger, LogLevel::Info).unwrap();
+        let shared = Arc::clone(&layer.shared);
+        let emit = |n: u32| tracing::debug!(target: "partage_ffi::network", "detail {n}");
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            emit(1);
+            // What `set_log_level` does to the installed logger.
+            shared.level.store(LogLevel::Debug as u8, Ordering::Relaxed);
+            tracing::callsite::rebuild_interest_cache();
+            emit(2);
+            shared.level.store(LogLevel::Warn as u8, Ordering::Relaxed);
+            tracing::callsite::rebuild_interest_cache();
+            emit(3);
+            tracing::warn!(target: "partage_ffi::network", "end");
+        });
+        assert_eq!(next(&rx).2, "detail 2");
+        assert_eq!(next(&rx).2, "end");
+    }
+
+    #[test]
     fn partage_targets_are_recognised() {
         assert!(is_partage("partage"));
         assert!(is_partage("partage_net"));

@@ -52,15 +52,14 @@ fun loggingTests() {
             Thread.sleep(10)
         }
         check(has { it.target == "partage_ffi::logging" && it.level == LogLevel.INFO }) { "the install is logged" }
-        val secret = ticket.removePrefix("partage1")
-        check(secret.length > 20 && logger.records.none { it.message.contains(secret.take(20)) }) { "a ticket was logged" }
+        // No piece of the ticket (it carries the invite secret) in any record.
+        val pieces = ticket.removePrefix("partage1").chunked(16).filter { it.length == 16 }
+        check(pieces.size > 4) { "ticket: $ticket" }
+        val leaked = logger.records.filter { r -> pieces.any { r.message.contains(it) } }
+        check(leaked.isEmpty()) { "a ticket was logged: $leaked" }
         val stats = logStats()
-        check(stats.installed && stats.delivered >= logger.records.size.toULong() && stats.loggerErrors == 0uL) { "stats: $stats" }
-        // Quieter for the other tests of this process.
+        check(stats.installed && stats.delivered > 0uL && stats.loggerErrors == 0uL) { "stats: $stats" }
+        // Quieter for the other tests of this process (the level change itself: logging.rs tests).
         setLogLevel(LogLevel.WARN)
-        val before = logger.records.size
-        withNodes(1) { (node) -> node.init("Quiet") }
-        Thread.sleep(100)
-        check(logger.records.drop(before).none { it.level > LogLevel.WARN }) { "records above WARN after setLogLevel" }
     }
 }
