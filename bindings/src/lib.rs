@@ -7,15 +7,18 @@
 //! - [`node`]: the `Node` object (async methods: the core's synchronous calls run on a
 //!   blocking thread of this crate's runtime, never on the caller's thread).
 //! - [`loans`]: the lending workflow (every move, lists, reminders, trust).
-//! - [`network`]: start/stop/pause/resume, sync now, peers, the discovery bridge.
+//! - [`network`]: start/stop/pause/resume, sync now, background sync, status, peers, the
+//!   discovery bridge.
 //! - [`events`]: listener callback interface and the `Subscription` that owns its delivery thread.
 //! - [`replication`]: opaque byte bundles to move documents between devices without a network.
+//! - [`logging`]: a logger callback interface fed from `tracing` (Logcat, `os.Logger`, ...).
 //!
 //! Generated Kotlin/Swift/Python sources are build outputs (see `bindings/README.md`).
 
 pub mod error;
 pub mod events;
 pub mod loans;
+pub mod logging;
 pub mod network;
 pub mod node;
 pub mod replication;
@@ -24,6 +27,7 @@ pub mod types;
 
 pub use error::PartageError;
 pub use events::{EventListener, ListenerError, NodeEvent, Subscription};
+pub use logging::{LogLevel, PartageLogger};
 pub use node::Node;
 
 uniffi::setup_scaffolding!();

@@ -3,13 +3,14 @@
 
 use crate::error::PartageError;
 use crate::events::{EventListener, Subscription};
+use crate::network::lifecycle::NetSlot;
 use crate::runtime::blocking;
 use crate::types::{
     Identity, Item, ItemDraft, ItemFilter, ItemPage, ItemPatch, Member, Neighbourhood, TransferSummary,
     parse_item, parse_member, parse_neighbourhood,
 };
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 /// A Partage node: this device's identity, neighbourhoods and their shared inventory,
 /// stored in one data directory. Safe to use from any thread; every call that touches the
@@ -17,8 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(uniffi::Object)]
 pub struct Node {
     pub(crate) inner: Arc<partage::Node>,
-    /// The running network, if started (see `network.rs`).
-    net: Mutex<Option<partage_net::Network>>,
+    /// The network, if started, and who wants it running (see `network/lifecycle.rs`).
+    net: Arc<NetSlot>,
 }
 
 impl Node {
@@ -27,28 +28,16 @@ impl Node {
         Arc::clone(&self.inner)
     }
 
-    fn net_slot(&self) -> MutexGuard<'_, Option<partage_net::Network>> {
-        // The slot holds a cheap handle and no invariant a panic could break.
-        self.net.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub(crate) fn net_handle(&self) -> Option<partage_net::Network> {
-        self.net_slot().clone()
-    }
-
-    /// Replaces the network handle, returning the previous one.
-    pub(crate) fn set_net_handle(
-        &self,
-        network: Option<partage_net::Network>,
-    ) -> Option<partage_net::Network> {
-        std::mem::replace(&mut *self.net_slot(), network)
+    pub(crate) fn net_slot(&self) -> &Arc<NetSlot> {
+        &self.net
     }
 }
 
 impl Drop for Node {
     /// Released without `shutdown()`: stop the network in the background.
     fn drop(&mut self) {
-        if let (Some(network), Ok(rt)) = (self.set_net_handle(None), crate::runtime::runtime()) {
+        let network = self.net.lock().network.take();
+        if let (Some(network), Ok(rt)) = (network, crate::runtime::runtime()) {
             rt.spawn(async move { network.stop().await });
         }
     }
@@ -64,7 +53,7 @@ impl Node {
             return Err(PartageError::invalid("data directory is empty"));
         }
         let node = blocking(move || partage::Node::open(PathBuf::from(data_dir))).await?;
-        Ok(Arc::new(Node { inner: Arc::new(node), net: Mutex::new(None) }))
+        Ok(Arc::new(Node { inner: Arc::new(node), net: Arc::default() }))
     }
 
     /// The data directory this node stores everything in.

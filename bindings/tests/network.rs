@@ -10,7 +10,7 @@
 )]
 
 use partage_ffi::Node;
-use partage_ffi::network::NetworkConfig;
+use partage_ffi::network::{NetworkConfig, NetworkState};
 use partage_ffi::types::{ItemDraft, ItemFilter, ItemPatch};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,6 +76,143 @@ async fn join_by_ticket_sync_pause_resume() {
     bob.resume_network().await.unwrap();
     eventually("the new item after resuming", async || titles(&bob).await.len() == 2).await;
     assert!(bob.sync_now(10_000).await.unwrap().complete);
+    alice.shutdown().await.unwrap();
+    bob.shutdown().await.unwrap();
+}
+
+/// A TCP port on 127.0.0.1 that never answers: a libp2p dial to it hangs until libp2p's 10 s
+/// connection timeout, so a `sync_now` that dials it is a long call.
+fn tarpit() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, format!("/ip4/127.0.0.1/tcp/{port}"))
+}
+
+/// Alice founds a neighbourhood; Bob joins by ticket, starts with `extra` peer addresses, and
+/// verifies her.
+async fn pair(extra: Vec<String>) -> (Arc<Node>, Arc<Node>, String, [tempfile::TempDir; 2]) {
+    let (alice, a) = open().await;
+    let (bob, b) = open().await;
+    alice.init("Alice".into()).await.unwrap();
+    bob.init("Bob".into()).await.unwrap();
+    let hood = alice.create_neighbourhood("Rue".into()).await.unwrap().id;
+    alice.start_network(loopback()).await.unwrap();
+    let ad = alice.advertisement(5_000).await.unwrap();
+    bob.join(alice.invite(hood.clone(), 7, 1, ad.addresses).await.unwrap()).await.unwrap();
+    bob.start_network(NetworkConfig { peer_addresses: extra, ..loopback() }).await.unwrap();
+    eventually("bob verified alice", async || {
+        bob.peers().unwrap().iter().any(|p| p.connected && p.member_id.is_some())
+    })
+    .await;
+    (alice, bob, hood, [a, b])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_sync_resumes_a_paused_network_and_pauses_it_again() {
+    let (alice, bob, hood, _dirs) = pair(vec![]).await;
+    bob.pause_network().await.unwrap();
+    eventually("paused", async || {
+        let s = bob.network_status();
+        s.paused && s.connected_peers == 0
+    })
+    .await;
+    alice.add_item(hood.clone(), draft("Scie")).await.unwrap();
+    let report = bob.sync_in_background(20_000, None).await.unwrap();
+    assert_eq!(report.network_before, NetworkState::Paused);
+    assert_eq!(report.peers_synced, 1, "{report:?}");
+    assert!(report.docs_received >= 1 && !report.timed_out, "{report:?}");
+    assert_eq!(titles(&bob).await, ["Scie"]);
+    assert!(bob.is_network_paused());
+    eventually("idle", async || {
+        let s = bob.network_status();
+        s.paused && s.connected_peers == 0 && s.calls_in_flight == 0 && s.background_syncs == 0
+    })
+    .await;
+
+    alice.shutdown().await.unwrap();
+    bob.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_sync_from_stopped_starts_and_stops_the_network() {
+    let (alice, _a) = open().await;
+    let (bob, _b) = open().await;
+    alice.init("Alice".into()).await.unwrap();
+    bob.init("Bob".into()).await.unwrap();
+    let hood = alice.create_neighbourhood("Rue".into()).await.unwrap().id;
+    alice.start_network(loopback()).await.unwrap();
+    let ad = alice.advertisement(5_000).await.unwrap();
+    bob.join(alice.invite(hood.clone(), 7, 1, ad.addresses).await.unwrap()).await.unwrap();
+    alice.add_item(hood.clone(), draft("Perceuse")).await.unwrap();
+    let report = bob.sync_in_background(20_000, Some(loopback())).await.unwrap();
+    assert_eq!(report.network_before, NetworkState::Stopped);
+    assert_eq!(report.peers_synced, 1, "{report:?}");
+    assert_eq!(titles(&bob).await, ["Perceuse"]);
+    assert!(!bob.is_network_running(), "stopped again");
+    alice.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_sync_now_future_aborts_its_work() {
+    let (_tarpit, address) = tarpit();
+    let (alice, bob, _hood, _dirs) = pair(vec![address]).await;
+    let call = bob.sync_now(60_000);
+    // Polled for a while (it waits for the tarpit dial), then dropped: the caller cancelled.
+    assert!(tokio::time::timeout(Duration::from_millis(300), call).await.is_err(), "a long call");
+    eventually("no call in flight", async || bob.network_status().calls_in_flight == 0).await;
+
+    // A background sync dropped the same way leaves the network paused as it found it.
+    bob.pause_network().await.unwrap();
+    let call = bob.sync_in_background(60_000, None);
+    assert!(tokio::time::timeout(Duration::from_millis(500), call).await.is_err(), "a long call");
+    eventually("paused and idle", async || {
+        let s = bob.network_status();
+        s.paused && s.connected_peers == 0 && s.calls_in_flight == 0 && s.background_syncs == 0
+    })
+    .await;
+    alice.shutdown().await.unwrap();
+    bob.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_and_a_background_sync_share_the_network() {
+    let (_tarpit, address) = tarpit();
+    let (alice, bob, _hood, _dirs) = pair(vec![address]).await;
+    let running = async |bob: &Arc<Node>| {
+        eventually("a background sync holding the network", async || {
+            let s = bob.network_status();
+            s.background_syncs == 1 && !s.paused
+        })
+        .await
+    };
+    let idle = async |bob: &Arc<Node>| {
+        eventually("no call in flight", async || {
+            let s = bob.network_status();
+            s.background_syncs == 0 && s.calls_in_flight == 0
+        })
+        .await
+    };
+
+    // The app comes to the foreground during a background sync (long: it waits for the tarpit):
+    // the sync's end does not pause the network under the app.
+    bob.pause_network().await.unwrap();
+    let syncing = Arc::clone(&bob);
+    let sync = tokio::spawn(async move { syncing.sync_in_background(60_000, None).await });
+    running(&bob).await;
+    bob.resume_network().await.unwrap();
+    sync.abort();
+    idle(&bob).await;
+    assert!(!bob.is_network_paused(), "the app resumed it: still running");
+
+    // The app goes to the background during one: paused only once the sync ends.
+    let syncing = Arc::clone(&bob);
+    let sync = tokio::spawn(async move { syncing.sync_in_background(60_000, None).await });
+    running(&bob).await;
+    bob.pause_network().await.unwrap();
+    assert!(!bob.is_network_paused(), "still held by the background sync");
+    sync.abort();
+    idle(&bob).await;
+    eventually("paused once the sync ended", async || bob.network_status().paused).await;
     alice.shutdown().await.unwrap();
     bob.shutdown().await.unwrap();
 }

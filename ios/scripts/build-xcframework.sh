@@ -36,6 +36,8 @@ rm -rf "$build" "$ios/Sources/PartageFFI"
 mkdir -p "$build/gen" "$build/headers/PartageFFIC" "$build/ios-simulator" "$build/macos" "$ios/Sources/PartageFFI"
 target/debug/uniffi-bindgen generate --library target/debug/libpartage_ffi.dylib --language swift \
     --no-format --out-dir "$build/gen"
+# Task.cancel() reaches Rust (uniffi 0.32 does not do it for Swift): the same patch the Linux tests use.
+python3 "$repo/scripts/bindings/swift-cancellation.py" "$build/gen/PartageFFI.swift"
 cp "$build/gen/PartageFFI.swift" "$ios/Sources/PartageFFI/"
 # Headers in a folder of their own: Xcode merges every XCFramework's headers into one directory.
 cp "$build/gen/PartageFFIC.h" "$build/headers/PartageFFIC/"

@@ -44,13 +44,16 @@ fn protocol() -> libp2p::StreamProtocol {
     libp2p::StreamProtocol::new(PROTOCOL)
 }
 
-/// Prints a line on stderr when `PARTAGE_NET_DEBUG` is set (diagnosing sync in tests).
+/// A diagnostic line: a `tracing` event (debug level, target `partage_net`) that an installed
+/// subscriber receives (the FFI's log hook forwards it to the app), and a line on stderr when
+/// `PARTAGE_NET_DEBUG` is set (diagnosing sync in tests). Never put secrets or payloads in it.
 macro_rules! trace {
-    ($($arg:tt)*) => {
+    ($($arg:tt)*) => {{
+        ::tracing::debug!(target: "partage_net", $($arg)*);
         if $crate::tracing_on() {
             eprintln!($($arg)*);
         }
-    };
+    }};
 }
 pub(crate) use trace;
 

@@ -149,3 +149,20 @@ impl From<partage_net::SyncReport> for SyncReport {
         }
     }
 }
+
+/// What the network is doing right now.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct NetworkStatus {
+    /// Started (by the app or by a background sync) and not stopped.
+    pub running: bool,
+    /// Paused, or not running: nothing listens and no peer is connected.
+    pub paused: bool,
+    pub connected_peers: u32,
+    /// Peers with a sync round in progress.
+    pub syncing_peers: u32,
+    /// Network calls of this node whose work is still running (a cancelled call leaves this
+    /// count as soon as its work has been aborted).
+    pub calls_in_flight: u32,
+    /// `sync_in_background` calls in progress.
+    pub background_syncs: u32,
+}

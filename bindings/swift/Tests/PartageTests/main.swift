@@ -7,7 +7,9 @@ import Partage
 setvbuf(stdout, nil, _IOLBF, 0)  // line by line: a crash must not swallow the output before it
 print("Partage \(partageVersion()): Swift bindings")
 let runner = Runner()
+await loggingTests(runner)
 await networkTests(runner)
+await backgroundTests(runner)
 await loanTests(runner)
 await eventTests(runner)
 await errorTests(runner)

@@ -4,7 +4,9 @@ import org.partage.ffi.partageVersion
 
 fun main() {
     println("Partage ${partageVersion()}: Kotlin bindings on the JVM")
+    loggingTests()
     networkTests()
+    backgroundTests()
     loanTests()
     offlineTests()
     eventTests()
