@@ -24,6 +24,12 @@ else
     cargo test --workspace
 fi
 
+step "cargo doc --workspace --no-deps --lib (rustdoc warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --lib --quiet
+
+step "examples/embed: open a node, join by ticket, sync over 127.0.0.1, list"
+cargo run --quiet -p partage-embed-example
+
 step "benchmark harness smoke run (small workload; no timing thresholds)"
 cargo run --quiet -p partage-bench -- --items 200 --members 4 --runs 1 --edits 5 --nodes 3 \
     --mesh 4 --scale-members 5 --scale-items 10 --history 150 --json \

@@ -117,7 +117,7 @@ impl AdmissionBook {
     }
 
     /// Keeps `a` if it is the earliest known for its member; `true` if the book changed.
-    /// The caller has checked it (see [`Judge::trusted`]).
+    /// The caller has checked it (see `Judge::trusted`).
     pub fn insert(&mut self, a: Admission) -> bool {
         match self.by_member.get(&a.member) {
             Some(old) if old.rank() <= a.rank() => false,

@@ -30,7 +30,7 @@ const MAX_DEPTH: usize = 8;
 /// Above this many new changes an import re-reads the whole document instead of tracing ops.
 const MAX_CHANGES_TRACKED: usize = 64;
 
-/// Sections of a document touched by a set of changes (see [`MemberDoc::changed_since`]).
+/// Sections of a document touched by a set of changes (see [`MemberDoc::touched_by`]).
 #[derive(Debug, Default)]
 pub struct Changed {
     pub everything: bool,

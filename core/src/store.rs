@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// Current on-disk schema. Bump it and add a step to [`migrate`] when the layout changes.
+/// Current on-disk schema. Bump it and add a step to `migrate` when the layout changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -305,7 +305,7 @@ fn migrate(_txn: &WriteTransaction, from: u32) -> Result<()> {
 }
 
 /// Write operations inside one transaction. Feature modules add their own tables with
-/// `impl Writer` blocks in their own files, using [`Writer::txn`].
+/// `impl Writer` blocks in their own files, using `Writer::txn`.
 pub struct Writer<'t> {
     pub(crate) txn: &'t WriteTransaction,
 }

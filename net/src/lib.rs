@@ -4,7 +4,7 @@
 //! QUIC, Noise, Yamux, identify, ping, optional mDNS, connection limits). The node's device key
 //! is the libp2p identity, so Noise authenticates which device is on the other end.
 //!
-//! Each connection gets one `/partage/sync/1` session (see [`session`]'s module docs in the
+//! Each connection gets one `/partage/sync/1` session (see the `session` module docs in the
 //! source): members prove membership per shared neighbourhood before any of its data flows,
 //! exchange a digest and then per-document head hashes, and send only the documents that
 //! differ, as bundles the core verifies before storing anything. Afterwards local changes are

@@ -2,7 +2,7 @@
 //!
 //! A loan is two records: the borrower's side lives in the borrower's document, the lender's side
 //! in the lender's. Each side only ever *adds* facts (timestamps that are set once). The loan's
-//! state is a pure function of both sides and the date ([`derive`]), computed for all loans of
+//! state is a pure function of both sides and the date ([`derive`](mod@derive)), computed for all loans of
 //! an item together so that bookings, conflicts and the waitlist come out the same on every
 //! replica whatever order the changes arrived in. See `docs/adr/0005-loan-derivation.md`.
 

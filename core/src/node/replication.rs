@@ -52,7 +52,7 @@ pub enum DocPayload {
     /// A whole compacted document (automerge `save()` format): cheapest for a fresh peer.
     Snapshot(Vec<u8>),
     /// Individual changes (automerge change chunks) on top of what the peer has. Decoding is
-    /// bounded (see [`bounded_changes`]): a list of tiny entries cannot multiply into memory.
+    /// bounded (see `bounded_changes`): a list of tiny entries cannot multiply into memory.
     Changes(#[serde(deserialize_with = "bounded_changes")] Vec<Vec<u8>>),
 }
 

@@ -2,7 +2,7 @@
 //! `DocPayload`) but are separate on purpose: a field added to a domain type does not change a
 //! format unless someone also changes these (and the golden-byte tests in
 //! `core/tests/golden_formats.rs` then fail). Every list is bounded on decode (see
-//! [`bounded`]); [`WireSummary::check_limits`] and [`WireBundles::check_limits`] apply the same
+//! `bounded`); [`WireSummary::check_limits`] and [`WireBundles::check_limits`] apply the same
 //! limits before writing, so nothing is written that a reader would refuse.
 //!
 //! Signed records carried inside (certificates, device certificates, revocations, admissions,
