@@ -3,7 +3,7 @@
 use crate::net::{Synced, bytes, start};
 use crate::reopen::own_item;
 use crate::stats::{Res, ms, quantile};
-use partage::{Event, ItemPatch};
+use partage::{Event, ItemId, ItemPatch, Subscription};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -22,26 +22,7 @@ pub async fn measure(hub: &partage::Node, synced: Synced, edits: usize) -> Res<L
     let Synced { hub_net, hub_addr, fresh_net, fresh } = synced;
     let own = own_item(hub)?;
     let mut events = fresh.node.subscribe();
-    let mut latencies = Vec::with_capacity(edits);
-    for k in 0..edits {
-        let title = format!("Perceuse édition {k}");
-        let patch = ItemPatch { title: Some(title.clone()), ..ItemPatch::default() };
-        let started = Instant::now();
-        hub.edit_item(&own, &patch)?;
-        let arrived = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(e) = events.recv().await {
-                if matches!(&e, Event::ItemUpdated(v) if v.item.id == own && v.item.title == title) {
-                    return true;
-                }
-            }
-            false
-        })
-        .await;
-        if !matches!(arrived, Ok(true)) {
-            return Err(format!("edit {k} did not reach the other node").into());
-        }
-        latencies.push(started.elapsed());
-    }
+    let mut latencies = timed_edits(hub, own, &mut events, edits).await?;
     latencies.sort_unstable();
     fresh_net.stop().await?;
     let started = Instant::now();
@@ -85,4 +66,34 @@ impl Live {
             ),
         ]
     }
+}
+
+/// `edits` renamings of `own` on `from`, each timed until `events` (another node's) shows it.
+pub async fn timed_edits(
+    from: &partage::Node,
+    own: ItemId,
+    events: &mut Subscription,
+    edits: usize,
+) -> Res<Vec<Duration>> {
+    let mut latencies = Vec::with_capacity(edits);
+    for k in 0..edits {
+        let title = format!("Perceuse édition {k}");
+        let patch = ItemPatch { title: Some(title.clone()), ..ItemPatch::default() };
+        let started = Instant::now();
+        from.edit_item(&own, &patch)?;
+        let arrived = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(e) = events.recv().await {
+                if matches!(&e, Event::ItemUpdated(v) if v.item.id == own && v.item.title == title) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        if !matches!(arrived, Ok(true)) {
+            return Err(format!("edit {k} did not reach the other node").into());
+        }
+        latencies.push(started.elapsed());
+    }
+    Ok(latencies)
 }

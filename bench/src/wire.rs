@@ -9,7 +9,7 @@ use crate::net::{SYNC_TIMEOUT, address, fresh_member, start_with};
 use crate::relay::{self, Counter};
 use crate::reopen::own_item;
 use crate::stats::{Res, Spread, ms, quantile};
-use partage::{Event, ItemFilter, ItemPatch, Node};
+use partage::{ItemFilter, Node};
 use partage_net::{Multiaddr, NetConfig, Network};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -126,26 +126,7 @@ async fn edit_figures(
     let mut events = b.subscribe();
     settle().await;
     let before = counter.read();
-    let mut latencies = Vec::with_capacity(edits);
-    for k in 0..edits {
-        let title = format!("Perceuse édition {k}");
-        let patch = ItemPatch { title: Some(title.clone()), ..ItemPatch::default() };
-        let started = Instant::now();
-        a.edit_item(&own, &patch)?;
-        let arrived = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(e) = events.recv().await {
-                if matches!(&e, Event::ItemUpdated(v) if v.item.id == own && v.item.title == title) {
-                    return true;
-                }
-            }
-            false
-        })
-        .await;
-        if !matches!(arrived, Ok(true)) {
-            return Err(format!("edit {k} did not reach the other node").into());
-        }
-        latencies.push(started.elapsed());
-    }
+    let mut latencies = crate::live::timed_edits(a, own, &mut events, edits).await?;
     settle().await;
     let (to, from) = counter.since(before);
     latencies.sort_unstable();
