@@ -8,7 +8,7 @@
 
 use crate::error::{Result, VerifyError};
 use crate::ids::{DeviceId, IdNonce, ItemId, MemberId, NeighbourhoodId};
-use crate::model::{Category, Condition, Item, validate_name};
+use crate::model::{Item, validate_name};
 use automerge::hydrate;
 use automerge::transaction::Transactable;
 use automerge::{
@@ -213,7 +213,7 @@ impl MemberDoc {
             Some((Value::Object(ObjType::Map), id)) => id,
             _ => return Err(crate::Error::UnknownItem(item.id)),
         };
-        let existing = read_item(&self.doc, &obj, item.id, item.neighbourhood, item.owner);
+        let existing = crate::item_read::read_item(&self.doc, &obj, item.id, item.neighbourhood, item.owner);
         let d = &mut self.doc;
         let old = existing.as_ref();
         macro_rules! set {
@@ -257,7 +257,9 @@ impl MemberDoc {
     pub fn item(&self, id: ItemId, neighbourhood: NeighbourhoodId, owner: MemberId) -> Option<Item> {
         let items = self.map(ITEMS).ok()?;
         match self.doc.get(&items, id.to_hex().as_str()).ok()?? {
-            (Value::Object(ObjType::Map), obj) => read_item(&self.doc, &obj, id, neighbourhood, owner),
+            (Value::Object(ObjType::Map), obj) => {
+                crate::item_read::read_item(&self.doc, &obj, id, neighbourhood, owner)
+            }
             _ => None,
         }
     }
@@ -392,18 +394,7 @@ impl MemberDoc {
         let Ok(items) = self.map(ITEMS) else {
             return Vec::new();
         };
-        let keys: Vec<String> = self.doc.keys(&items).collect();
-        keys.iter()
-            .filter_map(|key| {
-                let id: ItemId = key.parse().ok()?;
-                match self.doc.get(&items, key.as_str()).ok()?? {
-                    (Value::Object(ObjType::Map), obj) => {
-                        read_item(&self.doc, &obj, id, neighbourhood, owner)
-                    }
-                    _ => None,
-                }
-            })
-            .collect()
+        crate::item_read::read_items(&self.doc, &items, neighbourhood, owner)
     }
 }
 
@@ -430,90 +421,4 @@ pub(crate) fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String
         ScalarValue::Str(s) => Some(s.to_string()),
         _ => None,
     }
-}
-
-fn read_item(
-    doc: &AutoCommit,
-    obj: &ObjId,
-    id: ItemId,
-    neighbourhood: NeighbourhoodId,
-    owner: MemberId,
-) -> Option<Item> {
-    // One pass over the item's map: a lookup per field costs a seek each.
-    let mut texts: std::collections::HashMap<&'static str, String> = std::collections::HashMap::new();
-    let mut numbers: std::collections::HashMap<&'static str, u64> = std::collections::HashMap::new();
-    let mut available = false;
-    let mut bound = false;
-    for entry in doc.map_range(obj, ..) {
-        let ValueRef::Scalar(value) = entry.value else { continue };
-        if entry.key.as_ref() == ID_NONCE {
-            // Only the owner's document can carry this id: a copy elsewhere is not read at all.
-            bound = match value {
-                ScalarValueRef::Bytes(b) => {
-                    IdNonce::try_from(b.as_ref()).is_ok_and(|n| id.is_bound_to(&neighbourhood, &owner, &n))
-                }
-                _ => false,
-            };
-            continue;
-        }
-        let key = match entry.key.as_ref() {
-            "title" => "title",
-            "description" => "description",
-            "category" => "category",
-            "tags" => "tags",
-            "condition" => "condition",
-            "photos" => "photos",
-            "deposit_cents" => "deposit_cents",
-            "max_loan_days" => "max_loan_days",
-            "available" => "available",
-            "created_at" => "created_at",
-            "updated_at" => "updated_at",
-            _ => continue,
-        };
-        match value {
-            ScalarValueRef::Str(text) => {
-                texts.insert(key, text.into_owned());
-            }
-            ScalarValueRef::Uint(n) => {
-                numbers.insert(key, n);
-            }
-            ScalarValueRef::Int(n) => {
-                if let Ok(n) = u64::try_from(n) {
-                    numbers.insert(key, n);
-                }
-            }
-            ScalarValueRef::Boolean(b) if key == "available" => available = b,
-            _ => {}
-        }
-    }
-    if !bound {
-        return None;
-    }
-    let list = |key| -> Option<Vec<String>> { serde_json::from_str(texts.get(key)?).ok() };
-    let item = Item {
-        id,
-        neighbourhood,
-        owner,
-        title: texts.get("title")?.clone(),
-        description: texts.get("description").cloned().unwrap_or_default(),
-        category: texts.get("category")?.parse::<Category>().ok()?,
-        tags: list("tags").unwrap_or_default(),
-        condition: texts
-            .get("condition")
-            .and_then(|c| c.parse::<Condition>().ok())
-            .unwrap_or(Condition::Good),
-        photos: list("photos").unwrap_or_default(),
-        deposit_cents: numbers.get("deposit_cents").copied(),
-        max_loan_days: u32::try_from(*numbers.get("max_loan_days")?).ok()?,
-        available,
-        created_at: *numbers.get("created_at")?,
-        updated_at: *numbers.get("updated_at")?,
-    };
-    // Same rules as local input, so a remote document cannot smuggle in what the UI would refuse.
-    let draft_ok = crate::model::validate_title(&item.title).is_ok()
-        && crate::model::validate_description(&item.description).is_ok()
-        && crate::model::validate_tags(&item.tags).is_ok()
-        && crate::model::validate_photos(&item.photos).is_ok()
-        && crate::model::validate_loan_days(item.max_loan_days).is_ok();
-    draft_ok.then_some(item)
 }

@@ -16,6 +16,7 @@ pub mod events;
 pub mod export;
 pub mod identity;
 pub mod ids;
+mod item_read;
 pub mod loan;
 pub mod membership;
 pub mod model;

@@ -8,10 +8,10 @@
 //! A document only ever holds its owner's side: whoever wrote a record into `borrowing` *is*
 //! the borrower, into `lending` *is* the lender. Timestamps are written once and never cleared.
 
-use super::check::{Refusals, check_borrower, check_count, check_lender};
+use super::check::{Refusals, check_borrower, check_lender};
+use super::fields::{Fields, as_day, records, small_entries};
 use super::{BorrowerSide, LenderSide};
-use crate::clock::Day;
-use crate::doc::{MemberDoc, am_err, get_scalar};
+use crate::doc::{MemberDoc, am_err};
 use crate::error::Result;
 use crate::ids::{IdNonce, ItemId, LoanId, MemberId, NeighbourhoodId};
 use automerge::transaction::Transactable;
@@ -19,6 +19,34 @@ use automerge::{AutoCommit, Change, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, 
 
 pub const BORROWING: &str = "borrowing";
 pub const LENDING: &str = "lending";
+
+/// The fields of a borrower's record that are read.
+const BORROWER_FIELDS: &[&str] = &[
+    "id_nonce",
+    "lender",
+    "item",
+    "from",
+    "until",
+    "message",
+    "requested_at",
+    "cancelled_at",
+    "received_at",
+    "returned_at",
+    "ext",
+];
+/// The fields of a lender's record that are read.
+const LENDER_FIELDS: &[&str] = &[
+    "accepted_at",
+    "declined_at",
+    "answer_message",
+    "withdrawn_at",
+    "withdraw_reason",
+    "handed_over_at",
+    "return_confirmed_at",
+    "condition_note",
+    "disputed_at",
+    "ext_answers",
+];
 
 /// A lender's side with the keys that identify the loan.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -42,20 +70,6 @@ fn put_time(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: Option<u64>) ->
         doc.put(obj, key, ScalarValue::Uint(t)).map_err(am_err)?;
     }
     Ok(())
-}
-
-/// Every entry of `map`, with its object id if it is a map.
-fn entries(doc: &AutoCommit, map: &ObjId) -> Vec<(String, Option<ObjId>)> {
-    let keys: Vec<String> = doc.keys(map).collect();
-    keys.into_iter()
-        .map(|k| {
-            let id = match doc.get(map, k.as_str()) {
-                Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
-                _ => None,
-            };
-            (k, id)
-        })
-        .collect()
 }
 
 impl MemberDoc {
@@ -130,7 +144,7 @@ impl MemberDoc {
         let d = &self.doc;
         let mut out = Vec::new();
         let mut refused = Refusals::default();
-        for (key, obj) in entries(d, &root) {
+        for (key, obj) in records(d, &root) {
             let side = obj
                 .ok_or_else(|| "it is not a loan record".to_owned())
                 .and_then(|obj| read_borrowing(d, &key, &obj, ns, owner))
@@ -152,7 +166,7 @@ impl MemberDoc {
         let d = &self.doc;
         let mut out = Vec::new();
         let mut refused = Refusals::default();
-        for (key, obj) in entries(d, &root) {
+        for (key, obj) in records(d, &root) {
             let rec = obj
                 .ok_or_else(|| "it is not a loan record".to_owned())
                 .and_then(|obj| read_lending(d, &key, &obj, ns, owner))
@@ -175,18 +189,18 @@ fn read_borrowing(
     owner: MemberId,
 ) -> std::result::Result<BorrowerSide, String> {
     let id: LoanId = key.parse().map_err(|_| "its key is not a loan id".to_owned())?;
-    let id_nonce: IdNonce = match get_scalar(d, obj, "id_nonce") {
+    let f = Fields::read(d, obj, BORROWER_FIELDS);
+    let id_nonce: IdNonce = match f.scalar("id_nonce").ok().flatten() {
         Some(ScalarValue::Bytes(b)) => b.as_slice().try_into().ok(),
         _ => None,
     }
     .filter(|n| id.is_bound_to(&ns, &owner, n))
     .ok_or_else(|| "its id is not bound to its borrower (a copy of another member's loan?)".to_owned())?;
-    let lender = text(d, obj, "lender")?.parse().map_err(|_| "lender is not a member id".to_owned())?;
-    let item = text(d, obj, "item")?.parse::<ItemId>().map_err(|_| "item is not an item id".to_owned())?;
+    let lender = f.text("lender")?.parse().map_err(|_| "lender is not a member id".to_owned())?;
+    let item = f.text("item")?.parse::<ItemId>().map_err(|_| "item is not an item id".to_owned())?;
     let mut extensions = Vec::new();
-    if let Some(ext) = sub_map(d, obj, "ext")? {
-        check_count("extension requests", d.length(&ext))?;
-        for (k, v) in entries_scalar(d, &ext)? {
+    if let Some(ext) = f.sub_map("ext")? {
+        for (k, v) in small_entries(d, ext, "extension requests")? {
             let seq: u32 = k.parse().map_err(|_| format!("extension request key {k:?} is not a number"))?;
             let until = as_day(&v).ok_or_else(|| format!("extension request {seq} has no day number"))?;
             extensions.push((seq, until));
@@ -200,13 +214,13 @@ fn read_borrowing(
         borrower: owner,
         lender,
         item,
-        from: day(d, obj, "from")?,
-        until: day(d, obj, "until")?,
-        message: opt_text(d, obj, "message")?.unwrap_or_default(),
-        requested_at: time(d, obj, "requested_at")?.ok_or_else(|| "requested_at is missing".to_owned())?,
-        cancelled_at: time(d, obj, "cancelled_at")?,
-        received_at: time(d, obj, "received_at")?,
-        returned_at: time(d, obj, "returned_at")?,
+        from: f.day("from")?,
+        until: f.day("until")?,
+        message: f.opt_text("message")?.unwrap_or_default(),
+        requested_at: f.time("requested_at")?.ok_or_else(|| "requested_at is missing".to_owned())?,
+        cancelled_at: f.time("cancelled_at")?,
+        received_at: f.time("received_at")?,
+        returned_at: f.time("returned_at")?,
         extensions,
     })
 }
@@ -222,10 +236,10 @@ fn read_lending(
     let malformed = || "its key is not <loan id>.<borrower id>".to_owned();
     let (id, borrower) = key.split_once('.').ok_or_else(malformed)?;
     let (id, borrower) = (id.parse().map_err(|_| malformed())?, borrower.parse().map_err(|_| malformed())?);
+    let f = Fields::read(d, obj, LENDER_FIELDS);
     let mut extension_answers = Vec::new();
-    if let Some(answers) = sub_map(d, obj, "ext_answers")? {
-        check_count("extension answers", d.length(&answers))?;
-        for (k, v) in entries_scalar(d, &answers)? {
+    if let Some(answers) = f.sub_map("ext_answers")? {
+        for (k, v) in small_entries(d, answers, "extension answers")? {
             let seq: u32 = k.parse().map_err(|_| format!("extension answer key {k:?} is not a number"))?;
             let ScalarValue::Boolean(ok) = v else {
                 return Err(format!("extension answer {seq} is not yes or no"));
@@ -240,86 +254,16 @@ fn read_lending(
         borrower,
         id,
         side: LenderSide {
-            accepted_at: time(d, obj, "accepted_at")?,
-            declined_at: time(d, obj, "declined_at")?,
-            answer_message: opt_text(d, obj, "answer_message")?.unwrap_or_default(),
-            withdrawn_at: time(d, obj, "withdrawn_at")?,
-            withdraw_reason: opt_text(d, obj, "withdraw_reason")?.unwrap_or_default(),
-            handed_over_at: time(d, obj, "handed_over_at")?,
-            return_confirmed_at: time(d, obj, "return_confirmed_at")?,
-            condition_note: opt_text(d, obj, "condition_note")?.unwrap_or_default(),
-            disputed_at: time(d, obj, "disputed_at")?,
+            accepted_at: f.time("accepted_at")?,
+            declined_at: f.time("declined_at")?,
+            answer_message: f.opt_text("answer_message")?.unwrap_or_default(),
+            withdrawn_at: f.time("withdrawn_at")?,
+            withdraw_reason: f.opt_text("withdraw_reason")?.unwrap_or_default(),
+            handed_over_at: f.time("handed_over_at")?,
+            return_confirmed_at: f.time("return_confirmed_at")?,
+            condition_note: f.opt_text("condition_note")?.unwrap_or_default(),
+            disputed_at: f.time("disputed_at")?,
             extension_answers,
         },
     })
-}
-
-type Checked<T> = std::result::Result<T, String>;
-
-/// The scalar under `key`, `None` if absent; an error if it is an object.
-fn scalar(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Option<ScalarValue>> {
-    match d.get(obj, key) {
-        Ok(None) => Ok(None),
-        Ok(Some((Value::Scalar(s), _))) => Ok(Some(s.into_owned())),
-        Ok(Some(_)) | Err(_) => Err(format!("{key} is not a plain value")),
-    }
-}
-
-fn sub_map(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Option<ObjId>> {
-    match d.get(obj, key) {
-        Ok(None) => Ok(None),
-        Ok(Some((Value::Object(ObjType::Map), id))) => Ok(Some(id)),
-        Ok(Some(_)) | Err(_) => Err(format!("{key} is not a map")),
-    }
-}
-
-fn opt_text(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Option<String>> {
-    match scalar(d, obj, key)? {
-        None => Ok(None),
-        Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
-        Some(_) => Err(format!("{key} is not text")),
-    }
-}
-
-fn text(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<String> {
-    opt_text(d, obj, key)?.ok_or_else(|| format!("{key} is missing"))
-}
-
-/// A timestamp (ms), `None` if absent; range checks come later.
-fn time(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Option<u64>> {
-    match scalar(d, obj, key)? {
-        None => Ok(None),
-        Some(ScalarValue::Uint(n)) => Ok(Some(n)),
-        Some(ScalarValue::Int(n)) => {
-            u64::try_from(n).map(Some).map_err(|_| format!("{key} time {n} is before 1970"))
-        }
-        Some(_) => Err(format!("{key} is not a time")),
-    }
-}
-
-/// A required day number; range checks come later.
-fn day(d: &AutoCommit, obj: &ObjId, key: &str) -> Checked<Day> {
-    match scalar(d, obj, key)? {
-        None => Err(format!("{key} is missing")),
-        Some(v) => as_day(&v).ok_or_else(|| format!("{key} is not a day number within range")),
-    }
-}
-
-fn as_day(v: &ScalarValue) -> Option<Day> {
-    match v {
-        ScalarValue::Int(n) => Some(*n),
-        ScalarValue::Uint(n) => i64::try_from(*n).ok(),
-        _ => None,
-    }
-}
-
-/// Every entry of `map`; an error if one is not a plain value.
-fn entries_scalar(doc: &AutoCommit, map: &ObjId) -> Checked<Vec<(String, ScalarValue)>> {
-    let keys: Vec<String> = doc.keys(map).collect();
-    let mut out = Vec::with_capacity(keys.len());
-    for k in keys {
-        let v = scalar(doc, map, &k)?.ok_or_else(|| format!("entry {k:?} vanished"))?;
-        out.push((k, v));
-    }
-    Ok(out)
 }

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod derive;
 pub mod doc;
+mod fields;
 pub mod store;
 
 use crate::clock::Day;
