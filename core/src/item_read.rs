@@ -129,5 +129,34 @@ pub(crate) fn read_items(
             matches!(entry.value, ValueRef::Object(ObjType::Map)).then(|| (id, entry.id()))
         })
         .collect();
-    found.iter().filter_map(|(id, obj)| read_item(doc, obj, *id, neighbourhood, owner)).collect()
+    let read_part = |part: &[(ItemId, ObjId)]| -> Vec<Item> {
+        part.iter().filter_map(|(id, obj)| read_item(doc, obj, *id, neighbourhood, owner)).collect()
+    };
+    let threads = read_threads();
+    if threads < 2 || found.len() < PARALLEL_FROM {
+        return read_part(&found);
+    }
+    // A whole document (a full sync, a reopen): its items are read on the available cores.
+    // Reads only: `AutoCommit` is `Sync`, and every thread is joined before returning.
+    let chunk = found.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> =
+            found.chunks(chunk).map(|part| (part, s.spawn(move || read_part(part)))).collect();
+        // A part whose thread panicked (automerge on a malformed document) is read again here,
+        // so the panic surfaces where a sequential read would have raised it.
+        parts
+            .into_iter()
+            .flat_map(|(part, handle)| handle.join().unwrap_or_else(|_| read_part(part)))
+            .collect()
+    })
+}
+
+/// Items from which a document's items are read on several threads.
+const PARALLEL_FROM: usize = 256;
+/// Threads that read one document at most.
+const MAX_READ_THREADS: usize = 4;
+
+/// Threads worth using for reading a whole document here.
+pub(crate) fn read_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_READ_THREADS)
 }

@@ -292,7 +292,20 @@ impl Node {
             Some((touched, ops)) => (touched, ops),
             None => (Changed { everything: true, ..Changed::default() }, 0),
         };
-        let items_now: Option<Vec<Item>> = touched.everything.then(|| doc.items(ns, owner));
+        let read_loans = touched.everything || touched.loans;
+        let shared: &MemberDoc = doc;
+        // A whole document's loans are read beside its items (reads only, joined here).
+        let (items_now, loans_read) = std::thread::scope(|s| {
+            let read = || (shared.borrowings(ns, owner), shared.lendings(ns, owner));
+            let loans = (touched.everything && crate::item_read::read_threads() > 1).then(|| s.spawn(read));
+            let items = touched.everything.then(|| shared.items(ns, owner));
+            let loans = match loans {
+                // A panicked read is done again here, where a sequential read would have raised it.
+                Some(handle) => Some(handle.join().unwrap_or_else(|_| read())),
+                None => read_loans.then(read),
+            };
+            (items, loans)
+        });
         let some_items: Vec<(ItemId, Option<Item>)> = touched
             .items
             .iter()
@@ -300,9 +313,7 @@ impl Node {
             .map(|id| (id, doc.item(id, ns, owner)))
             .collect();
         let mut refused_records = Vec::new();
-        let loans = (touched.everything || touched.loans).then(|| {
-            let ((borrowing, refused_b), (lending, refused_l)) =
-                (doc.borrowings(ns, owner), doc.lendings(ns, owner));
+        let loans = loans_read.map(|((borrowing, refused_b), (lending, refused_l))| {
             refused_records = [refused_b, refused_l].concat();
             (borrowing, lending)
         });
