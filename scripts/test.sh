@@ -40,6 +40,7 @@ assert r["full_sync"]["items"] == 200, r["full_sync"]
 assert r["workload"]["loans"] == 20, r["workload"]
 assert r["convergence"]["nodes"] == 3
 assert r["reopen_ms"]["median"] > 0 and r["first_write_after_reopen_ms"]["median"] > 0, r["reopen"]
+assert r["first_write_after_warm_up_ms"]["median"] > 0 and r["reopen"]["warm_up_ms"]["median"] >= 0, r["reopen"]
 assert r["inventory"]["workload"]["items"] == 200, r["inventory"]["workload"]
 assert r["inventory"]["reopen"]["listed"] == 200, r["inventory"]["reopen"]
 assert r["wire"]["items"] == 200, r["wire"]

@@ -102,6 +102,7 @@ fn core(
     r.set("store_file_bytes", json!(store_bytes));
     r.set("reopen_ms", reopen.open.json());
     r.set("first_write_after_reopen_ms", reopen.first_write.json());
+    r.set("first_write_after_warm_up_ms", reopen.first_write_warm.json());
     r.set("reopen", reopen.json());
     r.set("search", search.json());
     r.set("search_first_page", search.first_page_json());

@@ -69,3 +69,23 @@ fn a_write_right_after_a_reopen_builds_on_the_stored_document() {
     assert_eq!(alice.items().len(), 203);
     assert_eq!(alice.node.search("nouveau", &Default::default()).unwrap().len(), 3);
 }
+
+#[test]
+fn a_reopened_node_becomes_warm_and_a_write_then_builds_on_the_store() {
+    let (mut nodes, ns) = neighbourhood(&["Alice"]);
+    let alice = nodes.remove(0);
+    let drafts: Vec<ItemDraft> =
+        (0..500).map(|i| ItemDraft { title: format!("Outil {i}"), ..ItemDraft::default() }).collect();
+    alice.node.add_items(&ns, drafts).unwrap();
+    let alice = alice.reopen();
+    // The background load ends by itself, without any call waiting for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !alice.node.is_warm().unwrap() {
+        assert!(std::time::Instant::now() < deadline, "the background load never finished");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    alice.node.add_item(&ns, ItemDraft { title: "Après".into(), ..ItemDraft::default() }).unwrap();
+    assert!(alice.node.is_warm().unwrap());
+    let alice = alice.reopen();
+    assert_eq!(alice.items().len(), 501);
+}

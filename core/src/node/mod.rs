@@ -153,6 +153,13 @@ impl Node {
         Ok(info)
     }
 
+    /// Whether the documents this device loads in the background after [`Node::open`] are
+    /// loaded (ADR 0010). Never needed for correctness: a write that comes earlier waits for
+    /// its document. An app can use it to know that the first write will not wait.
+    pub fn is_warm(&self) -> Result<bool> {
+        Ok(self.lock()?.warming.values().all(std::thread::JoinHandle::is_finished))
+    }
+
     pub fn identity(&self) -> Result<Option<IdentityInfo>> {
         Ok(self.lock()?.identity.as_ref().map(info))
     }
