@@ -6,15 +6,22 @@
 use crate::ids::{IdNonce, ItemId, MemberId, NeighbourhoodId};
 use crate::model::{Category, Condition, Item};
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValueRef, ValueRef};
-use std::collections::HashMap;
 
 const ID_NONCE: &str = "id_nonce";
 
 /// The fields of one item, as they are found.
 #[derive(Default)]
 struct ItemFields {
-    texts: HashMap<&'static str, String>,
-    numbers: HashMap<&'static str, u64>,
+    title: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    tags: Option<String>,
+    condition: Option<String>,
+    photos: Option<String>,
+    deposit_cents: Option<u64>,
+    max_loan_days: Option<u64>,
+    created_at: Option<u64>,
+    updated_at: Option<u64>,
     available: bool,
     nonce: Option<IdNonce>,
 }
@@ -22,40 +29,38 @@ struct ItemFields {
 impl ItemFields {
     fn take(&mut self, key: &str, value: ValueRef<'_>) {
         let ValueRef::Scalar(value) = value else { return };
-        if key == ID_NONCE {
-            self.nonce = match value {
-                ScalarValueRef::Bytes(b) => IdNonce::try_from(b.as_ref()).ok(),
-                _ => None,
-            };
-            return;
-        }
-        let key = match key {
-            "title" => "title",
-            "description" => "description",
-            "category" => "category",
-            "tags" => "tags",
-            "condition" => "condition",
-            "photos" => "photos",
-            "deposit_cents" => "deposit_cents",
-            "max_loan_days" => "max_loan_days",
-            "available" => "available",
-            "created_at" => "created_at",
-            "updated_at" => "updated_at",
-            _ => return,
+        let number = match &value {
+            ScalarValueRef::Uint(n) => Some(*n),
+            ScalarValueRef::Int(n) => u64::try_from(*n).ok(),
+            _ => None,
         };
-        match value {
-            ScalarValueRef::Str(text) => {
-                self.texts.insert(key, text.into_owned());
+        let text = |slot: &mut Option<String>| {
+            if let ScalarValueRef::Str(t) = &value {
+                *slot = Some(t.to_string());
             }
-            ScalarValueRef::Uint(n) => {
-                self.numbers.insert(key, n);
+        };
+        match key {
+            ID_NONCE => {
+                self.nonce = match &value {
+                    ScalarValueRef::Bytes(b) => IdNonce::try_from(b.as_ref()).ok(),
+                    _ => None,
+                };
             }
-            ScalarValueRef::Int(n) => {
-                if let Ok(n) = u64::try_from(n) {
-                    self.numbers.insert(key, n);
+            "title" => text(&mut self.title),
+            "description" => text(&mut self.description),
+            "category" => text(&mut self.category),
+            "tags" => text(&mut self.tags),
+            "condition" => text(&mut self.condition),
+            "photos" => text(&mut self.photos),
+            "deposit_cents" => self.deposit_cents = number.or(self.deposit_cents),
+            "max_loan_days" => self.max_loan_days = number.or(self.max_loan_days),
+            "created_at" => self.created_at = number.or(self.created_at),
+            "updated_at" => self.updated_at = number.or(self.updated_at),
+            "available" => {
+                if let ScalarValueRef::Boolean(b) = value {
+                    self.available = b;
                 }
             }
-            ScalarValueRef::Boolean(b) if key == "available" => self.available = b,
             _ => {}
         }
     }
@@ -67,26 +72,24 @@ impl ItemFields {
         if !id.is_bound_to(&neighbourhood, &owner, &nonce) {
             return None;
         }
-        let texts = &self.texts;
-        let list = |key| -> Option<Vec<String>> { serde_json::from_str(texts.get(key)?).ok() };
+        let list = |text: Option<String>| -> Vec<String> {
+            text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+        };
         let item = Item {
             id,
             neighbourhood,
             owner,
-            title: texts.get("title")?.clone(),
-            description: texts.get("description").cloned().unwrap_or_default(),
-            category: texts.get("category")?.parse::<Category>().ok()?,
-            tags: list("tags").unwrap_or_default(),
-            condition: texts
-                .get("condition")
-                .and_then(|c| c.parse::<Condition>().ok())
-                .unwrap_or(Condition::Good),
-            photos: list("photos").unwrap_or_default(),
-            deposit_cents: self.numbers.get("deposit_cents").copied(),
-            max_loan_days: u32::try_from(*self.numbers.get("max_loan_days")?).ok()?,
+            title: self.title?,
+            description: self.description.unwrap_or_default(),
+            category: self.category?.parse::<Category>().ok()?,
+            tags: list(self.tags),
+            condition: self.condition.and_then(|c| c.parse::<Condition>().ok()).unwrap_or(Condition::Good),
+            photos: list(self.photos),
+            deposit_cents: self.deposit_cents,
+            max_loan_days: u32::try_from(self.max_loan_days?).ok()?,
             available: self.available,
-            created_at: *self.numbers.get("created_at")?,
-            updated_at: *self.numbers.get("updated_at")?,
+            created_at: self.created_at?,
+            updated_at: self.updated_at?,
         };
         // Same rules as local input, so a remote document cannot smuggle in what the UI would refuse.
         let draft_ok = crate::model::validate_title(&item.title).is_ok()
