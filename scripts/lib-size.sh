@@ -3,13 +3,16 @@
 # that take the most of it.
 #
 # Usage: scripts/lib-size.sh [cargo feature flags]
-#   scripts/lib-size.sh                          # default features, as android/ and ios/ build it
-#   scripts/lib-size.sh --no-default-features    # without the `cli` feature (uniffi-bindgen only)
+#   scripts/lib-size.sh                          # --no-default-features, as android/ and ios/ build it
+#   scripts/lib-size.sh --features cli           # with the `cli` feature (uniffi-bindgen only)
 #   TOP=40 scripts/lib-size.sh                   # more crates in the list (default 25)
 #   SYMBOLS=0 scripts/lib-size.sh                # size only, no second build for the crate list
 #
-# 1. `cargo build -p partage-ffi --lib --profile release-ffi` (the profile strips already), a
-#    copy stripped again with `strip --strip-all` (it should not shrink), and its gzip -9 size.
+# 1. `cargo rustc -p partage-ffi --lib --crate-type cdylib --profile release-ffi`, as android/
+#    builds it (the profile strips already). Only the cdylib: when the same rustc run also emits
+#    the `lib` (rlib) that Cargo.toml lists for the Rust tests, every public Rust symbol of every
+#    crate must survive the fat LTO, and the .so is 13% larger. Then a copy stripped again with
+#    `strip --strip-all` (it should not shrink), and its gzip -9 size.
 # 2. The crate list needs symbols, so a second build of the same profile with
 #    CARGO_PROFILE_RELEASE_FFI_STRIP=false goes to its own target directory ($target/lib-size-symbols,
 #    so the shipped build is left as it is), and `nm --size-sort` of that unstripped library is
@@ -24,13 +27,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target="${CARGO_TARGET_DIR:-target}"
 top="${TOP:-25}"
 features=("$@")
+[ ${#features[@]} -gt 0 ] || features=(--no-default-features)
+build=(cargo rustc -p partage-ffi --lib --crate-type cdylib --profile release-ffi "${features[@]}")
 
 step() {
     printf '\n==> %s\n' "$*" >&2
 }
 
-step "cargo build -p partage-ffi --lib --profile release-ffi ${features[*]:-}"
-cargo build -p partage-ffi --lib --profile release-ffi ${features[@]+"${features[@]}"}
+step "${build[*]}"
+"${build[@]}"
 lib="$target/release-ffi/libpartage_ffi.so"
 [ -f "$lib" ] || { echo "no $lib" >&2; exit 1; }
 
@@ -40,7 +45,7 @@ cp "$lib" "$tmp/lib.so"
 strip --strip-all "$tmp/lib.so"
 gzip -9 -c "$tmp/lib.so" >"$tmp/lib.so.gz"
 echo
-echo "libpartage_ffi.so (release-ffi, features: ${features[*]:-default}, $(uname -m))"
+echo "libpartage_ffi.so (release-ffi, cdylib only, ${features[*]}, $(uname -m))"
 for f in "$lib:as built" "$tmp/lib.so:stripped" "$tmp/lib.so.gz:gzip -9"; do
     bytes=$(stat -c %s "${f%%:*}")
     printf '  %-10s %12d bytes (%.2f MB)\n' "${f#*:}" "$bytes" "$(python3 -c "print($bytes / 1e6)")"
@@ -52,8 +57,7 @@ size -A "$tmp/lib.so" | awk 'NR > 2 && $2 > 0 && $1 != "Total" { printf "    %-2
 
 symbols_dir="$target/lib-size-symbols"
 step "the same build with symbols, for the crate list (CARGO_TARGET_DIR=$symbols_dir)"
-CARGO_PROFILE_RELEASE_FFI_STRIP=false CARGO_TARGET_DIR="$symbols_dir" \
-    cargo build -p partage-ffi --lib --profile release-ffi ${features[@]+"${features[@]}"}
+CARGO_PROFILE_RELEASE_FFI_STRIP=false CARGO_TARGET_DIR="$symbols_dir" "${build[@]}"
 echo
 echo "largest crates by symbol size (nm --size-sort of the unstripped build)"
 nm -C --size-sort -S "$symbols_dir/release-ffi/libpartage_ffi.so" | python3 -c '

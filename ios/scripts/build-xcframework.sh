@@ -22,9 +22,14 @@ case "$profile" in
     release) flag=(--release) ;;
     *) flag=(--profile "$profile") ;;
 esac
+# `cargo rustc --crate-type staticlib`: the .a alone (when the same rustc run also emits the rlib
+# that Cargo.toml lists for the Rust tests, every public Rust symbol must survive LTO; see
+# docs/BENCHMARKS.md, "Library size after the size-minded profile"), and without the `cli`
+# feature, which only the host's uniffi-bindgen below needs.
 for target in "${targets[@]}"; do
-    echo "==> cargo build --target $target ($profile)"
-    cargo build -p partage-ffi --lib ${flag[@]+"${flag[@]}"} --target "$target"  # (bash 3.2-safe)
+    echo "==> cargo rustc --crate-type staticlib --target $target ($profile)"
+    cargo rustc -p partage-ffi --lib --crate-type staticlib --no-default-features \
+        ${flag[@]+"${flag[@]}"} --target "$target"  # (bash 3.2-safe)
 done
 out_dir=$profile
 [ "$profile" = dev ] && out_dir=debug
