@@ -107,6 +107,17 @@ def test_bad_input_is_a_typed_error_with_a_message(tmp_path):
     asyncio.run(scenario())
 
 
+def test_error_kinds_and_event_effects_come_from_rust():
+    names = [p.error_kind_name(kind) for kind in p.ErrorKind]
+    assert len(names) == len(set(names)) == 23
+    assert p.error_kind_name(p.ErrorKind.BAD_TICKET) == "bad_ticket"
+    joined = p.NodeEvent.NEIGHBOURHOOD_JOINED(neighbourhood_id="n", name="Rue")
+    assert joined.effects() == p.EventEffects(items=False, loans=False, neighbourhoods=True, peers=False)
+    assert p.NodeEvent.OVERFLOW(missed=1).effects() == p.EventEffects(
+        items=False, loans=False, neighbourhoods=False, peers=False
+    )
+
+
 def test_a_catalogue_goes_in_all_or_nothing_and_pages_through_search(tmp_path):
     async def scenario():
         node = await p.Node.open(str(tmp_path / "n"))

@@ -1,11 +1,56 @@
-//! The one error type at the FFI edge. Each variant is one stable kind (the same short names
-//! as `partage::Error::kind()`), and carries the core's human-readable message.
+//! The one error type at the FFI edge. Each variant is one [`ErrorKind`] (the core's taxonomy,
+//! shared with `partage-net`), in the same order, and carries the core's human-readable message.
 //!
 //! It is a *flat* error on purpose: Kotlin gets `PartageException.InvalidInput` whose `message`
 //! is the real text, Swift gets `PartageError.InvalidInput(message:)`, Python an exception whose
-//! `str()` is the text. (An enum with an unnamed payload would show as `v1=...` in Kotlin.)
+//! `str()` is the text. (An enum with an unnamed payload would show as `v1=...` in Kotlin, and a
+//! non-flat one with a `message` field does not compile in Kotlin.)
+//!
+//! The kind as a value: [`ErrorKind`] is exported too, and a flat error crosses the FFI as its
+//! variant's position, which is the position of its kind in `ErrorKind` (checked below). So the
+//! Kotlin `PartageException.kind` and Swift `PartageError.kind` read the kind with uniffi's own
+//! converters (lower the error, lift an `ErrorKind` from the same bytes) instead of a table.
+
+pub use partage::ErrorKind;
+
+/// The core's error kinds, exported as a plain enum (Kotlin `ErrorKind.INVALID_INPUT`, Swift
+/// `.invalidInput`, Python `ErrorKind.INVALID_INPUT`). The compiler checks this list against the
+/// core's enum.
+#[uniffi::remote(Enum)]
+pub enum ErrorKind {
+    InvalidInput,
+    BadTicket,
+    NotMember,
+    Rejected,
+    UnknownLoan,
+    NotAllowed,
+    InvalidLoan,
+    NoIdentity,
+    AlreadyInitialised,
+    UnknownNeighbourhood,
+    AlreadyMember,
+    NotAdmin,
+    UnknownItem,
+    NotOwner,
+    StoreNotEmpty,
+    CorruptExport,
+    Io,
+    Network,
+    Paused,
+    Stopped,
+    Busy,
+    Storage,
+    Internal,
+}
+
+/// The stable short name of a kind ("invalid_input", ...): the same as the CLI's `--json` output.
+#[uniffi::export]
+pub fn error_kind_name(kind: ErrorKind) -> String {
+    kind.as_str().to_owned()
+}
 
 /// Why a call failed: the variant is the kind to branch on, the message is for people.
+/// Keep the variants in the order of [`ErrorKind`] (a test checks it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 #[uniffi(flat_error)]
 pub enum PartageError {
@@ -21,7 +66,6 @@ pub enum PartageError {
     /// Data from another device or a backup was refused (bad signature, not a member, ...).
     #[error("{0}")]
     Rejected(String),
-    /// The data directory has no identity yet: call `init` first.
     /// No loan with that id is known here.
     #[error("{0}")]
     UnknownLoan(String),
@@ -31,6 +75,7 @@ pub enum PartageError {
     /// A lending move that the loan's state or dates do not allow (bad date, already booked, ...).
     #[error("{0}")]
     InvalidLoan(String),
+    /// The data directory has no identity yet: call `init` first.
     #[error("{0}")]
     NoIdentity(String),
     #[error("{0}")]
@@ -73,63 +118,61 @@ pub enum PartageError {
 }
 
 impl PartageError {
-    /// The stable short name of this kind (the same strings as `partage::Error::kind()`).
-    pub fn kind(&self) -> &'static str {
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            PartageError::InvalidInput(_) => "invalid_input",
-            PartageError::BadTicket(_) => "bad_ticket",
-            PartageError::NotMember(_) => "not_member",
-            PartageError::Rejected(_) => "rejected",
-            PartageError::UnknownLoan(_) => "unknown_loan",
-            PartageError::NotAllowed(_) => "not_allowed",
-            PartageError::InvalidLoan(_) => "invalid_loan",
-            PartageError::NoIdentity(_) => "no_identity",
-            PartageError::AlreadyInitialised(_) => "already_initialised",
-            PartageError::UnknownNeighbourhood(_) => "unknown_neighbourhood",
-            PartageError::AlreadyMember(_) => "already_member",
-            PartageError::NotAdmin(_) => "not_admin",
-            PartageError::UnknownItem(_) => "unknown_item",
-            PartageError::NotOwner(_) => "not_owner",
-            PartageError::StoreNotEmpty(_) => "store_not_empty",
-            PartageError::CorruptExport(_) => "corrupt_export",
-            PartageError::Io(_) => "io",
-            PartageError::Network(_) => "network",
-            PartageError::Paused(_) => "paused",
-            PartageError::Stopped(_) => "stopped",
-            PartageError::Busy(_) => "busy",
-            PartageError::Storage(_) => "storage",
-            PartageError::Internal(_) => "internal",
+            PartageError::InvalidInput(_) => ErrorKind::InvalidInput,
+            PartageError::BadTicket(_) => ErrorKind::BadTicket,
+            PartageError::NotMember(_) => ErrorKind::NotMember,
+            PartageError::Rejected(_) => ErrorKind::Rejected,
+            PartageError::UnknownLoan(_) => ErrorKind::UnknownLoan,
+            PartageError::NotAllowed(_) => ErrorKind::NotAllowed,
+            PartageError::InvalidLoan(_) => ErrorKind::InvalidLoan,
+            PartageError::NoIdentity(_) => ErrorKind::NoIdentity,
+            PartageError::AlreadyInitialised(_) => ErrorKind::AlreadyInitialised,
+            PartageError::UnknownNeighbourhood(_) => ErrorKind::UnknownNeighbourhood,
+            PartageError::AlreadyMember(_) => ErrorKind::AlreadyMember,
+            PartageError::NotAdmin(_) => ErrorKind::NotAdmin,
+            PartageError::UnknownItem(_) => ErrorKind::UnknownItem,
+            PartageError::NotOwner(_) => ErrorKind::NotOwner,
+            PartageError::StoreNotEmpty(_) => ErrorKind::StoreNotEmpty,
+            PartageError::CorruptExport(_) => ErrorKind::CorruptExport,
+            PartageError::Io(_) => ErrorKind::Io,
+            PartageError::Network(_) => ErrorKind::Network,
+            PartageError::Paused(_) => ErrorKind::Paused,
+            PartageError::Stopped(_) => ErrorKind::Stopped,
+            PartageError::Busy(_) => ErrorKind::Busy,
+            PartageError::Storage(_) => ErrorKind::Storage,
+            PartageError::Internal(_) => ErrorKind::Internal,
         }
     }
 
-    /// Builds the variant for a core kind name. A kind this build does not know (a newer core)
-    /// becomes `Internal` with the kind named in the message, so nothing is silently dropped.
-    pub fn from_kind(kind: &str, message: String) -> PartageError {
+    /// The variant for `kind`, carrying `message`.
+    pub fn new(kind: ErrorKind, message: String) -> PartageError {
         match kind {
-            "invalid_input" => PartageError::InvalidInput(message),
-            "bad_ticket" => PartageError::BadTicket(message),
-            "not_member" => PartageError::NotMember(message),
-            "rejected" => PartageError::Rejected(message),
-            "unknown_loan" => PartageError::UnknownLoan(message),
-            "not_allowed" => PartageError::NotAllowed(message),
-            "invalid_loan" => PartageError::InvalidLoan(message),
-            "no_identity" => PartageError::NoIdentity(message),
-            "already_initialised" => PartageError::AlreadyInitialised(message),
-            "unknown_neighbourhood" => PartageError::UnknownNeighbourhood(message),
-            "already_member" => PartageError::AlreadyMember(message),
-            "not_admin" => PartageError::NotAdmin(message),
-            "unknown_item" => PartageError::UnknownItem(message),
-            "not_owner" => PartageError::NotOwner(message),
-            "store_not_empty" => PartageError::StoreNotEmpty(message),
-            "corrupt_export" => PartageError::CorruptExport(message),
-            "io" => PartageError::Io(message),
-            "network" => PartageError::Network(message),
-            "paused" => PartageError::Paused(message),
-            "stopped" => PartageError::Stopped(message),
-            "busy" => PartageError::Busy(message),
-            "storage" => PartageError::Storage(message),
-            "internal" => PartageError::Internal(message),
-            other => PartageError::Internal(format!("{message} ({other})")),
+            ErrorKind::InvalidInput => PartageError::InvalidInput(message),
+            ErrorKind::BadTicket => PartageError::BadTicket(message),
+            ErrorKind::NotMember => PartageError::NotMember(message),
+            ErrorKind::Rejected => PartageError::Rejected(message),
+            ErrorKind::UnknownLoan => PartageError::UnknownLoan(message),
+            ErrorKind::NotAllowed => PartageError::NotAllowed(message),
+            ErrorKind::InvalidLoan => PartageError::InvalidLoan(message),
+            ErrorKind::NoIdentity => PartageError::NoIdentity(message),
+            ErrorKind::AlreadyInitialised => PartageError::AlreadyInitialised(message),
+            ErrorKind::UnknownNeighbourhood => PartageError::UnknownNeighbourhood(message),
+            ErrorKind::AlreadyMember => PartageError::AlreadyMember(message),
+            ErrorKind::NotAdmin => PartageError::NotAdmin(message),
+            ErrorKind::UnknownItem => PartageError::UnknownItem(message),
+            ErrorKind::NotOwner => PartageError::NotOwner(message),
+            ErrorKind::StoreNotEmpty => PartageError::StoreNotEmpty(message),
+            ErrorKind::CorruptExport => PartageError::CorruptExport(message),
+            ErrorKind::Io => PartageError::Io(message),
+            ErrorKind::Network => PartageError::Network(message),
+            ErrorKind::Paused => PartageError::Paused(message),
+            ErrorKind::Stopped => PartageError::Stopped(message),
+            ErrorKind::Busy => PartageError::Busy(message),
+            ErrorKind::Storage => PartageError::Storage(message),
+            ErrorKind::Internal => PartageError::Internal(message),
         }
     }
 
@@ -140,13 +183,13 @@ impl PartageError {
 
 impl From<partage::Error> for PartageError {
     fn from(e: partage::Error) -> Self {
-        PartageError::from_kind(e.kind(), e.to_string())
+        PartageError::new(e.kind(), e.to_string())
     }
 }
 
 impl From<partage_net::NetError> for PartageError {
     fn from(e: partage_net::NetError) -> Self {
-        PartageError::from_kind(e.kind(), e.to_string())
+        PartageError::new(e.kind(), e.to_string())
     }
 }
 
@@ -165,43 +208,35 @@ mod tests {
     fn core_errors_keep_kind_and_message() {
         let e = PartageError::from(partage::Error::from(ValidationError::Empty { field: "title" }));
         assert_eq!(e, PartageError::InvalidInput("title is empty".into()));
-        assert_eq!(e.kind(), "invalid_input");
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
         let e = PartageError::from(partage::Error::from(TicketError::WrongPrefix));
-        assert_eq!(e.kind(), "bad_ticket");
+        assert_eq!(e.kind(), ErrorKind::BadTicket);
         assert_eq!(e.to_string(), "this is not a Partage ticket (it should start with \"partage1\")");
-        assert_eq!(PartageError::from(partage::Error::NoIdentity).kind(), "no_identity");
+        assert_eq!(PartageError::from(partage::Error::NoIdentity).kind(), ErrorKind::NoIdentity);
+        assert_eq!(PartageError::from(partage_net::NetError::Paused).kind(), ErrorKind::Paused);
     }
 
     #[test]
     fn every_kind_round_trips() {
-        for kind in [
-            "invalid_input",
-            "bad_ticket",
-            "not_member",
-            "rejected",
-            "unknown_loan",
-            "not_allowed",
-            "invalid_loan",
-            "no_identity",
-            "already_initialised",
-            "unknown_neighbourhood",
-            "already_member",
-            "not_admin",
-            "unknown_item",
-            "not_owner",
-            "store_not_empty",
-            "corrupt_export",
-            "io",
-            "network",
-            "paused",
-            "stopped",
-            "busy",
-            "storage",
-            "internal",
-        ] {
-            assert_eq!(PartageError::from_kind(kind, "m".into()).kind(), kind);
+        for kind in ErrorKind::ALL {
+            let e = PartageError::new(kind, "m".into());
+            assert_eq!(e.kind(), kind);
+            assert_eq!(e.to_string(), "m");
+            assert_eq!(error_kind_name(kind), kind.as_str());
         }
-        let unknown = PartageError::from_kind("teleport_failed", "no teleporter".into());
-        assert_eq!(unknown, PartageError::Internal("no teleporter (teleport_failed)".into()));
+    }
+
+    /// What the Kotlin and Swift `kind` rely on: a flat error crosses as its variant's position
+    /// (then its message), and that position read as an `ErrorKind` is the error's kind.
+    #[test]
+    fn an_error_on_the_wire_reads_as_its_kind() {
+        use uniffi::{Lift, Lower};
+        for kind in ErrorKind::ALL {
+            let mut buf = Vec::new();
+            <PartageError as Lower<crate::UniFfiTag>>::write(PartageError::new(kind, "m".into()), &mut buf);
+            let mut bytes = &buf[..4];
+            let read = <ErrorKind as Lift<crate::UniFfiTag>>::try_read(&mut bytes).unwrap();
+            assert_eq!(read, kind);
+        }
     }
 }

@@ -127,6 +127,44 @@ impl NodeEvent {
     }
 }
 
+/// Which listings an event can change: the one table of it, used by the Kotlin flows and the
+/// Swift streams (`observeItems`, `observeLoans`, ...) to decide what to re-read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct EventEffects {
+    /// An item listing or search (titles, owners' names, membership of the owner included).
+    pub items: bool,
+    /// A loan listing (with the items' titles and the members' names it shows).
+    pub loans: bool,
+    /// The list of neighbourhoods, or their counts.
+    pub neighbourhoods: bool,
+    /// The known and connected peers.
+    pub peers: bool,
+}
+
+#[uniffi::export]
+impl NodeEvent {
+    /// Which listings this event can change. (The event is copied across the FFI for the call:
+    /// cheap for every event but a `Snapshot`, which happens once per subscription and overflow.)
+    pub fn effects(&self) -> EventEffects {
+        let (items, loans, neighbourhoods, peers) = match self {
+            NodeEvent::Snapshot { .. } => (true, true, true, true),
+            NodeEvent::ItemAdded { .. } | NodeEvent::ItemUpdated { .. } | NodeEvent::ItemRemoved { .. } => {
+                (true, true, true, false)
+            }
+            NodeEvent::NeighbourhoodLeft { .. }
+            | NodeEvent::MemberUpdated { .. }
+            | NodeEvent::MemberRevoked { .. } => (true, true, true, false),
+            NodeEvent::NeighbourhoodJoined { .. } | NodeEvent::MembershipConfirmed { .. } => {
+                (false, false, true, false)
+            }
+            NodeEvent::LoanUpdated { .. } | NodeEvent::LoanAvailable { .. } => (false, true, false, false),
+            NodeEvent::Network { .. } => (false, false, false, true),
+            NodeEvent::Overflow { .. } => (false, false, false, false),
+        };
+        EventEffects { items, loans, neighbourhoods, peers }
+    }
+}
+
 /// What a listener may throw. Any exception thrown by a foreign listener arrives here too.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum ListenerError {
@@ -281,4 +319,27 @@ fn snapshot(node: &partage::Node) -> Result<NodeSnapshot, partage::Error> {
         items: node.list_items(&partage::ItemFilter::default())?.into_iter().map(Into::into).collect(),
         loans: node.loans(&partage::LoanFilter::default())?.into_iter().map(Into::into).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effects_of_events() {
+        let e = NodeEvent::ItemRemoved { neighbourhood_id: "n".into(), item_id: "i".into() };
+        assert_eq!(
+            e.effects(),
+            EventEffects { items: true, loans: true, neighbourhoods: true, peers: false }
+        );
+        let e = NodeEvent::NeighbourhoodJoined { neighbourhood_id: "n".into(), name: "x".into() };
+        assert_eq!(
+            e.effects(),
+            EventEffects { items: false, loans: false, neighbourhoods: true, peers: false }
+        );
+        let e = NodeEvent::Overflow { missed: 3 };
+        assert_eq!(e.effects(), EventEffects::default());
+        let e = NodeEvent::MembershipConfirmed { neighbourhood_id: "n".into() };
+        assert!(!e.effects().items && e.effects().neighbourhoods);
+    }
 }

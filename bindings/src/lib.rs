@@ -25,8 +25,8 @@ pub mod replication;
 mod runtime;
 pub mod types;
 
-pub use error::PartageError;
-pub use events::{EventListener, ListenerError, NodeEvent, Subscription};
+pub use error::{ErrorKind, PartageError};
+pub use events::{EventEffects, EventListener, ListenerError, NodeEvent, Subscription};
 pub use logging::{LogLevel, PartageLogger};
 pub use node::Node;
 

@@ -251,30 +251,213 @@ impl Error {
         )
     }
 
-    /// A stable, short name for the error kind, used by the FFI layer and `--json` output.
-    pub fn kind(&self) -> &'static str {
+    /// The kind of this error, to branch on (the FFI layer and `--json` output use its name).
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Invalid(_) => "invalid_input",
-            Error::Ticket(_) => "bad_ticket",
-            Error::Membership(_) => "not_member",
-            Error::Rejected(_) => "rejected",
-            Error::Loan(LoanError::UnknownLoan(_)) => "unknown_loan",
-            Error::Loan(LoanError::NotYourMove { .. }) => "not_allowed",
-            Error::Loan(_) => "invalid_loan",
-            Error::SyncFile(crate::sync::EnvelopeError::Encode { .. }) => "internal",
-            Error::SyncFile(_) => "rejected",
-            Error::NoIdentity => "no_identity",
-            Error::AlreadyInitialised { .. } => "already_initialised",
-            Error::UnknownNeighbourhood(_) => "unknown_neighbourhood",
-            Error::AlreadyMember { .. } => "already_member",
-            Error::NotAdmin { .. } => "not_admin",
-            Error::UnknownItem(_) => "unknown_item",
-            Error::NotYourItem { .. } => "not_owner",
-            Error::StoreNotEmpty => "store_not_empty",
-            Error::CorruptExport(_) => "corrupt_export",
-            Error::Io { .. } => "io",
-            Error::Storage(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_) => "storage",
-            Error::Random(_) => "internal",
+            Error::Invalid(_) => ErrorKind::InvalidInput,
+            Error::Ticket(_) => ErrorKind::BadTicket,
+            Error::Membership(_) => ErrorKind::NotMember,
+            Error::Rejected(_) => ErrorKind::Rejected,
+            Error::Loan(LoanError::UnknownLoan(_)) => ErrorKind::UnknownLoan,
+            Error::Loan(LoanError::NotYourMove { .. }) => ErrorKind::NotAllowed,
+            Error::Loan(_) => ErrorKind::InvalidLoan,
+            Error::SyncFile(crate::sync::EnvelopeError::Encode { .. }) => ErrorKind::Internal,
+            Error::SyncFile(_) => ErrorKind::Rejected,
+            Error::NoIdentity => ErrorKind::NoIdentity,
+            Error::AlreadyInitialised { .. } => ErrorKind::AlreadyInitialised,
+            Error::UnknownNeighbourhood(_) => ErrorKind::UnknownNeighbourhood,
+            Error::AlreadyMember { .. } => ErrorKind::AlreadyMember,
+            Error::NotAdmin { .. } => ErrorKind::NotAdmin,
+            Error::UnknownItem(_) => ErrorKind::UnknownItem,
+            Error::NotYourItem { .. } => ErrorKind::NotOwner,
+            Error::StoreNotEmpty => ErrorKind::StoreNotEmpty,
+            Error::CorruptExport(_) => ErrorKind::CorruptExport,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Storage(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_) => ErrorKind::Storage,
+            Error::Random(_) => ErrorKind::Internal,
         }
+    }
+}
+
+/// The one taxonomy of failures, shared by the core, the network layer (`partage-net`) and the
+/// FFI (where each kind is one exception class / error case). Its names (`as_str`, and serde)
+/// are stable: they appear in `--json` output and are what apps and scripts branch on.
+///
+/// Adding a kind is a breaking change on purpose: every exhaustive match over it (in Rust, and
+/// the `when`/`switch` of the Kotlin and Swift tests) stops compiling until it is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Rejected user input (empty title, bad id, out-of-range number). Nothing was written.
+    InvalidInput,
+    /// An invite ticket that cannot be used (damaged, tampered with, expired).
+    BadTicket,
+    /// A membership proof failed.
+    NotMember,
+    /// Data from another device or a backup was refused (bad signature, not a member, ...).
+    Rejected,
+    /// No loan with that id is known here.
+    UnknownLoan,
+    /// A lending move by the wrong party (only the lender can accept, ...).
+    NotAllowed,
+    /// A lending move that the loan's state or dates do not allow (bad date, already booked, ...).
+    InvalidLoan,
+    /// The data directory has no identity yet.
+    NoIdentity,
+    AlreadyInitialised,
+    UnknownNeighbourhood,
+    AlreadyMember,
+    NotAdmin,
+    UnknownItem,
+    /// The item (or loan side) belongs to another member.
+    NotOwner,
+    StoreNotEmpty,
+    CorruptExport,
+    Io,
+    /// The network could not listen, dial or start (`partage-net`).
+    Network,
+    /// The network is paused: resume it first (`partage-net`).
+    Paused,
+    /// The network is not started, or was stopped (`partage-net`).
+    Stopped,
+    /// The network is busy: try again (`partage-net`).
+    Busy,
+    /// The local store failed or is damaged.
+    Storage,
+    /// A bug or an environment failure (no random numbers, no threads).
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 23] = [
+        ErrorKind::InvalidInput,
+        ErrorKind::BadTicket,
+        ErrorKind::NotMember,
+        ErrorKind::Rejected,
+        ErrorKind::UnknownLoan,
+        ErrorKind::NotAllowed,
+        ErrorKind::InvalidLoan,
+        ErrorKind::NoIdentity,
+        ErrorKind::AlreadyInitialised,
+        ErrorKind::UnknownNeighbourhood,
+        ErrorKind::AlreadyMember,
+        ErrorKind::NotAdmin,
+        ErrorKind::UnknownItem,
+        ErrorKind::NotOwner,
+        ErrorKind::StoreNotEmpty,
+        ErrorKind::CorruptExport,
+        ErrorKind::Io,
+        ErrorKind::Network,
+        ErrorKind::Paused,
+        ErrorKind::Stopped,
+        ErrorKind::Busy,
+        ErrorKind::Storage,
+        ErrorKind::Internal,
+    ];
+
+    /// The stable short name ("invalid_input", "bad_ticket", ...): the same as its serde form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::BadTicket => "bad_ticket",
+            ErrorKind::NotMember => "not_member",
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::UnknownLoan => "unknown_loan",
+            ErrorKind::NotAllowed => "not_allowed",
+            ErrorKind::InvalidLoan => "invalid_loan",
+            ErrorKind::NoIdentity => "no_identity",
+            ErrorKind::AlreadyInitialised => "already_initialised",
+            ErrorKind::UnknownNeighbourhood => "unknown_neighbourhood",
+            ErrorKind::AlreadyMember => "already_member",
+            ErrorKind::NotAdmin => "not_admin",
+            ErrorKind::UnknownItem => "unknown_item",
+            ErrorKind::NotOwner => "not_owner",
+            ErrorKind::StoreNotEmpty => "store_not_empty",
+            ErrorKind::CorruptExport => "corrupt_export",
+            ErrorKind::Io => "io",
+            ErrorKind::Network => "network",
+            ErrorKind::Paused => "paused",
+            ErrorKind::Stopped => "stopped",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// The kind named `name` (an `as_str` value), if there is one.
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_kind_has_a_distinct_name_that_round_trips_through_serde() {
+        let names: HashSet<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+        let distinct: HashSet<ErrorKind> = ErrorKind::ALL.into_iter().collect();
+        assert_eq!(distinct.len(), ErrorKind::ALL.len());
+        for kind in ErrorKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<ErrorKind>(&json).unwrap(), kind);
+            assert_eq!(ErrorKind::from_name(kind.as_str()), Some(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+        assert_eq!(ErrorKind::from_name("teleport_failed"), None);
+    }
+
+    #[test]
+    fn all_lists_every_kind_once_in_declaration_order() {
+        // An exhaustive match: a new kind fails to compile here until it is added to ALL.
+        fn position(kind: ErrorKind) -> usize {
+            match kind {
+                ErrorKind::InvalidInput => 0,
+                ErrorKind::BadTicket => 1,
+                ErrorKind::NotMember => 2,
+                ErrorKind::Rejected => 3,
+                ErrorKind::UnknownLoan => 4,
+                ErrorKind::NotAllowed => 5,
+                ErrorKind::InvalidLoan => 6,
+                ErrorKind::NoIdentity => 7,
+                ErrorKind::AlreadyInitialised => 8,
+                ErrorKind::UnknownNeighbourhood => 9,
+                ErrorKind::AlreadyMember => 10,
+                ErrorKind::NotAdmin => 11,
+                ErrorKind::UnknownItem => 12,
+                ErrorKind::NotOwner => 13,
+                ErrorKind::StoreNotEmpty => 14,
+                ErrorKind::CorruptExport => 15,
+                ErrorKind::Io => 16,
+                ErrorKind::Network => 17,
+                ErrorKind::Paused => 18,
+                ErrorKind::Stopped => 19,
+                ErrorKind::Busy => 20,
+                ErrorKind::Storage => 21,
+                ErrorKind::Internal => 22,
+            }
+        }
+        for (i, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            assert_eq!(position(kind), i);
+            assert_eq!(kind as usize, i);
+        }
+    }
+
+    #[test]
+    fn core_errors_have_their_kinds() {
+        assert_eq!(Error::NoIdentity.kind(), ErrorKind::NoIdentity);
+        assert_eq!(Error::from(TicketError::Damaged).kind().as_str(), "bad_ticket");
+        assert_eq!(Error::from(ValidationError::Empty { field: "title" }).kind(), ErrorKind::InvalidInput);
     }
 }

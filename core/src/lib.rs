@@ -28,7 +28,9 @@ pub mod store;
 pub mod sync;
 pub mod ticket;
 
-pub use error::{ChainError, Error, LoanError, Result, RowError, TicketError, ValidationError, VerifyError};
+pub use error::{
+    ChainError, Error, ErrorKind, LoanError, Result, RowError, TicketError, ValidationError, VerifyError,
+};
 pub use events::{Event, NetEvent, Subscription, SyncStats};
 pub use ids::{DeviceId, ItemId, LoanId, MemberId, NeighbourhoodId};
 pub use loan::{LoanState, LoanView, Reminder, Trust};

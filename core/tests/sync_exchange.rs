@@ -98,7 +98,7 @@ fn not_a_partage_file() {
         assert_eq!(file_error(alice.apply_offline_bundle(junk)), EnvelopeError::NotPartage);
     }
     let e = alice.offline_bundle(&ns, b"hello").unwrap_err();
-    assert_eq!(e.kind(), "rejected");
+    assert_eq!(e.kind().as_str(), "rejected");
     assert_eq!(e.to_string(), "this is not a Partage sync file");
 }
 

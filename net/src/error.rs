@@ -1,5 +1,7 @@
 //! Errors of the network layer, each with a message for the person holding the phone.
 
+use partage::ErrorKind;
+
 /// What can go wrong when starting, steering or querying the network.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -22,15 +24,30 @@ pub enum NetError {
 }
 
 impl NetError {
-    /// A stable, short name for the error kind (for the FFI layer and `--json` output).
-    pub fn kind(&self) -> &'static str {
+    /// The kind of this error, in the core's one taxonomy (for the FFI layer and `--json` output).
+    pub fn kind(&self) -> ErrorKind {
         match self {
             NetError::Node(e) => e.kind(),
-            NetError::BadAddress(_) => "invalid_input",
-            NetError::Listen { .. } | NetError::Dial { .. } | NetError::Setup(_) => "network",
-            NetError::Paused => "paused",
-            NetError::Stopped => "stopped",
-            NetError::Busy => "busy",
+            NetError::BadAddress(_) => ErrorKind::InvalidInput,
+            NetError::Listen { .. } | NetError::Dial { .. } | NetError::Setup(_) => ErrorKind::Network,
+            NetError::Paused => ErrorKind::Paused,
+            NetError::Stopped => ErrorKind::Stopped,
+            NetError::Busy => ErrorKind::Busy,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn net_errors_map_to_the_core_kinds() {
+        assert_eq!(NetError::Paused.kind(), ErrorKind::Paused);
+        assert_eq!(NetError::Stopped.kind().as_str(), "stopped");
+        assert_eq!(NetError::Busy.kind(), ErrorKind::Busy);
+        assert_eq!(NetError::Setup("x".into()).kind(), ErrorKind::Network);
+        assert_eq!(NetError::BadAddress("x".into()).kind(), ErrorKind::InvalidInput);
+        assert_eq!(NetError::Node(partage::Error::NoIdentity).kind(), ErrorKind::NoIdentity);
     }
 }

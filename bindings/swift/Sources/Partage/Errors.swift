@@ -1,36 +1,15 @@
-// The one error type at the edge, made convenient: `error.kind` is the stable short name
-// (the same strings as the Rust core's `Error::kind()`), `error.message` the text for people.
+// The one error type at the edge, made convenient: `error.kind` is the Rust core's `ErrorKind`
+// (one taxonomy for the core, the network layer and these bindings), `error.message` the text for
+// people. Switch exhaustively over `kind` (no `default`) to be told when a kind is added.
 
 @_exported import PartageFFI
 
 extension PartageError {
-    /// The stable short name of the kind ("invalid_input", "bad_ticket", ...).
-    public var kind: String {
-        switch self {
-        case .InvalidInput: return "invalid_input"
-        case .BadTicket: return "bad_ticket"
-        case .NotMember: return "not_member"
-        case .Rejected: return "rejected"
-        case .UnknownLoan: return "unknown_loan"
-        case .NotAllowed: return "not_allowed"
-        case .InvalidLoan: return "invalid_loan"
-        case .NoIdentity: return "no_identity"
-        case .AlreadyInitialised: return "already_initialised"
-        case .UnknownNeighbourhood: return "unknown_neighbourhood"
-        case .AlreadyMember: return "already_member"
-        case .NotAdmin: return "not_admin"
-        case .UnknownItem: return "unknown_item"
-        case .NotOwner: return "not_owner"
-        case .StoreNotEmpty: return "store_not_empty"
-        case .CorruptExport: return "corrupt_export"
-        case .Io: return "io"
-        case .Network: return "network"
-        case .Paused: return "paused"
-        case .Stopped: return "stopped"
-        case .Busy: return "busy"
-        case .Storage: return "storage"
-        case .Internal: return "internal"
-        }
+    /// The kind of this error. No table here: each case crosses the FFI as its position in Rust's
+    /// `ErrorKind`, so the kind is read back with uniffi's own converters (Rust tests that the
+    /// two enums stay in step).
+    public var kind: ErrorKind {
+        (try? FfiConverterTypeErrorKind_lift(FfiConverterTypePartageError_lower(self))) ?? .internal
     }
 
     /// The human-readable message, ready to show.
@@ -46,4 +25,9 @@ extension PartageError {
             return message
         }
     }
+}
+
+extension ErrorKind {
+    /// The stable short name ("invalid_input", ...), as in the CLI's `--json` output.
+    public var code: String { errorKindName(kind: self) }
 }

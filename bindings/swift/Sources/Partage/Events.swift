@@ -160,47 +160,22 @@ extension Node {
 
     /// Known and connected peers, re-read whenever the network reports something.
     public func observePeers() throws -> AsyncThrowingStream<[Peer], Error> {
-        try observe({ $0.isNetworkOrSnapshot }, { [self] in self.isNetworkRunning() ? try self.peers() : [] })
+        try observe({ $0.affectsPeers }, { [self] in self.isNetworkRunning() ? try self.peers() : [] })
     }
 }
 
 extension NodeEvent {
+    // What each event can change is decided once, in Rust (`NodeEvent.effects()`).
+
     /// Whether this event can change an item listing.
-    public var affectsItems: Bool {
-        switch self {
-        case .snapshot, .itemAdded, .itemUpdated, .itemRemoved, .neighbourhoodLeft, .memberUpdated,
-            .memberRevoked:
-            return true
-        case .neighbourhoodJoined, .loanUpdated, .loanAvailable, .network, .overflow, .membershipConfirmed:
-            return false
-        }
-    }
+    public var affectsItems: Bool { effects().items }
 
     /// Whether this event can change a loan listing (titles and names included).
-    public var affectsLoans: Bool {
-        switch self {
-        case .snapshot, .loanUpdated, .loanAvailable, .itemAdded, .itemUpdated, .itemRemoved,
-            .neighbourhoodLeft, .memberUpdated, .memberRevoked:
-            return true
-        case .neighbourhoodJoined, .network, .overflow, .membershipConfirmed:
-            return false
-        }
-    }
+    public var affectsLoans: Bool { effects().loans }
 
     /// Whether this event can change the list of neighbourhoods or their counts.
-    public var affectsNeighbourhoods: Bool {
-        switch self {
-        case .overflow, .loanUpdated, .loanAvailable, .network:
-            return false
-        default:
-            return true
-        }
-    }
+    public var affectsNeighbourhoods: Bool { effects().neighbourhoods }
 
-    var isNetworkOrSnapshot: Bool {
-        switch self {
-        case .network, .snapshot: return true
-        default: return false
-        }
-    }
+    /// Whether this event can change the known and connected peers.
+    public var affectsPeers: Bool { effects().peers }
 }

@@ -40,6 +40,16 @@ func eventTests(_ r: Runner) async {
             try expectEq("Tondeuse", added.title, "added")
             try expectEq(false, paused.available, "paused")
             try expectEq(mower.id, removedId, "removed")
+            // What each event changes is computed in Rust.
+            let addedEvent = NodeEvent.itemAdded(item: added)
+            try expectEq(EventEffects(items: true, loans: true, neighbourhoods: true, peers: false), addedEvent.effects(), "item added effects")
+            try expect(addedEvent.affectsItems && !addedEvent.affectsPeers, "item added affects items, not peers")
+            try expectEq(EventEffects(items: true, loans: true, neighbourhoods: true, peers: true),
+                         NodeEvent.snapshot(snapshot: snapshot).effects(), "snapshot effects")
+            try expectEq(EventEffects(items: false, loans: false, neighbourhoods: true, peers: false),
+                         NodeEvent.neighbourhoodJoined(neighbourhoodId: "n", name: "x").effects(), "joined effects")
+            try expectEq(EventEffects(items: false, loans: false, neighbourhoods: false, peers: false),
+                         NodeEvent.overflow(missed: 1).effects(), "overflow effects")
 
             while throwing.listenerErrors() < 4 { try await Task.sleep(nanoseconds: 10_000_000) }
             try expect(throwing.isActive(), "the throwing listener is still subscribed")

@@ -24,7 +24,7 @@ func loanTests(_ r: Runner) async {
             try expectEq("Bob", seen.borrowerName, "borrower name")
 
             let wrong = try await expectError("bob accepts") { _ = try await bob.acceptLoan(loanId: request.id, message: "") }
-            try expectEq("not_allowed", wrong.kind, "wrong party kind")
+            try expectEq(ErrorKind.notAllowed, wrong.kind, "wrong party kind")
             try expectEq("only the lender (Alice) can accept this loan", wrong.message, "wrong party message")
 
             _ = try await alice.acceptLoan(loanId: request.id, message: "Avec plaisir")
@@ -40,7 +40,7 @@ func loanTests(_ r: Runner) async {
             let badDate = try await expectError("bad date") {
                 _ = try await bob.requestLoan(itemId: drill.id, from: "31/12", until: "2099-01-01", message: "")
             }
-            try expectEq("invalid_loan", badDate.kind, "bad date kind")
+            try expectEq(ErrorKind.invalidLoan, badDate.kind, "bad date kind")
             try expectEq("\"31/12\" is not a date (use YYYY-MM-DD, e.g. 2026-12-01)", badDate.message, "bad date message")
         }
     }

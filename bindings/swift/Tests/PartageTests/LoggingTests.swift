@@ -31,7 +31,7 @@ func loggingTests(_ r: Runner) async {
         let logger = CollectingLogger()
         try installLogger(logger: logger, level: .debug)
         let again = try await expectError("second install") { try installLogger(logger: CollectingLogger(), level: .info) }
-        try expectEq("invalid_input", again.kind, "second install")
+        try expectEq(ErrorKind.invalidInput, again.kind, "second install")
         try await withNodes(2) { nodes in
             let (alice, bob) = (nodes[0], nodes[1])
             let hood = try await networkedPair(alice, bob)

@@ -35,11 +35,11 @@ func networkTests(_ r: Runner) async {
             try await bob.pauseNetwork()
             try expect(bob.isNetworkPaused(), "paused")
             let paused = try await expectError("sync while paused") { _ = try await bob.syncNow(timeoutMs: 1_000) }
-            try expectEq("paused", paused.kind, "kind while paused")
+            try expectEq(ErrorKind.paused, paused.kind, "kind while paused")
             try await bob.resumeNetwork()
             try await bob.stopNetwork()
             let stopped = try await expectError("sync when stopped") { _ = try await bob.syncNow(timeoutMs: 1_000) }
-            try expectEq("stopped", stopped.kind, "kind when stopped")
+            try expectEq(ErrorKind.stopped, stopped.kind, "kind when stopped")
             try expectEq("the network is not started", stopped.message, "message when stopped")
         }
     }

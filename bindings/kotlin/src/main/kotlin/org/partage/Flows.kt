@@ -46,38 +46,17 @@ fun Node.events(bufferSize: Int = DEFAULT_EVENT_BUFFER): Flow<NodeEvent> =
         awaitClose { subscription.close() }
     }.buffer(bufferSize)
 
-/** Whether an event can change what an item listing shows. */
-fun NodeEvent.affectsItems(): Boolean =
-    when (this) {
-        is NodeEvent.Snapshot, is NodeEvent.ItemAdded, is NodeEvent.ItemUpdated,
-        is NodeEvent.ItemRemoved, is NodeEvent.NeighbourhoodLeft, is NodeEvent.MemberUpdated,
-        is NodeEvent.MemberRevoked,
-        -> true
-        is NodeEvent.NeighbourhoodJoined, is NodeEvent.Overflow, is NodeEvent.LoanUpdated,
-        is NodeEvent.LoanAvailable, is NodeEvent.Network, is NodeEvent.MembershipConfirmed,
-        -> false
-    }
+/** Whether an event can change what an item listing shows (computed in Rust: [NodeEvent.effects]). */
+fun NodeEvent.affectsItems(): Boolean = effects().items
 
 /** Whether an event can change what a loan listing shows (names and titles included). */
-fun NodeEvent.affectsLoans(): Boolean =
-    when (this) {
-        is NodeEvent.Snapshot, is NodeEvent.LoanUpdated, is NodeEvent.LoanAvailable,
-        is NodeEvent.ItemAdded, is NodeEvent.ItemUpdated, is NodeEvent.ItemRemoved,
-        is NodeEvent.NeighbourhoodLeft, is NodeEvent.MemberUpdated, is NodeEvent.MemberRevoked,
-        -> true
-        is NodeEvent.NeighbourhoodJoined, is NodeEvent.Overflow, is NodeEvent.Network,
-        is NodeEvent.MembershipConfirmed,
-        -> false
-    }
+fun NodeEvent.affectsLoans(): Boolean = effects().loans
 
 /** Whether an event can change the list of neighbourhoods (or their counts). */
-fun NodeEvent.affectsNeighbourhoods(): Boolean =
-    when (this) {
-        is NodeEvent.Overflow, is NodeEvent.LoanUpdated, is NodeEvent.LoanAvailable,
-        is NodeEvent.Network,
-        -> false
-        else -> true
-    }
+fun NodeEvent.affectsNeighbourhoods(): Boolean = effects().neighbourhoods
+
+/** Whether an event can change the known and connected peers. */
+fun NodeEvent.affectsPeers(): Boolean = effects().peers
 
 /**
  * The items matching [filter], sorted by title: emitted at once, then again whenever they change.
@@ -106,7 +85,7 @@ fun Node.networkEvents(): Flow<NetworkEvent> = events().filterIsInstance<NodeEve
 /** Known and connected peers, re-read whenever the network reports something. Empty while stopped. */
 fun Node.observePeers(): Flow<List<Peer>> =
     events()
-        .filter { it is NodeEvent.Network || it is NodeEvent.Snapshot }
+        .filter { it.affectsPeers() }
         .conflate()
         .map { if (isNetworkRunning()) peers() else emptyList() }
         .distinctUntilChanged()

@@ -30,6 +30,13 @@ fun eventTests() {
             expectEq(listOf("Tondeuse", "Raclette"), listOf(added1.item.title, added2.item.title), "added in order")
             expectEq(false, paused.item.available, "paused item")
             expectEq(raclette.id, removed.itemId, "removed item")
+            // What each event changes is computed in Rust.
+            expectEq(EventEffects(items = true, loans = true, neighbourhoods = true, peers = true), snapshot.effects(), "snapshot effects")
+            expectEq(EventEffects(items = true, loans = true, neighbourhoods = true, peers = false), added1.effects(), "item added effects")
+            check(added1.affectsItems() && !added1.affectsPeers()) { "item added affects items, not peers" }
+            val joined = NodeEvent.NeighbourhoodJoined(hood.id, "Quartier")
+            expectEq(EventEffects(items = false, loans = false, neighbourhoods = true, peers = false), joined.effects(), "joined effects")
+            expectEq(EventEffects(items = false, loans = false, neighbourhoods = false, peers = false), NodeEvent.Overflow(1uL).effects(), "overflow effects")
             collector.cancel()
         }
     }

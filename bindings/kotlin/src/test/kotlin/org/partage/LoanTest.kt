@@ -1,6 +1,7 @@
 package org.partage
 
 import kotlinx.coroutines.flow.first
+import org.partage.ffi.ErrorKind
 import org.partage.ffi.ItemDraft
 import org.partage.ffi.Loan
 import org.partage.ffi.LoanFilter
@@ -35,7 +36,7 @@ fun loanTests() {
             check(alice.reminders(null).any { it is Reminder.NewRequest }) { "alice is reminded of the request" }
 
             val wrongParty = expectThrows<PartageException.NotAllowed> { bob.acceptLoan(request.id, "") }
-            expectEq("not_allowed", wrongParty.kind, "wrong party kind")
+            expectEq(ErrorKind.NOT_ALLOWED, wrongParty.kind, "wrong party kind")
             expectEq("only the lender (Alice) can accept this loan", wrongParty.message, "wrong party message")
 
             alice.acceptLoan(request.id, "Avec plaisir")
@@ -50,7 +51,7 @@ fun loanTests() {
             expectEq(1u, bob.trust(hood, bob.identity()!!.memberId).completedAsBorrower, "bob's trust")
 
             val badDate = expectThrows<PartageException.InvalidLoan> { bob.requestLoan(drill.id, "31/12", "2099-01-01", "") }
-            expectEq("invalid_loan", badDate.kind, "bad date kind")
+            expectEq(ErrorKind.INVALID_LOAN, badDate.kind, "bad date kind")
             expectEq("\"31/12\" is not a date (use YYYY-MM-DD, e.g. 2026-12-01)", badDate.message, "bad date message")
             val own =
                 expectThrows<PartageException.InvalidLoan> {

@@ -4,6 +4,7 @@ import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.withTimeoutOrNull
+import org.partage.ffi.ErrorKind
 import org.partage.ffi.ItemDraft
 import org.partage.ffi.ItemFilter
 import org.partage.ffi.ItemPatch
@@ -76,7 +77,7 @@ fun networkTests() {
             check(bob.isNetworkPaused()) { "paused" }
             withTimeoutOrNull(15_000) { bob.observePeers().first { peers -> peers.none { it.connected } } }
                 ?: throw AssertionError("still connected after pause: ${bob.peers()}")
-            expectThrows<PartageException.Paused> { bob.syncNow(1_000u) }.also { expectEq("paused", it.kind, "kind") }
+            expectThrows<PartageException.Paused> { bob.syncNow(1_000u) }.also { expectEq(ErrorKind.PAUSED, it.kind, "kind") }
             alice.addItem(hood, ItemDraft(title = "Scie sauteuse"))
             bob.resumeNetwork()
             withTimeoutOrNull(15_000) { awaitItem(bob, "Scie sauteuse") }
