@@ -125,6 +125,9 @@ pub type DocHeadsKey = (NeighbourhoodId, MemberId);
 
 pub struct Store {
     pub(crate) db: Database,
+    /// Whether a transaction was committed without being made durable yet (see
+    /// [`Store::write_unflushed`]).
+    unflushed: std::sync::atomic::AtomicBool,
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -175,7 +178,7 @@ impl Store {
             meta.insert(KEY_SCHEMA, SCHEMA_VERSION.to_be_bytes().as_slice())?;
         }
         txn.commit()?;
-        Ok(Store { db })
+        Ok(Store { db, unflushed: std::sync::atomic::AtomicBool::new(false) })
     }
 
     pub fn schema_version(&self) -> Result<u32> {
@@ -290,7 +293,37 @@ impl Store {
         let txn = self.db.begin_write()?;
         let value = f(&mut Writer { txn: &txn })?;
         txn.commit()?;
+        // A durable commit makes every earlier one durable too.
+        self.unflushed.store(false, std::sync::atomic::Ordering::Relaxed);
         Ok(value)
+    }
+
+    /// Like [`Store::write`], without waiting for the disk: the transaction is visible at once
+    /// and becomes durable with the next durable commit ([`Store::flush`], any [`Store::write`],
+    /// or dropping the store). For data that can be fetched again (documents received from a
+    /// peer in a sync round): a crash before the flush loses them, never half of them.
+    pub fn write_unflushed<T>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(redb::Durability::None).map_err(|e| Error::Storage(e.to_string()))?;
+        let value = f(&mut Writer { txn: &txn })?;
+        txn.commit()?;
+        self.unflushed.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(value)
+    }
+
+    /// Makes every committed transaction durable (one fsync), if one is not yet.
+    pub fn flush(&self) -> Result<()> {
+        if self.unflushed.load(std::sync::atomic::Ordering::Relaxed) {
+            self.write(|_| Ok(()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Closing makes non-durable commits durable in redb 4 too; this does not depend on it.
+        let _ = self.flush();
     }
 }
 

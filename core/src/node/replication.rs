@@ -222,6 +222,23 @@ impl Node {
     /// owner is a member, every device is certified by the owner, and every new change is
     /// covered by a valid attestation.
     pub fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
+        self.import_bundle_with(bundle, Flush::Now)
+    }
+
+    /// [`Node::import_bundle`] without waiting for the disk: the document is stored, listed and
+    /// reported at once, and becomes durable with the next durable write or [`Node::flush`].
+    /// For the documents of a sync round, which the peer sends again if a crash loses them:
+    /// one fsync per round instead of one per document.
+    pub fn import_bundle_unflushed(&self, bundle: &DocBundle) -> Result<ImportReport> {
+        self.import_bundle_with(bundle, Flush::Later)
+    }
+
+    /// Makes every import so far durable (one fsync if one is pending).
+    pub fn flush(&self) -> Result<()> {
+        self.lock()?.store.flush()
+    }
+
+    fn import_bundle_with(&self, bundle: &DocBundle, flush: Flush) -> Result<ImportReport> {
         let mut st = self.lock()?;
         let ns = bundle.neighbourhood;
         let was_confirmed = st.confirmed(&ns);
@@ -234,10 +251,10 @@ impl Node {
         // judges their ticket, with this device's clock and records.
         self.confirm_or_witness(&mut st, &ns, &bundle.owner_chain).map_err(not_member)?;
         let verified = verify_bundle(&mut st, bundle)?;
-        self.commit_verified(&mut st, verified)
+        self.commit_verified(&mut st, verified, flush)
     }
 
-    pub(super) fn commit_verified(&self, st: &mut State, v: Verified) -> Result<ImportReport> {
+    pub(super) fn commit_verified(&self, st: &mut State, v: Verified, flush: Flush) -> Result<ImportReport> {
         let (ns, owner) = v.key;
         let me = st.identity.as_ref().map(|i| i.device_id());
         let (stored_snapshot, new_changes, touched) = match v.doc {
@@ -358,7 +375,7 @@ impl Node {
         let mut rec = st.neighbourhood(&ns)?.clone();
         let revocations_changed = !v.revocations.is_empty();
         rec.revocations.extend(v.revocations);
-        let result = st.store.write(|w| {
+        let write = |w: &mut crate::store::Writer<'_>| -> Result<()> {
             match &stored_snapshot {
                 Some(snapshot) => w.put_snapshot(&ns, &owner, snapshot)?,
                 None => {
@@ -385,7 +402,11 @@ impl Node {
                 w.delete_item(id)?;
             }
             Ok(())
-        });
+        };
+        let result = match flush {
+            Flush::Now => st.store.write(write),
+            Flush::Later => st.store.write_unflushed(write),
+        };
         if let Err(e) = result {
             st.forget_docs(&[ns], &owner);
             return Err(e);
@@ -459,6 +480,13 @@ impl State {
         out.sort_by_key(|s| s.owner);
         Ok(out)
     }
+}
+
+/// Whether an import waits for the disk before returning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Flush {
+    Now,
+    Later,
 }
 
 /// Changes in `changes` that no other change in the set depends on.

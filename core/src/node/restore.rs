@@ -91,7 +91,7 @@ impl Node {
             Ok(())
         })?;
         for v in verified {
-            self.commit_verified(&mut st, v)?;
+            self.commit_verified(&mut st, v, super::replication::Flush::Now)?;
         }
         Ok(TransferSummary { neighbourhoods: neighbourhoods.len(), documents, items: st.read.len() })
     }

@@ -120,6 +120,11 @@ where
     reader.abort();
     // The writer ends by itself once the last frames are written (its channel is closed).
     drop(writer);
+    // Answers of a round cut short are made durable now (a whole round flushes by itself).
+    let node = driver.node.clone();
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || node.flush()).await {
+        crate::trace!("session end: flushing received documents failed: {e}");
+    }
     let _ = reports.send(Report::Ended { peer, session: id, end }).await;
 }
 

@@ -192,6 +192,10 @@ impl Machine {
     ) -> Result<(), End> {
         let Some(st) = self.shared.get_mut(&ns) else { return Ok(()) };
         if st.wants.remove(&owner) && st.wants.is_empty() {
+            // Every answer is in: one fsync for all of them, before telling the peer my digest.
+            if let Err(e) = facts.flush() {
+                return self.node_failure(e);
+            }
             self.queue_status(ns, false, facts)?;
         }
         Ok(())

@@ -42,6 +42,11 @@ pub(crate) trait Facts {
     ) -> Result<Option<DocBundle>>;
     /// Verifies a document from the peer and stores it.
     fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport>;
+    /// The same, without waiting for the disk (see `Node::import_bundle_unflushed`): for the
+    /// answers of a round, made durable together by `flush` when the round's wants are answered.
+    fn import_bundle_unflushed(&self, bundle: &DocBundle) -> Result<ImportReport>;
+    /// Makes every import so far durable.
+    fn flush(&self) -> Result<()>;
     /// Whether a bundle with these heads and device revocations would bring nothing new (see
     /// `Node::holds_everything`).
     fn holds_everything(
@@ -111,6 +116,14 @@ impl Facts for Node {
 
     fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
         Node::import_bundle(self, bundle)
+    }
+
+    fn import_bundle_unflushed(&self, bundle: &DocBundle) -> Result<ImportReport> {
+        Node::import_bundle_unflushed(self, bundle)
+    }
+
+    fn flush(&self) -> Result<()> {
+        Node::flush(self)
     }
 
     fn holds_everything(

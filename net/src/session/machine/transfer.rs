@@ -47,7 +47,11 @@ impl Machine {
             }
             return Ok(());
         };
-        match facts.import_bundle(&bundle) {
+        // An answer in a round is made durable with the round's other answers (`answered`); a
+        // live push at once.
+        let imported =
+            if answer { facts.import_bundle_unflushed(&bundle) } else { facts.import_bundle(&bundle) };
+        match imported {
             Ok(report) => {
                 self.totals.docs_in += 1;
                 if let Some(st) = self.shared.get_mut(&ns) {
