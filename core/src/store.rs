@@ -123,11 +123,13 @@ pub struct StoredDoc {
 /// (neighbourhood, document owner).
 pub type DocHeadsKey = (NeighbourhoodId, MemberId);
 
+/// Non-durable commits in a row at most: the next one is durable.
+const MAX_UNFLUSHED: usize = 8;
+
 pub struct Store {
     pub(crate) db: Database,
-    /// Whether a transaction was committed without being made durable yet (see
-    /// [`Store::write_unflushed`]).
-    unflushed: std::sync::atomic::AtomicBool,
+    /// Transactions committed without being made durable yet (see [`Store::write_unflushed`]).
+    unflushed: std::sync::atomic::AtomicUsize,
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -178,7 +180,7 @@ impl Store {
             meta.insert(KEY_SCHEMA, SCHEMA_VERSION.to_be_bytes().as_slice())?;
         }
         txn.commit()?;
-        Ok(Store { db, unflushed: std::sync::atomic::AtomicBool::new(false) })
+        Ok(Store { db, unflushed: std::sync::atomic::AtomicUsize::new(0) })
     }
 
     pub fn schema_version(&self) -> Result<u32> {
@@ -294,7 +296,7 @@ impl Store {
         let value = f(&mut Writer { txn: &txn })?;
         txn.commit()?;
         // A durable commit makes every earlier one durable too.
-        self.unflushed.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.unflushed.store(0, std::sync::atomic::Ordering::Relaxed);
         Ok(value)
     }
 
@@ -303,17 +305,22 @@ impl Store {
     /// or dropping the store). For data that can be fetched again (documents received from a
     /// peer in a sync round): a crash before the flush loses them, never half of them.
     pub fn write_unflushed<T>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+        if self.unflushed.load(std::sync::atomic::Ordering::Relaxed) + 1 >= MAX_UNFLUSHED {
+            // A bound on what a crash can lose and on redb's chain of non-durable commits
+            // (pages they free are reused only after a durable one).
+            return self.write(f);
+        }
         let mut txn = self.db.begin_write()?;
         txn.set_durability(redb::Durability::None).map_err(|e| Error::Storage(e.to_string()))?;
         let value = f(&mut Writer { txn: &txn })?;
         txn.commit()?;
-        self.unflushed.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.unflushed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(value)
     }
 
     /// Makes every committed transaction durable (one fsync), if one is not yet.
     pub fn flush(&self) -> Result<()> {
-        if self.unflushed.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.unflushed.load(std::sync::atomic::Ordering::Relaxed) > 0 {
             self.write(|_| Ok(()))?;
         }
         Ok(())
