@@ -45,8 +45,8 @@ async def pair(tmp_path, tarpit=None):
     """Alice founds a neighbourhood; Bob joins by ticket and connects (and verifies her)."""
     alice = await p.Node.open(str(tmp_path / "alice"))
     bob = await p.Node.open(str(tmp_path / "bob"))
-    await alice.init("Alice")
-    await bob.init("Bob")
+    await alice.create_identity("Alice")
+    await bob.create_identity("Bob")
     hood = (await alice.create_neighbourhood("Rue des Lilas")).id
     await alice.start_network(LOOPBACK)
     ad = await alice.advertisement(5000)

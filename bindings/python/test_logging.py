@@ -36,8 +36,8 @@ def test_log_records_arrive_in_python(tmp_path):
             p.install_logger(CollectingLogger(), p.LogLevel.INFO)
         alice = await p.Node.open(str(tmp_path / "alice"))
         bob = await p.Node.open(str(tmp_path / "bob"))
-        await alice.init("Alice")
-        await bob.init("Bob")
+        await alice.create_identity("Alice")
+        await bob.create_identity("Bob")
         hood = (await alice.create_neighbourhood("Rue des Lilas")).id
         await alice.start_network(LOOPBACK)
         ticket = await alice.invite(hood, 7, 1, (await alice.advertisement(5000)).addresses)

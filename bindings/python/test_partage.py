@@ -48,8 +48,8 @@ def test_two_networked_nodes_share_an_item_and_run_a_loan(tmp_path):
     async def scenario():
         alice = await p.Node.open(str(tmp_path / "alice"))
         bob = await p.Node.open(str(tmp_path / "bob"))
-        await alice.init("Alice")
-        await bob.init("Bob")
+        await alice.create_identity("Alice")
+        await bob.create_identity("Bob")
         hood = (await alice.create_neighbourhood("Rue des Lilas")).id
         await alice.start_network(LOOPBACK)
         ad = await alice.advertisement(5000)
@@ -94,7 +94,7 @@ def test_two_networked_nodes_share_an_item_and_run_a_loan(tmp_path):
 def test_bad_input_is_a_typed_error_with_a_message(tmp_path):
     async def scenario():
         node = await p.Node.open(str(tmp_path / "n"))
-        await node.init("Carole")
+        await node.create_identity("Carole")
         hood = (await node.create_neighbourhood("Quartier")).id
         with pytest.raises(p.PartageError.InvalidInput) as empty:
             await node.add_item(hood, p.ItemDraft(title="  "))
@@ -121,7 +121,7 @@ def test_error_kinds_and_event_effects_come_from_rust():
 def test_a_catalogue_goes_in_all_or_nothing_and_pages_through_search(tmp_path):
     async def scenario():
         node = await p.Node.open(str(tmp_path / "n"))
-        await node.init("Outilthèque")
+        await node.create_identity("Outilthèque")
         hood = (await node.create_neighbourhood("Quartier")).id
         drafts = [p.ItemDraft(title=f"Outil {i}", category=p.Category.TOOLS) for i in range(60)]
         drafts[7] = p.ItemDraft(title="  ")

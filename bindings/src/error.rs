@@ -75,7 +75,7 @@ pub enum PartageError {
     /// A lending move that the loan's state or dates do not allow (bad date, already booked, ...).
     #[error("{0}")]
     InvalidLoan(String),
-    /// The data directory has no identity yet: call `init` first.
+    /// The data directory has no identity yet: call `createIdentity` first.
     #[error("{0}")]
     NoIdentity(String),
     #[error("{0}")]

@@ -64,7 +64,7 @@ impl Node {
     // ---- identity and profile ----
 
     /// Creates this installation's identity (member key, device key) with a display name.
-    pub async fn init(&self, name: String) -> Result<Identity, PartageError> {
+    pub async fn create_identity(&self, name: String) -> Result<Identity, PartageError> {
         let n = self.core();
         blocking(move || n.init(&name)).await.map(Into::into)
     }

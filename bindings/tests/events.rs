@@ -66,7 +66,7 @@ fn next(rx: &Receiver<NodeEvent>) -> NodeEvent {
 async fn node_with_hood() -> (Arc<Node>, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::open(dir.path().display().to_string()).await.unwrap();
-    node.init("Alice".into()).await.unwrap();
+    node.create_identity("Alice".into()).await.unwrap();
     let hood = node.create_neighbourhood("Rue".into()).await.unwrap().id;
     (node, hood, dir)
 }

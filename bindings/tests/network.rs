@@ -54,8 +54,8 @@ async fn open() -> (Arc<Node>, tempfile::TempDir) {
 async fn join_by_ticket_sync_pause_resume() {
     let (alice, _a) = open().await;
     let (bob, _b) = open().await;
-    alice.init("Alice".into()).await.unwrap();
-    bob.init("Bob".into()).await.unwrap();
+    alice.create_identity("Alice".into()).await.unwrap();
+    bob.create_identity("Bob".into()).await.unwrap();
     let hood = alice.create_neighbourhood("Rue".into()).await.unwrap().id;
     alice.start_network(loopback()).await.unwrap();
     let ad = alice.advertisement(5_000).await.unwrap();
@@ -93,8 +93,8 @@ fn tarpit() -> (std::net::TcpListener, String) {
 async fn pair(extra: Vec<String>) -> (Arc<Node>, Arc<Node>, String, [tempfile::TempDir; 2]) {
     let (alice, a) = open().await;
     let (bob, b) = open().await;
-    alice.init("Alice".into()).await.unwrap();
-    bob.init("Bob".into()).await.unwrap();
+    alice.create_identity("Alice".into()).await.unwrap();
+    bob.create_identity("Bob".into()).await.unwrap();
     let hood = alice.create_neighbourhood("Rue".into()).await.unwrap().id;
     alice.start_network(loopback()).await.unwrap();
     let ad = alice.advertisement(5_000).await.unwrap();
@@ -137,8 +137,8 @@ async fn background_sync_resumes_a_paused_network_and_pauses_it_again() {
 async fn background_sync_from_stopped_starts_and_stops_the_network() {
     let (alice, _a) = open().await;
     let (bob, _b) = open().await;
-    alice.init("Alice".into()).await.unwrap();
-    bob.init("Bob".into()).await.unwrap();
+    alice.create_identity("Alice".into()).await.unwrap();
+    bob.create_identity("Bob".into()).await.unwrap();
     let hood = alice.create_neighbourhood("Rue".into()).await.unwrap().id;
     alice.start_network(loopback()).await.unwrap();
     let ad = alice.advertisement(5_000).await.unwrap();

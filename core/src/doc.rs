@@ -396,6 +396,12 @@ impl MemberDoc {
         };
         crate::item_read::read_items(&self.doc, &items, neighbourhood, owner)
     }
+
+    /// Whether reading the whole document is worth more than one thread (see `item_read`).
+    pub(crate) fn worth_reading_in_parallel(&self) -> bool {
+        crate::item_read::read_threads() > 1
+            && self.map(ITEMS).is_ok_and(|items| self.doc.length(&items) >= crate::item_read::PARALLEL_FROM)
+    }
 }
 
 /// Runs `f`, turning a panic inside automerge into an error (the default panic hook still

@@ -155,7 +155,7 @@ pub(crate) fn read_items(
 }
 
 /// Items from which a document's items are read on several threads.
-const PARALLEL_FROM: usize = 256;
+pub(crate) const PARALLEL_FROM: usize = 256;
 /// Threads that read one document at most.
 const MAX_READ_THREADS: usize = 4;
 

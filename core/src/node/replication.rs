@@ -311,10 +311,10 @@ impl Node {
         };
         let read_loans = touched.everything || touched.loans;
         let shared: &MemberDoc = doc;
-        // A whole document's loans are read beside its items (reads only, joined here).
+        // A large whole document's loans are read beside its items (reads only, joined here).
         let (items_now, loans_read) = std::thread::scope(|s| {
             let read = || (shared.borrowings(ns, owner), shared.lendings(ns, owner));
-            let loans = (touched.everything && crate::item_read::read_threads() > 1).then(|| s.spawn(read));
+            let loans = (touched.everything && shared.worth_reading_in_parallel()).then(|| s.spawn(read));
             let items = touched.everything.then(|| shared.items(ns, owner));
             let loans = match loans {
                 // A panicked read is done again here, where a sequential read would have raised it.

@@ -29,7 +29,7 @@ final class Model {
         do {
             let dir = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
             let node = try await Node.open(dataDir: dir.appendingPathComponent("partage").path)
-            if try await node.identity() == nil { _ = try await node.`init`(name: "Me") }
+            if try await node.identity() == nil { _ = try await node.createIdentity(name: "Me") }
             if try await node.neighbourhoods().isEmpty { _ = try await node.createNeighbourhood(name: "My street") }
             let lifecycle = PartageLifecycle(node: node)
             try await lifecycle.start()

@@ -7,8 +7,8 @@ func errorTests(_ r: Runner) async {
             let (alice, bob) = (nodes[0], nodes[1])
             let noId = try await expectError("no identity") { _ = try await alice.createNeighbourhood(name: "Trop tôt") }
             try expectEq(ErrorKind.noIdentity, noId.kind, "no identity kind")
-            _ = try await alice.`init`(name: "Alice")
-            _ = try await bob.`init`(name: "Bob")
+            _ = try await alice.createIdentity(name: "Alice")
+            _ = try await bob.createIdentity(name: "Bob")
             let hood = try await alice.createNeighbourhood(name: "Rue")
 
             let empty = try await expectError("empty title") {
@@ -70,8 +70,8 @@ func errorTests(_ r: Runner) async {
                 if !advice.isEmpty { seen.append(error.kind) }
             }
             record(try await expectError("no identity") { _ = try await alice.createNeighbourhood(name: "Tôt") })
-            _ = try await alice.`init`(name: "Alice")
-            record(try await expectError("init twice") { _ = try await alice.`init`(name: "Alice") })
+            _ = try await alice.createIdentity(name: "Alice")
+            record(try await expectError("init twice") { _ = try await alice.createIdentity(name: "Alice") })
             let hood = try await alice.createNeighbourhood(name: "Rue")
             record(try await expectError("empty title") {
                 _ = try await alice.addItem(neighbourhoodId: hood.id, draft: ItemDraft(title: ""))

@@ -19,7 +19,7 @@ func eventTests(_ r: Runner) async {
     await r.test("events: a snapshot first, then every change in order; a throwing listener breaks nothing") {
         try await withNodes(1) { nodes in
             let node = nodes[0]
-            _ = try await node.`init`(name: "Carole")
+            _ = try await node.createIdentity(name: "Carole")
             let hood = try await node.createNeighbourhood(name: "Quartier")
             _ = try await node.addItem(neighbourhoodId: hood.id, draft: ItemDraft(title: "Échelle"))
             let thrower = ThrowingListener()
@@ -65,7 +65,7 @@ func eventTests(_ r: Runner) async {
     await r.test("a consumer too far behind: the sequence is bounded, then overflow and a fresh snapshot") {
         try await withNodes(1) { nodes in
             let node = nodes[0]
-            _ = try await node.`init`(name: "Gaston")
+            _ = try await node.createIdentity(name: "Gaston")
             let hood = try await node.createNeighbourhood(name: "Bourg")
             var events = try node.events(bufferSize: 8).makeAsyncIterator()
             guard case .snapshot = await events.next() else { throw TestFailure(description: "first event") }

@@ -101,8 +101,8 @@ let loopback = NetworkConfig(listenAddresses: ["/ip4/127.0.0.1/tcp/0"])
 
 /// Alice founds a neighbourhood and listens on loopback; Bob joins with a ticket carrying her address.
 func networkedPair(_ alice: Node, _ bob: Node) async throws -> String {
-    _ = try await alice.`init`(name: "Alice")
-    _ = try await bob.`init`(name: "Bob")
+    _ = try await alice.createIdentity(name: "Alice")
+    _ = try await bob.createIdentity(name: "Bob")
     let hood = try await alice.createNeighbourhood(name: "Rue des Lilas")
     try await alice.startNetwork(config: loopback)
     let ad = try await alice.advertisement(timeoutMs: 5_000)

@@ -74,7 +74,7 @@ fun backgroundTests() {
             awaitStatus(bob, "bob idle again") { it.paused && it.connectedPeers == 0u && it.backgroundSyncs == 0u }
 
             // A process launched for the work: the network was never started.
-            carol.init("Carol")
+            carol.createIdentity("Carol")
             carol.join(alice.invite(hood, 7u, 1u, alice.advertisement(5_000u).addresses))
             alice.addItem(hood, ItemDraft(title = "Perceuse"))
             check(!carol.isNetworkRunning()) { "carol's network is not started" }

@@ -11,8 +11,8 @@ fun errorTests() {
             val noId = expectThrows<PartageException.NoIdentity> { alice.createNeighbourhood("Trop tôt") }
             expectEq(ErrorKind.NO_IDENTITY, noId.kind, "kind")
             check(noId.message!!.startsWith("no identity in this data directory yet")) { "message: ${noId.message}" }
-            alice.init("Alice")
-            bob.init("Bob")
+            alice.createIdentity("Alice")
+            bob.createIdentity("Bob")
             val hood = alice.createNeighbourhood("Rue")
 
             val empty = expectThrows<PartageException.InvalidInput> { alice.addItem(hood.id, ItemDraft(title = "   ")) }
@@ -90,8 +90,8 @@ fun errorTests() {
                 seen += e.kind
             }
             record(expectThrows<PartageException.NoIdentity> { alice.createNeighbourhood("Tôt") })
-            alice.init("Alice")
-            record(expectThrows<PartageException.AlreadyInitialised> { alice.init("Alice") })
+            alice.createIdentity("Alice")
+            record(expectThrows<PartageException.AlreadyInitialised> { alice.createIdentity("Alice") })
             val hood = alice.createNeighbourhood("Rue")
             record(expectThrows<PartageException.InvalidInput> { alice.addItem(hood.id, ItemDraft(title = "")) })
             record(expectThrows<PartageException.BadTicket> { alice.join("partage1garbage") })

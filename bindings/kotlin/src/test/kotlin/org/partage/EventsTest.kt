@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger
 fun eventTests() {
     test("events: a snapshot first, then every change in order") {
         withNodes(1) { (node) ->
-            node.init("Carole")
+            node.createIdentity("Carole")
             val hood = node.createNeighbourhood("Quartier")
             node.addItem(hood.id, ItemDraft(title = "Échelle"))
             val events = Channel<NodeEvent>(Channel.UNLIMITED)
@@ -43,7 +43,7 @@ fun eventTests() {
 
     test("a listener that throws does not break the node or other listeners") {
         withNodes(1) { (node) ->
-            node.init("Denis")
+            node.createIdentity("Denis")
             val hood = node.createNeighbourhood("Cité")
             val thrower =
                 node.subscribe(
@@ -68,7 +68,7 @@ fun eventTests() {
 
     test("cancel and close stop delivery") {
         withNodes(1) { (node) ->
-            node.init("Émile")
+            node.createIdentity("Émile")
             val hood = node.createNeighbourhood("Hameau")
             val count = AtomicInteger()
             val listener =
@@ -91,7 +91,7 @@ fun eventTests() {
 
     test("a collector too far behind: the flow is bounded, then Overflow and a fresh Snapshot") {
         withNodes(1) { (node) ->
-            node.init("Gaston")
+            node.createIdentity("Gaston")
             val hood = node.createNeighbourhood("Bourg")
             val gate = CompletableDeferred<Unit>()
             val seen = Channel<NodeEvent>(Channel.UNLIMITED)

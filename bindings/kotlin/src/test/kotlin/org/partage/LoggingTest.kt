@@ -33,8 +33,8 @@ fun loggingTests() {
         expectEq("a logger is already installed in this process", again.message, "second install")
         var ticket = ""
         withNodes(2) { (alice, bob) ->
-            alice.init("Alice")
-            bob.init("Bob")
+            alice.createIdentity("Alice")
+            bob.createIdentity("Bob")
             val hood = alice.createNeighbourhood("Rue des Lilas")
             alice.startNetwork(LOOPBACK)
             ticket = alice.invite(hood.id, 7u, 1u, alice.advertisement(5_000u).addresses)

@@ -21,8 +21,8 @@ suspend fun networkedPair(
     alice: Node,
     bob: Node,
 ): String {
-    alice.init("Alice")
-    bob.init("Bob")
+    alice.createIdentity("Alice")
+    bob.createIdentity("Bob")
     val hood = alice.createNeighbourhood("Rue des Lilas")
     alice.startNetwork(LOOPBACK)
     val ad = alice.advertisement(5_000u)

@@ -15,8 +15,8 @@ suspend fun transfer(
 fun offlineTests() {
     test("offline: sync bundles as bytes carry an item to the other node, seen through the Flow") {
         withNodes(2) { (alice, bob) ->
-            alice.init("Alice")
-            bob.init("Bob")
+            alice.createIdentity("Alice")
+            bob.createIdentity("Bob")
             val hood = alice.createNeighbourhood("Rue des Lilas")
             val ticket = alice.invite(hood.id, 7u, 1u, listOf("/ip4/127.0.0.1/tcp/4001"))
             check(ticket.startsWith("partage1")) { "ticket: $ticket" }

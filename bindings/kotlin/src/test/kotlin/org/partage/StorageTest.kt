@@ -13,7 +13,7 @@ fun storageTests() {
         val restored = tempDir()
         try {
             Node.open(dir.path).use { node ->
-                node.init("Fanny")
+                node.createIdentity("Fanny")
                 val hood = node.createNeighbourhood("Village")
                 node.addItem(hood.id, ItemDraft(title = "Tente", category = Category.CAMPING, depositCents = 2000uL))
                 val summary = node.exportToFile(backup.path)

@@ -48,7 +48,7 @@ class MainActivity : ComponentActivity() {
         super.onCreate(savedInstanceState)
         lifecycleScope.launch {
             val opened = openPartageNode(applicationContext)
-            if (opened.identity() == null) opened.init("Me")
+            if (opened.identity() == null) opened.createIdentity("Me")
             if (opened.neighbourhoods().isEmpty()) opened.createNeighbourhood("My street")
             network = PartageNetwork(applicationContext, opened).also { it.start() }
             node.value = opened
