@@ -520,3 +520,43 @@ async fn net_a_decompression_bomb_is_refused_within_its_cap() {
     assert_eq!(titles(&alice.node), Vec::<String>::new());
     na.stop().await.unwrap();
 }
+
+/// A member who labels replayed pushes as answers to wants the node never sent is limited like
+/// any other pusher: the connection is cut off after the replay limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_pushes_labelled_as_answers_are_limited_like_pushes() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Mallory"]);
+    sync_all(&nodes, &ns);
+    let (alice, mallory) = (&nodes[0], &nodes[1]);
+    let na = start(alice).await;
+    let me = member(&mallory.node);
+    let whole = mallory.node.doc_bundle(&ns, &me, &[]).unwrap();
+    let replay = WireBundle {
+        neighbourhood: ns,
+        owner: me,
+        owner_chain: None,
+        owner_admissions: vec![],
+        device_revocations: vec![],
+        devices: vec![],
+        payload: DocPayload::Changes(vec![]).into(),
+        attestations: whole.attestations.clone(),
+    };
+    let (mut raw, s) = as_member(&mallory.node, &na, &ns).await;
+    let RawStream { reader, mut writer } = s;
+    // Nothing is read back: a flooder need not read (the node has nothing to answer to these).
+    let _keep = reader;
+    let frame = partage_net::wire::encode(&Msg::Bundle { answer: true, bundle: replay }, usize::MAX).unwrap();
+    let mut sent = 0u32;
+    while sent < 5_000 && !raw.disconnected_now() {
+        use futures::AsyncWriteExt;
+        if writer.write_all(&frame).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    assert!(
+        raw.disconnected_within(Duration::from_secs(10)).await || raw.disconnected_now() || sent < 5_000,
+        "5,000 replays labelled as answers were taken without a cut-off"
+    );
+    assert!(sent > 2_000, "cut off after {sent} replays, before the limit of 2,000 per 10 s");
+}

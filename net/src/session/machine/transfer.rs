@@ -20,6 +20,9 @@ impl Machine {
         if !self.require_verified(&ns, "document")? {
             return Ok(());
         }
+        // Only a bundle that answers one of my wants is an answer: a peer that labels its pushes
+        // as answers does not escape the push limits below (nor make them wait for a flush).
+        let answer = answer && self.shared.get(&ns).is_some_and(|st| st.wants.contains(&owner));
         let heads: Vec<[u8; 32]> = wire.attestations.iter().map(|a| a.hash).collect();
         let held = match facts.holds_everything(&ns, &owner, &heads, &wire.device_revocations) {
             Ok(held) => held,
