@@ -279,6 +279,23 @@ async fn net_a_poisoned_document_cannot_get_an_honest_relay_banned() {
 
 /// A fresh device of the member `m`, certified with m's own member key (what a hostile member
 /// can mint at will): its secret and its membership proof.
+/// A push of no changes with the attestations of `m`'s whole document: what a node holding
+/// that document answers from hash lookups alone.
+fn replay_of(m: &Node, ns: &NeighbourhoodId) -> WireBundle {
+    let me = member(m);
+    let whole = m.doc_bundle(ns, &me, &[]).unwrap();
+    WireBundle {
+        neighbourhood: *ns,
+        owner: me,
+        owner_chain: None,
+        owner_admissions: vec![],
+        device_revocations: vec![],
+        devices: vec![],
+        payload: DocPayload::Changes(vec![]).into(),
+        attestations: whole.attestations,
+    }
+}
+
 fn minted_device(m: &Node, ns: &NeighbourhoodId) -> ([u8; 32], MembershipProof) {
     let member_key = SecretKey::from_bytes(&m.export_data().unwrap().identity.member_secret);
     let device = SecretKey::generate().unwrap();
@@ -326,17 +343,7 @@ async fn net_a_flood_of_hellos_and_empty_pushes_costs_no_write_and_edits_still_a
         std::env::var("PARTAGE_FLOOD_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60),
     );
     let me = member(&mallory.node);
-    let whole = mallory.node.doc_bundle(&ns, &me, &[]).unwrap();
-    let replay = WireBundle {
-        neighbourhood: ns,
-        owner: me,
-        owner_chain: None,
-        owner_admissions: vec![],
-        device_revocations: vec![],
-        devices: vec![],
-        payload: DocPayload::Changes(vec![]).into(),
-        attestations: whole.attestations.clone(),
-    };
+    let replay = replay_of(&mallory.node, &ns);
     let push = partage_net::wire::encode(&Msg::Bundle { answer: false, bundle: replay }, usize::MAX).unwrap();
     // Let the writes of the honest sync land (remembering Bob): any later write is the flood's.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -529,18 +536,7 @@ async fn net_pushes_labelled_as_answers_are_limited_like_pushes() {
     sync_all(&nodes, &ns);
     let (alice, mallory) = (&nodes[0], &nodes[1]);
     let na = start(alice).await;
-    let me = member(&mallory.node);
-    let whole = mallory.node.doc_bundle(&ns, &me, &[]).unwrap();
-    let replay = WireBundle {
-        neighbourhood: ns,
-        owner: me,
-        owner_chain: None,
-        owner_admissions: vec![],
-        device_revocations: vec![],
-        devices: vec![],
-        payload: DocPayload::Changes(vec![]).into(),
-        attestations: whole.attestations.clone(),
-    };
+    let replay = replay_of(&mallory.node, &ns);
     let (mut raw, s) = as_member(&mallory.node, &na, &ns).await;
     let RawStream { reader, mut writer } = s;
     // Nothing is read back: a flooder need not read (the node has nothing to answer to these).
