@@ -53,6 +53,37 @@ pub enum Error {
     Corrupt(String),
     #[error("the system random number generator failed: {0}")]
     Random(String),
+    #[error(
+        "this device was linked to your identity and holds no member key: do this on the device you linked it from"
+    )]
+    NoMemberKey,
+    #[error("{0}")]
+    Link(#[from] LinkError),
+}
+
+/// Why linking a new device to an identity failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("this is not a Partage device link code (it should start with \"partagelink1\")")]
+    WrongPrefix,
+    #[error("this device link code is damaged or incomplete (was it copied in full?)")]
+    Damaged,
+    #[error("this device link code expired on {}: show a new one on your other device", format_date(*.expired_at_ms))]
+    Expired { expired_at_ms: u64 },
+    #[error("no device link is waiting on this device (it expired or was used): show a new code")]
+    NotOffered,
+    #[error("this device is already one of yours")]
+    AlreadyLinked,
+    #[error("this device was revoked and cannot be linked again")]
+    DeviceRevoked,
+    #[error("linking needs a new, empty data directory on the device being linked")]
+    NotEmpty,
+    #[error("the other device refused the link: {0}")]
+    Refused(String),
+    #[error("the other device sent a link for another identity or another device")]
+    Mismatch,
+    #[error("what the other device sent does not verify: {0}")]
+    BadGrant(String),
 }
 
 /// Rejections of user input, before anything is written.
@@ -275,6 +306,13 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::Storage(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_) => ErrorKind::Storage,
             Error::Random(_) => ErrorKind::Internal,
+            Error::NoMemberKey => ErrorKind::NotAllowed,
+            Error::Link(LinkError::WrongPrefix | LinkError::Damaged | LinkError::Expired { .. }) => {
+                ErrorKind::BadTicket
+            }
+            Error::Link(LinkError::NotEmpty) => ErrorKind::StoreNotEmpty,
+            Error::Link(LinkError::Mismatch | LinkError::BadGrant(_)) => ErrorKind::Rejected,
+            Error::Link(_) => ErrorKind::NotAllowed,
         }
     }
 }
@@ -290,7 +328,7 @@ impl Error {
 pub enum ErrorKind {
     /// Rejected user input (empty title, bad id, out-of-range number). Nothing was written.
     InvalidInput,
-    /// An invite ticket that cannot be used (damaged, tampered with, expired).
+    /// An invite ticket or device link code that cannot be used (damaged, tampered with, expired).
     BadTicket,
     /// A membership proof failed.
     NotMember,
@@ -298,7 +336,8 @@ pub enum ErrorKind {
     Rejected,
     /// No loan with that id is known here.
     UnknownLoan,
-    /// A lending move by the wrong party (only the lender can accept, ...).
+    /// A move this member or device may not make (only the lender can accept, a linked device
+    /// cannot revoke devices, a device link that was not offered, ...).
     NotAllowed,
     /// A lending move that the loan's state or dates do not allow (bad date, already booked, ...).
     InvalidLoan,

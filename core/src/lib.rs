@@ -17,6 +17,7 @@ pub mod export;
 pub mod identity;
 pub mod ids;
 mod item_read;
+pub mod link;
 pub mod loan;
 pub mod membership;
 pub mod model;
@@ -29,7 +30,8 @@ pub mod sync;
 pub mod ticket;
 
 pub use error::{
-    ChainError, Error, ErrorKind, LoanError, Result, RowError, TicketError, ValidationError, VerifyError,
+    ChainError, Error, ErrorKind, LinkError, LoanError, Result, RowError, TicketError, ValidationError,
+    VerifyError,
 };
 pub use events::{Event, NetEvent, Subscription, SyncStats};
 pub use ids::{DeviceId, ItemId, LoanId, MemberId, NeighbourhoodId};

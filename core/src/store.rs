@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Current on-disk schema. Bump it and add a step to `migrate` when the layout changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const NEIGHBOURHOODS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("neighbourhoods");
@@ -44,8 +44,9 @@ const KEY_IDENTITY: &str = "identity";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IdentityRecord {
     pub name: String,
-    #[serde(with = "crate::identity::hex_bytes")]
-    pub member_secret: [u8; 32],
+    /// Absent on a linked device (see `crate::link`).
+    #[serde(with = "crate::identity::hex_bytes::option")]
+    pub member_secret: Option<[u8; 32]>,
     #[serde(with = "crate::identity::hex_bytes")]
     pub device_secret: [u8; 32],
     pub device_cert: DeviceCert,
@@ -55,7 +56,7 @@ impl IdentityRecord {
     pub fn from_identity(id: &Identity) -> Self {
         IdentityRecord {
             name: id.name.clone(),
-            member_secret: id.member_key.to_bytes(),
+            member_secret: id.member_key.as_ref().map(SecretKey::to_bytes),
             device_secret: id.device_key.to_bytes(),
             device_cert: id.device_cert.clone(),
         }
@@ -63,14 +64,26 @@ impl IdentityRecord {
 
     /// Rebuilds the identity, checking that keys and certificate belong together.
     pub fn to_identity(&self) -> Result<Identity> {
-        let member_key = SecretKey::from_bytes(&self.member_secret);
+        let member_key = self.member_secret.as_ref().map(SecretKey::from_bytes);
         let device_key = SecretKey::from_bytes(&self.device_secret);
         let cert = &self.device_cert;
-        if !cert.is_valid() || cert.member.0 != member_key.public() || cert.device.0 != device_key.public() {
+        let member_matches = member_key.as_ref().is_none_or(|k| cert.member.0 == k.public());
+        if !cert.is_valid() || !member_matches || cert.device.0 != device_key.public() {
             return Err(Error::Corrupt("identity keys do not match their certificate".into()));
         }
         Ok(Identity { member_key, device_key, device_cert: cert.clone(), name: self.name.clone() })
     }
+}
+
+/// The identity record of schema 1, when every device held the member key.
+#[derive(Deserialize)]
+struct IdentityRecordV1 {
+    name: String,
+    #[serde(with = "crate::identity::hex_bytes")]
+    member_secret: [u8; 32],
+    #[serde(with = "crate::identity::hex_bytes")]
+    device_secret: [u8; 32],
+    device_cert: DeviceCert,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -163,7 +176,7 @@ impl Store {
         let txn = db.begin_write()?;
         {
             // Creating every table up front lets readers assume they exist.
-            let mut meta = txn.open_table(META)?;
+            let meta = txn.open_table(META)?;
             for def in [NEIGHBOURHOODS, MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, ITEMS] {
                 txn.open_table(def)?;
             }
@@ -176,8 +189,9 @@ impl Store {
             if found > SCHEMA_VERSION {
                 return Err(Error::SchemaTooNew { found, supported: SCHEMA_VERSION });
             }
+            drop(meta);
             migrate(&txn, found)?;
-            meta.insert(KEY_SCHEMA, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+            txn.open_table(META)?.insert(KEY_SCHEMA, SCHEMA_VERSION.to_be_bytes().as_slice())?;
         }
         txn.commit()?;
         Ok(Store { db, unflushed: std::sync::atomic::AtomicUsize::new(0) })
@@ -335,12 +349,31 @@ impl Drop for Store {
 }
 
 /// Migrations from older schema versions, run inside the opening transaction.
-fn migrate(_txn: &WriteTransaction, from: u32) -> Result<()> {
+fn migrate(txn: &WriteTransaction, from: u32) -> Result<()> {
     let mut version = from;
     while version < SCHEMA_VERSION {
-        // No older layouts exist yet; future steps go here: `1 => migrate_1_to_2(txn)?`.
+        if version == 1 {
+            migrate_identity_member_key_optional(txn)?;
+        }
         version += 1;
     }
+    Ok(())
+}
+
+/// 1 → 2: the member secret became optional (linked devices have none).
+fn migrate_identity_member_key_optional(txn: &WriteTransaction) -> Result<()> {
+    let mut meta = txn.open_table(META)?;
+    let old = match meta.get(KEY_IDENTITY)? {
+        Some(v) => decode::<IdentityRecordV1>(v.value(), "identity (schema 1)")?,
+        None => return Ok(()),
+    };
+    let new = IdentityRecord {
+        name: old.name,
+        member_secret: Some(old.member_secret),
+        device_secret: old.device_secret,
+        device_cert: old.device_cert,
+    };
+    meta.insert(KEY_IDENTITY, encode(&new)?.as_slice())?;
     Ok(())
 }
 
@@ -441,5 +474,51 @@ impl Writer<'_> {
             table.remove(id.0.as_slice())?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use super::*;
+
+    /// Schema 1's identity layout, written the way schema 1 wrote it.
+    #[derive(Serialize)]
+    struct V1<'a> {
+        name: &'a str,
+        #[serde(with = "crate::identity::hex_bytes")]
+        member_secret: [u8; 32],
+        #[serde(with = "crate::identity::hex_bytes")]
+        device_secret: [u8; 32],
+        device_cert: &'a DeviceCert,
+    }
+
+    #[test]
+    fn a_schema_1_identity_opens_with_its_member_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let id = Identity::generate("Ada".into(), 1).unwrap();
+        let member_secret = id.member_key.as_ref().unwrap().to_bytes();
+        {
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut meta = txn.open_table(META).unwrap();
+                meta.insert(KEY_SCHEMA, 1u32.to_be_bytes().as_slice()).unwrap();
+                let v1 = V1 {
+                    name: "Ada",
+                    member_secret,
+                    device_secret: id.device_key.to_bytes(),
+                    device_cert: &id.device_cert,
+                };
+                meta.insert(KEY_IDENTITY, postcard::to_allocvec(&v1).unwrap().as_slice()).unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let loaded = store.load_all().unwrap().identity.unwrap().to_identity().unwrap();
+        assert_eq!(loaded.member_key.as_ref().map(SecretKey::to_bytes), Some(member_secret));
+        assert_eq!(loaded.device_id(), id.device_id());
+        assert_eq!(loaded.name, "Ada");
     }
 }

@@ -7,6 +7,7 @@
 mod admissions;
 mod bulk;
 mod items;
+mod link;
 mod loan_views;
 mod loans;
 mod neighbourhoods;
@@ -88,6 +89,8 @@ struct State {
     gone_reported: std::collections::HashSet<DocKey>,
     /// Days added to the wall clock (tests simulating time passing; 0 otherwise).
     clock_skew_days: i64,
+    /// The device link code shown now, if any (see `crate::link`).
+    link_offer: Option<link::LinkOffer>,
 }
 
 impl Node {
@@ -128,6 +131,7 @@ impl Node {
             admissions,
             standing: Default::default(),
             gone_reported: Default::default(),
+            link_offer: None,
             clock_skew_days: 0,
         };
         let mut state = state;

@@ -94,7 +94,7 @@ impl Node {
         let now = st.now();
         let expires = now.saturating_add(u64::from(expires_in_days).saturating_mul(DAY_MS));
         let cert = Cert::issue(
-            &identity.member_key,
+            identity.member_key()?,
             CertKind::Invite,
             *ns,
             &rec.name,
@@ -281,7 +281,7 @@ impl Node {
             return Err(ValidationError::RevokeOwnDevice.into());
         }
         let me = identity.member_id();
-        let revocation = DeviceRevocation::issue(&identity.member_key, *device, st.now());
+        let revocation = DeviceRevocation::issue(identity.member_key()?, *device, st.now());
         let nss: Vec<NeighbourhoodId> = st.neighbourhoods.keys().copied().collect();
         for ns in nss {
             let Some(mut rec) = st.members.get(&(ns, me)).cloned() else { continue };
