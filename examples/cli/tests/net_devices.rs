@@ -1,5 +1,14 @@
 //! `partage device link|accept|list|revoke` across two processes on 127.0.0.1.
 
+// Test code: a failed step should stop the test loudly (the workspace lints target library code).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable
+)]
+
 mod net_common;
 
 use net_common::*;
