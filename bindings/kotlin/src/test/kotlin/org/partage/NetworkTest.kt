@@ -128,7 +128,8 @@ fun networkTests() {
             expectThrows<PartageException.NotAllowed> { tablet.revokeDevice(me.deviceId) }
                 .also { expectEq(ErrorKind.NOT_ALLOWED, it.kind, "kind") }
             alice.revokeDevice(mine.deviceId)
-            check(alice.devices().any { it.deviceId == mine.deviceId && it.revoked }) { "revoked: ${alice.devices()}" }
+            val devices = alice.devices()
+            check(devices.any { it.deviceId == mine.deviceId && it.revoked }) { "revoked: $devices" }
             // Used once: the same code links nothing more.
             expectThrows<PartageException.NotAllowed> { bob.linkToIdentity(code, 30_000u) }
         }
