@@ -182,6 +182,8 @@ pub enum ChainError {
     InviteClosed,
     #[error("membership proof is for member {}, not {}", .found.short(), .expected.short())]
     WrongMember { expected: MemberId, found: MemberId },
+    #[error("this member left the neighbourhood")]
+    Departed,
 }
 
 /// Why a lending move cannot be made. Nothing is written when one of these is returned.
@@ -242,6 +244,10 @@ pub enum VerifyError {
     TooManyHeads { heads: usize, max: usize },
     #[error("the document carries too many {what} (at most {max})")]
     TooMany { what: &'static str, max: usize },
+    #[error(
+        "an older version of the document (epoch {epoch}; this device has epoch {here}): its owner rebased it since"
+    )]
+    OlderEpoch { epoch: u64, here: u64 },
 }
 
 impl From<redb::Error> for Error {
@@ -267,18 +273,23 @@ storage_from!(
 
 impl Error {
     /// A document refused because its owner's membership does not stand here (revoked, not yet
-    /// confirmed, or admitted beyond an invite's uses), not because anything in it is forged:
+    /// confirmed, or admitted beyond an invite's uses), or because the owner rebased it since
+    /// (an older epoch, which honest peers still hold until they meet the new one), not because
+    /// anything in it is forged:
     /// whoever passes it on may simply not know that yet.
     pub fn owner_not_standing(&self) -> bool {
         matches!(
             self,
-            Error::Rejected(VerifyError::NotMember(
-                ChainError::Revoked
-                    | ChainError::NotConfirmed
-                    | ChainError::InviteUsedUp { .. }
-                    | ChainError::InviteClosed
-                    | ChainError::InviteExpired(_)
-            ))
+            Error::Rejected(
+                VerifyError::NotMember(
+                    ChainError::Revoked
+                        | ChainError::Departed
+                        | ChainError::NotConfirmed
+                        | ChainError::InviteUsedUp { .. }
+                        | ChainError::InviteClosed
+                        | ChainError::InviteExpired(_)
+                ) | VerifyError::OlderEpoch { .. }
+            )
         )
     }
 

@@ -11,6 +11,7 @@ pub mod admission;
 pub mod attest;
 pub mod clock;
 pub mod doc;
+pub mod doc_epoch;
 pub mod error;
 pub mod events;
 pub mod export;
@@ -26,6 +27,7 @@ pub mod readmodel;
 pub mod search;
 pub mod snapshot;
 pub mod store;
+mod store_rewrite;
 pub mod sync;
 pub mod ticket;
 

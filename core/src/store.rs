@@ -35,6 +35,9 @@ const ATTESTATIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("attest
 const DOC_HEADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("doc_heads");
 /// Key: neighbourhood ‖ member. Value: the [`Admission`] that admitted the member (earliest).
 const ADMISSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("admissions");
+/// Members who left or erased their data: (neighbourhood, member) → departure code (1 left,
+/// 2 erased), from their documents' epochs (see `crate::doc_epoch`).
+const DEPARTED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("departed");
 /// Key: item id. Value: the item (read model).
 const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 
@@ -260,6 +263,19 @@ impl Store {
         self.rows(ADMISSIONS)?.iter().map(|(_, v)| decode(v, "admission")).collect()
     }
 
+    /// Members who left or erased their data, with the departure code.
+    pub fn departed(&self) -> Result<Vec<(DocHeadsKey, u8)>> {
+        let mut out = Vec::new();
+        for (key, value) in self.rows(DEPARTED)? {
+            let ns = key.get(..32).and_then(NeighbourhoodId::from_slice);
+            let owner = key.get(32..).and_then(MemberId::from_slice);
+            if let (Some(ns), Some(owner), Some(code)) = (ns, owner, value.first()) {
+                out.push(((ns, owner), *code));
+            }
+        }
+        Ok(out)
+    }
+
     /// Stored heads of every document (documents written before heads were stored have none).
     pub fn all_heads(&self) -> Result<Vec<(DocHeadsKey, Vec<[u8; 32]>)>> {
         let mut out = Vec::new();
@@ -429,6 +445,19 @@ impl Writer<'_> {
         Ok(())
     }
 
+    pub fn put_departed(&mut self, ns: &NeighbourhoodId, owner: &MemberId, code: u8) -> Result<()> {
+        self.txn.open_table(DEPARTED)?.insert(doc_key(ns, owner).as_slice(), [code].as_slice())?;
+        Ok(())
+    }
+
+    /// Forgets every attestation of a document (its history was replaced by a new epoch).
+    pub fn clear_attestations(&mut self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<()> {
+        let key = doc_key(ns, owner);
+        let end = prefix_end(&key);
+        self.txn.open_table(ATTESTATIONS)?.retain_in(key.as_slice()..end.as_slice(), |_, _| false)?;
+        Ok(())
+    }
+
     pub fn put_heads(&mut self, ns: &NeighbourhoodId, owner: &MemberId, heads: &[[u8; 32]]) -> Result<()> {
         let key = doc_key(ns, owner);
         self.txn.open_table(DOC_HEADS)?.insert(key.as_slice(), encode(&heads)?.as_slice())?;
@@ -463,10 +492,32 @@ impl Writer<'_> {
     }
 
     /// Erases everything stored about one neighbourhood (leaving it).
+    /// Deletes what is stored about every member of `ns` but `keep` (its record and document
+    /// stay), and the listed items.
+    pub fn delete_others_in(
+        &mut self,
+        ns: &NeighbourhoodId,
+        keep: &MemberId,
+        items: &[ItemId],
+    ) -> Result<()> {
+        let end = prefix_end(&ns.0);
+        let mine = doc_key(ns, keep);
+        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS, ADMISSIONS] {
+            self.txn
+                .open_table(def)?
+                .retain_in(ns.0.as_slice()..end.as_slice(), |k, _| k.starts_with(&mine))?;
+        }
+        let mut table = self.txn.open_table(ITEMS)?;
+        for id in items {
+            table.remove(id.0.as_slice())?;
+        }
+        Ok(())
+    }
+
     pub fn delete_neighbourhood(&mut self, ns: &NeighbourhoodId, items: &[ItemId]) -> Result<()> {
         self.txn.open_table(NEIGHBOURHOODS)?.remove(ns.0.as_slice())?;
         let end = prefix_end(&ns.0);
-        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS, ADMISSIONS] {
+        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS, ADMISSIONS, DEPARTED] {
             self.txn.open_table(def)?.retain_in(ns.0.as_slice()..end.as_slice(), |_, _| false)?;
         }
         let mut table = self.txn.open_table(ITEMS)?;

@@ -59,7 +59,7 @@ func networkTests(_ r: Runner) async {
             let mine = try await tablet.identity()!
             try expectEq(me.memberId, mine.memberId, "same member")
             var linkedDevice: String?
-            while linkedDevice == nil, let event = try await aliceEvents.next() {
+            while linkedDevice == nil, let event = await aliceEvents.next() {
                 if case let .deviceLinked(deviceId) = event { linkedDevice = deviceId }
             }
             try expectEq(mine.deviceId, linkedDevice, "linked device event")
