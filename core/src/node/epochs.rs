@@ -56,6 +56,11 @@ impl Node {
         Ok(())
     }
 
+    /// The epoch of `owner`'s document in `ns` here (0 before any rebase).
+    pub(crate) fn epoch_number(&self, ns: &NeighbourhoodId, owner: &crate::ids::MemberId) -> Result<u64> {
+        Ok(self.lock()?.doc_mut(ns, owner)?.epoch().number)
+    }
+
     /// Whether this member left `ns` (its departure still kept here to hand on).
     pub fn has_left(&self, ns: &NeighbourhoodId) -> Result<bool> {
         let st = self.lock()?;

@@ -90,6 +90,12 @@ impl Node {
         if cert.member != member || cert.device != *peer_device || !cert.is_valid() {
             return Err(VerifyError::ForeignDevice.into());
         }
+        // Having left, this device only hands on its departure (and takes nothing in): a valid
+        // chain is enough, it no longer keeps the admissions that confirm members.
+        let me = st.identity()?.member_id();
+        if st.departed.contains_key(&(*ns, me)) {
+            return Ok(member);
+        }
         let device_revoked = st.members.get(&(*ns, member)).is_some_and(|m| m.device_revoked(&cert.device));
         if revoked.contains(&cert.device.0) || device_revoked {
             return Err(ChainError::Revoked.into());
@@ -114,7 +120,7 @@ impl Node {
         let standing: HashSet<MemberId> = st
             .members
             .values()
-            .filter(|m| m.neighbourhood == *ns && st.confirm(ns, &m.chain).is_ok())
+            .filter(|m| m.neighbourhood == *ns && st.serves_here(ns, m))
             .map(|m| m.member)
             .collect();
         st.summaries(ns, |m| standing.contains(&m.member))
@@ -124,7 +130,7 @@ impl Node {
     /// its owner's membership stands), without listing every document.
     pub(crate) fn serves(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<bool> {
         let st = self.lock()?;
-        Ok(st.members.get(&(*ns, *owner)).is_some_and(|m| st.confirm(ns, &m.chain).is_ok()))
+        Ok(st.members.get(&(*ns, *owner)).is_some_and(|m| st.serves_here(ns, m)))
     }
 
     /// [`Node::sync_summaries`], plus this device's own document while its membership waits
@@ -373,5 +379,19 @@ mod tests {
         let first = n.known_peers().unwrap()[0].device;
         assert!(n.forget_peer(&first).unwrap());
         assert!(!n.forget_peer(&first).unwrap());
+    }
+}
+
+impl super::State {
+    /// Whether `m`'s document is served in `ns`: its owner's membership stands; or, once this
+    /// member left, only this member's own document (its departure, to hand on).
+    fn serves_here(&self, ns: &NeighbourhoodId, m: &crate::store::MemberRecord) -> bool {
+        let me = self.identity.as_ref().map(|i| i.member_id());
+        if let Some(me) = me
+            && self.departed.contains_key(&(*ns, me))
+        {
+            return m.member == me;
+        }
+        self.confirm(ns, &m.chain).is_ok()
     }
 }

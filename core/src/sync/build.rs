@@ -35,6 +35,10 @@ impl Node {
         }
         Ok(match self.beyond(ns, owner, have)? {
             Beyond::Bundle(b) => Some(*b),
+            // The owner rebased (see `crate::doc_epoch`): a peer whose heads are all unknown
+            // here most likely holds an older epoch, which no exchange of heads can bring
+            // forward. The new epoch goes whole (the peer keeps it only if it is newer).
+            Beyond::Unknown if self.epoch_number(ns, owner)? > 0 => Some(self.doc_bundle(ns, owner, &[])?),
             Beyond::Nothing | Beyond::Unknown => None,
         })
     }
