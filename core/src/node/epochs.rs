@@ -89,7 +89,12 @@ impl Node {
 
     /// Replaces this member's document in `ns` by its next epoch, stored and read like a
     /// document received whole.
-    fn rebase_own(&self, st: &mut State, ns: &NeighbourhoodId, departure: Departure) -> Result<()> {
+    pub(super) fn rebase_own(
+        &self,
+        st: &mut State,
+        ns: &NeighbourhoodId,
+        departure: Departure,
+    ) -> Result<()> {
         st.neighbourhood(ns)?;
         let identity = st.identity()?.clone();
         identity.member_key()?;
@@ -110,5 +115,14 @@ impl Node {
         };
         self.commit_verified(st, verified, Flush::Now)?;
         self.purge(st, true)
+    }
+}
+
+impl State {
+    /// Whether this device is `me`'s only unrevoked device known in `ns`.
+    pub(super) fn sole_device(&self, ns: &NeighbourhoodId, me: &crate::ids::MemberId) -> bool {
+        let Some(rec) = self.members.get(&(*ns, *me)) else { return true };
+        let here = self.identity.as_ref().map(|i| i.device_id());
+        rec.devices.iter().all(|c| Some(c.device) == here || rec.device_revoked(&c.device))
     }
 }

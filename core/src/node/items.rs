@@ -42,7 +42,10 @@ impl Node {
         Ok(view)
     }
 
-    /// Removes one of this member's items.
+    /// Removes one of this member's items. On the device holding the member key, when the
+    /// member has no other device, the document is then rebased so that the removed item's
+    /// texts are forgotten everywhere (see [`Node::forget_history`]); with other devices that
+    /// could still be editing the old epoch offline, that is left to `forget_history`.
     pub fn remove_item(&self, id: &ItemId) -> Result<()> {
         let mut st = self.lock()?;
         let item = own_item(&st, id)?;
@@ -51,6 +54,9 @@ impl Node {
         st.commit_local(ns, &change, |w| w.delete_item(id))?;
         st.read.remove(*id);
         self.emit(Event::ItemRemoved { neighbourhood: ns, item: *id });
+        if st.identity()?.member_key.is_some() && st.sole_device(&ns, &me) {
+            self.rebase_own(&mut st, &ns, crate::doc_epoch::Departure::Stays)?;
+        }
         Ok(())
     }
 

@@ -327,6 +327,20 @@ impl Writer<'_> {
     }
 }
 
+impl super::State {
+    /// Whether `m`'s document is served in `ns`: its owner's membership stands; or, once this
+    /// member left, only this member's own document (its departure, to hand on).
+    fn serves_here(&self, ns: &NeighbourhoodId, m: &crate::store::MemberRecord) -> bool {
+        let me = self.identity.as_ref().map(|i| i.member_id());
+        if let Some(me) = me
+            && self.departed.contains_key(&(*ns, me))
+        {
+            return m.member == me;
+        }
+        self.confirm(ns, &m.chain).is_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,19 +393,5 @@ mod tests {
         let first = n.known_peers().unwrap()[0].device;
         assert!(n.forget_peer(&first).unwrap());
         assert!(!n.forget_peer(&first).unwrap());
-    }
-}
-
-impl super::State {
-    /// Whether `m`'s document is served in `ns`: its owner's membership stands; or, once this
-    /// member left, only this member's own document (its departure, to hand on).
-    fn serves_here(&self, ns: &NeighbourhoodId, m: &crate::store::MemberRecord) -> bool {
-        let me = self.identity.as_ref().map(|i| i.member_id());
-        if let Some(me) = me
-            && self.departed.contains_key(&(*ns, me))
-        {
-            return m.member == me;
-        }
-        self.confirm(ns, &m.chain).is_ok()
     }
 }
