@@ -8,8 +8,10 @@ mod net_common;
 
 use net_common::raw::{RawPeer, RawStream};
 use net_common::*;
+use partage::store::legacy_neighbourhood_secret;
 use partage::{NeighbourhoodId, Node};
 use partage_net::PeerId;
+use partage_net::digest::{SessionKey, tag};
 use partage_net::wire::{self, HelloEntry, Msg};
 use partage_tests::{TestNode, draft, neighbourhood};
 use std::time::Duration;
@@ -92,7 +94,6 @@ async fn net_echoed_hello_gets_no_proof_and_no_member_id() {
     assert!(!bodies.iter().any(|b| is_proof(b)), "the echo got a proof: {:?}", kinds(&bodies));
     let leaks = leaked(&bodies, &ids_of(&[&alice.node, &bob.node]));
     assert!(leaks.is_empty(), "ids leaked to the echo: {leaks:?} in {:?}", kinds(&bodies));
-    let _ = ns;
 }
 
 /// Eve knows the neighbourhood id (from an expired ticket, a certificate, a screenshot) and
@@ -120,22 +121,101 @@ async fn net_a_peer_knowing_only_the_id_learns_no_member_id() {
     assert!(leaks.is_empty(), "ids leaked to a peer knowing the id: {leaks:?} in {:?}", kinds(&bodies));
 }
 
-/// Tags computed with the current functions, the neighbourhood id standing in for its secret
-/// (what someone who knows the id and the code would try), from both sides' points of view.
+/// Tags computed with the current functions from what the id gives: the id itself, and the
+/// legacy secret derived from it (what neighbourhoods made before shared secrets use), each
+/// bound to either side (what someone who knows the id and the code would try).
 fn id_keyed_tags(eve: &PeerId, node: &PeerId, ns: &NeighbourhoodId) -> Vec<[u8; 32]> {
-    let _ = (eve, node, ns);
-    Vec::new()
+    let key = SessionKey::new(eve, node);
+    let mut out = Vec::new();
+    for secret in [ns.0, legacy_neighbourhood_secret(ns)] {
+        for sender in [eve, node] {
+            out.push(tag(&key, &secret, sender));
+        }
+    }
+    out
+}
+
+/// The control: a peer that knows the neighbourhood's secret (here Bob's device, a member) and
+/// sends its own tag gets the node's proof, and the scan above sees the ids in it. Without
+/// this, the tests above could pass by scanning wrongly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_a_peer_with_the_secret_gets_the_proof_after_its_tag() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let (alice, bob) = (&nodes[0], &nodes[1]);
+    let na = start(alice).await;
+    let mut raw = RawPeer::new(bob.node.device_secret().unwrap());
+    let mut s = raw.session(addr(&na).await, na.peer_id()).await;
+    let (hello, entries) = first_hello(&mut s).await;
+    let key = SessionKey::new(&raw.peer_id, &na.peer_id());
+    let secret = bob.node.neighbourhood_secret(&ns).unwrap();
+    // Alice's tag is hers: computed with her peer id, not the one she expects from Bob.
+    assert_eq!(entries.iter().map(|e| e.tag).collect::<Vec<_>>(), [tag(&key, &secret, &na.peer_id())]);
+    // Before Bob says anything, Alice has sent nothing but her hello.
+    assert!(s.recv_body_within(QUIET).await.is_none(), "Alice said more before Bob's tag");
+    s.send(&Msg::Hello {
+        reply: false,
+        entries: vec![HelloEntry { tag: tag(&key, &secret, &raw.peer_id), digest: [0; 32] }],
+    })
+    .await;
+    let mut bodies = vec![hello];
+    bodies.extend(s.drain_bodies(QUIET).await);
+    assert!(bodies.iter().any(|b| is_proof(b)), "{:?}", kinds(&bodies));
+    let alice_ids = ids_of(&[&alice.node]);
+    assert_eq!(leaked(&bodies, &alice_ids).len(), 2, "the scan finds Alice's member and device ids");
+}
+
+/// identify, which answers anyone who connects, names no application version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_identify_tells_strangers_no_application_version() {
+    use futures::StreamExt;
+    use libp2p::swarm::SwarmEvent;
+    use libp2p::{SwarmBuilder, identify, noise, tcp, yamux};
+    let (nodes, _) = neighbourhood(&["Alice"]);
+    let na = start(&nodes[0]).await;
+    let mut swarm = SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|k| identify::Behaviour::new(identify::Config::new("/ipfs/0.1.0".into(), k.public())))
+        .unwrap()
+        .build();
+    swarm.dial(addr(&na).await).unwrap();
+    let info = tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::Behaviour(identify::Event::Received { peer_id, info, .. }) =
+                swarm.select_next_some().await
+                && peer_id == na.peer_id()
+            {
+                return info;
+            }
+        }
+    })
+    .await
+    .expect("the node's identify info");
+    assert_eq!(info.agent_version, "partage");
+    assert!(!info.agent_version.chars().any(|c| c.is_ascii_digit()), "{}", info.agent_version);
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(!info.protocol_version.contains(version), "{}", info.protocol_version);
+    assert!(!info.agent_version.contains(version));
 }
 
 /// What a non-member sees after presenting a made-up proof for `ns`, in a fresh session.
-async fn answer_to_made_up_proof(eve: &TestNode, na: &partage_net::Network, ns: NeighbourhoodId) -> Vec<Vec<u8>> {
+async fn answer_to_made_up_proof(
+    eve: &TestNode,
+    na: &partage_net::Network,
+    ns: NeighbourhoodId,
+) -> Vec<Vec<u8>> {
     let eves = eve.node.neighbourhood_ids().unwrap();
     let proof = eve.node.membership_proof(&eves[0]).unwrap();
     let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
     let mut s = raw.session(addr(na).await, na.peer_id()).await;
     let _ = first_hello(&mut s).await;
-    let tag = id_only_tag(&raw.peer_id, &na.peer_id(), &ns);
-    s.send(&Msg::Hello { reply: false, entries: vec![HelloEntry { tag, digest: [0; 32] }] }).await;
+    let mut entries =
+        vec![HelloEntry { tag: id_only_tag(&raw.peer_id, &na.peer_id(), &ns), digest: [0; 32] }];
+    for tag in id_keyed_tags(&raw.peer_id, &na.peer_id(), &ns) {
+        entries.push(HelloEntry { tag, digest: [0; 32] });
+    }
+    s.send(&Msg::Hello { reply: false, entries }).await;
     s.send(&Msg::Proof { ns, proof: proof.into() }).await;
     let bodies = s.drain_bodies(QUIET).await;
     drop(s);

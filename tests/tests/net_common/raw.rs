@@ -1,5 +1,5 @@
 //! A hand-driven peer for hostile scenarios: a bare libp2p swarm (TCP, Noise, Yamux, streams)
-//! that speaks `/partage/sync/1` frame by frame, so a test can send what an honest node never
+//! that speaks `/partage/sync/2` frame by frame, so a test can send what an honest node never
 //! would.
 
 use futures::io::{ReadHalf, WriteHalf};
