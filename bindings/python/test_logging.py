@@ -51,7 +51,7 @@ def test_log_records_arrive_in_python(tmp_path):
             assert time.monotonic() < deadline, logger.records[:20]
             await asyncio.sleep(0.01)
         # No piece of the ticket (it carries the invite secret) in any record.
-        body = ticket.removeprefix("partage1")
+        body = ticket.removeprefix("partage2")
         pieces = [body[i : i + 16] for i in range(0, len(body) - 15, 16)]
         assert len(pieces) > 4, ticket
         assert not logger.has(lambda lvl, t, m: any(x in m for x in pieces)), "a ticket was logged"

@@ -101,7 +101,7 @@ def test_bad_input_is_a_typed_error_with_a_message(tmp_path):
         assert str(empty.value) == "title is empty"
         with pytest.raises(p.PartageError.BadTicket) as ticket:
             await node.join("hello")
-        assert str(ticket.value) == 'this is not a Partage ticket (it should start with "partage1")'
+        assert str(ticket.value) == 'this is not a Partage ticket (it should start with "partage2")'
         assert await node.list_items(p.ItemFilter()) == []
 
     asyncio.run(scenario())

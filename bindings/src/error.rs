@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
         let e = PartageError::from(partage::Error::from(TicketError::WrongPrefix));
         assert_eq!(e.kind(), ErrorKind::BadTicket);
-        assert_eq!(e.to_string(), "this is not a Partage ticket (it should start with \"partage1\")");
+        assert_eq!(e.to_string(), "this is not a Partage ticket (it should start with \"partage2\")");
         assert_eq!(PartageError::from(partage::Error::NoIdentity).kind(), ErrorKind::NoIdentity);
         assert_eq!(PartageError::from(partage_net::NetError::Paused).kind(), ErrorKind::Paused);
     }

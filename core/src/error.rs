@@ -139,7 +139,7 @@ fn describe_rows(rows: &[RowError]) -> String {
 /// Why an invite ticket cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TicketError {
-    #[error("this is not a Partage ticket (it should start with \"partage1\")")]
+    #[error("this is not a Partage ticket (it should start with \"partage2\")")]
     WrongPrefix,
     #[error("this ticket is from an unsupported version ({0}); update Partage")]
     UnsupportedVersion(String),

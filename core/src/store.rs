@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Current on-disk schema. Bump it and add a step to `migrate` when the layout changes.
+/// 2: neighbourhood records carry the neighbourhood's shared secret (ADR 0013), and the
+/// identity's member secret is optional (linked devices, ADR 0014).
 pub const SCHEMA_VERSION: u32 = 2;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -102,6 +104,34 @@ pub struct NeighbourhoodRecord {
     pub revocations: Vec<Revocation>,
     /// Peer addresses learned from tickets (and later from the network).
     pub known_addrs: Vec<String>,
+    /// The neighbourhood's shared secret: made by the founder, carried by invite tickets, known
+    /// only to members (and past members). Sync handshakes prove knowledge of it before anything
+    /// else is said (ADR 0013). `None` for a neighbourhood created before there was one (and in
+    /// export files written then): see [`NeighbourhoodRecord::secret`].
+    #[serde(default, with = "crate::identity::hex_bytes::option")]
+    pub shared_secret: Option<[u8; 32]>,
+}
+
+impl NeighbourhoodRecord {
+    /// The secret the sync handshake proves knowledge of: the shared one, or for a
+    /// neighbourhood made before shared secrets existed, one derived from its id (which every
+    /// member of it derives alike, and so can anyone who knows the id: see ADR 0013).
+    pub fn secret(&self) -> [u8; 32] {
+        self.shared_secret.unwrap_or_else(|| legacy_neighbourhood_secret(&self.id))
+    }
+
+    /// Whether this neighbourhood has no secret of its own (made before ADR 0013): a peer that
+    /// knows its id can pass the first step of the handshake.
+    pub fn legacy_secret(&self) -> bool {
+        self.secret() == legacy_neighbourhood_secret(&self.id)
+    }
+}
+
+/// The stand-in secret of a neighbourhood created before neighbourhoods had one: derived from
+/// the id alone, so every member (old tickets, migrated stores, old export files) agrees on it.
+/// Not secret from anyone who knows the id.
+pub fn legacy_neighbourhood_secret(id: &NeighbourhoodId) -> [u8; 32] {
+    blake3::derive_key("partage 2026 legacy neighbourhood secret", &id.0)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -370,6 +400,7 @@ fn migrate(txn: &WriteTransaction, from: u32) -> Result<()> {
     while version < SCHEMA_VERSION {
         if version == 1 {
             migrate_identity_member_key_optional(txn)?;
+            migrate_neighbourhood_secret(txn)?;
         }
         version += 1;
     }
@@ -390,6 +421,46 @@ fn migrate_identity_member_key_optional(txn: &WriteTransaction) -> Result<()> {
         device_cert: old.device_cert,
     };
     meta.insert(KEY_IDENTITY, encode(&new)?.as_slice())?;
+    Ok(())
+}
+
+/// A neighbourhood record as schema 1 stored it (before `shared_secret`).
+#[derive(Deserialize)]
+struct NeighbourhoodRecordV1 {
+    id: NeighbourhoodId,
+    name: String,
+    chain: Chain,
+    #[serde(with = "crate::identity::hex_bytes::option")]
+    root_secret: Option<[u8; 32]>,
+    joined_at: u64,
+    revocations: Vec<Revocation>,
+    known_addrs: Vec<String>,
+}
+
+/// Schema 1 → 2: neighbourhood records gain `shared_secret`. Those neighbourhoods were made
+/// before there was one, so it is `None` (the legacy secret derived from the id, which all
+/// their members derive alike: see [`legacy_neighbourhood_secret`]).
+fn migrate_neighbourhood_secret(txn: &WriteTransaction) -> Result<()> {
+    let mut table = txn.open_table(NEIGHBOURHOODS)?;
+    let mut rewritten = Vec::new();
+    for row in table.iter()? {
+        let (key, value) = row?;
+        let old: NeighbourhoodRecordV1 = decode(value.value(), "neighbourhood (schema 1)")?;
+        let rec = NeighbourhoodRecord {
+            id: old.id,
+            name: old.name,
+            chain: old.chain,
+            root_secret: old.root_secret,
+            joined_at: old.joined_at,
+            revocations: old.revocations,
+            known_addrs: old.known_addrs,
+            shared_secret: None,
+        };
+        rewritten.push((key.value().to_vec(), encode(&rec)?));
+    }
+    for (key, value) in rewritten {
+        table.insert(key.as_slice(), value.as_slice())?;
+    }
     Ok(())
 }
 
@@ -571,5 +642,91 @@ mod migration_tests {
         assert_eq!(loaded.member_key.as_ref().map(SecretKey::to_bytes), Some(member_secret));
         assert_eq!(loaded.device_id(), id.device_id());
         assert_eq!(loaded.name, "Ada");
+    }
+}
+
+#[cfg(test)]
+mod neighbourhood_secret_tests {
+    use super::*;
+    use crate::membership::{Cert, CertKind};
+
+    /// The record as schema 1 wrote it (postcard, field by field).
+    #[derive(Serialize)]
+    struct V1<'a> {
+        id: NeighbourhoodId,
+        name: &'a str,
+        chain: &'a Chain,
+        #[serde(with = "crate::identity::hex_bytes::option")]
+        root_secret: Option<[u8; 32]>,
+        joined_at: u64,
+        revocations: Vec<Revocation>,
+        known_addrs: Vec<String>,
+    }
+
+    #[test]
+    fn a_schema_1_store_opens_with_legacy_neighbourhood_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let root = SecretKey::generate().unwrap();
+        let ns = NeighbourhoodId(root.public());
+        let chain = vec![Cert::issue(&root, CertKind::Member, ns, "Rue", [7; 32], 1, None, 0)];
+        let old = V1 {
+            id: ns,
+            name: "Rue",
+            chain: &chain,
+            root_secret: Some(root.to_bytes()),
+            joined_at: 5,
+            revocations: Vec::new(),
+            known_addrs: vec!["/ip4/127.0.0.1/tcp/1".into()],
+        };
+        {
+            // Written as schema 1 did: its tables, its version, its record layout.
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(META).unwrap().insert(KEY_SCHEMA, 1u32.to_be_bytes().as_slice()).unwrap();
+            let bytes = postcard::to_allocvec(&old).unwrap();
+            txn.open_table(NEIGHBOURHOODS).unwrap().insert(ns.0.as_slice(), bytes.as_slice()).unwrap();
+            txn.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let loaded = store.load_all().unwrap();
+        let [rec] = loaded.neighbourhoods.as_slice() else { panic!("{}", loaded.neighbourhoods.len()) };
+        assert_eq!((rec.id, rec.name.as_str(), rec.joined_at), (ns, "Rue", 5));
+        assert_eq!(rec.chain, chain);
+        assert_eq!(rec.root_secret, Some(root.to_bytes()));
+        assert_eq!(rec.known_addrs, ["/ip4/127.0.0.1/tcp/1"]);
+        assert_eq!(rec.shared_secret, None);
+        assert_eq!(rec.secret(), legacy_neighbourhood_secret(&ns));
+        assert!(rec.legacy_secret());
+        drop(store);
+        // Opening again migrates nothing twice.
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.load_all().unwrap().neighbourhoods[0].secret(), legacy_neighbourhood_secret(&ns));
+    }
+
+    #[test]
+    fn records_without_a_secret_in_json_are_legacy_and_secrets_round_trip() {
+        let root = SecretKey::generate().unwrap();
+        let ns = NeighbourhoodId(root.public());
+        let rec = NeighbourhoodRecord {
+            id: ns,
+            name: "Rue".into(),
+            chain: Vec::new(),
+            root_secret: None,
+            joined_at: 1,
+            revocations: Vec::new(),
+            known_addrs: Vec::new(),
+            shared_secret: Some([9; 32]),
+        };
+        let mut json = serde_json::to_value(&rec).unwrap();
+        let back: NeighbourhoodRecord = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!((back.secret(), back.legacy_secret()), ([9; 32], false));
+        let back: NeighbourhoodRecord = decode(&encode(&rec).unwrap(), "test").unwrap();
+        assert_eq!(back.shared_secret, Some([9; 32]));
+        // An export file written before shared secrets: the legacy secret.
+        json.as_object_mut().unwrap().remove("shared_secret");
+        let old: NeighbourhoodRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(old.secret(), legacy_neighbourhood_secret(&ns));
     }
 }

@@ -1,9 +1,14 @@
-//! Invite tickets: one copy-pasteable, URL-safe string `partage1<base64url>`.
+//! Invite tickets: one copy-pasteable, URL-safe string `partage2<base64url>`.
 //!
 //! Body (postcard): the inviter's membership chain followed by an invite certificate, the invite
-//! secret, and the inviter's known addresses. A 4-byte checksum catches copy-paste damage; the
+//! secret, the inviter's known addresses, and the neighbourhood's shared secret (what the sync
+//! handshake proves knowledge of: ADR 0013). A 4-byte checksum catches copy-paste damage; the
 //! certificate signatures catch deliberate tampering (name, expiry, neighbourhood), and the invite
-//! secret must match the certified invite key.
+//! secret must match the certified invite key. A wrong neighbourhood secret only keeps the joiner
+//! from syncing.
+//!
+//! `partage1` tickets (before ADR 0013, no neighbourhood secret) are still read: their
+//! neighbourhood has none, and the legacy secret derived from its id stands in.
 
 use crate::error::TicketError;
 use crate::identity::SecretKey;
@@ -13,7 +18,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-pub const PREFIX: &str = "partage1";
+pub const PREFIX: &str = "partage2";
+/// Tickets made before neighbourhoods had a shared secret.
+pub const LEGACY_PREFIX: &str = "partage1";
 /// Tickets longer than this are refused before decoding (a real one is well under 2 KB).
 pub const MAX_TICKET_LEN: usize = 16 * 1024;
 const CHECKSUM_LEN: usize = 4;
@@ -28,11 +35,23 @@ pub struct InviteTicket {
     pub invite_secret: [u8; 32],
     /// Addresses (multiaddrs) where the inviter could be reached when the ticket was made.
     pub addrs: Vec<String>,
+    /// The neighbourhood's shared secret (for a `partage1` ticket: the legacy one derived from
+    /// the id, see `crate::store::legacy_neighbourhood_secret`).
+    pub neighbourhood_secret: [u8; 32],
 }
 
 #[derive(Serialize, Deserialize)]
 struct Body {
     /// The inviter's chain followed by the invite certificate.
+    chain: Chain,
+    invite_secret: [u8; 32],
+    addrs: Vec<String>,
+    neighbourhood_secret: [u8; 32],
+}
+
+/// The body of a `partage1` ticket.
+#[derive(Serialize, Deserialize)]
+struct BodyV1 {
     chain: Chain,
     invite_secret: [u8; 32],
     addrs: Vec<String>,
@@ -68,12 +87,18 @@ impl InviteTicket {
         invite: Cert,
         invite_secret: [u8; 32],
         addrs: Vec<String>,
+        neighbourhood_secret: [u8; 32],
     ) -> Self {
-        InviteTicket { inviter_chain, invite, invite_secret, addrs }
+        InviteTicket { inviter_chain, invite, invite_secret, addrs, neighbourhood_secret }
     }
 
     pub fn encode(&self) -> String {
-        let body = Body { chain: self.chain(), invite_secret: self.invite_secret, addrs: self.addrs.clone() };
+        let body = Body {
+            chain: self.chain(),
+            invite_secret: self.invite_secret,
+            addrs: self.addrs.clone(),
+            neighbourhood_secret: self.neighbourhood_secret,
+        };
         // Serialising plain structs into a Vec cannot fail.
         let mut bytes = postcard::to_allocvec(&body).unwrap_or_default();
         let sum = blake3::hash(&bytes);
@@ -89,14 +114,10 @@ impl InviteTicket {
         if text.len() > MAX_TICKET_LEN {
             return Err(TicketError::Damaged);
         }
-        let Some(payload) = text.strip_prefix(PREFIX) else {
-            if let Some(rest) = text.strip_prefix("partage") {
-                let version: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                if !version.is_empty() {
-                    return Err(TicketError::UnsupportedVersion(version));
-                }
-            }
-            return Err(TicketError::WrongPrefix);
+        let (payload, legacy) = match (text.strip_prefix(PREFIX), text.strip_prefix(LEGACY_PREFIX)) {
+            (Some(p), _) => (p, false),
+            (None, Some(p)) => (p, true),
+            (None, None) => return Err(Self::not_a_ticket(text)),
         };
         let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TicketError::Damaged)?;
         let split = bytes.len().checked_sub(CHECKSUM_LEN).filter(|n| *n > 0).ok_or(TicketError::Damaged)?;
@@ -104,17 +125,43 @@ impl InviteTicket {
         if blake3::hash(body).as_bytes().get(..CHECKSUM_LEN) != Some(sum) {
             return Err(TicketError::Damaged);
         }
-        let body: Body = postcard::from_bytes(body).map_err(|_| TicketError::Damaged)?;
+        let body: Body = if legacy {
+            let old: BodyV1 = exact(body)?;
+            // Filled in below, once the neighbourhood is known.
+            Body {
+                chain: old.chain,
+                invite_secret: old.invite_secret,
+                addrs: old.addrs,
+                neighbourhood_secret: [0; 32],
+            }
+        } else {
+            exact(body)?
+        };
         let mut chain = body.chain;
         let invite = chain.pop().ok_or(TicketError::Tampered("it carries no invite"))?;
-        let ticket = InviteTicket {
+        let mut ticket = InviteTicket {
             inviter_chain: chain,
             invite,
             invite_secret: body.invite_secret,
             addrs: body.addrs,
+            neighbourhood_secret: body.neighbourhood_secret,
         };
+        if legacy {
+            ticket.neighbourhood_secret = crate::store::legacy_neighbourhood_secret(&ticket.neighbourhood());
+        }
         ticket.verify(now)?;
         Ok(ticket)
+    }
+
+    /// Why `text` (without a ticket prefix) is refused.
+    fn not_a_ticket(text: &str) -> TicketError {
+        if let Some(rest) = text.strip_prefix("partage") {
+            let version: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if !version.is_empty() {
+                return TicketError::UnsupportedVersion(version);
+            }
+        }
+        TicketError::WrongPrefix
     }
 
     fn verify(&self, now: u64) -> Result<(), TicketError> {
@@ -138,6 +185,14 @@ impl InviteTicket {
             return Err(TicketError::Expired { expired_at_ms: expires_at });
         }
         Ok(())
+    }
+}
+
+/// The body decoded, with nothing left over (a current body is not a legacy one with extras).
+fn exact<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, TicketError> {
+    match postcard::take_from_bytes(bytes) {
+        Ok((value, [])) => Ok(value),
+        _ => Err(TicketError::Damaged),
     }
 }
 
@@ -165,8 +220,13 @@ mod tests {
         ];
         let mut chain = chain;
         let invite_cert = chain.pop().unwrap();
-        let t =
-            InviteTicket::new(chain, invite_cert, invite.to_bytes(), vec!["/ip4/127.0.0.1/tcp/4001".into()]);
+        let t = InviteTicket::new(
+            chain,
+            invite_cert,
+            invite.to_bytes(),
+            vec!["/ip4/127.0.0.1/tcp/4001".into()],
+            [5; 32],
+        );
         let s = t.encode();
         (t, s)
     }
@@ -192,7 +252,7 @@ mod tests {
     fn malformed_truncated_prefix() {
         let (_, s) = make(1_000);
         assert_eq!(InviteTicket::decode("hello", 0), Err(TicketError::WrongPrefix));
-        assert_eq!(InviteTicket::decode("partage2abc", 0), Err(TicketError::UnsupportedVersion("2".into())));
+        assert_eq!(InviteTicket::decode("partage3abc", 0), Err(TicketError::UnsupportedVersion("3".into())));
         assert_eq!(InviteTicket::decode(&s[..s.len() - 10], 0), Err(TicketError::Damaged));
         assert_eq!(InviteTicket::decode(&format!("{s}!!"), 0), Err(TicketError::Damaged));
         assert_eq!(InviteTicket::decode(PREFIX, 0), Err(TicketError::Damaged));
@@ -213,6 +273,28 @@ mod tests {
         assert_eq!(
             InviteTicket::decode(&other_secret.encode(), 0),
             Err(TicketError::Tampered("the invite secret does not match"))
+        );
+    }
+
+    /// A `partage1` ticket (made before neighbourhoods had a secret) still admits: its
+    /// neighbourhood's secret is the legacy one derived from the id.
+    #[test]
+    fn legacy_tickets_carry_the_legacy_secret() {
+        let (t, _) = make(1_000);
+        let old = BodyV1 { chain: t.chain(), invite_secret: t.invite_secret, addrs: t.addrs.clone() };
+        let mut bytes = postcard::to_allocvec(&old).unwrap();
+        let sum = blake3::hash(&bytes);
+        bytes.extend_from_slice(&sum.as_bytes()[..CHECKSUM_LEN]);
+        let text = format!("{LEGACY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+        let back = InviteTicket::decode(&text, 0).unwrap();
+        assert_eq!(back.neighbourhood_secret, crate::store::legacy_neighbourhood_secret(&t.neighbourhood()));
+        assert_eq!((back.invite_secret, &back.addrs, back.chain()), (t.invite_secret, &t.addrs, t.chain()));
+        // A current ticket is not read as a legacy one, nor the other way round.
+        let current = t.encode().replacen(PREFIX, LEGACY_PREFIX, 1);
+        assert!(InviteTicket::decode(&current, 0).is_err());
+        assert_eq!(
+            InviteTicket::decode(&text.replacen(LEGACY_PREFIX, PREFIX, 1), 0),
+            Err(TicketError::Damaged)
         );
     }
 }

@@ -215,3 +215,43 @@ fn the_fixtures_are_genuinely_signed() {
     assert!(c.alice_device.is_valid() && c.bob_device.is_valid());
     assert!(revocation().is_valid() && device_revocation().is_valid());
 }
+
+fn ticket(c: &Cast) -> partage::ticket::InviteTicket {
+    partage::ticket::InviteTicket {
+        inviter_chain: vec![c.alice_cert.clone()],
+        invite: c.invite_cert.clone(),
+        invite_secret: key(4).to_bytes(),
+        addrs: vec!["/ip4/127.0.0.1/tcp/4001".into()],
+        neighbourhood_secret: [0x5e; 32],
+    }
+}
+
+/// An invite ticket (`partage2`: with the neighbourhood's shared secret, ADR 0013), as the text
+/// people paste. A new field means a new prefix, and the old one still read.
+#[test]
+fn invite_ticket() {
+    let c = cast();
+    let t = ticket(&c);
+    let text = t.encode();
+    assert!(text.starts_with("partage2"), "{text}");
+    golden("ticket", text.as_bytes());
+    assert_eq!(partage::ticket::InviteTicket::decode(&text, T).unwrap(), t);
+}
+
+/// A `partage1` ticket (before neighbourhoods had a shared secret) is still read; its
+/// neighbourhood's secret is the legacy one derived from the id.
+#[test]
+fn legacy_invite_ticket_is_still_read() {
+    let c = cast();
+    let t = ticket(&c);
+    let chain = vec![c.alice_cert.clone(), c.invite_cert.clone()];
+    let mut body = postcard::to_allocvec(&(chain, t.invite_secret, t.addrs.clone())).unwrap();
+    let sum = blake3::hash(&body);
+    body.extend_from_slice(&sum.as_bytes()[..4]);
+    use base64::Engine;
+    let text = format!("partage1{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body));
+    golden("ticket_v1", text.as_bytes());
+    let back = partage::ticket::InviteTicket::decode(&text, T).unwrap();
+    let legacy = partage::store::legacy_neighbourhood_secret(&c.ns);
+    assert_eq!(back, partage::ticket::InviteTicket { neighbourhood_secret: legacy, ..t });
+}

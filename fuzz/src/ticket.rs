@@ -2,7 +2,7 @@
 //! from anywhere.
 //!
 //! Each input is decoded three ways: as the ticket text itself (when it is UTF-8); as
-//! `partage1` + base64url of the raw bytes; and as `partage1` + base64url of the bytes followed
+//! `partage2` + base64url of the raw bytes; and as `partage2` + base64url of the bytes followed
 //! by their correct 4-byte checksum, which gets past the checksum to the postcard body and the
 //! certificate checks. Checked: no panic; a ticket that decodes re-encodes to one that decodes
 //! to the same ticket, and is refused as expired one millisecond after its expiry.
@@ -35,7 +35,7 @@ fn decode(text: &str) {
     }
 }
 
-/// `partage1` + base64url of `body` and its checksum (as `InviteTicket::encode` makes it).
+/// `partage2` + base64url of `body` and its checksum (as `InviteTicket::encode` makes it).
 pub fn with_checksum(body: &[u8]) -> String {
     let mut bytes = body.to_vec();
     bytes.extend_from_slice(&blake3::hash(body).as_bytes()[..4]);

@@ -18,10 +18,12 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 
-/// Agent version announced by identify.
-const AGENT: &str = concat!("partage/", env!("CARGO_PKG_VERSION"));
-/// Identify protocol family.
-const IDENTIFY_PROTOCOL: &str = "/partage/id/1";
+/// Agent announced by identify, to anyone who connects (members or not): no application
+/// version, which would tell a stranger which bugs a device has (issue 12). Peers of this crate
+/// tell each other apart by the sync protocol's version, which stream negotiation checks.
+pub const AGENT: &str = "partage";
+/// Identify protocol family (a protocol version, not the application's).
+pub const IDENTIFY_PROTOCOL: &str = "/partage/id/1";
 
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {

@@ -4,7 +4,7 @@
 //! QUIC, Noise, Yamux, identify, ping, optional mDNS, connection limits). The node's device key
 //! is the libp2p identity, so Noise authenticates which device is on the other end.
 //!
-//! Each connection gets one `/partage/sync/1` session (see the `session` module docs in the
+//! Each connection gets one `/partage/sync/2` session (see the `session` module docs in the
 //! source): members prove membership per shared neighbourhood before any of its data flows,
 //! exchange a digest and then per-document head hashes, and send only the documents that
 //! differ, as bundles the core verifies before storing anything. Afterwards local changes are
@@ -39,8 +39,9 @@ pub use link::link_device;
 pub use peers::PeerInfo;
 pub use session::{CHUNK_DEADLINE, SyncOutcome};
 
-/// The sync protocol's name and version.
-pub const PROTOCOL: &str = "/partage/sync/1";
+/// The sync protocol's name and version (2: tags keyed by each neighbourhood's shared secret and
+/// bound to their sender, proofs only after the peer's tag; ADR 0013).
+pub const PROTOCOL: &str = "/partage/sync/2";
 
 fn protocol() -> libp2p::StreamProtocol {
     libp2p::StreamProtocol::new(PROTOCOL)

@@ -1,4 +1,4 @@
-//! The `/partage/sync/1` messages and their framing: a 4-byte big-endian length, then the
+//! The `/partage/sync/2` messages and their framing: a 4-byte big-endian length, then the
 //! postcard-encoded [`Msg`]. Every frame is checked against a hard size limit before it is read,
 //! and every list in a decoded message against its own limit before it is used.
 

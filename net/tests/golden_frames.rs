@@ -1,10 +1,12 @@
-//! Golden bytes of every `/partage/sync/1` frame kind: length prefix and postcard body of one
+//! Golden bytes of every `/partage/sync/2` frame kind: length prefix and postcard body of one
 //! fixed message per kind (fixed keys and times; ed25519 signatures are deterministic).
 //!
 //! IF THIS FAILS, YOU CHANGED THE PROTOCOL. Peers running other builds read these bytes: do
 //! not just update `tests/golden/frames.txt`. A change needs a new protocol name
-//! (`/partage/sync/2`, with the old one still served) or a field added in a way old peers
-//! ignore, decided in an ADR. The messages carry their own wire structs (`WireBundle`,
+//! (`/partage/sync/3`, with the old one still served unless it is the flaw being fixed, as
+//! `/partage/sync/1` was: ADR 0013) or a field added in a way old peers ignore, decided in an
+//! ADR. What the `Hello` and `Status` fingerprints are computed from is pinned too
+//! (`tags_and_digests_keep_their_values`). The messages carry their own wire structs (`WireBundle`,
 //! `WireProof`, the core's `WirePayload`) so that a field added to a core type cannot change a
 //! frame by accident; signed records (certificates, attestations, admissions, revocations) are
 //! pinned here and in `core/tests/golden_formats.rs`.
@@ -134,4 +136,33 @@ fn every_frame_kind_keeps_its_bytes() {
         );
     }
     assert_eq!(expected.lines().count(), actual.lines().count(), "a frame kind was added or removed");
+}
+
+/// The fingerprints inside `Hello` and `Status` frames: peers compute and compare them, so a
+/// change in how they are computed is a protocol change as much as a changed byte (ADR 0013: a
+/// tag is keyed by the neighbourhood's shared secret and bound to the session and its sender).
+#[test]
+fn tags_and_digests_keep_their_values() {
+    use partage::DocSummary;
+    use partage_net::digest::{SessionKey, digest, tag};
+    let a = partage_net::peer_id_of(&DeviceId(key(3).public())).unwrap();
+    let b = partage_net::peer_id_of(&DeviceId(key(6).public())).unwrap();
+    let session = SessionKey::new(&a, &b);
+    let secret = [0x5e; 32];
+    let docs = [
+        DocSummary { owner: MemberId(key(2).public()), heads: vec![[0xa1; 32]] },
+        DocSummary { owner: MemberId(key(5).public()), heads: vec![[0xb1; 32], [0xb2; 32]] },
+    ];
+    let got = [
+        ("tag from a", hex::encode(tag(&session, &secret, &a))),
+        ("tag from b", hex::encode(tag(&session, &secret, &b))),
+        ("digest", hex::encode(digest(&session, &secret, &docs))),
+    ];
+    let want = [
+        ("tag from a", "56e516855e4b394e7aa1324f6947a1de8efc7090a85039392a82df0194c3a7ea"),
+        ("tag from b", "7981223786626c546c33b8213ffe5a45bef9cefa16a4869c4d3b17ec21def1d8"),
+        ("digest", "934d2b3c32f54f2fe759dd6dd72f952ee4a9addb73981cdb333ab1274e5c15c9"),
+    ];
+    let got = got.each_ref().map(|(name, v)| (*name, v.as_str()));
+    assert_eq!(got, want, "a fingerprint changed: you changed the protocol (see this file's header)");
 }

@@ -286,7 +286,7 @@ fn bad_tickets_are_refused_without_change() {
         (
             "garbage",
             "hello world".to_string(),
-            "this is not a Partage ticket (it should start with \"partage1\")",
+            "this is not a Partage ticket (it should start with \"partage2\")",
         ),
         (
             "truncated",
@@ -300,7 +300,7 @@ fn bad_tickets_are_refused_without_change() {
         ),
         (
             "future version",
-            ticket.replacen("partage1", "partage7", 1),
+            ticket.replacen("partage2", "partage7", 1),
             "this ticket is from an unsupported version (7); update Partage",
         ),
     ];

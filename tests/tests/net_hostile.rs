@@ -45,19 +45,20 @@ fn status_kib(field: &str) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// Opens a raw session to `net` as the device `secret` and offers `ns`.
-async fn offer(secret: [u8; 32], net: &Network, ns: &NeighbourhoodId) -> (RawPeer, RawStream) {
+/// Opens a raw session to `net` as the device `secret` and offers `ns`, proving knowledge of
+/// `ns_secret` (the neighbourhood's shared secret, if the device knows it).
+async fn offer(secret: [u8; 32], ns_secret: [u8; 32], net: &Network) -> (RawPeer, RawStream) {
     let mut raw = RawPeer::new(secret);
     let mut s = raw.session(addr(net).await, net.peer_id()).await;
     let key = SessionKey::new(&raw.peer_id, &net.peer_id());
-    s.send(&Msg::Hello { reply: false, entries: vec![HelloEntry { tag: tag(&key, ns), digest: [0; 32] }] })
-        .await;
+    let tag = tag(&key, &ns_secret, &raw.peer_id);
+    s.send(&Msg::Hello { reply: false, entries: vec![HelloEntry { tag, digest: [0; 32] }] }).await;
     (raw, s)
 }
 
 /// A raw session of the member `m`, past the proofs: it may send large frames.
 async fn as_member(m: &Node, net: &Network, ns: &NeighbourhoodId) -> (RawPeer, RawStream) {
-    let (raw, mut s) = offer(m.device_secret().unwrap(), net, ns).await;
+    let (raw, mut s) = offer(m.device_secret().unwrap(), m.neighbourhood_secret(ns).unwrap(), net).await;
     s.send(&Msg::Proof { ns: *ns, proof: m.membership_proof(ns).unwrap().into() }).await;
     // The node's own proof arrives once it has verified mine... or before: wait for its summary,
     // which it sends only to a verified peer.
@@ -143,7 +144,8 @@ async fn net_maximum_frames_of_tiny_entries_stay_within_64_mib() {
 
     // A stranger cannot even send it: refused on its length, before any byte of it is read.
     let eve = TestNode::new("Eve");
-    let (mut raw_eve, mut s) = offer(eve.node.device_secret().unwrap(), &na, &ns).await;
+    // (She knows the neighbourhood's id, not its secret.)
+    let (mut raw_eve, mut s) = offer(eve.node.device_secret().unwrap(), ns.0, &na).await;
     let base = reset_peak();
     s.send_bytes(&frame).await;
     assert!(raw_eve.disconnected().await, "the stranger was not disconnected");
@@ -311,8 +313,9 @@ async fn as_device(
     proof: MembershipProof,
     net: &Network,
     ns: &NeighbourhoodId,
+    ns_secret: [u8; 32],
 ) -> Option<(RawPeer, RawStream)> {
-    let (raw, mut s) = offer(secret, net, ns).await;
+    let (raw, mut s) = offer(secret, ns_secret, net).await;
     s.send(&Msg::Proof { ns: *ns, proof: proof.into() }).await;
     loop {
         match s.recv().await {
@@ -344,6 +347,7 @@ async fn net_a_flood_of_hellos_and_empty_pushes_costs_no_write_and_edits_still_a
     );
     let me = member(&mallory.node);
     let replay = replay_of(&mallory.node, &ns);
+    let ns_secret = mallory.node.neighbourhood_secret(&ns).unwrap();
     let push = partage_net::wire::encode(&Msg::Bundle { answer: false, bundle: replay }, usize::MAX).unwrap();
     // Let the writes of the honest sync land (remembering Bob): any later write is the flood's.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -357,7 +361,7 @@ async fn net_a_flood_of_hellos_and_empty_pushes_costs_no_write_and_edits_still_a
     let mut written_mid = None;
     while started.elapsed() < flood {
         let (secret, proof) = minted_device(&mallory.node, &ns);
-        let Some((mut raw, s)) = as_device(secret, proof, &na, &ns).await else {
+        let Some((mut raw, s)) = as_device(secret, proof, &na, &ns, ns_secret).await else {
             refused += 1;
             if !edited && started.elapsed() >= flood / 2 {
                 written_mid = Some(std::fs::metadata(&store).unwrap().modified().unwrap());
@@ -436,7 +440,8 @@ async fn net_a_flood_of_hellos_and_empty_pushes_costs_no_write_and_edits_still_a
     // Hellos asking for new rounds, far faster than the protocol allows, from another member:
     // cut off.
     let (secret, proof) = minted_device(&bob.node, &ns);
-    let (mut raw, mut s) = as_device(secret, proof, &na, &ns).await.expect("Bob's new device is let in");
+    let (mut raw, mut s) =
+        as_device(secret, proof, &na, &ns, ns_secret).await.expect("Bob's new device is let in");
     let hello = partage_net::wire::encode(&Msg::Hello { reply: true, entries: vec![] }, usize::MAX).unwrap();
     for _ in 0..100 {
         s.send_bytes(&hello).await;

@@ -25,12 +25,13 @@ fn member(n: &Node) -> MemberId {
     n.identity().unwrap().unwrap().member
 }
 
-/// Opens a raw session to `net` and offers `ns` with a digest that cannot match.
-async fn offer(raw: &mut RawPeer, net: &partage_net::Network, ns: &NeighbourhoodId) -> RawStream {
+/// Opens a raw session to `net` and offers a neighbourhood with a digest that cannot match,
+/// proving knowledge of its shared secret `ns_secret` (if the raw peer knows it).
+async fn offer(raw: &mut RawPeer, net: &partage_net::Network, ns_secret: [u8; 32]) -> RawStream {
     let mut s = raw.session(addr(net).await, net.peer_id()).await;
     let key = SessionKey::new(&raw.peer_id, &net.peer_id());
-    s.send(&Msg::Hello { reply: false, entries: vec![HelloEntry { tag: tag(&key, ns), digest: [0; 32] }] })
-        .await;
+    let tag = tag(&key, &ns_secret, &raw.peer_id);
+    s.send(&Msg::Hello { reply: false, entries: vec![HelloEntry { tag, digest: [0; 32] }] }).await;
     s
 }
 
@@ -67,10 +68,11 @@ async fn net_replayed_proof_gets_nothing() {
     alice.node.add_item(&ns, draft("Perceuse")).unwrap();
     let na = start(alice).await;
     let mut events = alice.node.subscribe();
-    // Eve knows the neighbourhood id and replays Bob's proof, but has not Bob's device key.
+    // Eve knows the neighbourhood's secret (she saw a ticket, now expired) and replays Bob's
+    // proof, but has not Bob's device key.
     let eve = TestNode::new("Eve");
     let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
-    let mut s = offer(&mut raw, &na, &ns).await;
+    let mut s = offer(&mut raw, &na, alice.node.neighbourhood_secret(&ns).unwrap()).await;
     s.send(&Msg::Proof { ns, proof: bob.node.membership_proof(&ns).unwrap().into() }).await;
     let mut seen = Vec::new();
     while let Some(m) = s.recv().await {
@@ -100,7 +102,7 @@ async fn net_asking_without_a_proof_disconnects() {
     let mut events = alice.node.subscribe();
     let eve = TestNode::new("Eve");
     let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
-    let mut s = offer(&mut raw, &na, &ns).await;
+    let mut s = offer(&mut raw, &na, ns.0).await;
     s.send(&Msg::Want { ns, owner: member(&alice.node), heads: Vec::new() }).await;
     let seen = s.drain(Duration::from_secs(5)).await;
     assert!(!seen.iter().any(carries_data), "{seen:?}");
@@ -171,7 +173,7 @@ async fn net_forged_changes_disconnect_the_peer_and_apply_nothing() {
     let mut events = alice.node.subscribe();
     // Mallory is a member: her proof passes, then she pushes a change into Alice's document.
     let mut raw = RawPeer::new(mallory.node.device_secret().unwrap());
-    let mut s = offer(&mut raw, &na, &ns).await;
+    let mut s = offer(&mut raw, &na, mallory.node.neighbourhood_secret(&ns).unwrap()).await;
     s.send(&Msg::Proof { ns, proof: mallory.node.membership_proof(&ns).unwrap().into() }).await;
     loop {
         match s.recv().await {

@@ -300,7 +300,7 @@ async fn generic_try(
                     info,
                     ..
                 })) if peer_id == node => {
-                    if !info.agent_version.starts_with("partage/") {
+                    if info.agent_version != "partage" {
                         return Err(format!("unexpected agent {}", info.agent_version));
                     }
                     if !info.protocols.iter().any(|p| p.as_ref() == partage_net::PROTOCOL) {

@@ -67,6 +67,8 @@ impl Node {
             joined_at: now,
             revocations: Vec::new(),
             known_addrs: Vec::new(),
+            // Known only to members (tickets carry it): the sync handshake proves it first.
+            shared_secret: Some(crate::identity::random_bytes::<32>()?),
         };
         self.enter(&mut st, rec)
     }
@@ -103,7 +105,7 @@ impl Node {
             Some(expires),
             uses,
         );
-        Ok(InviteTicket::new(rec.chain.clone(), cert, invite.to_bytes(), addrs).encode())
+        Ok(InviteTicket::new(rec.chain.clone(), cert, invite.to_bytes(), addrs, rec.secret()).encode())
     }
 
     /// Joins with a ticket, offline: the invite secret signs this member's certificate.
@@ -132,6 +134,7 @@ impl Node {
             joined_at: now,
             revocations: Vec::new(),
             known_addrs: ticket.addrs.clone(),
+            shared_secret: Some(ticket.neighbourhood_secret),
         };
         self.enter(&mut st, rec)
     }

@@ -64,6 +64,17 @@ impl Node {
         Ok(self.lock()?.neighbourhoods.keys().copied().collect())
     }
 
+    /// Every neighbourhood this device is a member of, with its shared secret: what the sync
+    /// handshake proves knowledge of before any proof of membership goes out (ADR 0013).
+    pub fn neighbourhood_secrets(&self) -> Result<Vec<(NeighbourhoodId, [u8; 32])>> {
+        Ok(self.lock()?.neighbourhoods.values().map(|rec| (rec.id, rec.secret())).collect())
+    }
+
+    /// The shared secret of `ns` (see [`Node::neighbourhood_secrets`]).
+    pub fn neighbourhood_secret(&self, ns: &NeighbourhoodId) -> Result<[u8; 32]> {
+        Ok(self.lock()?.neighbourhood(ns)?.secret())
+    }
+
     /// This member's proof of membership of `ns`, for a peer.
     pub fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof> {
         let st = self.lock()?;

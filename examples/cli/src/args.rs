@@ -107,7 +107,7 @@ pub enum NeighbourhoodCmd {
     },
     /// Join a neighbourhood with a ticket (works offline).
     Join {
-        /// The ticket, starting with "partage1".
+        /// The ticket, starting with "partage2".
         ticket: String,
     },
     /// List your neighbourhoods.

@@ -105,7 +105,7 @@ fn full_walkthrough_across_two_data_dirs() {
 
     // Invite, then a second data directory joins with the ticket.
     let ticket = single_line(&ok(a, &["neighbourhood", "invite", &ns]));
-    assert!(ticket.starts_with("partage1"), "ticket {ticket:?}");
+    assert!(ticket.starts_with("partage2"), "ticket {ticket:?}");
     let bob = tempfile::tempdir().expect("temp dir");
     let b = bob.path();
     ok(b, &["init", "--name", "Bob"]);
@@ -344,7 +344,7 @@ fn json_flag_turns_printed_values_into_objects() {
     let id = ns["id"].as_str().expect("id");
     assert!(is_hex(id, 64) && ns["admin"] == true, "{ns}");
     let t: Value = serde_json::from_str(&ok(d, &["--json", "neighbourhood", "invite", id])).expect("json");
-    assert!(t["ticket"].as_str().is_some_and(|t| t.starts_with("partage1")), "{t}");
+    assert!(t["ticket"].as_str().is_some_and(|t| t.starts_with("partage2")), "{t}");
     let item: Value =
         serde_json::from_str(&ok(d, &["--json", "item", "add", "--title", "Luge"])).expect("json");
     assert_eq!(item["title"], "Luge");
@@ -356,7 +356,7 @@ fn invite_can_draw_a_qr_code() {
     let (alice, ns, _item) = founder();
     let out = ok(alice.path(), &["neighbourhood", "invite", &ns, "--qr"]);
     let mut lines = out.lines();
-    assert!(lines.next().is_some_and(|l| l.starts_with("partage1")));
+    assert!(lines.next().is_some_and(|l| l.starts_with("partage2")));
     let qr: Vec<&str> = lines.collect();
     assert!(qr.len() > 10, "QR code too small: {out}");
     assert!(qr.iter().all(|l| l.chars().all(|c| " ▀▄█".contains(c))));

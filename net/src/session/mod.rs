@@ -1,4 +1,4 @@
-//! One sync session per connected peer: a task that owns the `/partage/sync/1` stream.
+//! One sync session per connected peer: a task that owns the `/partage/sync/2` stream.
 //!
 //! Per shared neighbourhood: `Hello` (tags and digests; equal digests end it there) → `Proof`
 //! both ways (membership chain + device certificate bound to the Noise-authenticated peer id)

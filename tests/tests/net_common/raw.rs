@@ -1,5 +1,5 @@
 //! A hand-driven peer for hostile scenarios: a bare libp2p swarm (TCP, Noise, Yamux, streams)
-//! that speaks `/partage/sync/1` frame by frame, so a test can send what an honest node never
+//! that speaks `/partage/sync/2` frame by frame, so a test can send what an honest node never
 //! would.
 
 use futures::io::{ReadHalf, WriteHalf};
@@ -153,6 +153,24 @@ impl RawStream {
             wire::decode(&body).ok()
         };
         tokio::time::timeout(wait, read).await.ok().flatten()
+    }
+
+    /// The next frame body as it came off the wire (not decoded), within `wait`.
+    pub async fn recv_body_within(&mut self, wait: Duration) -> Option<Vec<u8>> {
+        let read = async {
+            let len = wire::read_len(&mut self.reader, usize::MAX).await.ok()??;
+            wire::read_body(&mut self.reader, len).await.ok()
+        };
+        tokio::time::timeout(wait, read).await.ok().flatten()
+    }
+
+    /// Every frame body (undecoded) until the stream ends or stays quiet for `quiet`.
+    pub async fn drain_bodies(&mut self, quiet: Duration) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Some(b) = self.recv_body_within(quiet).await {
+            out.push(b);
+        }
+        out
     }
 
     /// Every message until the stream ends or stays quiet for `quiet`.

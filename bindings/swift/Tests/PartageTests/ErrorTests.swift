@@ -20,7 +20,7 @@ func errorTests(_ r: Runner) async {
 
             let notTicket = try await expectError("bad ticket") { _ = try await bob.join(ticket: "hello") }
             try expectEq(ErrorKind.badTicket, notTicket.kind, "bad ticket kind")
-            try expectEq("this is not a Partage ticket (it should start with \"partage1\")", notTicket.message, "bad ticket message")
+            try expectEq("this is not a Partage ticket (it should start with \"partage2\")", notTicket.message, "bad ticket message")
             let ticket = try await alice.invite(neighbourhoodId: hood.id, expiresInDays: 1, uses: 1, addresses: [])
             let cut = try await expectError("cut ticket") { _ = try await bob.join(ticket: String(ticket.dropLast(12))) }
             try expectEq("this ticket is damaged or incomplete (was it copied in full?)", cut.message, "cut ticket")

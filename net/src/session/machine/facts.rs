@@ -7,8 +7,8 @@ use partage::node::MembershipProof;
 use partage::{DeviceId, DocBundle, DocSummary, ImportReport, MemberId, NeighbourhoodId, Node, Result};
 
 pub(crate) trait Facts {
-    /// The neighbourhoods this device is in.
-    fn neighbourhood_ids(&self) -> Result<Vec<NeighbourhoodId>>;
+    /// The neighbourhoods this device is in, with their shared secrets.
+    fn neighbourhood_secrets(&self) -> Result<Vec<(NeighbourhoodId, [u8; 32])>>;
     /// The documents of `ns` this device serves, with their heads.
     fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>>;
     fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof>;
@@ -59,8 +59,8 @@ pub(crate) trait Facts {
 }
 
 impl Facts for Node {
-    fn neighbourhood_ids(&self) -> Result<Vec<NeighbourhoodId>> {
-        Node::neighbourhood_ids(self)
+    fn neighbourhood_secrets(&self) -> Result<Vec<(NeighbourhoodId, [u8; 32])>> {
+        Node::neighbourhood_secrets(self)
     }
 
     fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>> {

@@ -1,4 +1,10 @@
 //! Membership phase: `Hello` (tags and digests), `Proof` both ways, `Denied`.
+//!
+//! Order (ADR 0013): each side's `Hello` carries, per neighbourhood, a tag that proves it knows
+//! the neighbourhood's shared secret, bound to this session and to the sender. A side sends its
+//! `Proof` (member id, chain, device certificate) for a neighbourhood only once it has received
+//! the peer's valid tag for it, and judges (or refuses) a peer's proof only then: before that,
+//! a proof is ignored exactly as one for a neighbourhood this device is not in.
 
 use super::{Facts, Machine, Out, failed};
 use crate::digest;
@@ -59,18 +65,22 @@ impl Machine {
     }
 
     pub(super) fn refresh_tags(&mut self, facts: &dyn Facts) -> Result<(), End> {
-        let ids = facts.neighbourhood_ids().map_err(failed)?;
-        self.tags = ids.iter().map(|ns| (digest::tag(&self.key, ns), *ns)).collect();
-        self.shared.retain(|ns, _| ids.contains(ns));
-        self.mine.retain(|ns, _| ids.contains(ns));
+        let secrets = facts.neighbourhood_secrets().map_err(failed)?;
+        self.tags = secrets.iter().map(|(ns, s)| (digest::tag(&self.key, s, &self.p.peer), *ns)).collect();
+        self.secrets = secrets.into_iter().collect();
+        let ids = &self.secrets;
+        self.shared.retain(|ns, _| ids.contains_key(ns));
+        self.mine.retain(|ns, _| ids.contains_key(ns));
         Ok(())
     }
 
     pub(super) fn queue_hello(&mut self, reply: bool, facts: &dyn Facts) -> Result<(), End> {
-        let mut entries = Vec::with_capacity(self.tags.len());
-        let tags: Vec<([u8; 32], NeighbourhoodId)> = self.tags.iter().map(|(t, n)| (*t, *n)).collect();
-        for (tag, ns) in tags.into_iter().take(crate::wire::MAX_NEIGHBOURHOODS) {
+        let mut entries = Vec::with_capacity(self.secrets.len());
+        let mine: Vec<(NeighbourhoodId, [u8; 32])> = self.secrets.iter().map(|(n, s)| (*n, *s)).collect();
+        for (ns, secret) in mine.into_iter().take(crate::wire::MAX_NEIGHBOURHOODS) {
             let Some(digest) = self.my_digest(&ns, facts)? else { continue };
+            // My tag: proves I know the secret, and differs from the one I expect back.
+            let tag = digest::tag(&self.key, &secret, &self.p.local);
             entries.push(HelloEntry { tag, digest });
         }
         if reply {
@@ -201,8 +211,10 @@ impl Machine {
         proof: MembershipProof,
         facts: &dyn Facts,
     ) -> Result<(), End> {
-        if !self.tags.values().any(|n| *n == ns) {
-            // Not one of mine: say nothing about it.
+        if !self.shared.contains_key(&ns) {
+            // Not one of mine, or the peer has not proven it knows the neighbourhood's secret in
+            // this session: say nothing about it (the same answer either way, so a refusal
+            // confirms no membership), and spend no verification on it.
             return Ok(());
         }
         match facts.verify_peer_membership(&ns, &proof, &self.p.device) {

@@ -102,9 +102,13 @@ pub(crate) struct Machine {
     key: SessionKey,
     /// The time of the input being handled.
     now: Instant,
-    /// My neighbourhoods by their tag in this session.
+    /// My neighbourhoods and their shared secrets.
+    secrets: BTreeMap<NeighbourhoodId, [u8; 32]>,
+    /// My neighbourhoods by the tag the peer must send for them in this session (bound to the
+    /// peer: never the tag I send).
     tags: HashMap<[u8; 32], NeighbourhoodId>,
-    /// Neighbourhoods both sides are in (tags matched).
+    /// Neighbourhoods both sides are in: the peer sent its tag, proving it knows the secret.
+    /// Nothing is said about a neighbourhood (proof, refusal) before it is in here.
     shared: BTreeMap<NeighbourhoodId, NsState>,
     /// My summaries and digest per neighbourhood, dropped whenever something may have changed.
     mine: HashMap<NeighbourhoodId, Mine>,
@@ -150,6 +154,7 @@ impl Machine {
             p,
             key,
             now,
+            secrets: BTreeMap::new(),
             tags: HashMap::new(),
             shared: BTreeMap::new(),
             mine: HashMap::new(),
@@ -276,12 +281,13 @@ impl Machine {
         if let Some(hit) = self.mine.get(ns) {
             return Ok(Some(hit.clone()));
         }
+        let Some(secret) = self.secrets.get(ns).copied() else { return Ok(None) };
         let summaries = match facts.sync_summaries(ns) {
             Ok(s) => s,
-            Err(_) if !self.tags.values().any(|n| n == ns) => return Ok(None),
+            Err(partage::Error::UnknownNeighbourhood(_)) => return Ok(None),
             Err(e) => return Err(End::Failed(e.to_string())),
         };
-        let d = digest::digest(&self.key, ns, &summaries);
+        let d = digest::digest(&self.key, &secret, &summaries);
         self.mine.insert(*ns, (summaries.clone(), d));
         Ok(Some((summaries, d)))
     }

@@ -2,15 +2,18 @@
 //! with its own real node and redb store, exchange frames through a simulated channel that drops,
 //! duplicates, reorders and corrupts the first frames, in an order chosen by the test, with a
 //! simulated clock. Whatever the channel did, they converge or report (a session end, or a
-//! round outcome that says "not converged"); they never panic or loop, and a round that
-//! claims convergence at the end is true.
+//! round outcome that says "not converged"); they never panic or loop, a round that claims
+//! convergence at the end is true, and neither sends its proof of a neighbourhood before it
+//! received the peer's valid tag for it (ADR 0013).
 
 use super::{Action, Input, Machine, Params, SyncOutcome};
+use crate::digest::{SessionKey, tag};
 use crate::session::End;
 use crate::session::adversarial::{Fault, converged, fault, pair};
-use partage::Node;
+use crate::wire::{self, Msg};
+use partage::{NeighbourhoodId, Node};
 use proptest::prelude::*;
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Steps (inputs to either machine) in one case at most: a handful of documents needs a few
@@ -65,6 +68,12 @@ struct Side {
     machine: Machine,
     ended: Option<End>,
     outcomes: Vec<SyncOutcome>,
+    /// The tags the peer must send, by neighbourhood (computed here, apart from the machine).
+    peer_tags: HashMap<[u8; 32], NeighbourhoodId>,
+    /// Neighbourhoods whose valid tag this side received from the peer.
+    tagged: HashSet<NeighbourhoodId>,
+    /// A proof sent before the peer's tag.
+    early_proof: Option<NeighbourhoodId>,
 }
 
 impl Side {
@@ -80,7 +89,22 @@ impl Side {
             round_idle: ROUND_IDLE,
             blocks: Default::default(),
         };
-        Side { node: node.clone(), machine: Machine::new(params, now), ended: None, outcomes: Vec::new() }
+        let key = SessionKey::new(&params.local, &params.peer);
+        let peer_tags = node
+            .neighbourhood_secrets()
+            .unwrap()
+            .into_iter()
+            .map(|(ns, secret)| (tag(&key, &secret, &params.peer), ns))
+            .collect();
+        Side {
+            node: node.clone(),
+            machine: Machine::new(params, now),
+            ended: None,
+            outcomes: Vec::new(),
+            peer_tags,
+            tagged: HashSet::new(),
+            early_proof: None,
+        }
     }
 
     /// Feeds one input; frames it writes go to `out` (without their length prefix, as the
@@ -89,10 +113,23 @@ impl Side {
         if self.ended.is_some() {
             return;
         }
+        if let Input::Frame { body, .. } = &input
+            && let Ok(Msg::Hello { entries, .. }) = wire::decode(body)
+        {
+            self.tagged.extend(entries.iter().filter_map(|e| self.peer_tags.get(&e.tag)));
+        }
         let step = self.machine.step(input, &self.node, now);
         for action in step.actions {
             match action {
-                Action::Send(frame) => out.push(frame.get(crate::wire::PREFIX..).unwrap().to_vec()),
+                Action::Send(frame) => {
+                    let body = frame.get(crate::wire::PREFIX..).unwrap().to_vec();
+                    if let Ok(Msg::Proof { ns, .. }) = wire::decode(&body)
+                        && !self.tagged.contains(&ns)
+                    {
+                        self.early_proof.get_or_insert(ns);
+                    }
+                    out.push(body);
+                }
                 Action::RoundFinished(o) => self.outcomes.push(o),
                 Action::Report(_) | Action::Net(_) | Action::ProofJudged { .. } => {}
             }
@@ -180,6 +217,9 @@ fn case(items: (usize, usize), faults: [Vec<Fault>; 2], schedule: Vec<u8>) -> Re
     for (i, side) in sides.iter_mut().enumerate() {
         side.step(Input::Tick, now, &mut channels[i]);
     }
+    if let Some(ns) = sides.iter().find_map(|s| s.early_proof) {
+        return Err(format!("a proof of {} went out before the peer's tag", ns.short()));
+    }
     let synced = converged(&alice, &bob, &ns);
     if !synced && !sides.iter().any(Side::reported) {
         let state: Vec<_> =
@@ -230,6 +270,7 @@ proptest! {
         }
         let mut steps = 0;
         prop_assert!(settle(&mut sides, &mut channels, &schedule, &mut now, &mut steps).is_some());
+        prop_assert!(sides.iter().all(|s| s.early_proof.is_none()));
         prop_assert!(converged(&alice, &bob, &ns));
         for side in &sides {
             prop_assert!(side.ended.is_none(), "{:?}", side.ended);
@@ -237,4 +278,36 @@ proptest! {
         }
         prop_assert_eq!(alice.list_items(&partage::ItemFilter::default()).unwrap().len(), items.0 + items.1);
     }
+}
+
+/// A peer that knows nothing sends the machine's own `Hello` back: equal tags on both sides
+/// would pass it for a member. It gets no proof, and no frame that names a member or a device.
+#[test]
+fn an_echoed_hello_gets_no_proof() {
+    let (_dir, alice, bob, _ns) = pair((1, 1));
+    let now = Instant::now();
+    let mut side = Side::new(&alice, &bob, 1, now);
+    let mut out = Channel { faults: VecDeque::new(), held: None, queue: VecDeque::new() };
+    side.step(Input::Start, now, &mut out);
+    while side.machine.has_outgoing() {
+        side.step(Input::WriterReady, now, &mut out);
+    }
+    let hello = out.queue.pop_front().unwrap();
+    assert!(matches!(wire::decode(&hello), Ok(Msg::Hello { ref entries, .. }) if !entries.is_empty()));
+    side.step(Input::Frame { size: hello.len() + wire::PREFIX, body: hello }, now, &mut out);
+    while side.machine.has_outgoing() {
+        side.step(Input::WriterReady, now, &mut out);
+    }
+    let ids: Vec<[u8; 32]> = [&alice, &bob]
+        .iter()
+        .flat_map(|n| {
+            let id = n.identity().unwrap().unwrap();
+            [id.member.0, id.device.0]
+        })
+        .collect();
+    for frame in &out.queue {
+        assert!(!matches!(wire::decode(frame), Ok(Msg::Proof { .. })), "the echo got a proof");
+        assert!(!ids.iter().any(|id| frame.windows(32).any(|w| w == id)), "a frame names a member");
+    }
+    assert!(side.ended.is_none(), "{:?}", side.ended);
 }

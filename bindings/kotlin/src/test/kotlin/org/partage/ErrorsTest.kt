@@ -22,7 +22,7 @@ fun errorTests() {
             val notTicket = expectThrows<PartageException.BadTicket> { bob.join("hello") }
             expectEq(ErrorKind.BAD_TICKET, notTicket.kind, "bad ticket kind")
             expectEq(
-                "this is not a Partage ticket (it should start with \"partage1\")",
+                "this is not a Partage ticket (it should start with \"partage2\")",
                 notTicket.message,
                 "bad ticket message",
             )

@@ -53,7 +53,7 @@ fun loggingTests() {
         }
         check(has { it.target == "partage_ffi::logging" && it.level == LogLevel.INFO }) { "the install is logged" }
         // No piece of the ticket (it carries the invite secret) in any record.
-        val pieces = ticket.removePrefix("partage1").chunked(16).filter { it.length == 16 }
+        val pieces = ticket.removePrefix("partage2").chunked(16).filter { it.length == 16 }
         check(pieces.size > 4) { "ticket: $ticket" }
         val leaked = logger.records.filter { r -> pieces.any { r.message.contains(it) } }
         check(leaked.isEmpty()) { "a ticket was logged: $leaked" }

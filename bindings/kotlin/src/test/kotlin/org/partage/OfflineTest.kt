@@ -19,7 +19,7 @@ fun offlineTests() {
             bob.createIdentity("Bob")
             val hood = alice.createNeighbourhood("Rue des Lilas")
             val ticket = alice.invite(hood.id, 7u, 1u, listOf("/ip4/127.0.0.1/tcp/4001"))
-            check(ticket.startsWith("partage1")) { "ticket: $ticket" }
+            check(ticket.startsWith("partage2")) { "ticket: $ticket" }
             val joined = bob.join(ticket)
             expectEq(hood.id, joined.id, "joined neighbourhood")
             expectEq("Rue des Lilas", joined.name, "neighbourhood name")
