@@ -60,8 +60,14 @@ fn assert_same(restored: &Node, original: &Node, ns: &NeighbourhoodId) {
     assert_eq!(restored.identity().unwrap(), original.identity().unwrap());
     assert_eq!(restored.neighbourhoods().unwrap(), original.neighbourhoods().unwrap());
     assert_eq!(restored.members(ns).unwrap(), original.members(ns).unwrap());
-    assert_eq!(restored.list_items(&ItemFilter::default()).unwrap(), original.list_items(&ItemFilter::default()).unwrap());
-    assert_eq!(restored.loans(&LoanFilter::default()).unwrap(), original.loans(&LoanFilter::default()).unwrap());
+    assert_eq!(
+        restored.list_items(&ItemFilter::default()).unwrap(),
+        original.list_items(&ItemFilter::default()).unwrap()
+    );
+    assert_eq!(
+        restored.loans(&LoanFilter::default()).unwrap(),
+        original.loans(&LoanFilter::default()).unwrap()
+    );
     assert_eq!(restored.doc_summaries(ns).unwrap(), original.doc_summaries(ns).unwrap());
 }
 
@@ -230,7 +236,10 @@ fn a_flipped_bit_anywhere_in_an_encrypted_export_is_refused_and_the_store_stays_
     let mut longer = good.clone();
     longer.push(0);
     std::fs::write(&bad, &longer).unwrap();
-    assert!(matches!(node.import_from_file_with_passphrase(&bad, Some(PASSPHRASE)), Err(Error::WrongPassphrase)));
+    assert!(matches!(
+        node.import_from_file_with_passphrase(&bad, Some(PASSPHRASE)),
+        Err(Error::WrongPassphrase)
+    ));
     assert_empty(&node, "after every damaged file");
     // The store is still empty and takes the intact file.
     node.import_from_file_with_passphrase(&file, Some(PASSPHRASE)).unwrap();
@@ -296,10 +305,12 @@ fn a_data_only_export_holds_my_data_and_no_secret_and_is_not_a_backup() {
     assert_eq!(json["format"], "partage-data");
     assert_eq!(json["me"]["name"], "Alice");
     assert_eq!(json["neighbourhoods"][0]["name"], "Rue des Lilas");
-    let titles: Vec<&str> = json["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> =
+        json["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
     assert_eq!(titles.len(), 2);
     assert!(titles.contains(&"Perceuse à percussion") && titles.contains(&"Escabeau"), "{titles:?}");
-    let drill = json["items"].as_array().unwrap().iter().find(|i| i["title"] == "Perceuse à percussion").unwrap();
+    let drill =
+        json["items"].as_array().unwrap().iter().find(|i| i["title"] == "Perceuse à percussion").unwrap();
     assert_eq!(drill["description"], "18 V, deux batteries");
     assert_eq!(drill["deposit_cents"], 3000);
     assert_eq!(drill["tags"][0], "bricolage");

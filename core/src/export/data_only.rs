@@ -63,7 +63,7 @@ impl Node {
             .into_iter()
             .map(|n| NeighbourhoodEntry { id: n.id, name: n.name, joined_at: n.joined_at, admin: n.admin })
             .collect();
-        neighbourhoods.sort_by(|a, b| (a.joined_at, a.id).cmp(&(b.joined_at, b.id)));
+        neighbourhoods.sort_by_key(|n| (n.joined_at, n.id));
         let items = self
             .list_items(&ItemFilter { owner: Some(me.member), ..ItemFilter::default() })?
             .into_iter()
@@ -94,7 +94,11 @@ impl Node {
         let data = self.data_only()?;
         let json = serde_json::to_vec_pretty(&data).map_err(|e| Error::Corrupt(e.to_string()))?;
         write_private(path, &json)?;
-        Ok(DataOnlySummary { neighbourhoods: data.neighbourhoods.len(), items: data.items.len(), loans: data.loans.len() })
+        Ok(DataOnlySummary {
+            neighbourhoods: data.neighbourhoods.len(),
+            items: data.items.len(),
+            loans: data.loans.len(),
+        })
     }
 }
 
@@ -105,4 +109,3 @@ pub struct DataOnlySummary {
     pub items: usize,
     pub loans: usize,
 }
-

@@ -122,16 +122,28 @@ impl Node {
 
     /// [`Node::export_encrypted`] with other KDF parameters (they must be within the bounds an
     /// import accepts). For tests, and for benchmarking a device.
-    pub fn export_encrypted_with(&self, path: &Path, passphrase: &str, params: KdfParams) -> Result<TransferSummary> {
+    pub fn export_encrypted_with(
+        &self,
+        path: &Path,
+        passphrase: &str,
+        params: KdfParams,
+    ) -> Result<TransferSummary> {
         self.export_with(path, Some(passphrase), params)
     }
 
-    fn export_with(&self, path: &Path, passphrase: Option<&str>, params: KdfParams) -> Result<TransferSummary> {
+    fn export_with(
+        &self,
+        path: &Path,
+        passphrase: Option<&str>,
+        params: KdfParams,
+    ) -> Result<TransferSummary> {
         if let Some(p) = passphrase {
             check_new_passphrase(p)?;
             params.check().map_err(|e| match e {
                 Error::UnlockTooCostly(what) => ValidationError::KdfParams(format!("{what} is too much")),
-                _ => ValidationError::KdfParams("at least 1 pass, 1 lane and 8 KiB of memory per lane".into()),
+                _ => {
+                    ValidationError::KdfParams("at least 1 pass, 1 lane and 8 KiB of memory per lane".into())
+                }
             })?;
         }
         let data = self.export_data()?;
@@ -141,7 +153,9 @@ impl Node {
             items: data.items.len(),
         };
         let bytes = match passphrase {
-            None => Zeroizing::new(serde_json::to_vec_pretty(&data).map_err(|e| Error::Corrupt(e.to_string()))?),
+            None => {
+                Zeroizing::new(serde_json::to_vec_pretty(&data).map_err(|e| Error::Corrupt(e.to_string()))?)
+            }
             Some(p) => {
                 let json = serde_json::to_vec(&data).map_err(|e| Error::Corrupt(e.to_string()))?;
                 Zeroizing::new(sealed::seal(json, p, params)?)
@@ -160,23 +174,25 @@ impl Node {
     /// Restores a plain or encrypted export into this (empty) data directory. The file is
     /// decrypted and verified completely before anything is written: a missing or wrong
     /// passphrase, a damaged file or a data-only export leaves the store as it was.
-    pub fn import_from_file_with_passphrase(&self, path: &Path, passphrase: Option<&str>) -> Result<TransferSummary> {
+    pub fn import_from_file_with_passphrase(
+        &self,
+        path: &Path,
+        passphrase: Option<&str>,
+    ) -> Result<TransferSummary> {
         let io = |source| Error::Io { path: path.display().to_string(), source };
-        let mut file = std::fs::File::open(path).map_err(io)?;
+        let file = std::fs::File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
-        let mut head = [0u8; sealed::MAGIC.len()];
-        let head_len = read_up_to(&mut file, &mut head).map_err(io)?;
-        let encrypted = sealed::is_sealed(&head[..head_len]);
-        let max = if encrypted { MAX_SEALED_BYTES } else { MAX_EXPORT_BYTES };
-        if len > max {
-            return Err(Error::CorruptExport(format!("file is {len} bytes, more than any real export")));
+        let too_big = || Error::CorruptExport(format!("file is {len} bytes, more than any real export"));
+        if len > MAX_SEALED_BYTES {
+            return Err(too_big());
         }
-        // Read at most `max` bytes whatever the metadata said (a file can grow meanwhile).
+        // Read at most the bound whatever the metadata said (a file can grow meanwhile).
         let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        bytes.extend_from_slice(&head[..head_len]);
-        file.take(max + 1 - head_len as u64).read_to_end(&mut bytes).map_err(io)?;
+        file.take(MAX_SEALED_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+        let encrypted = sealed::is_sealed(&bytes);
+        let max = if encrypted { MAX_SEALED_BYTES } else { MAX_EXPORT_BYTES };
         if bytes.len() as u64 > max {
-            return Err(Error::CorruptExport("file is larger than any real export".into()));
+            return Err(too_big());
         }
         let json = if encrypted { sealed::open(bytes, passphrase)? } else { Zeroizing::new(bytes) };
         let file: ExportFile = serde_json::from_slice(&json).map_err(|e| {
@@ -251,18 +267,4 @@ fn is_data_only(json: &[u8]) -> bool {
         format: String,
     }
     serde_json::from_slice::<Head>(json).is_ok_and(|h| h.format == DATA_FORMAT)
-}
-
-/// Reads until `buf` is full or the file ends.
-fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }

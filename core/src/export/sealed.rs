@@ -72,7 +72,11 @@ impl KdfParams {
     pub fn check(&self) -> Result<()> {
         let refuse = |what: String| Err(Error::UnlockTooCostly(what));
         if self.memory_kib > MAX_MEMORY_KIB {
-            return refuse(format!("{} MiB of memory (at most {} MiB)", self.memory_kib / 1024, MAX_MEMORY_KIB / 1024));
+            return refuse(format!(
+                "{} MiB of memory (at most {} MiB)",
+                self.memory_kib / 1024,
+                MAX_MEMORY_KIB / 1024
+            ));
         }
         if self.iterations > MAX_ITERATIONS {
             return refuse(format!("{} passes (at most {MAX_ITERATIONS})", self.iterations));
@@ -153,33 +157,33 @@ pub struct SealedHeader {
 /// Reads and checks the header: magic, version, KDF, and the bounds on its parameters. No key is
 /// derived here; whatever this refuses costs nothing.
 pub fn parse_header(file: &[u8]) -> Result<SealedHeader> {
-    if !is_sealed(file) {
-        return Err(Error::CorruptExport("not an encrypted Partage export".into()));
-    }
+    let truncated = || Error::CorruptExport("the encrypted file is truncated".into());
+    let mut rest = file
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or_else(|| Error::CorruptExport("not an encrypted Partage export".into()))?;
     if file.len() < HEADER_LEN + TAG_LEN {
-        return Err(Error::CorruptExport("the encrypted file is truncated".into()));
+        return Err(truncated());
     }
-    if file[VERSION_AT] != SEALED_VERSION {
+    let mut take = |n: usize| -> Result<&[u8]> {
+        let (head, tail) = rest.split_at_checked(n).ok_or_else(truncated)?;
+        rest = tail;
+        Ok(head)
+    };
+    let u32_le = |b: &[u8]| -> Result<u32> { Ok(u32::from_le_bytes(b.try_into().map_err(|_| truncated())?)) };
+    let [version, kdf] = take(2)? else { return Err(truncated()) };
+    if *version != SEALED_VERSION {
         return Err(Error::CorruptExport(format!(
-            "unsupported encrypted export version {} (update Partage)",
-            file[VERSION_AT]
+            "unsupported encrypted export version {version} (update Partage)"
         )));
     }
-    if file[KDF_AT] != KDF_ARGON2ID {
-        return Err(Error::CorruptExport(format!("unknown key derivation function {}", file[KDF_AT])));
+    if *kdf != KDF_ARGON2ID {
+        return Err(Error::CorruptExport(format!("unknown key derivation function {kdf}")));
     }
-    let u32_at = |at: usize| {
-        let mut b = [0u8; 4];
-        b.copy_from_slice(&file[at..at + 4]);
-        u32::from_le_bytes(b)
-    };
     let params =
-        KdfParams { memory_kib: u32_at(PARAMS_AT), iterations: u32_at(PARAMS_AT + 4), lanes: u32_at(PARAMS_AT + 8) };
+        KdfParams { memory_kib: u32_le(take(4)?)?, iterations: u32_le(take(4)?)?, lanes: u32_le(take(4)?)? };
     params.check()?;
-    let mut salt = [0u8; SALT_LEN];
-    salt.copy_from_slice(&file[SALT_AT..NONCE_AT]);
-    let mut nonce = [0u8; NONCE_LEN];
-    nonce.copy_from_slice(&file[NONCE_AT..HEADER_LEN]);
+    let salt: [u8; SALT_LEN] = take(SALT_LEN)?.try_into().map_err(|_| truncated())?;
+    let nonce: [u8; NONCE_LEN] = take(NONCE_LEN)?.try_into().map_err(|_| truncated())?;
     Ok(SealedHeader { params, salt, nonce })
 }
 
@@ -195,7 +199,7 @@ pub fn open(file: Vec<u8>, passphrase: Option<&str>) -> Result<Zeroizing<Vec<u8>
     let mut file = Zeroizing::new(file);
     let mut body = Zeroizing::new(file.split_off(HEADER_LEN));
     cipher
-        .decrypt_in_place(XNonce::from_slice(&header.nonce), &file[..], &mut *body)
+        .decrypt_in_place(XNonce::from_slice(&header.nonce), file.as_slice(), &mut *body)
         .map_err(|_| Error::WrongPassphrase)?;
     Ok(body)
 }
@@ -233,7 +237,10 @@ mod tests {
             ("zero passes", KdfParams { iterations: 0, ..CHEAP }),
         ] {
             let refused = p.check().unwrap_err();
-            assert!(matches!(refused, Error::UnlockTooCostly(_) | Error::CorruptExport(_)), "{what}: {refused}");
+            assert!(
+                matches!(refused, Error::UnlockTooCostly(_) | Error::CorruptExport(_)),
+                "{what}: {refused}"
+            );
             assert!(p.derive(b"pw", &[0; 16]).is_err(), "{what}");
         }
         KdfParams::DEFAULT.check().unwrap();
