@@ -174,3 +174,37 @@ def test_encrypted_and_data_only_exports(tmp_path):
         assert "not a backup" in str(refused.value)
 
     asyncio.run(scenario())
+
+
+def test_a_tablet_links_to_alices_identity_by_code(tmp_path):
+    async def scenario():
+        alice = await p.Node.open(str(tmp_path / "alice"))
+        tablet = await p.Node.open(str(tmp_path / "tablet"))
+        await alice.create_identity("Alice")
+        hood = (await alice.create_neighbourhood("Rue des Lilas")).id
+        await alice.add_item(hood, p.ItemDraft(title="Perceuse", category=p.Category.TOOLS))
+        await alice.start_network(LOOPBACK)
+        code = await alice.offer_device_link(False)
+        assert code.startswith("partagelink1")
+
+        summary = await tablet.link_to_identity(code, 30_000)
+        assert summary.neighbourhoods == 1
+        me, linked = await alice.identity(), await tablet.identity()
+        assert linked.member_id == me.member_id and linked.device_id != me.device_id
+        assert await titles(tablet) == ["Perceuse"]
+        devices = await tablet.devices()
+        assert len(devices) == 2 and devices[0].is_this_device
+
+        # The tablet holds no member key; the phone revokes it.
+        with pytest.raises(p.PartageError.NotAllowed):
+            await tablet.revoke_device(me.device_id)
+        await alice.revoke_device(linked.device_id)
+        assert any(d.device_id == linked.device_id and d.revoked for d in await alice.devices())
+        # A used code links nothing more.
+        other = await p.Node.open(str(tmp_path / "other"))
+        with pytest.raises(p.PartageError.NotAllowed):
+            await other.link_to_identity(code, 30_000)
+        assert await other.identity() is None
+        await alice.shutdown()
+
+    asyncio.run(scenario())

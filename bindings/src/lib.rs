@@ -10,11 +10,13 @@
 //! - [`network`]: start/stop/pause/resume, sync now, background sync, status, peers, the
 //!   discovery bridge.
 //! - [`events`]: listener callback interface and the `Subscription` that owns its delivery thread.
+//! - [`devices`]: linking a new device to this identity, listing and revoking devices.
 //! - [`replication`]: opaque byte bundles to move documents between devices without a network.
 //! - [`logging`]: a logger callback interface fed from `tracing` (Logcat, `os.Logger`, ...).
 //!
 //! Generated Kotlin/Swift/Python sources are build outputs (see `bindings/README.md`).
 
+pub mod devices;
 pub mod error;
 pub mod events;
 pub mod loans;

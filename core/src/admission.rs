@@ -293,7 +293,7 @@ mod tests {
     fn invite(w: &World, uses: u32, expires: u64) -> (SecretKey, Cert) {
         let key = SecretKey::generate().unwrap();
         let cert = Cert::issue(
-            &w.founder.member_key,
+            w.founder.member_key().unwrap(),
             CertKind::Invite,
             w.ns,
             "Rue",

@@ -85,7 +85,8 @@ impl MemberDoc {
 
     /// Makes further local writes come from `device`.
     pub fn set_device(&mut self, device: DeviceId) {
-        self.doc.set_actor(ActorId::from(device.0.as_slice()));
+        let epoch = self.epoch().number;
+        self.doc.set_actor(crate::doc_epoch::actor(device, epoch));
     }
 
     pub fn heads(&mut self) -> Vec<ChangeHash> {

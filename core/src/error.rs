@@ -69,6 +69,37 @@ pub enum Error {
     Corrupt(String),
     #[error("the system random number generator failed: {0}")]
     Random(String),
+    #[error(
+        "this device was linked to your identity and holds no member key: do this on the device you linked it from"
+    )]
+    NoMemberKey,
+    #[error("{0}")]
+    Link(#[from] LinkError),
+}
+
+/// Why linking a new device to an identity failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("this is not a Partage device link code (it should start with \"partagelink1\")")]
+    WrongPrefix,
+    #[error("this device link code is damaged or incomplete (was it copied in full?)")]
+    Damaged,
+    #[error("this device link code expired on {}: show a new one on your other device", format_date(*.expired_at_ms))]
+    Expired { expired_at_ms: u64 },
+    #[error("no device link is waiting on this device (it expired or was used): show a new code")]
+    NotOffered,
+    #[error("this device is already one of yours")]
+    AlreadyLinked,
+    #[error("this device was revoked and cannot be linked again")]
+    DeviceRevoked,
+    #[error("linking needs a new, empty data directory on the device being linked")]
+    NotEmpty,
+    #[error("the other device refused the link: {0}")]
+    Refused(String),
+    #[error("the other device sent a link for another identity or another device")]
+    Mismatch,
+    #[error("what the other device sent does not verify: {0}")]
+    BadGrant(String),
 }
 
 /// Rejections of user input, before anything is written.
@@ -169,6 +200,8 @@ pub enum ChainError {
     InviteClosed,
     #[error("membership proof is for member {}, not {}", .found.short(), .expected.short())]
     WrongMember { expected: MemberId, found: MemberId },
+    #[error("this member left the neighbourhood")]
+    Departed,
 }
 
 /// Why a lending move cannot be made. Nothing is written when one of these is returned.
@@ -229,6 +262,10 @@ pub enum VerifyError {
     TooManyHeads { heads: usize, max: usize },
     #[error("the document carries too many {what} (at most {max})")]
     TooMany { what: &'static str, max: usize },
+    #[error(
+        "an older version of the document (epoch {epoch}; this device has epoch {here}): its owner rebased it since"
+    )]
+    OlderEpoch { epoch: u64, here: u64 },
 }
 
 impl From<redb::Error> for Error {
@@ -254,18 +291,23 @@ storage_from!(
 
 impl Error {
     /// A document refused because its owner's membership does not stand here (revoked, not yet
-    /// confirmed, or admitted beyond an invite's uses), not because anything in it is forged:
+    /// confirmed, or admitted beyond an invite's uses), or because the owner rebased it since
+    /// (an older epoch, which honest peers still hold until they meet the new one), not because
+    /// anything in it is forged:
     /// whoever passes it on may simply not know that yet.
     pub fn owner_not_standing(&self) -> bool {
         matches!(
             self,
-            Error::Rejected(VerifyError::NotMember(
-                ChainError::Revoked
-                    | ChainError::NotConfirmed
-                    | ChainError::InviteUsedUp { .. }
-                    | ChainError::InviteClosed
-                    | ChainError::InviteExpired(_)
-            ))
+            Error::Rejected(
+                VerifyError::NotMember(
+                    ChainError::Revoked
+                        | ChainError::Departed
+                        | ChainError::NotConfirmed
+                        | ChainError::InviteUsedUp { .. }
+                        | ChainError::InviteClosed
+                        | ChainError::InviteExpired(_)
+                ) | VerifyError::OlderEpoch { .. }
+            )
         )
     }
 
@@ -299,6 +341,13 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::Storage(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_) => ErrorKind::Storage,
             Error::Random(_) => ErrorKind::Internal,
+            Error::NoMemberKey => ErrorKind::NotAllowed,
+            Error::Link(LinkError::WrongPrefix | LinkError::Damaged | LinkError::Expired { .. }) => {
+                ErrorKind::BadTicket
+            }
+            Error::Link(LinkError::NotEmpty) => ErrorKind::StoreNotEmpty,
+            Error::Link(LinkError::Mismatch | LinkError::BadGrant(_)) => ErrorKind::Rejected,
+            Error::Link(_) => ErrorKind::NotAllowed,
         }
     }
 }
@@ -314,7 +363,7 @@ impl Error {
 pub enum ErrorKind {
     /// Rejected user input (empty title, bad id, out-of-range number). Nothing was written.
     InvalidInput,
-    /// An invite ticket that cannot be used (damaged, tampered with, expired).
+    /// An invite ticket or device link code that cannot be used (damaged, tampered with, expired).
     BadTicket,
     /// A membership proof failed.
     NotMember,
@@ -322,7 +371,8 @@ pub enum ErrorKind {
     Rejected,
     /// No loan with that id is known here.
     UnknownLoan,
-    /// A lending move by the wrong party (only the lender can accept, ...).
+    /// A move this member or device may not make (only the lender can accept, a linked device
+    /// cannot revoke devices, a device link that was not offered, ...).
     NotAllowed,
     /// A lending move that the loan's state or dates do not allow (bad date, already booked, ...).
     InvalidLoan,

@@ -132,6 +132,11 @@ pub enum NetEvent {
         peer: DeviceId,
         reason: String,
     },
+    /// A new device presented the link code shown here and was certified as one of this
+    /// member's devices (see `Node::offer_link`).
+    DeviceLinked {
+        device: DeviceId,
+    },
 }
 
 /// What one sync with a peer moved, from the moment a difference was seen until both sides

@@ -135,10 +135,12 @@ impl DeviceRevocation {
     }
 }
 
-/// The local identity of this installation: a member key, this device's key and its certificate.
+/// The local identity of this installation: this device's key and its certificate, and the
+/// member key on the device that created the identity (a linked device has none: it cannot
+/// certify or revoke devices, nor issue invites).
 #[derive(Clone, Debug)]
 pub struct Identity {
-    pub member_key: SecretKey,
+    pub member_key: Option<SecretKey>,
     pub device_key: SecretKey,
     pub device_cert: DeviceCert,
     pub name: String,
@@ -149,11 +151,16 @@ impl Identity {
         let member_key = SecretKey::generate()?;
         let device_key = SecretKey::generate()?;
         let device_cert = DeviceCert::issue(&member_key, DeviceId(device_key.public()), now);
-        Ok(Identity { member_key, device_key, device_cert, name })
+        Ok(Identity { member_key: Some(member_key), device_key, device_cert, name })
     }
 
     pub fn member_id(&self) -> MemberId {
-        MemberId(self.member_key.public())
+        self.device_cert.member
+    }
+
+    /// The member key, for what only the person's own key may sign.
+    pub fn member_key(&self) -> Result<&SecretKey> {
+        self.member_key.as_ref().ok_or(Error::NoMemberKey)
     }
 
     pub fn device_id(&self) -> DeviceId {

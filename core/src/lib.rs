@@ -11,12 +11,14 @@ pub mod admission;
 pub mod attest;
 pub mod clock;
 pub mod doc;
+pub mod doc_epoch;
 pub mod error;
 pub mod events;
 pub mod export;
 pub mod identity;
 pub mod ids;
 mod item_read;
+pub mod link;
 pub mod loan;
 pub mod membership;
 pub mod model;
@@ -25,11 +27,13 @@ pub mod readmodel;
 pub mod search;
 pub mod snapshot;
 pub mod store;
+mod store_rewrite;
 pub mod sync;
 pub mod ticket;
 
 pub use error::{
-    ChainError, Error, ErrorKind, LoanError, Result, RowError, TicketError, ValidationError, VerifyError,
+    ChainError, Error, ErrorKind, LinkError, LoanError, Result, RowError, TicketError, ValidationError,
+    VerifyError,
 };
 pub use events::{Event, NetEvent, Subscription, SyncStats};
 pub use ids::{DeviceId, ItemId, LoanId, MemberId, NeighbourhoodId};

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Current on-disk schema. Bump it and add a step to `migrate` when the layout changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const NEIGHBOURHOODS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("neighbourhoods");
@@ -35,6 +35,9 @@ const ATTESTATIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("attest
 const DOC_HEADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("doc_heads");
 /// Key: neighbourhood ‖ member. Value: the [`Admission`] that admitted the member (earliest).
 const ADMISSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("admissions");
+/// Members who left or erased their data: (neighbourhood, member) → departure code (1 left,
+/// 2 erased), from their documents' epochs (see `crate::doc_epoch`).
+const DEPARTED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("departed");
 /// Key: item id. Value: the item (read model).
 const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 
@@ -44,8 +47,9 @@ const KEY_IDENTITY: &str = "identity";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IdentityRecord {
     pub name: String,
-    #[serde(with = "crate::identity::hex_bytes")]
-    pub member_secret: [u8; 32],
+    /// Absent on a linked device (see `crate::link`).
+    #[serde(with = "crate::identity::hex_bytes::option")]
+    pub member_secret: Option<[u8; 32]>,
     #[serde(with = "crate::identity::hex_bytes")]
     pub device_secret: [u8; 32],
     pub device_cert: DeviceCert,
@@ -55,7 +59,7 @@ impl IdentityRecord {
     pub fn from_identity(id: &Identity) -> Self {
         IdentityRecord {
             name: id.name.clone(),
-            member_secret: id.member_key.to_bytes(),
+            member_secret: id.member_key.as_ref().map(SecretKey::to_bytes),
             device_secret: id.device_key.to_bytes(),
             device_cert: id.device_cert.clone(),
         }
@@ -63,14 +67,26 @@ impl IdentityRecord {
 
     /// Rebuilds the identity, checking that keys and certificate belong together.
     pub fn to_identity(&self) -> Result<Identity> {
-        let member_key = SecretKey::from_bytes(&self.member_secret);
+        let member_key = self.member_secret.as_ref().map(SecretKey::from_bytes);
         let device_key = SecretKey::from_bytes(&self.device_secret);
         let cert = &self.device_cert;
-        if !cert.is_valid() || cert.member.0 != member_key.public() || cert.device.0 != device_key.public() {
+        let member_matches = member_key.as_ref().is_none_or(|k| cert.member.0 == k.public());
+        if !cert.is_valid() || !member_matches || cert.device.0 != device_key.public() {
             return Err(Error::Corrupt("identity keys do not match their certificate".into()));
         }
         Ok(Identity { member_key, device_key, device_cert: cert.clone(), name: self.name.clone() })
     }
+}
+
+/// The identity record of schema 1, when every device held the member key.
+#[derive(Deserialize)]
+struct IdentityRecordV1 {
+    name: String,
+    #[serde(with = "crate::identity::hex_bytes")]
+    member_secret: [u8; 32],
+    #[serde(with = "crate::identity::hex_bytes")]
+    device_secret: [u8; 32],
+    device_cert: DeviceCert,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -163,7 +179,7 @@ impl Store {
         let txn = db.begin_write()?;
         {
             // Creating every table up front lets readers assume they exist.
-            let mut meta = txn.open_table(META)?;
+            let meta = txn.open_table(META)?;
             for def in [NEIGHBOURHOODS, MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, ITEMS] {
                 txn.open_table(def)?;
             }
@@ -176,8 +192,9 @@ impl Store {
             if found > SCHEMA_VERSION {
                 return Err(Error::SchemaTooNew { found, supported: SCHEMA_VERSION });
             }
+            drop(meta);
             migrate(&txn, found)?;
-            meta.insert(KEY_SCHEMA, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+            txn.open_table(META)?.insert(KEY_SCHEMA, SCHEMA_VERSION.to_be_bytes().as_slice())?;
         }
         txn.commit()?;
         Ok(Store { db, unflushed: std::sync::atomic::AtomicUsize::new(0) })
@@ -244,6 +261,19 @@ impl Store {
     /// Every stored admission, with its neighbourhood.
     pub fn admissions(&self) -> Result<Vec<Admission>> {
         self.rows(ADMISSIONS)?.iter().map(|(_, v)| decode(v, "admission")).collect()
+    }
+
+    /// Members who left or erased their data, with the departure code.
+    pub fn departed(&self) -> Result<Vec<(DocHeadsKey, u8)>> {
+        let mut out = Vec::new();
+        for (key, value) in self.rows(DEPARTED)? {
+            let ns = key.get(..32).and_then(NeighbourhoodId::from_slice);
+            let owner = key.get(32..).and_then(MemberId::from_slice);
+            if let (Some(ns), Some(owner), Some(code)) = (ns, owner, value.first()) {
+                out.push(((ns, owner), *code));
+            }
+        }
+        Ok(out)
     }
 
     /// Stored heads of every document (documents written before heads were stored have none).
@@ -335,12 +365,31 @@ impl Drop for Store {
 }
 
 /// Migrations from older schema versions, run inside the opening transaction.
-fn migrate(_txn: &WriteTransaction, from: u32) -> Result<()> {
+fn migrate(txn: &WriteTransaction, from: u32) -> Result<()> {
     let mut version = from;
     while version < SCHEMA_VERSION {
-        // No older layouts exist yet; future steps go here: `1 => migrate_1_to_2(txn)?`.
+        if version == 1 {
+            migrate_identity_member_key_optional(txn)?;
+        }
         version += 1;
     }
+    Ok(())
+}
+
+/// 1 → 2: the member secret became optional (linked devices have none).
+fn migrate_identity_member_key_optional(txn: &WriteTransaction) -> Result<()> {
+    let mut meta = txn.open_table(META)?;
+    let old = match meta.get(KEY_IDENTITY)? {
+        Some(v) => decode::<IdentityRecordV1>(v.value(), "identity (schema 1)")?,
+        None => return Ok(()),
+    };
+    let new = IdentityRecord {
+        name: old.name,
+        member_secret: Some(old.member_secret),
+        device_secret: old.device_secret,
+        device_cert: old.device_cert,
+    };
+    meta.insert(KEY_IDENTITY, encode(&new)?.as_slice())?;
     Ok(())
 }
 
@@ -396,6 +445,19 @@ impl Writer<'_> {
         Ok(())
     }
 
+    pub fn put_departed(&mut self, ns: &NeighbourhoodId, owner: &MemberId, code: u8) -> Result<()> {
+        self.txn.open_table(DEPARTED)?.insert(doc_key(ns, owner).as_slice(), [code].as_slice())?;
+        Ok(())
+    }
+
+    /// Forgets every attestation of a document (its history was replaced by a new epoch).
+    pub fn clear_attestations(&mut self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<()> {
+        let key = doc_key(ns, owner);
+        let end = prefix_end(&key);
+        self.txn.open_table(ATTESTATIONS)?.retain_in(key.as_slice()..end.as_slice(), |_, _| false)?;
+        Ok(())
+    }
+
     pub fn put_heads(&mut self, ns: &NeighbourhoodId, owner: &MemberId, heads: &[[u8; 32]]) -> Result<()> {
         let key = doc_key(ns, owner);
         self.txn.open_table(DOC_HEADS)?.insert(key.as_slice(), encode(&heads)?.as_slice())?;
@@ -430,10 +492,32 @@ impl Writer<'_> {
     }
 
     /// Erases everything stored about one neighbourhood (leaving it).
+    /// Deletes what is stored about every member of `ns` but `keep` (its record and document
+    /// stay), and the listed items.
+    pub fn delete_others_in(
+        &mut self,
+        ns: &NeighbourhoodId,
+        keep: &MemberId,
+        items: &[ItemId],
+    ) -> Result<()> {
+        let end = prefix_end(&ns.0);
+        let mine = doc_key(ns, keep);
+        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS, ADMISSIONS] {
+            self.txn
+                .open_table(def)?
+                .retain_in(ns.0.as_slice()..end.as_slice(), |k, _| k.starts_with(&mine))?;
+        }
+        let mut table = self.txn.open_table(ITEMS)?;
+        for id in items {
+            table.remove(id.0.as_slice())?;
+        }
+        Ok(())
+    }
+
     pub fn delete_neighbourhood(&mut self, ns: &NeighbourhoodId, items: &[ItemId]) -> Result<()> {
         self.txn.open_table(NEIGHBOURHOODS)?.remove(ns.0.as_slice())?;
         let end = prefix_end(&ns.0);
-        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS, ADMISSIONS] {
+        for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS, ADMISSIONS, DEPARTED] {
             self.txn.open_table(def)?.retain_in(ns.0.as_slice()..end.as_slice(), |_, _| false)?;
         }
         let mut table = self.txn.open_table(ITEMS)?;
@@ -441,5 +525,51 @@ impl Writer<'_> {
             table.remove(id.0.as_slice())?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use super::*;
+
+    /// Schema 1's identity layout, written the way schema 1 wrote it.
+    #[derive(Serialize)]
+    struct V1<'a> {
+        name: &'a str,
+        #[serde(with = "crate::identity::hex_bytes")]
+        member_secret: [u8; 32],
+        #[serde(with = "crate::identity::hex_bytes")]
+        device_secret: [u8; 32],
+        device_cert: &'a DeviceCert,
+    }
+
+    #[test]
+    fn a_schema_1_identity_opens_with_its_member_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let id = Identity::generate("Ada".into(), 1).unwrap();
+        let member_secret = id.member_key.as_ref().unwrap().to_bytes();
+        {
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut meta = txn.open_table(META).unwrap();
+                meta.insert(KEY_SCHEMA, 1u32.to_be_bytes().as_slice()).unwrap();
+                let v1 = V1 {
+                    name: "Ada",
+                    member_secret,
+                    device_secret: id.device_key.to_bytes(),
+                    device_cert: &id.device_cert,
+                };
+                meta.insert(KEY_IDENTITY, postcard::to_allocvec(&v1).unwrap().as_slice()).unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let loaded = store.load_all().unwrap().identity.unwrap().to_identity().unwrap();
+        assert_eq!(loaded.member_key.as_ref().map(SecretKey::to_bytes), Some(member_secret));
+        assert_eq!(loaded.device_id(), id.device_id());
+        assert_eq!(loaded.name, "Ada");
     }
 }

@@ -24,6 +24,7 @@ pub struct Network {
     commands: mpsc::Sender<Command>,
     snapshot: watch::Receiver<Snapshot>,
     local: PeerId,
+    node: Node,
 }
 
 /// What to advertise so that neighbours can dial this device (e.g. in an invite ticket, or
@@ -88,7 +89,7 @@ impl Network {
         let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
         let event_loop = EventLoop::new(Start {
             swarm,
-            node,
+            node: node.clone(),
             config,
             commands: rx,
             snapshot: snapshot_tx,
@@ -96,7 +97,7 @@ impl Network {
             loose_addrs,
         })?;
         tokio::spawn(event_loop.run());
-        Ok(Network { commands, snapshot, local })
+        Ok(Network { commands, snapshot, local, node })
     }
 
     /// This device's peer id.
@@ -120,6 +121,20 @@ impl Network {
                 Err(_) => {}
             }
         }
+    }
+
+    /// Shows a device link code (see [`Node::offer_link`]) carrying the addresses this device
+    /// listens on: a new device that scans it within ten minutes links to this identity over
+    /// this network ([`crate::link_device`]). [`partage::events::NetEvent::DeviceLinked`] says
+    /// when it did.
+    pub async fn offer_link(&self, full_transfer: bool) -> Result<String, NetError> {
+        let addrs =
+            self.advertise(Duration::from_secs(2)).await?.addrs.iter().map(ToString::to_string).collect();
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || node.offer_link(full_transfer, addrs))
+            .await
+            .map_err(|e| NetError::Setup(e.to_string()))?
+            .map_err(NetError::from)
     }
 
     /// Dials `addr` (a multiaddr, ideally ending in `/p2p/<peer id>`).

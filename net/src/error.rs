@@ -21,6 +21,8 @@ pub enum NetError {
     Stopped,
     #[error("the network is busy: try again")]
     Busy,
+    #[error("linking failed: {0} (are both devices on the same network, with the code still shown?)")]
+    Link(String),
 }
 
 impl NetError {
@@ -29,7 +31,9 @@ impl NetError {
         match self {
             NetError::Node(e) => e.kind(),
             NetError::BadAddress(_) => ErrorKind::InvalidInput,
-            NetError::Listen { .. } | NetError::Dial { .. } | NetError::Setup(_) => ErrorKind::Network,
+            NetError::Listen { .. } | NetError::Dial { .. } | NetError::Setup(_) | NetError::Link(_) => {
+                ErrorKind::Network
+            }
             NetError::Paused => ErrorKind::Paused,
             NetError::Stopped => ErrorKind::Stopped,
             NetError::Busy => ErrorKind::Busy,

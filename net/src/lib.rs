@@ -24,6 +24,7 @@ mod event_loop;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod identity;
+pub mod link;
 mod member_blocks;
 mod peers;
 mod session;
@@ -34,6 +35,7 @@ pub use config::NetConfig;
 pub use error::NetError;
 pub use identity::{device_of, peer_id_of};
 pub use libp2p::{Multiaddr, PeerId};
+pub use link::link_device;
 pub use peers::PeerInfo;
 pub use session::{CHUNK_DEADLINE, SyncOutcome};
 

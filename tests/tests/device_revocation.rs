@@ -68,7 +68,7 @@ fn a_revoked_devices_later_changes_are_refused_on_every_replica() {
     let (alice, bob, chloe) = (&nodes[0].node, &nodes[1].node, &nodes[2].node);
     let me = member(alice);
     // Alice's phone: a second device she certified with her member key.
-    let member_key = SecretKey::from_bytes(&alice.export_data().unwrap().identity.member_secret);
+    let member_key = SecretKey::from_bytes(&alice.export_data().unwrap().identity.member_secret.unwrap());
     let phone = SecretKey::generate().unwrap();
     let phone_id = DeviceId(phone.public());
     let cert = DeviceCert::issue(&member_key, phone_id, 1);

@@ -35,7 +35,7 @@ fn devices(ns: &NeighbourhoodId) -> Vec<Device> {
         .map(|_| {
             let device_key = SecretKey::generate().unwrap();
             let device_cert = DeviceCert::issue(&member_key, DeviceId(device_key.public()), 1);
-            Identity { member_key: member_key.clone(), device_key, device_cert, name: "Ada".into() }
+            Identity { member_key: Some(member_key.clone()), device_key, device_cert, name: "Ada".into() }
         })
         .collect();
     let (mut first, genesis) = MemberDoc::create(identities[0].device_id(), "Ada").unwrap();

@@ -338,6 +338,12 @@ fn leaving_erases_the_neighbourhood_locally() {
     let bob = bob.reopen();
     assert!(bob.items().is_empty());
     assert!(bob.node.neighbourhoods().unwrap().is_empty());
+    // Only Bob's own departure is kept, to hand on to the neighbours (see `epochs.rs`)...
+    let me = bob.node.identity().unwrap().unwrap().member;
+    let kept: Vec<_> = bob.node.doc_summaries(&ns).unwrap().into_iter().map(|s| s.owner).collect();
+    assert_eq!(kept, [me]);
+    // ...until he leaves again.
+    bob.node.leave(&ns).unwrap();
     assert!(matches!(bob.node.doc_summaries(&ns), Err(Error::UnknownNeighbourhood(_))));
 }
 

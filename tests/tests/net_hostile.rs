@@ -297,7 +297,7 @@ fn replay_of(m: &Node, ns: &NeighbourhoodId) -> WireBundle {
 }
 
 fn minted_device(m: &Node, ns: &NeighbourhoodId) -> ([u8; 32], MembershipProof) {
-    let member_key = SecretKey::from_bytes(&m.export_data().unwrap().identity.member_secret);
+    let member_key = SecretKey::from_bytes(&m.export_data().unwrap().identity.member_secret.unwrap());
     let device = SecretKey::generate().unwrap();
     let cert = DeviceCert::issue(&member_key, DeviceId(device.public()), 1);
     let proof = m.membership_proof(ns).unwrap();

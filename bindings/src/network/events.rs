@@ -78,6 +78,11 @@ pub enum NetworkEvent {
         peer_id: String,
         reason: String,
     },
+    /// A new device used the link code this device showed (`offer_device_link`) and is now
+    /// one of this member's devices.
+    DeviceLinked {
+        device_id: String,
+    },
 }
 
 fn peer(d: &DeviceId) -> String {
@@ -130,6 +135,7 @@ impl From<NetEvent> for NetworkEvent {
             },
             NetEvent::PeerMisbehaved { peer: p, reason } => N::PeerMisbehaved { peer_id: peer(&p), reason },
             NetEvent::SyncFailed { peer: p, reason } => N::SyncFailed { peer_id: peer(&p), reason },
+            NetEvent::DeviceLinked { device } => N::DeviceLinked { device_id: device.to_hex() },
         }
     }
 }

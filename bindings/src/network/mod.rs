@@ -30,7 +30,7 @@ const LOG: &str = "partage_ffi::network";
 
 /// Runs a network future on the bindings' runtime (libp2p needs tokio) and awaits it from any
 /// executor. The future is counted as a call in flight, and aborted if the caller cancels.
-async fn on_runtime<T, F>(slot: &NetSlot, future: F) -> Result<T, PartageError>
+pub(crate) async fn on_runtime<T, F>(slot: &NetSlot, future: F) -> Result<T, PartageError>
 where
     F: std::future::Future<Output = Result<T, partage_net::NetError>> + Send + 'static,
     T: Send + 'static,
@@ -48,11 +48,11 @@ where
 
 impl Node {
     /// The running network, or `Stopped`.
-    fn network(&self) -> Result<Network, PartageError> {
+    pub(crate) fn network(&self) -> Result<Network, PartageError> {
         self.net_slot().network().ok_or_else(|| PartageError::Stopped("the network is not started".into()))
     }
 
-    fn slot(&self) -> Arc<NetSlot> {
+    pub(crate) fn slot(&self) -> Arc<NetSlot> {
         Arc::clone(self.net_slot())
     }
 }

@@ -6,7 +6,9 @@
 
 mod admissions;
 mod bulk;
+mod epochs;
 mod items;
+mod link;
 mod loan_views;
 mod loans;
 mod neighbourhoods;
@@ -88,6 +90,13 @@ struct State {
     gone_reported: std::collections::HashSet<DocKey>,
     /// Days added to the wall clock (tests simulating time passing; 0 otherwise).
     clock_skew_days: i64,
+    /// The device link code shown now, if any (see `crate::link`).
+    link_offer: Option<link::LinkOffer>,
+    /// Members who left a neighbourhood or erased their data (see `crate::doc_epoch`).
+    departed: HashMap<DocKey, crate::doc_epoch::Departure>,
+    /// The last store rewrite (see `Node::purge`), and whether one waits.
+    last_purge: Option<std::time::Instant>,
+    purge_pending: bool,
 }
 
 impl Node {
@@ -113,6 +122,11 @@ impl Node {
         for a in store.admissions()? {
             admissions.entry(a.neighbourhood).or_default().insert(a);
         }
+        let departed = store
+            .departed()?
+            .into_iter()
+            .map(|(key, code)| (key, crate::doc_epoch::Departure::from_code(code)))
+            .collect();
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let state = State {
             store,
@@ -128,6 +142,10 @@ impl Node {
             admissions,
             standing: Default::default(),
             gone_reported: Default::default(),
+            link_offer: None,
+            departed,
+            last_purge: None,
+            purge_pending: false,
             clock_skew_days: 0,
         };
         let mut state = state;

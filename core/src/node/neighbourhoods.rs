@@ -94,7 +94,7 @@ impl Node {
         let now = st.now();
         let expires = now.saturating_add(u64::from(expires_in_days).saturating_mul(DAY_MS));
         let cert = Cert::issue(
-            &identity.member_key,
+            identity.member_key()?,
             CertKind::Invite,
             *ns,
             &rec.name,
@@ -167,9 +167,15 @@ impl Node {
         summary(st, &ns)
     }
 
+    /// The neighbourhoods this member is in (not those left, whose departure is still kept).
     pub fn neighbourhoods(&self) -> Result<Vec<NeighbourhoodSummary>> {
         let st = self.lock()?;
-        st.neighbourhoods.keys().map(|ns| summary(&st, ns)).collect()
+        let me = st.identity.as_ref().map(|i| i.member_id());
+        st.neighbourhoods
+            .keys()
+            .filter(|ns| me.is_none_or(|me| !st.departed.contains_key(&(**ns, me))))
+            .map(|ns| summary(&st, ns))
+            .collect()
     }
 
     pub fn neighbourhood(&self, ns: &NeighbourhoodId) -> Result<NeighbourhoodSummary> {
@@ -185,7 +191,8 @@ impl Node {
         let mut out: Vec<MemberSummary> = st
             .members
             .values()
-            .filter(|m| m.neighbourhood == *ns && (m.member == me || st.confirm(ns, &m.chain).is_ok()))
+            .filter(|m| m.neighbourhood == *ns && !st.departed.contains_key(&(*ns, m.member)))
+            .filter(|m| m.member == me || st.confirm(ns, &m.chain).is_ok())
             .map(|m| MemberSummary {
                 member: m.member,
                 name: m.name.clone(),
@@ -197,10 +204,20 @@ impl Node {
         Ok(out)
     }
 
-    /// Leaves `ns` and erases everything this device stored about it.
+    /// Leaves `ns`, telling the neighbours (see [`Node::leave_neighbourhood`]).
     pub fn leave(&self, ns: &NeighbourhoodId) -> Result<()> {
-        let mut st = self.lock()?;
-        st.neighbourhood(ns)?;
+        self.leave_neighbourhood(ns, false)
+    }
+
+    /// Leaves `ns` and erases what this member published there, on every peer that syncs
+    /// (items, profile name; loans keep a minimal record for the other party). See
+    /// [`Node::leave_neighbourhood`].
+    pub fn erase(&self, ns: &NeighbourhoodId) -> Result<()> {
+        self.leave_neighbourhood(ns, true)
+    }
+
+    /// Erases everything this device stored about `ns`.
+    pub(super) fn forget_neighbourhood(&self, st: &mut super::State, ns: &NeighbourhoodId) -> Result<()> {
         let items: Vec<_> = st.read.all().filter(|i| i.neighbourhood == *ns).map(|i| i.id).collect();
         st.store.write(|w| {
             w.delete_neighbourhood(ns, &items)?;
@@ -215,6 +232,7 @@ impl Node {
         st.loans.remove_neighbourhood(*ns);
         st.admissions.remove(ns);
         st.gone_reported.retain(|(n, _)| n != ns);
+        st.departed.retain(|(n, _), _| n != ns);
         // Judgements keyed by versions that restart with the neighbourhood: forget them.
         st.standing.borrow_mut().clear();
         self.emit(Event::NeighbourhoodLeft { neighbourhood: *ns });
@@ -281,7 +299,7 @@ impl Node {
             return Err(ValidationError::RevokeOwnDevice.into());
         }
         let me = identity.member_id();
-        let revocation = DeviceRevocation::issue(&identity.member_key, *device, st.now());
+        let revocation = DeviceRevocation::issue(identity.member_key()?, *device, st.now());
         let nss: Vec<NeighbourhoodId> = st.neighbourhoods.keys().copied().collect();
         for ns in nss {
             let Some(mut rec) = st.members.get(&(ns, me)).cloned() else { continue };

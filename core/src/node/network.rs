@@ -94,6 +94,11 @@ impl Node {
         if revoked.contains(&cert.device.0) || device_revoked {
             return Err(ChainError::Revoked.into());
         }
+        // A member who left gets nothing more. (A device that left still proves itself and is
+        // verified: it hands on its departure, and refuses what it is sent, see `verify_bundle`.)
+        if st.departed.contains_key(&(*ns, member)) {
+            return Err(ChainError::Departed.into());
+        }
         let was_confirmed = st.confirmed(ns);
         let carried = proof.admissions.get(..MAX_CARRIED_ADMISSIONS).unwrap_or(&proof.admissions);
         if st.learn_admissions(ns, carried)? > 0 {

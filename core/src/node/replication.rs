@@ -5,6 +5,7 @@ use super::{DocKey, Node, State};
 use crate::admission::{Admission, MAX_CARRIED_ADMISSIONS, MAX_WITNESSED_PER_DOC};
 use crate::attest::{Attestation, trusted_unrevoked, verify_changes_revoked, verify_heads_revoked};
 use crate::doc::{Changed, MemberDoc};
+use crate::doc_epoch::Departure;
 use crate::error::{ChainError, Error, Result, VerifyError};
 use crate::events::Event;
 use crate::identity::{DeviceCert, DeviceRevocation};
@@ -146,16 +147,17 @@ pub struct ImportReport {
 
 /// A bundle that passed every check, ready to be committed.
 pub(super) struct Verified {
-    key: DocKey,
-    doc: Incoming,
-    attestations: Vec<Attestation>,
-    member: MemberRecord,
-    revocations: Vec<Revocation>,
+    pub(super) key: DocKey,
+    pub(super) doc: Incoming,
+    pub(super) attestations: Vec<Attestation>,
+    pub(super) member: MemberRecord,
+    pub(super) revocations: Vec<Revocation>,
 }
 
-enum Incoming {
-    /// No local copy yet: adopt the received document as is.
-    Fresh { doc: Box<AutoCommit>, snapshot: Vec<u8> },
+pub(super) enum Incoming {
+    /// No local copy yet, or one of an older epoch (`replaces`): adopt the received document
+    /// as is.
+    Fresh { doc: Box<AutoCommit>, snapshot: Vec<u8>, replaces: bool },
     /// Apply these changes to the local copy.
     Changes(Vec<Change>),
 }
@@ -235,7 +237,12 @@ impl Node {
 
     /// Makes every import so far durable (one fsync if one is pending).
     pub fn flush(&self) -> Result<()> {
-        self.lock()?.store.flush()
+        let mut st = self.lock()?;
+        st.store.flush()?;
+        if st.purge_pending {
+            self.purge(&mut st, false)?;
+        }
+        Ok(())
     }
 
     fn import_bundle_with(&self, bundle: &DocBundle, flush: Flush) -> Result<ImportReport> {
@@ -251,15 +258,21 @@ impl Node {
         // judges their ticket, with this device's clock and records.
         self.confirm_or_witness(&mut st, &ns, &bundle.owner_chain).map_err(not_member)?;
         let verified = verify_bundle(&mut st, bundle)?;
-        self.commit_verified(&mut st, verified, flush)
+        let report = self.commit_verified(&mut st, verified, flush)?;
+        if st.purge_pending {
+            self.purge(&mut st, false)?;
+        }
+        Ok(report)
     }
 
     pub(super) fn commit_verified(&self, st: &mut State, v: Verified, flush: Flush) -> Result<ImportReport> {
         let (ns, owner) = v.key;
         let me = st.identity.as_ref().map(|i| i.device_id());
+        let mut replaced = false;
         let (stored_snapshot, new_changes, touched) = match v.doc {
-            Incoming::Fresh { doc, snapshot } => {
+            Incoming::Fresh { doc, snapshot, replaces } => {
                 let mut doc = MemberDoc::from_automerge(*doc);
+                replaced = replaces;
                 if let Some(device) = me {
                     doc.set_device(device);
                 }
@@ -341,7 +354,10 @@ impl Node {
             return Err(VerifyError::TooManyHeads { heads: heads_after.len(), max: MAX_DOC_HEADS }.into());
         }
         let mut member = v.member;
-        if let Some(name) = doc.name() {
+        let departure = doc.epoch().departure;
+        if departure == Departure::Erased {
+            member.name = String::new();
+        } else if let Some(name) = doc.name() {
             member.name = name;
         }
         // Admissions this owner witnessed; only their own count (they signed them).
@@ -376,6 +392,13 @@ impl Node {
         let revocations_changed = !v.revocations.is_empty();
         rec.revocations.extend(v.revocations);
         let write = |w: &mut crate::store::Writer<'_>| -> Result<()> {
+            if replaced {
+                // The older epoch's history goes: its signatures vouch for nothing here now.
+                w.clear_attestations(&ns, &owner)?;
+            }
+            if departure != Departure::Stays {
+                w.put_departed(&ns, &owner, departure.code())?;
+            }
             match &stored_snapshot {
                 Some(snapshot) => w.put_snapshot(&ns, &owner, snapshot)?,
                 None => {
@@ -418,6 +441,11 @@ impl Node {
         let name_changed = st.members.get(&v.key).is_none_or(|m| m.name != member.name);
         st.read.set_name(ns, owner, member.name.clone());
         st.members.insert(v.key, member.clone());
+        // An older epoch's history was dropped: the file must not keep it (see `purge`).
+        st.purge_pending |= replaced;
+        if departure != Departure::Stays {
+            st.departed.insert(v.key, departure);
+        }
         st.neighbourhoods.insert(ns, rec);
         if name_changed {
             self.emit(Event::MemberUpdated { neighbourhood: ns, member: owner, name: member.name });
@@ -520,6 +548,11 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
         .collect();
     let revoked = RevocationSet::from_revocations(&ns, rec.revocations.iter().chain(&new_revocations));
     let proven = verify_chain(&b.owner_chain, &ns, &revoked).map_err(VerifyError::NotMember)?;
+    // Having left, this device hands on its own departure and takes nothing in.
+    let me = st.identity()?.member_id();
+    if b.owner != me && st.departed.contains_key(&(ns, me)) {
+        return Err(VerifyError::NotMember(ChainError::Departed).into());
+    }
     st.confirm(&ns, &b.owner_chain).map_err(not_member)?;
     if proven != b.owner {
         return Err(
@@ -547,10 +580,12 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
     let (devices, revoked) = trusted_unrevoked(&b.owner, &devices_list, &revoked_devices)?;
 
     let have_local = st.docs.contains_key(&key) || st.store.doc(&ns, &b.owner)?.is_some();
+    let local_epoch = if have_local { st.doc_mut(&ns, &b.owner)?.epoch().number } else { 0 };
     let (doc, attestations) = match &b.payload {
-        // A whole document for a member this device has none of: its heads' attestations cover
-        // every change in it, so there is no need to list (or replay) the changes.
-        DocPayload::Snapshot(bytes) if !have_local => {
+        // A whole document for a member this device has none of, or of a later epoch than the
+        // one here: its heads' attestations cover every change in it, so there is no need to
+        // list (or replay) the changes.
+        DocPayload::Snapshot(bytes) if !have_local || snapshot_epoch(bytes)? != local_epoch => {
             // Heads first, from the snapshot's own header, and inflation capped: automerge
             // loads only what the owner signed, and nothing that inflates without bound.
             let declared = snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?.heads;
@@ -565,7 +600,11 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
                     VerifyError::Malformed("the snapshot's content does not match its heads".into()).into()
                 );
             }
-            (Incoming::Fresh { doc: Box::new(doc), snapshot: bytes.clone() }, used)
+            let epoch = crate::doc_epoch::epoch_of(&doc).number;
+            if epoch < local_epoch {
+                return Err(VerifyError::OlderEpoch { epoch, here: local_epoch }.into());
+            }
+            (Incoming::Fresh { doc: Box::new(doc), snapshot: bytes.clone(), replaces: have_local }, used)
         }
         payload => {
             let changes = match payload {
@@ -592,7 +631,22 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
                 verify_changes_revoked(&ns, &b.owner, &devices, &revoked, &b.attestations, &changes, |h| {
                     known.contains(h)
                 })?;
-            (Incoming::Changes(changes), used)
+            // A first change (no dependencies) that is not this document's: a whole other
+            // history, which is a later epoch to adopt in place of this one, or is refused.
+            let other_history =
+                have_local && changes.iter().any(|c| c.deps().is_empty() && !known.contains(&c.hash()));
+            if other_history {
+                let mut doc = MemberDoc::load(None, Vec::new())?;
+                doc.apply_verified(changes)?;
+                let epoch = doc.epoch().number;
+                if epoch <= local_epoch {
+                    return Err(VerifyError::OlderEpoch { epoch, here: local_epoch }.into());
+                }
+                let snapshot = doc.save();
+                (Incoming::Fresh { doc: Box::new(doc.doc), snapshot, replaces: true }, used)
+            } else {
+                (Incoming::Changes(changes), used)
+            }
         }
     };
     let name = st.members.get(&key).map(|m| m.name.clone()).unwrap_or_else(|| b.owner.short());
@@ -626,4 +680,12 @@ impl State {
         let Some(heads) = self.heads.get(&(*ns, *owner)) else { return Ok(None) };
         Ok(Some((DocPayload::Snapshot(snapshot), heads.iter().map(|h| ChangeHash(*h)).collect())))
     }
+}
+
+/// The epoch a snapshot declares, read before its signatures are checked only to choose the
+/// path (adopt or merge): the adopting path verifies the heads before anything is used.
+fn snapshot_epoch(bytes: &[u8]) -> Result<u64> {
+    snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?;
+    let doc = AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    Ok(crate::doc_epoch::epoch_of(&doc).number)
 }

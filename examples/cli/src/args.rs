@@ -42,6 +42,9 @@ pub enum Command {
     /// Add, edit and find items.
     #[command(subcommand)]
     Item(ItemCmd),
+    /// Your devices: link a new one (tablet, new phone), list them, revoke a lost one.
+    #[command(subcommand)]
+    Device(DeviceCmd),
     /// Borrow and lend: requests, answers, handover, return, extensions.
     #[command(subcommand)]
     Loan(LoanCmd),
@@ -144,6 +147,40 @@ pub enum NeighbourhoodCmd {
         id: String,
         /// Member id (or a unique prefix of it).
         member: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCmd {
+    /// On a device that has your identity: show a link code (valid ten minutes, for one
+    /// device) and stay online until the new device has used it.
+    Link {
+        /// Also give the new device your member key and admin keys (changing phones). Without
+        /// it, the new device can do everything except link or revoke devices and invite.
+        #[arg(long)]
+        full: bool,
+        /// Also draw the code as a QR code.
+        #[arg(long)]
+        qr: bool,
+        /// Where to listen (multiaddr); repeat for several. Default: every interface.
+        #[arg(long = "listen", value_name = "MULTIADDR")]
+        listen: Vec<String>,
+    },
+    /// On the new device, with an empty data directory: link it with the code your other
+    /// device shows.
+    Accept {
+        /// The code, starting with "partagelink1".
+        code: String,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        timeout: u64,
+    },
+    /// List your devices.
+    List,
+    /// Revoke a lost or stolen device: nothing it signs from now on is accepted.
+    Revoke {
+        /// Device id (or a unique prefix of it), as `partage device list` shows it.
+        device: String,
     },
 }
 

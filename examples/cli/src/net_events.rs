@@ -97,6 +97,7 @@ fn describe_net(node: &Node, e: &NetEvent) -> Option<String> {
             format!("peer {} misbehaved and was disconnected: {reason}", peer_name(peer))
         }
         NetEvent::SyncFailed { peer, reason } => format!("sync with {} failed: {reason}", peer_name(peer)),
+        NetEvent::DeviceLinked { device } => format!("linked a new device of yours: {}", device.short()),
     })
 }
 
@@ -160,5 +161,6 @@ fn net_json(e: &NetEvent) -> Value {
         NetEvent::SyncFailed { peer, reason } => {
             json!({"event": "sync_failed", "peer": peer_json(peer), "reason": reason})
         }
+        NetEvent::DeviceLinked { device } => json!({"event": "device_linked", "device": device.to_string()}),
     }
 }

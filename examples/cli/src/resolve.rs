@@ -56,6 +56,12 @@ pub fn loan(node: &Node, typed: &str) -> CliResult<partage::LoanId> {
     unique_prefix("loan", typed, ids)
 }
 
+/// One of this member's devices, by full id or unique prefix.
+pub fn device(node: &Node, typed: &str) -> CliResult<partage::DeviceId> {
+    let ids = node.devices()?.into_iter().map(|d| d.device);
+    unique_prefix("device", typed, ids)
+}
+
 /// A neighbourhood this device belongs to, by full id or unique prefix.
 pub fn neighbourhood(node: &Node, typed: &str) -> CliResult<NeighbourhoodId> {
     if typed.trim().len() == NeighbourhoodId::LEN * 2 {

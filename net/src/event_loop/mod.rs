@@ -119,6 +119,7 @@ impl EventLoop {
             }
         });
         let (reports_tx, reports) = mpsc::channel(REPORT_QUEUE);
+        crate::link::serve_links(&mut control, node.clone(), reports_tx.clone(), &mut tasks)?;
         let (opened_tx, opened) = mpsc::channel(OPENED_QUEUE);
         let mut peers: HashMap<PeerId, PeerEntry> = HashMap::new();
         for (peer, addrs) in known {

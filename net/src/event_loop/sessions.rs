@@ -140,6 +140,10 @@ impl EventLoop {
                     self.remember(peer, true);
                 }
             }
+            Report::Linked { peer, device } => {
+                self.slots.verified(&peer);
+                self.emit(NetEvent::DeviceLinked { device });
+            }
             Report::Ended { peer, session, end } => {
                 let opener = self.local < peer;
                 let Some(entry) = self.current(&peer, session) else { return };

@@ -66,10 +66,31 @@ pub(crate) enum SessionCmd {
 /// What a session tells the event loop.
 #[derive(Debug)]
 pub(crate) enum Report {
-    Verified { peer: PeerId, session: u64, member: MemberId, neighbourhood: NeighbourhoodId },
-    Syncing { peer: PeerId, session: u64 },
-    Synced { peer: PeerId, session: u64, outcome: SyncOutcome },
-    Ended { peer: PeerId, session: u64, end: End },
+    Verified {
+        peer: PeerId,
+        session: u64,
+        member: MemberId,
+        neighbourhood: NeighbourhoodId,
+    },
+    Syncing {
+        peer: PeerId,
+        session: u64,
+    },
+    Synced {
+        peer: PeerId,
+        session: u64,
+        outcome: SyncOutcome,
+    },
+    Ended {
+        peer: PeerId,
+        session: u64,
+        end: End,
+    },
+    /// A new device of this member was linked over its connection (see `crate::link`).
+    Linked {
+        peer: PeerId,
+        device: partage::DeviceId,
+    },
 }
 
 /// Why a session ended.

@@ -82,6 +82,13 @@ impl RawPeer {
         RawStream { reader, writer }
     }
 
+    /// Connects to `addr` and opens a stream of `protocol` (e.g. `/partage/link/1`).
+    pub async fn open(&mut self, addr: Multiaddr, remote: PeerId, protocol: &'static str) -> Stream {
+        self.dial.send(addr).await.expect("dial");
+        tokio::time::timeout(super::WAIT, self.connected.recv()).await.expect("connected");
+        self.control.open_stream(remote, StreamProtocol::new(protocol)).await.expect("open stream")
+    }
+
     /// Waits until the remote closed every connection with this peer.
     pub async fn disconnected(&mut self) -> bool {
         tokio::time::timeout(super::WAIT, self.closed.recv()).await.is_ok()

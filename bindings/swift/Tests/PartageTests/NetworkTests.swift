@@ -43,4 +43,35 @@ func networkTests(_ r: Runner) async {
             try expectEq("the network is not started", stopped.message, "message when stopped")
         }
     }
+
+    await r.test("a tablet links to Alice's identity with the code her phone shows, over 127.0.0.1") {
+        try await withNodes(3) { nodes in
+            let (alice, bob, tablet) = (nodes[0], nodes[1], nodes[2])
+            let hood = try await networkedPair(alice, bob)
+            _ = try await alice.addItem(neighbourhoodId: hood, draft: ItemDraft(title: "Perceuse", category: .tools))
+            // Subscribed before the code exists, so the event cannot be missed.
+            var aliceEvents = try alice.networkEvents().makeAsyncIterator()
+            let code = try await alice.offerDeviceLink(fullTransfer: false)
+            try expect(code.hasPrefix("partagelink1"), "code: \(code)")
+            let summary = try await tablet.linkToIdentity(code: code, timeoutMs: 30_000)
+            try expectEq(1, summary.neighbourhoods, "neighbourhoods linked")
+            let me = try await alice.identity()!
+            let mine = try await tablet.identity()!
+            try expectEq(me.memberId, mine.memberId, "same member")
+            var linkedDevice: String?
+            while linkedDevice == nil, let event = await aliceEvents.next() {
+                if case let .deviceLinked(deviceId) = event { linkedDevice = deviceId }
+            }
+            try expectEq(mine.deviceId, linkedDevice, "linked device event")
+            try expectEq(["Perceuse"], try await tablet.listItems(filter: ItemFilter()).map(\.title), "items on the tablet")
+            try expectEq(2, try await tablet.devices().count, "devices on the tablet")
+
+            let refused = try await expectError("revoke from the tablet") { try await tablet.revokeDevice(deviceId: me.deviceId) }
+            try expectEq(ErrorKind.notAllowed, refused.kind, "kind on the tablet")
+            try await alice.revokeDevice(deviceId: mine.deviceId)
+            try expect(try await alice.devices().contains { $0.deviceId == mine.deviceId && $0.revoked }, "revoked")
+            let reused = try await expectError("a used code") { _ = try await bob.linkToIdentity(code: code, timeoutMs: 30_000) }
+            try expectEq(ErrorKind.notAllowed, reused.kind, "kind of a used code")
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! One function per command. Each opens the data directory once and prints through [`Out`].
 
+mod device;
 mod identity;
 mod item;
 mod loan;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Whoami => identity::whoami(&node, &mut out),
         Command::Neighbourhood(cmd) => neighbourhood::run(&node, cmd, &mut out),
         Command::Item(cmd) => item::run(&node, cmd, &mut out),
+        Command::Device(cmd) => device::run(&node, cmd, &mut out),
         Command::Loan(cmd) => loan::run(&node, cmd, &mut out),
         Command::Reminders { on } => loan::reminders(&node, on.as_deref(), &mut out),
         Command::Export { file, encrypt, data_only } => {

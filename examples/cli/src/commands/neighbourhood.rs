@@ -65,7 +65,7 @@ pub fn run(node: &Node, cmd: NeighbourhoodCmd, out: &mut Out) -> CliResult {
 
 /// The ticket as a QR code of half-height unicode blocks, light on dark (for dark terminals,
 /// with a quiet zone so phones can read it).
-fn qr_code(ticket: &str) -> CliResult<String> {
+pub(super) fn qr_code(ticket: &str) -> CliResult<String> {
     let code = QrCode::with_error_correction_level(ticket.as_bytes(), EcLevel::L)
         .map_err(|e| CliError::msg(format!("the ticket does not fit in a QR code ({e})")))?;
     Ok(code

@@ -9,7 +9,7 @@ use partage_net::{Multiaddr, NetConfig, Network};
 use serde_json::json;
 use std::time::Duration;
 
-fn runtime() -> CliResult<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> CliResult<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -20,7 +20,7 @@ fn addresses(list: &[String]) -> CliResult<Vec<Multiaddr>> {
     list.iter().map(|a| Network::parse_address(a).map_err(net_error)).collect()
 }
 
-fn net_error(e: partage_net::NetError) -> CliError {
+pub(super) fn net_error(e: partage_net::NetError) -> CliError {
     match e {
         partage_net::NetError::Node(e) => CliError::Core(e),
         e => CliError::msg(e.to_string()),

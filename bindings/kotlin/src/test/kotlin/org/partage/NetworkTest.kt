@@ -5,12 +5,14 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.withTimeoutOrNull
 import org.partage.ffi.ErrorKind
+import org.partage.ffi.EventListener
 import org.partage.ffi.ItemDraft
 import org.partage.ffi.ItemFilter
 import org.partage.ffi.ItemPatch
 import org.partage.ffi.NetworkConfig
 import org.partage.ffi.NetworkEvent
 import org.partage.ffi.Node
+import org.partage.ffi.NodeEvent
 import org.partage.ffi.PartageException
 
 /** TCP on 127.0.0.1 with a port chosen by the system; mDNS stays off (the default). */
@@ -92,6 +94,44 @@ fun networkTests() {
             expectEq("the network is not started", stopped.message, "stopped message")
             val bad = expectThrows<PartageException.InvalidInput> { alice.addPeerAddresses(listOf("next door")) }
             check(bad.message!!.startsWith("\"next door\" is not a usable peer address")) { "message: ${bad.message}" }
+        }
+    }
+
+    test("a tablet links to Alice's identity with the code her phone shows, over 127.0.0.1") {
+        withNodes(3) { (alice, bob, tablet) ->
+            val hood = networkedPair(alice, bob)
+            alice.addItem(hood, ItemDraft(title = "Perceuse"))
+            // Subscribed before the code exists, so the event cannot be missed.
+            val linked = CompletableDeferred<NetworkEvent.DeviceLinked>()
+            val subscription =
+                alice.subscribe(
+                    object : EventListener {
+                        override fun onEvent(event: NodeEvent) {
+                            val e = (event as? NodeEvent.Network)?.event
+                            if (e is NetworkEvent.DeviceLinked) linked.complete(e)
+                        }
+                    },
+                )
+            val code = alice.offerDeviceLink(false)
+            check(code.startsWith("partagelink1")) { "code: $code" }
+            val summary = tablet.linkToIdentity(code, 30_000u)
+            expectEq(1u, summary.neighbourhoods, "neighbourhoods linked")
+            val me = alice.identity()!!
+            val mine = tablet.identity()!!
+            expectEq(me.memberId, mine.memberId, "same member")
+            expectEq(mine.deviceId, withTimeoutOrNull(30_000) { linked.await() }?.deviceId, "linked device event")
+            subscription.cancel()
+            expectEq(listOf("Perceuse"), tablet.listItems(ItemFilter()).map { it.title }, "items on the tablet")
+            expectEq(2, tablet.devices().size, "devices on the tablet")
+
+            // No member key on the tablet: revoking is the phone's job.
+            expectThrows<PartageException.NotAllowed> { tablet.revokeDevice(me.deviceId) }
+                .also { expectEq(ErrorKind.NOT_ALLOWED, it.kind, "kind") }
+            alice.revokeDevice(mine.deviceId)
+            val devices = alice.devices()
+            check(devices.any { it.deviceId == mine.deviceId && it.revoked }) { "revoked: $devices" }
+            // Used once: the same code links nothing more.
+            expectThrows<PartageException.NotAllowed> { bob.linkToIdentity(code, 30_000u) }
         }
     }
 }

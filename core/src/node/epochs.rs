@@ -1,0 +1,109 @@
+//! This member's epochs: forgetting removed content, leaving a neighbourhood and erasing what
+//! one published, each as a rebased document signed like any change, which peers adopt in
+//! place of the old one (see `crate::doc_epoch`). Only the device holding the member key makes
+//! epochs, so two devices never make two different epochs of one document.
+
+use super::replication::{Flush, Incoming, Verified};
+use super::{Node, State};
+use crate::attest::Attestation;
+use crate::doc_epoch::Departure;
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::ids::NeighbourhoodId;
+
+/// Store rewrites for epochs received from peers, at most one per this.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Node {
+    /// Rebases this member's document in `ns` onto a fresh history holding only what it shows
+    /// now: removed items and earlier titles and descriptions are gone from this device's store
+    /// and, once they sync, from every peer's. Needs the member key.
+    pub fn forget_history(&self, ns: &NeighbourhoodId) -> Result<()> {
+        let mut st = self.lock()?;
+        self.rebase_own(&mut st, ns, Departure::Stays)
+    }
+
+    /// Leaves `ns`. On the device holding the member key, it publishes a signed departure: peers
+    /// that receive it (at the next sync) drop this member's items, keep of their loans only
+    /// what the other party needs, and give this member nothing more; with `erase`, the name
+    /// goes too. This device forgets everything else about `ns` at once and keeps only its own
+    /// departure to hand on; calling `leave` again forgets that too. On a linked device, and
+    /// for a neighbourhood already left, it only forgets this device's copy.
+    pub fn leave_neighbourhood(&self, ns: &NeighbourhoodId, erase: bool) -> Result<()> {
+        let mut st = self.lock()?;
+        st.neighbourhood(ns)?;
+        let identity = st.identity()?.clone();
+        let me = identity.member_id();
+        if identity.member_key.is_none() || st.departed.contains_key(&(*ns, me)) {
+            return self.forget_neighbourhood(&mut st, ns);
+        }
+        let departure = if erase { Departure::Erased } else { Departure::Left };
+        self.rebase_own(&mut st, ns, departure)?;
+        let items: Vec<_> = st.read.all().filter(|i| i.neighbourhood == *ns).map(|i| i.id).collect();
+        st.store.write(|w| {
+            w.delete_others_in(ns, &me, &items)?;
+            w.delete_loans_in(ns)
+        })?;
+        st.members.retain(|(n, m), _| n != ns || *m == me);
+        st.docs.retain(|(n, m), _| n != ns || *m == me);
+        st.heads.retain(|(n, m), _| n != ns || *m == me);
+        st.read.remove_neighbourhood(*ns);
+        st.loans.remove_neighbourhood(*ns);
+        st.admissions.remove(ns);
+        st.departed.retain(|(n, m), _| n != ns || *m == me);
+        st.standing.borrow_mut().clear();
+        self.emit(Event::NeighbourhoodLeft { neighbourhood: *ns });
+        Ok(())
+    }
+
+    /// Whether this member left `ns` (its departure still kept here to hand on).
+    pub fn has_left(&self, ns: &NeighbourhoodId) -> Result<bool> {
+        let st = self.lock()?;
+        let me = st.identity()?.member_id();
+        Ok(st.departed.contains_key(&(*ns, me)))
+    }
+
+    /// Rewrites the store file so that nothing deleted lingers in it (see `store_rewrite`):
+    /// at once after this member's own rebase or departure, and at most once a minute for
+    /// epochs received from peers (a member rebasing in a loop cannot make every replica
+    /// rewrite its store without pause); one left waiting is done by a later import or `flush`.
+    pub(super) fn purge(&self, st: &mut State, now: bool) -> Result<()> {
+        let due = st.last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY);
+        if !(now || due) {
+            st.purge_pending = true;
+            return Ok(());
+        }
+        st.store.flush()?;
+        let fresh = st.store.rewritten(&self.data_dir.join(super::STORE_FILE))?;
+        // The old handle goes now: it only still read the old, unlinked file.
+        drop(std::mem::replace(&mut st.store, fresh));
+        st.last_purge = Some(std::time::Instant::now());
+        st.purge_pending = false;
+        Ok(())
+    }
+
+    /// Replaces this member's document in `ns` by its next epoch, stored and read like a
+    /// document received whole.
+    fn rebase_own(&self, st: &mut State, ns: &NeighbourhoodId, departure: Departure) -> Result<()> {
+        st.neighbourhood(ns)?;
+        let identity = st.identity()?.clone();
+        identity.member_key()?;
+        let me = identity.member_id();
+        let (mut doc, change) = st.doc_mut(ns, &me)?.rebased(identity.device_id(), departure)?;
+        let member = st
+            .members
+            .get(&(*ns, me))
+            .cloned()
+            .ok_or_else(|| Error::Corrupt(format!("no record of member {}", me.short())))?;
+        let snapshot = doc.save();
+        let verified = Verified {
+            key: (*ns, me),
+            doc: Incoming::Fresh { doc: Box::new(doc.doc), snapshot, replaces: true },
+            attestations: vec![Attestation::sign(&identity.device_key, ns, &me, &change.hash())],
+            member,
+            revocations: Vec::new(),
+        };
+        self.commit_verified(st, verified, Flush::Now)?;
+        self.purge(st, true)
+    }
+}

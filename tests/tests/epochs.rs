@@ -1,0 +1,166 @@
+//! Epochs: forgetting removed content, leaving and erasing, played across replicas and checked
+//! in the stores' files as well as through the API.
+
+use partage::clock::{format_day, today};
+use partage::{DocPayload, ItemDraft, ItemFilter, Node};
+use partage_tests::{TestNode, draft, neighbourhood, push, sync_all};
+use std::path::Path;
+
+/// Whether any file under `dir` contains `text`.
+fn on_disk(dir: &Path, text: &str) -> bool {
+    let needle = text.as_bytes();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path).unwrap().windows(needle.len()).any(|w| w == needle) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn titles(n: &Node) -> Vec<String> {
+    let mut t: Vec<String> =
+        n.list_items(&ItemFilter::default()).unwrap().into_iter().map(|i| i.item.title).collect();
+    t.sort();
+    t
+}
+
+fn member(n: &Node) -> partage::MemberId {
+    n.identity().unwrap().unwrap().member
+}
+
+#[test]
+fn after_a_rebase_a_removed_title_is_in_no_replicas_store_file() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob", "Chloé"]);
+    let alice = &nodes[0].node;
+    alice.add_item(&ns, draft("Perceuse")).unwrap();
+    let secret = alice.add_item(&ns, draft("Tandem du grenier")).unwrap().item.id;
+    sync_all(&nodes, &ns);
+    alice.remove_item(&secret).unwrap();
+    sync_all(&nodes, &ns);
+    for n in &nodes {
+        assert_eq!(titles(&n.node), ["Perceuse"]);
+        assert!(on_disk(n.dir.path(), "Tandem du grenier"), "the history keeps the removed title");
+    }
+    let old_epoch = alice.doc_bundle(&ns, &member(alice), &[]).unwrap();
+
+    alice.forget_history(&ns).unwrap();
+    sync_all(&nodes, &ns);
+    for n in &nodes {
+        assert_eq!(titles(&n.node), ["Perceuse"]);
+        assert!(!on_disk(n.dir.path(), "Tandem du grenier"), "still in {:?}", n.dir.path());
+    }
+
+    // The old epoch, replayed by a peer that still holds it, is refused without blame and
+    // brings nothing back.
+    let bob = &nodes[1].node;
+    let refused = bob.import_bundle(&old_epoch).unwrap_err();
+    assert!(refused.owner_not_standing(), "{refused}");
+    assert_eq!(titles(bob), ["Perceuse"]);
+
+    // Life goes on in the new epoch: edits travel as changes.
+    alice.add_item(&ns, draft("Échelle")).unwrap();
+    let have = bob.doc_summaries(&ns).unwrap().into_iter().find(|s| s.owner == member(alice)).unwrap().heads;
+    let bundle = alice.doc_bundle(&ns, &member(alice), &have).unwrap();
+    assert!(matches!(&bundle.payload, DocPayload::Changes(c) if c.len() == 1));
+    bob.import_bundle(&bundle).unwrap();
+    assert_eq!(titles(bob), ["Perceuse", "Échelle"]);
+    // And a reopened replica keeps the epoch.
+    let mut nodes = nodes;
+    let bob = nodes.remove(1).reopen();
+    assert_eq!(titles(&bob.node), ["Perceuse", "Échelle"]);
+    assert!(bob.node.import_bundle(&old_epoch).unwrap_err().owner_not_standing());
+}
+
+#[test]
+fn after_erase_no_peer_holds_the_members_items_or_name() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Barnabé Quichotte", "Chloé"]);
+    let (alice, barnabe) = (&nodes[0].node, &nodes[1].node);
+    let mower = barnabe
+        .add_item(&ns, ItemDraft { max_loan_days: Some(7), ..draft("Tondeuse rouge de Barnabé") })
+        .unwrap()
+        .item
+        .id;
+    barnabe.add_item(&ns, draft("Raclette familiale")).unwrap();
+    sync_all(&nodes, &ns);
+    let loan = alice
+        .request_loan(&mower, &format_day(today() + 1), &format_day(today() + 3), "Merci Barnabé !")
+        .unwrap();
+    sync_all(&nodes, &ns);
+    barnabe.accept_loan(&loan.id, "Avec plaisir").unwrap();
+    sync_all(&nodes, &ns);
+    for n in [&nodes[0], &nodes[2]] {
+        assert!(on_disk(n.dir.path(), "Raclette familiale") && on_disk(n.dir.path(), "Barnabé Quichotte"));
+    }
+
+    barnabe.erase(&ns).unwrap();
+    // Barnabé's device meets Alice only; Alice hands the erasure on to Chloé.
+    push(barnabe, alice, &ns);
+    push(alice, &nodes[2].node, &ns);
+    let gone = member(barnabe);
+    for n in [&nodes[0], &nodes[2]] {
+        assert_eq!(titles(&n.node), Vec::<String>::new());
+        assert!(n.node.members(&ns).unwrap().iter().all(|m| m.member != gone));
+        for text in ["Tondeuse rouge de Barnabé", "Raclette familiale", "Barnabé Quichotte", "Avec plaisir"]
+        {
+            assert!(!on_disk(n.dir.path(), text), "{text:?} still in {:?}", n.dir.path());
+        }
+    }
+    // The borrower keeps a minimal record of the loan in progress.
+    let kept = alice.loan(&loan.id).unwrap();
+    assert_eq!(kept.answer_message, "");
+    // Barnabé's device kept only its departure: no neighbourhood listed, nobody else's data.
+    assert!(barnabe.neighbourhoods().unwrap().is_empty());
+    assert!(barnabe.has_left(&ns).unwrap());
+    assert!(titles(barnabe).is_empty());
+}
+
+#[test]
+fn a_member_who_left_gets_nothing_more_and_their_items_go() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let (alice, bob) = (&nodes[0].node, &nodes[1].node);
+    bob.add_item(&ns, draft("Scie")).unwrap();
+    alice.add_item(&ns, draft("Perceuse")).unwrap();
+    sync_all(&nodes, &ns);
+    let proof = bob.membership_proof(&ns).unwrap();
+    let bob_device = bob.identity().unwrap().unwrap().device;
+    assert!(alice.verify_peer_membership(&ns, &proof, &bob_device).is_ok());
+
+    bob.leave(&ns).unwrap();
+    push(bob, alice, &ns);
+    assert_eq!(titles(alice), ["Perceuse"], "the leaver's items are dropped");
+    let refused = alice.verify_peer_membership(&ns, &proof, &bob_device).unwrap_err();
+    assert!(matches!(refused, partage::Error::Membership(partage::ChainError::Departed)), "{refused}");
+    // What a peer still sends the leaver's device is refused there without blame.
+    alice.add_item(&ns, draft("Échelle")).unwrap();
+    let bundle = alice.doc_bundle(&ns, &member(alice), &[]).unwrap();
+    assert!(bob.import_bundle(&bundle).unwrap_err().owner_not_standing());
+    assert!(titles(bob).is_empty());
+    // Leaving again forgets the departure too.
+    bob.leave(&ns).unwrap();
+    assert!(matches!(bob.has_left(&ns), Ok(false)));
+    assert!(matches!(bob.membership_proof(&ns), Err(partage::Error::UnknownNeighbourhood(_))));
+}
+
+#[test]
+fn only_the_device_with_the_member_key_makes_epochs() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let alice = &nodes[0].node;
+    let code = partage::link::LinkCode::decode(&alice.offer_link(false, vec![]).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tablet = Node::open(dir.path()).unwrap();
+    let key = partage::identity::SecretKey::generate().unwrap();
+    let grant = alice.grant_link(&code.secret, partage::DeviceId(key.public())).unwrap();
+    tablet.accept_link(&code, &key, grant).unwrap();
+    assert!(matches!(tablet.forget_history(&ns), Err(partage::Error::NoMemberKey)));
+    // Leaving on a linked device forgets that device's copy only.
+    tablet.leave(&ns).unwrap();
+    assert!(tablet.neighbourhoods().unwrap().is_empty());
+    assert!(!alice.has_left(&ns).unwrap());
+    let _ = TestNode::new; // the helpers' constructor is used by `neighbourhood`
+}
