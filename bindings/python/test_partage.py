@@ -141,6 +141,41 @@ def test_a_catalogue_goes_in_all_or_nothing_and_pages_through_search(tmp_path):
     asyncio.run(scenario())
 
 
+def test_encrypted_and_data_only_exports(tmp_path):
+    async def scenario():
+        node = await p.Node.open(str(tmp_path / "n"))
+        await node.create_identity("Dora")
+        hood = (await node.create_neighbourhood("Quartier")).id
+        await node.add_item(hood, p.ItemDraft(title="Scie sauteuse"))
+        backup = str(tmp_path / "backup.partage")
+        summary = await node.export_to_file(backup, "trois petits chats")
+        assert summary.items == 1
+        assert open(backup, "rb").read().startswith(b"partage-encrypted\n")
+        assert (tmp_path / "backup.partage").stat().st_mode & 0o777 == 0o600
+
+        fresh = await p.Node.open(str(tmp_path / "fresh"))
+        with pytest.raises(p.PartageError.InvalidInput) as missing:
+            await fresh.import_from_file(backup)
+        assert str(missing.value) == "this export is encrypted: give its passphrase"
+        with pytest.raises(p.PartageError.CorruptExport) as wrong:
+            await fresh.import_from_file(backup, "trois petits chiens")
+        assert str(wrong.value) == "wrong passphrase, or the file was damaged"
+        assert await fresh.identity() is None
+        assert (await fresh.import_from_file(backup, "trois petits chats")).items == 1
+        assert await titles(fresh) == ["Scie sauteuse"]
+
+        mine = str(tmp_path / "mine.json")
+        data = await node.export_data_only(mine)
+        assert (data.neighbourhoods, data.items, data.loans) == (1, 1, 0)
+        assert "Scie sauteuse" in open(mine).read() and "_secret" not in open(mine).read()
+        other = await p.Node.open(str(tmp_path / "other"))
+        with pytest.raises(p.PartageError.CorruptExport) as refused:
+            await other.import_from_file(mine)
+        assert "not a backup" in str(refused.value)
+
+    asyncio.run(scenario())
+
+
 def test_a_tablet_links_to_alices_identity_by_code(tmp_path):
     async def scenario():
         alice = await p.Node.open(str(tmp_path / "alice"))

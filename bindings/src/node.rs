@@ -6,11 +6,12 @@ use crate::events::{EventListener, Subscription};
 use crate::network::lifecycle::NetSlot;
 use crate::runtime::blocking;
 use crate::types::{
-    Identity, Item, ItemDraft, ItemFilter, ItemPage, ItemPatch, Member, Neighbourhood, TransferSummary,
-    parse_item, parse_member, parse_neighbourhood,
+    DataOnlySummary, Identity, Item, ItemDraft, ItemFilter, ItemPage, ItemPatch, Member, Neighbourhood,
+    TransferSummary, parse_item, parse_member, parse_neighbourhood,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
+use zeroize::Zeroizing;
 
 /// A Partage node: this device's identity, neighbourhoods and their shared inventory,
 /// stored in one data directory. Safe to use from any thread; every call that touches the
@@ -228,16 +229,53 @@ impl Node {
 
     // ---- backup ----
 
-    /// Writes everything this device stores to a readable JSON file (a backup).
-    pub async fn export_to_file(&self, path: String) -> Result<TransferSummary, PartageError> {
+    /// Writes everything this device stores to a file (a backup, with the secret keys), readable
+    /// by this app only (mode 0600). With a `passphrase` the file is encrypted (Argon2id +
+    /// XChaCha20-Poly1305) and restoring it needs the same passphrase; without one it is
+    /// readable JSON.
+    #[uniffi::method(default(passphrase = None))]
+    pub async fn export_to_file(
+        &self,
+        path: String,
+        passphrase: Option<String>,
+    ) -> Result<TransferSummary, PartageError> {
         let n = self.core();
-        blocking(move || n.export_to_file(&PathBuf::from(path))).await.map(Into::into)
+        let passphrase = passphrase.map(Zeroizing::new);
+        blocking(move || match passphrase {
+            Some(p) => n.export_encrypted(&PathBuf::from(path), &p),
+            None => n.export_to_file(&PathBuf::from(path)),
+        })
+        .await
+        .map(Into::into)
     }
 
-    /// Restores a backup into this (empty) data directory, verifying every signature.
-    pub async fn import_from_file(&self, path: String) -> Result<TransferSummary, PartageError> {
+    /// Writes the user's own data (name, their items, their loans, neighbourhood names) as
+    /// readable JSON, without any secret key. Not a backup: `import_from_file` refuses it.
+    pub async fn export_data_only(&self, path: String) -> Result<DataOnlySummary, PartageError> {
         let n = self.core();
-        blocking(move || n.import_from_file(&PathBuf::from(path))).await.map(Into::into)
+        blocking(move || n.export_data_only(&PathBuf::from(path))).await.map(Into::into)
+    }
+
+    /// Restores a backup into this (empty) data directory, verifying every signature. An
+    /// encrypted backup without `passphrase` fails with `InvalidInput` ("this export is
+    /// encrypted: give its passphrase"); a wrong passphrase with `CorruptExport` ("wrong
+    /// passphrase, or the file was damaged"). Either way nothing is written.
+    #[uniffi::method(default(passphrase = None))]
+    pub async fn import_from_file(
+        &self,
+        path: String,
+        passphrase: Option<String>,
+    ) -> Result<TransferSummary, PartageError> {
+        let n = self.core();
+        let passphrase = passphrase.map(Zeroizing::new);
+        blocking(move || {
+            n.import_from_file_with_passphrase(
+                &PathBuf::from(path),
+                passphrase.as_deref().map(|p| p.as_str()),
+            )
+        })
+        .await
+        .map(Into::into)
     }
 
     // ---- events ----

@@ -315,6 +315,24 @@ impl From<partage::export::TransferSummary> for TransferSummary {
     }
 }
 
+/// What a data-only export wrote.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DataOnlySummary {
+    pub neighbourhoods: u32,
+    pub items: u32,
+    pub loans: u32,
+}
+
+impl From<partage::export::DataOnlySummary> for DataOnlySummary {
+    fn from(s: partage::export::DataOnlySummary) -> Self {
+        DataOnlySummary {
+            neighbourhoods: count(s.neighbourhoods),
+            items: count(s.items),
+            loans: count(s.loans),
+        }
+    }
+}
+
 pub(crate) fn parse_item(text: &str) -> Result<ItemId, PartageError> {
     parse_id(text)
 }

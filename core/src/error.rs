@@ -41,6 +41,22 @@ pub enum Error {
     StoreNotEmpty,
     #[error("the export file is not usable: {0}")]
     CorruptExport(String),
+    /// An encrypted export was imported without a passphrase (kind `invalid_input`: ask for it).
+    #[error("this export is encrypted: give its passphrase")]
+    PassphraseRequired,
+    /// Decryption failed. The cipher cannot tell a wrong passphrase from a damaged file
+    /// (kind `corrupt_export`). Nothing was written.
+    #[error("wrong passphrase, or the file was damaged")]
+    WrongPassphrase,
+    /// A data-only export was given to import (kind `corrupt_export`).
+    #[error(
+        "this file is a data-only export (your data, without your keys): it is not a backup and cannot be imported"
+    )]
+    DataOnlyNotABackup,
+    /// An encrypted export whose key derivation would cost more than the bounds allow (kind
+    /// `corrupt_export`); refused before deriving anything.
+    #[error("the export file asks for {0} to unlock, more than Partage allows (a damaged or hostile file?)")]
+    UnlockTooCostly(String),
     #[error("could not read or write {path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("storage error: {0}")]
@@ -115,6 +131,8 @@ pub enum ValidationError {
     Rows(Vec<RowError>),
     #[error("too many items at once ({count}, at most {max}): split the file")]
     BatchTooLarge { count: usize, max: usize },
+    #[error("key derivation parameters out of bounds: {0}")]
+    KdfParams(String),
 }
 
 /// One refused entry of a batch (see `Node::add_items`).
@@ -314,6 +332,12 @@ impl Error {
             Error::NotYourItem { .. } => ErrorKind::NotOwner,
             Error::StoreNotEmpty => ErrorKind::StoreNotEmpty,
             Error::CorruptExport(_) => ErrorKind::CorruptExport,
+            // Mapped onto existing kinds (docs/adr/0012-encrypted-exports.md): a missing
+            // passphrase is missing input; the others are a file that cannot be restored.
+            Error::PassphraseRequired => ErrorKind::InvalidInput,
+            Error::WrongPassphrase | Error::DataOnlyNotABackup | Error::UnlockTooCostly(_) => {
+                ErrorKind::CorruptExport
+            }
             Error::Io { .. } => ErrorKind::Io,
             Error::Storage(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_) => ErrorKind::Storage,
             Error::Random(_) => ErrorKind::Internal,
@@ -509,5 +533,11 @@ mod kind_tests {
         assert_eq!(Error::NoIdentity.kind(), ErrorKind::NoIdentity);
         assert_eq!(Error::from(TicketError::Damaged).kind().as_str(), "bad_ticket");
         assert_eq!(Error::from(ValidationError::Empty { field: "title" }).kind(), ErrorKind::InvalidInput);
+        assert_eq!(Error::PassphraseRequired.kind(), ErrorKind::InvalidInput);
+        assert_eq!(Error::WrongPassphrase.kind(), ErrorKind::CorruptExport);
+        assert_eq!(Error::DataOnlyNotABackup.kind(), ErrorKind::CorruptExport);
+        assert_eq!(Error::UnlockTooCostly("4096 MiB of memory".into()).kind(), ErrorKind::CorruptExport);
+        assert_eq!(Error::PassphraseRequired.to_string(), "this export is encrypted: give its passphrase");
+        assert_eq!(Error::WrongPassphrase.to_string(), "wrong passphrase, or the file was damaged");
     }
 }

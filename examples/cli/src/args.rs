@@ -20,6 +20,12 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Where an encrypted export's passphrase comes from (never the command line: `ps` shows it).
+const PASSPHRASE_HELP: &str = "Passphrase: taken from the environment variable PARTAGE_PASSPHRASE if it is set, \
+otherwise read as one line from standard input (it is not hidden while you type; pipe it in or use \
+the variable). Never given as an argument, where other users could see it in `ps`. An import asks \
+for it only if the file is encrypted.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create this installation's identity (prints your member id).
@@ -48,14 +54,26 @@ pub enum Command {
         #[arg(long, value_name = "DATE")]
         on: Option<String>,
     },
-    /// Write everything this data directory holds to a JSON file (includes your secret keys).
+    /// Write a backup of everything this data directory holds (it includes your secret keys),
+    /// or, with --data-only, just your own data. Files are readable by you only (mode 0600).
+    #[command(after_help = PASSPHRASE_HELP)]
     Export {
         /// File to write.
         file: PathBuf,
+        /// Encrypt the backup with a passphrase (Argon2id + XChaCha20-Poly1305); import asks
+        /// for the same passphrase.
+        #[arg(long, conflicts_with = "data_only")]
+        encrypt: bool,
+        /// Write only your own data as readable JSON: your name, your items, your loans and the
+        /// names of your neighbourhoods. No secret keys, nothing of other members' items. Not a
+        /// backup: it cannot be imported.
+        #[arg(long)]
+        data_only: bool,
     },
-    /// Restore an export into an empty data directory.
+    /// Restore a backup (plain or encrypted) into an empty data directory.
+    #[command(after_help = PASSPHRASE_HELP)]
     Import {
-        /// File written by `partage export`.
+        /// File written by `partage export` (with or without --encrypt).
         file: PathBuf,
     },
     /// Stay online: listen, find neighbours on the LAN (mDNS) and at the given addresses, sync,

@@ -324,6 +324,96 @@ fn export_import_round_trip_and_corrupt_files() {
     assert!(fails(empty.path(), &["import", missing.to_str().expect("utf-8")]).contains("could not read"));
 }
 
+/// Runs `partage` with the passphrase (if any) on stdin or in `PARTAGE_PASSPHRASE`.
+fn run_with_passphrase(dir: &Path, args: &[&str], stdin: Option<&str>, env: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir").arg(dir).args(args).env_remove("PARTAGE_PASSPHRASE");
+    if let Some(value) = env {
+        cmd.env("PARTAGE_PASSPHRASE", value);
+    }
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn partage");
+    let mut pipe = child.stdin.take().expect("stdin");
+    if let Some(line) = stdin {
+        // The child may exit without reading (a plain file): a broken pipe is fine.
+        let _ = pipe.write_all(line.as_bytes());
+    }
+    drop(pipe);
+    child.wait_with_output().expect("wait for partage")
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+#[test]
+fn encrypted_and_data_only_exports_take_the_passphrase_from_env_or_stdin_never_argv() {
+    let (alice, _ns, _item) = founder();
+    let a = alice.path();
+    let work = tempfile::tempdir().expect("temp dir");
+    let sealed = work.path().join("alice.partage");
+    let sealed_arg = sealed.to_str().expect("utf-8 path");
+
+    // --encrypt with the variable; the file is the owner's only and holds no readable JSON.
+    let o = run_with_passphrase(a, &["export", sealed_arg, "--encrypt"], None, Some("sel et poivre"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 item(s)"), "{}", stdout(&o));
+    let bytes = std::fs::read(&sealed).expect("read");
+    assert!(bytes.starts_with(b"partage-encrypted\n"));
+    assert!(!String::from_utf8_lossy(&bytes).contains("Échelle"));
+    #[cfg(unix)]
+    assert_eq!(mode(&sealed), 0o600);
+    // No passphrase anywhere: refused with what to do, and the help says where it comes from.
+    let o = run_with_passphrase(a, &["export", sealed_arg, "--encrypt"], None, None);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("PARTAGE_PASSPHRASE"), "{}", stderr(&o));
+    let help = ok(a, &["export", "--help"]);
+    assert!(
+        help.contains("PARTAGE_PASSPHRASE") && help.contains("--data-only") && help.contains("--encrypt"),
+        "{help}"
+    );
+    assert!(fails(a, &["export", sealed_arg, "--encrypt", "--data-only"]).contains("cannot be used with"));
+
+    // Import: no passphrase, then a wrong one on stdin: refused, the target stays empty.
+    let target = tempfile::tempdir().expect("temp dir");
+    let t = target.path();
+    let o = run_with_passphrase(t, &["import", sealed_arg], None, None);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("needs a passphrase"), "{}", stderr(&o));
+    let o = run_with_passphrase(t, &["import", sealed_arg], Some("sel et sucre\n"), None);
+    assert!(!o.status.success());
+    assert_eq!(stderr(&o).trim(), "error: wrong passphrase, or the file was damaged");
+    assert_eq!(ok(t, &["--json", "item", "list"]).trim(), "[]");
+    // The right one on stdin restores everything.
+    let o = run_with_passphrase(t, &["import", sealed_arg], Some("sel et poivre\n"), None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(ok(t, &["--json", "item", "list"]), ok(a, &["--json", "item", "list"]));
+
+    // --data-only: readable, owner-only, no secret, and import refuses it.
+    let data = work.path().join("alice-data.json");
+    let data_arg = data.to_str().expect("utf-8 path");
+    let line = ok(a, &["export", data_arg, "--data-only"]);
+    assert!(line.contains("1 item(s)") && line.contains("not a backup"), "{line}");
+    #[cfg(unix)]
+    assert_eq!(mode(&data), 0o600);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&data).expect("read")).expect("JSON");
+    assert_eq!(json["items"][0]["title"], "Échelle double");
+    assert_eq!(json["me"]["name"], "Alice");
+    assert!(!json.to_string().contains("_secret"));
+    let empty = tempfile::tempdir().expect("temp dir");
+    assert!(fails(empty.path(), &["import", data_arg]).contains("not a backup"));
+    // A plain export is still written owner-only.
+    let plain = work.path().join("alice.json");
+    ok(a, &["export", plain.to_str().expect("utf-8 path")]);
+    #[cfg(unix)]
+    assert_eq!(mode(&plain), 0o600);
+}
+
 #[test]
 fn commands_before_init_say_what_to_do() {
     let dir = tempfile::tempdir().expect("temp dir");

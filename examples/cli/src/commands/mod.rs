@@ -32,7 +32,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Device(cmd) => device::run(&node, cmd, &mut out),
         Command::Loan(cmd) => loan::run(&node, cmd, &mut out),
         Command::Reminders { on } => loan::reminders(&node, on.as_deref(), &mut out),
-        Command::Export { file } => transfer::export(&node, &file, &mut out),
+        Command::Export { file, encrypt, data_only } => {
+            transfer::export(&node, &file, transfer::ExportMode::new(encrypt, data_only), &mut out)
+        }
         Command::Import { file } => transfer::import(&node, &file, &mut out),
         Command::Run(args) => network::run(&node, args, &mut out),
         Command::Sync { peers, timeout } => network::sync(&node, &peers, timeout, &mut out),
