@@ -208,3 +208,35 @@ def test_a_tablet_links_to_alices_identity_by_code(tmp_path):
         await alice.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_erasing_reaches_a_networked_neighbour(tmp_path):
+    async def scenario():
+        alice = await p.Node.open(str(tmp_path / "alice"))
+        bob = await p.Node.open(str(tmp_path / "bob"))
+        await alice.create_identity("Alice")
+        await bob.create_identity("Bob")
+        hood = (await alice.create_neighbourhood("Rue des Lilas")).id
+        await alice.start_network(LOOPBACK)
+        ad = await alice.advertisement(5000)
+        await bob.join(await alice.invite(hood, 7, 1, ad.addresses))
+        await bob.add_item(hood, p.ItemDraft(title="Scie de Bob", category=p.Category.TOOLS))
+        await bob.start_network(LOOPBACK)
+
+        async def has_saw():
+            return await titles(alice) == ["Scie de Bob"]
+
+        await eventually("Bob's item on Alice's side", has_saw)
+        await bob.erase(hood)
+        assert await bob.has_left(hood)
+        assert await bob.neighbourhoods() == []
+
+        async def saw_gone():
+            return await titles(alice) == []
+
+        await eventually("Bob's item erased on Alice's side", saw_gone)
+        assert all(m.name != "Bob" for m in await alice.members(hood))
+        await alice.shutdown()
+        await bob.shutdown()
+
+    asyncio.run(scenario())

@@ -129,11 +129,38 @@ impl Node {
         Ok(blocking(move || n.members(&ns)).await?.into_iter().map(Into::into).collect())
     }
 
-    /// Leaves a neighbourhood and erases everything this device stored about it.
+    /// Leaves a neighbourhood. On the device holding the member key this publishes a signed
+    /// departure (neighbours drop this member's items at their next sync and give it nothing
+    /// more) and forgets everything else at once, keeping only that departure to hand on;
+    /// calling `leave` again forgets it too. On a linked device it only forgets this copy.
     pub async fn leave(&self, neighbourhood_id: String) -> Result<(), PartageError> {
         let ns = parse_neighbourhood(&neighbourhood_id)?;
         let n = self.core();
         blocking(move || n.leave(&ns)).await
+    }
+
+    /// Like `leave`, and erases what this member published there on every peer that syncs:
+    /// items and name (loans in progress keep a minimal record for the other party).
+    pub async fn erase(&self, neighbourhood_id: String) -> Result<(), PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let n = self.core();
+        blocking(move || n.erase(&ns)).await
+    }
+
+    /// Whether this member left the neighbourhood (its departure still kept to hand on).
+    pub async fn has_left(&self, neighbourhood_id: String) -> Result<bool, PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let n = self.core();
+        blocking(move || n.has_left(&ns)).await
+    }
+
+    /// Rebases this member's document onto a fresh history: removed items and earlier texts
+    /// are forgotten here and, as they sync, by every neighbour. Done by itself after a removal
+    /// when this is the member's only device. Needs the member key (`NotAllowed` otherwise).
+    pub async fn forget_history(&self, neighbourhood_id: String) -> Result<(), PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let n = self.core();
+        blocking(move || n.forget_history(&ns)).await
     }
 
     /// Admin only: revokes a member; their data is dropped here and refused from now on.

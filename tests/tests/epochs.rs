@@ -190,3 +190,31 @@ fn only_the_device_with_the_member_key_makes_epochs() {
     assert!(tablet.neighbourhoods().unwrap().is_empty());
     assert!(!alice.has_left(&ns).unwrap());
 }
+
+#[test]
+fn a_member_cannot_erase_or_rebase_another_members_document() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob", "Chloé"]);
+    let (alice, bob, chloe) = (&nodes[0].node, &nodes[1].node, &nodes[2].node);
+    alice.add_item(&ns, draft("Perceuse")).unwrap();
+    sync_all(&nodes, &ns);
+    // Bob, hostile, writes an "erased" epoch 9 of Alice's document and signs it with his own
+    // device key, offering his own certificate with it.
+    let base = bob.doc_bundle(&ns, &member(alice), &[]).unwrap();
+    let DocPayload::Snapshot(bytes) = &base.payload else { panic!("a snapshot") };
+    let doc = partage::doc::MemberDoc::load(Some(bytes), Vec::new()).unwrap();
+    let bob_key =
+        partage::identity::SecretKey::from_bytes(&bob.export_data().unwrap().identity.device_secret);
+    let bob_device = partage::DeviceId(bob_key.public());
+    let (mut forged, change) = doc.rebased(bob_device, partage::doc_epoch::Departure::Erased).unwrap();
+    let mine = bob.doc_bundle(&ns, &member(bob), &[]).unwrap();
+    let bundle = partage::DocBundle {
+        payload: DocPayload::Snapshot(forged.save()),
+        attestations: vec![partage::attest::Attestation::sign(&bob_key, &ns, &member(alice), &change.hash())],
+        devices: [base.devices.clone(), mine.devices.clone()].concat(),
+        ..base
+    };
+    let refused = chloe.import_bundle(&bundle).unwrap_err();
+    assert!(!refused.owner_not_standing(), "refused as forged, not as stale: {refused}");
+    assert_eq!(titles(chloe), ["Perceuse"]);
+    assert!(chloe.members(&ns).unwrap().iter().any(|m| m.name == "Alice"));
+}

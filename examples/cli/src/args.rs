@@ -130,8 +130,21 @@ pub enum NeighbourhoodCmd {
     },
     /// List your neighbourhoods.
     List,
-    /// Leave a neighbourhood and erase what this device stored about it.
+    /// Leave a neighbourhood: your neighbours learn it at your next sync, drop your items and
+    /// give you nothing more; this device forgets everything but that notice (leave again to
+    /// forget it too). On a linked device, only this device's copy is forgotten.
     Leave {
+        /// Neighbourhood id (or a unique prefix of it).
+        id: String,
+        /// Also erase what you published there from every neighbour's device: your items and
+        /// your name (loans in progress keep a minimal record for the other party).
+        #[arg(long)]
+        erase: bool,
+    },
+    /// Forget removed items and old texts of yours: your document is rebased onto a fresh
+    /// history, which your neighbours adopt when they sync (done by itself after a removal when
+    /// this is your only device).
+    ForgetHistory {
         /// Neighbourhood id (or a unique prefix of it).
         id: String,
     },

@@ -204,8 +204,16 @@ fn full_walkthrough_across_two_data_dirs() {
     // Members and leave on Bob's side.
     let members = ok(b, &["neighbourhood", "members", &ns[..8]]);
     assert!(members.contains("Bob") && members.contains("(you)"), "{members}");
-    ok(b, &["neighbourhood", "leave", &ns]);
+    let left = ok(b, &["neighbourhood", "leave", &ns]);
+    assert!(left.contains("your neighbours learn it at your next sync"), "{left}");
     assert!(items_json(b).is_empty());
+    assert_eq!(ok(b, &["--json", "neighbourhood", "list"]).trim(), "[]");
+    // Leaving again forgets the departure kept to hand on.
+    let forgotten = ok(b, &["neighbourhood", "leave", &ns]);
+    assert!(forgotten.contains("was erased from this device"), "{forgotten}");
+    // Alice forgets the history of her removed ladder on demand too.
+    let rebased = ok(a, &["neighbourhood", "forget-history", &ns[..8]]);
+    assert!(rebased.contains("forgotten"), "{rebased}");
 }
 
 #[test]

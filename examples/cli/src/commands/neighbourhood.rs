@@ -38,14 +38,41 @@ pub fn run(node: &Node, cmd: NeighbourhoodCmd, out: &mut Out) -> CliResult {
             out.neighbourhood("joined", &joined)
         }
         NeighbourhoodCmd::List => out.neighbourhoods(&node.neighbourhoods()?),
-        NeighbourhoodCmd::Leave { id } => {
+        NeighbourhoodCmd::Leave { id, erase } => {
             let ns = resolve::neighbourhood(node, &id)?;
             let name = node.neighbourhood(&ns)?.name;
-            node.leave(&ns)?;
+            let was_left = node.has_left(&ns)?;
+            if erase {
+                node.erase(&ns)?
+            } else {
+                node.leave(&ns)?
+            };
+            let kept = node.has_left(&ns)?;
             if out.json {
-                return out.write_json(&serde_json::json!({ "left": ns.to_hex() }));
+                return out.write_json(
+                    &serde_json::json!({ "left": ns.to_hex(), "erase": erase, "departure_kept": kept }),
+                );
             }
-            out.line(format_args!("left \"{name}\"; its data was erased from this device"))
+            if was_left || !kept {
+                return out.line(format_args!("\"{name}\" was erased from this device"));
+            }
+            let what = if erase {
+                "left \"{name}\" and asked your neighbours to erase your items and name"
+            } else {
+                "left \"{name}\""
+            };
+            out.line(what.replace("{name}", &name))?;
+            out.line(format_args!(
+                "your neighbours learn it at your next sync (`partage run` or `partage sync`); this device keeps only that notice until you run `partage neighbourhood leave {ns}` again"
+            ))
+        }
+        NeighbourhoodCmd::ForgetHistory { id } => {
+            let ns = resolve::neighbourhood(node, &id)?;
+            node.forget_history(&ns)?;
+            if out.json {
+                return out.write_json(&serde_json::json!({ "rebased": ns.to_hex() }));
+            }
+            out.line("removed items and old texts are forgotten here, and by your neighbours as they sync")
         }
         NeighbourhoodCmd::Members { id } => {
             let ns = resolve::neighbourhood(node, &id)?;
