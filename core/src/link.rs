@@ -7,7 +7,7 @@
 //! a [`LinkGrant`]: the identity's name, the certificate, the memberships and the documents it
 //! holds. The member key itself travels only when the user asked for a full transfer.
 //!
-//! Code body (postcard): [`CodeBody`], then a 4-byte BLAKE3 checksum for copy-paste damage.
+//! Code body (postcard): [`LinkCode`], then a 4-byte BLAKE3 checksum for copy-paste damage.
 
 use crate::clock::now_ms;
 use crate::error::LinkError;
