@@ -44,17 +44,24 @@ class Recorder:
             return self.events[0]
 
 
+async def networked_pair(tmp_path):
+    """Alice founds a neighbourhood and listens on 127.0.0.1; Bob joins with a ticket carrying
+    her address (his network is not started)."""
+    alice = await p.Node.open(str(tmp_path / "alice"))
+    bob = await p.Node.open(str(tmp_path / "bob"))
+    await alice.create_identity("Alice")
+    await bob.create_identity("Bob")
+    hood = (await alice.create_neighbourhood("Rue des Lilas")).id
+    await alice.start_network(LOOPBACK)
+    ad = await alice.advertisement(5000)
+    assert ad.addresses and all(a.startswith("/ip4/127.0.0.1/tcp/") for a in ad.addresses)
+    await bob.join(await alice.invite(hood, 7, 1, ad.addresses))
+    return alice, bob, hood
+
+
 def test_two_networked_nodes_share_an_item_and_run_a_loan(tmp_path):
     async def scenario():
-        alice = await p.Node.open(str(tmp_path / "alice"))
-        bob = await p.Node.open(str(tmp_path / "bob"))
-        await alice.create_identity("Alice")
-        await bob.create_identity("Bob")
-        hood = (await alice.create_neighbourhood("Rue des Lilas")).id
-        await alice.start_network(LOOPBACK)
-        ad = await alice.advertisement(5000)
-        assert ad.addresses and all(a.startswith("/ip4/127.0.0.1/tcp/") for a in ad.addresses)
-        await bob.join(await alice.invite(hood, 7, 1, ad.addresses))
+        alice, bob, hood = await networked_pair(tmp_path)
 
         recorder = Recorder()
         subscription = bob.subscribe(recorder)
@@ -212,14 +219,7 @@ def test_a_tablet_links_to_alices_identity_by_code(tmp_path):
 
 def test_erasing_reaches_a_networked_neighbour(tmp_path):
     async def scenario():
-        alice = await p.Node.open(str(tmp_path / "alice"))
-        bob = await p.Node.open(str(tmp_path / "bob"))
-        await alice.create_identity("Alice")
-        await bob.create_identity("Bob")
-        hood = (await alice.create_neighbourhood("Rue des Lilas")).id
-        await alice.start_network(LOOPBACK)
-        ad = await alice.advertisement(5000)
-        await bob.join(await alice.invite(hood, 7, 1, ad.addresses))
+        alice, bob, hood = await networked_pair(tmp_path)
         await bob.add_item(hood, p.ItemDraft(title="Scie de Bob", category=p.Category.TOOLS))
         await bob.start_network(LOOPBACK)
 

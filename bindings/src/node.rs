@@ -32,6 +32,17 @@ impl Node {
     pub(crate) fn net_slot(&self) -> &Arc<NetSlot> {
         &self.net
     }
+
+    /// Runs `call` on a blocking thread with the core node and the parsed neighbourhood id.
+    async fn in_neighbourhood<T: Send + 'static>(
+        &self,
+        neighbourhood_id: String,
+        call: impl FnOnce(&partage::Node, &partage::NeighbourhoodId) -> partage::Result<T> + Send + 'static,
+    ) -> Result<T, PartageError> {
+        let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let n = self.core();
+        blocking(move || call(&n, &ns)).await
+    }
 }
 
 impl Drop for Node {
@@ -134,33 +145,25 @@ impl Node {
     /// more) and forgets everything else at once, keeping only that departure to hand on;
     /// calling `leave` again forgets it too. On a linked device it only forgets this copy.
     pub async fn leave(&self, neighbourhood_id: String) -> Result<(), PartageError> {
-        let ns = parse_neighbourhood(&neighbourhood_id)?;
-        let n = self.core();
-        blocking(move || n.leave(&ns)).await
+        self.in_neighbourhood(neighbourhood_id, |n, ns| n.leave(ns)).await
     }
 
     /// Like `leave`, and erases what this member published there on every peer that syncs:
     /// items and name (loans in progress keep a minimal record for the other party).
     pub async fn erase(&self, neighbourhood_id: String) -> Result<(), PartageError> {
-        let ns = parse_neighbourhood(&neighbourhood_id)?;
-        let n = self.core();
-        blocking(move || n.erase(&ns)).await
+        self.in_neighbourhood(neighbourhood_id, |n, ns| n.erase(ns)).await
     }
 
     /// Whether this member left the neighbourhood (its departure still kept to hand on).
     pub async fn has_left(&self, neighbourhood_id: String) -> Result<bool, PartageError> {
-        let ns = parse_neighbourhood(&neighbourhood_id)?;
-        let n = self.core();
-        blocking(move || n.has_left(&ns)).await
+        self.in_neighbourhood(neighbourhood_id, |n, ns| n.has_left(ns)).await
     }
 
     /// Rebases this member's document onto a fresh history: removed items and earlier texts
     /// are forgotten here and, as they sync, by every neighbour. Done by itself after a removal
     /// when this is the member's only device. Needs the member key (`NotAllowed` otherwise).
     pub async fn forget_history(&self, neighbourhood_id: String) -> Result<(), PartageError> {
-        let ns = parse_neighbourhood(&neighbourhood_id)?;
-        let n = self.core();
-        blocking(move || n.forget_history(&ns)).await
+        self.in_neighbourhood(neighbourhood_id, |n, ns| n.forget_history(ns)).await
     }
 
     /// Admin only: revokes a member; their data is dropped here and refused from now on.
