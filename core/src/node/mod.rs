@@ -18,6 +18,7 @@ mod restore;
 mod warm;
 
 pub use bulk::{MAX_BATCH_ITEMS, check_items};
+pub use items::AUTO_REBASE_MAX_ITEMS;
 pub use loan_views::LoanFilter;
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
 pub use network::{KnownPeer, MAX_ADDRS_PER_PEER, MAX_KNOWN_PEERS, MembershipProof};
