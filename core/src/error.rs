@@ -23,7 +23,8 @@ pub enum Error {
     /// A sync file (or QR code) that cannot be read or written.
     #[error("{0}")]
     SyncFile(#[from] crate::sync::EnvelopeError),
-    #[error("no identity in this data directory yet: run `partage init --name NAME` first")]
+    /// Apps say how to create one in their own words (the CLI: `partage init --name NAME`).
+    #[error("no identity in this data directory yet: create one first")]
     NoIdentity,
     #[error("this data directory already has an identity ({name})")]
     AlreadyInitialised { name: String },

@@ -26,6 +26,9 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            CliError::Core(partage::Error::NoIdentity) => {
+                write!(f, "{}: run `partage init --name NAME`", partage::Error::NoIdentity)
+            }
             CliError::Core(e) => write!(f, "{e}"),
             CliError::Message(msg) => f.write_str(msg),
             CliError::Output(e) => write!(f, "could not write output: {e}"),
