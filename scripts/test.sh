@@ -55,6 +55,8 @@ for mode in ("open", "join"):
     assert r["node_memory"][mode]["steps"][-1]["rss_delta_kib"] > 0, r["node_memory"]
 assert r["history"]["long"]["edits"] == 150 and r["history"]["baseline"]["edits"] == 100, r["history"]
 assert r["history"]["long_vs_baseline"]["full_sync_time"] > 0, r["history"]
+assert r["history"]["rebased"]["rebased"] and r["history"]["rebased"]["edits"] == 150, r["history"]
+assert r["history"]["rebased_vs_baseline"]["snapshot_bytes"] > 0, r["history"]
 print("partage-bench smoke: ok (%d items synced, %d loans)" % (r["full_sync"]["items"], r["workload"]["loans"]))
 '
 

@@ -1,7 +1,9 @@
 //! A member document after a long history (a year of use): one member with 50 items edits them
 //! H times (default 10,000, one durable `edit_item` each), then reopen, full sync to a fresh
 //! member over libp2p on 127.0.0.1 and one edit's cost are measured, and compared with the same
-//! figures after 100 edits, to see whether they stay flat as history grows.
+//! figures after 100 edits, to see whether they stay flat as history grows; and once more after
+//! the same long history and `forget_history` (the document rebased onto a fresh epoch, see
+//! `partage::doc_epoch`), to see what a rebase gives back.
 
 use crate::inproc::{self, Phases};
 use crate::net::{self, FullSync};
@@ -19,6 +21,8 @@ const BASELINE_EDITS: usize = 100;
 
 pub struct AtHistory {
     pub edits: usize,
+    /// Rebased after the edits.
+    pub rebased: bool,
     pub editing: Duration,
     pub snapshot_bytes: usize,
     pub reopen: Reopen,
@@ -29,9 +33,10 @@ pub struct AtHistory {
 pub struct History {
     pub baseline: AtHistory,
     pub long: AtHistory,
+    pub rebased: AtHistory,
 }
 
-async fn at(history: usize, runs: usize, edits: usize) -> Res<AtHistory> {
+async fn at(history: usize, rebase: bool, runs: usize, edits: usize) -> Res<AtHistory> {
     let alice = TestNode::new("Alice");
     let ns = alice.node.create_neighbourhood("Quartier des Lilas")?.id;
     let mut rng = XorShift(SEED);
@@ -44,6 +49,9 @@ async fn at(history: usize, runs: usize, edits: usize) -> Res<AtHistory> {
         alice.node.edit_item(id, &patch)?;
     }
     let editing = started.elapsed();
+    if rebase {
+        alice.node.forget_history(&ns)?;
+    }
     let me = alice.node.identity()?.ok_or("no identity")?.member;
     let snapshot_bytes = match alice.node.doc_bundle(&ns, &me, &[])?.payload {
         DocPayload::Snapshot(s) => s.len(),
@@ -53,19 +61,21 @@ async fn at(history: usize, runs: usize, edits: usize) -> Res<AtHistory> {
     let (full_sync, synced) = net::full_sync(&alice.node, &ns, runs).await?;
     let fresh = synced.stop().await?;
     let one_edit = inproc::measure(&alice, &fresh, &ns, edits)?;
-    Ok(AtHistory { edits: history, editing, snapshot_bytes, reopen, full_sync, one_edit })
+    Ok(AtHistory { edits: history, rebased: rebase, editing, snapshot_bytes, reopen, full_sync, one_edit })
 }
 
 pub async fn measure(history: usize, runs: usize, edits: usize) -> Res<History> {
-    let baseline = at(BASELINE_EDITS.min(history), runs, edits).await?;
-    let long = at(history, runs, edits).await?;
-    Ok(History { baseline, long })
+    let baseline = at(BASELINE_EDITS.min(history), false, runs, edits).await?;
+    let long = at(history, false, runs, edits).await?;
+    let rebased = at(history, true, runs, edits).await?;
+    Ok(History { baseline, long, rebased })
 }
 
 impl AtHistory {
     fn json(&self) -> Value {
         json!({
             "edits": self.edits,
+            "rebased": self.rebased,
             "editing_ms": ms(self.editing),
             "snapshot_bytes": self.snapshot_bytes,
             "reopen": self.reopen.json(),
@@ -78,7 +88,10 @@ impl AtHistory {
 impl History {
     /// Long-history figure over the baseline's, per figure (1.0 = flat).
     fn ratios(&self) -> Value {
-        let (b, l) = (&self.baseline, &self.long);
+        Self::ratios_of(&self.long, &self.baseline)
+    }
+
+    fn ratios_of(l: &AtHistory, b: &AtHistory) -> Value {
         json!({
             "reopen_open": ratio(l.reopen.open.median, b.reopen.open.median),
             "first_write_after_reopen": ratio(l.reopen.first_write.median, b.reopen.first_write.median),
@@ -99,14 +112,17 @@ impl History {
             "baseline": self.baseline.json(),
             "long": self.long.json(),
             "long_vs_baseline": self.ratios(),
+            "rebased": self.rebased.json(),
+            "rebased_vs_baseline": Self::ratios_of(&self.rebased, &self.baseline),
         })
     }
 
     pub fn lines(&self) -> Vec<String> {
         let row = |h: &AtHistory| {
             format!(
-                "  {:>6} edits: snapshot {} B; reopen {:.1} ms, first write {:.2} ms; full sync {:.1} ms ({} B); edit {:.2} ms, import {:.2} ms (p50)",
+                "  {:>6} edits{}: snapshot {} B; reopen {:.1} ms, first write {:.2} ms; full sync {:.1} ms ({} B); edit {:.2} ms, import {:.2} ms (p50)",
                 h.edits,
+                if h.rebased { ", rebased" } else { "" },
                 h.snapshot_bytes,
                 h.reopen.open.median,
                 h.reopen.first_write.median,
@@ -116,21 +132,23 @@ impl History {
                 ms(h.one_edit.import)
             )
         };
+        let ratios = |v: Value| {
+            v.as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| format!("{k} {:.2}x", v.as_f64().unwrap_or(0.0)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default()
+        };
         vec![
             format!("history: one member document, {ITEMS} items"),
             row(&self.baseline),
             row(&self.long),
-            format!(
-                "  long / baseline: {}",
-                self.ratios()
-                    .as_object()
-                    .map(|o| o
-                        .iter()
-                        .map(|(k, v)| format!("{k} {:.2}x", v.as_f64().unwrap_or(0.0)))
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                    .unwrap_or_default()
-            ),
+            row(&self.rebased),
+            format!("  long / baseline: {}", ratios(self.ratios())),
+            format!("  rebased / baseline: {}", ratios(Self::ratios_of(&self.rebased, &self.baseline))),
         ]
     }
 }
