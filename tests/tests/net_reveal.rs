@@ -75,17 +75,24 @@ fn id_only_tag(a: &PeerId, b: &PeerId, ns: &NeighbourhoodId) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
+/// Alice (one item, online) and Bob in one neighbourhood, and a raw session of Eve's (who holds
+/// no ticket) to Alice. The raw peer is returned too: its swarm carries the session.
+async fn eve_meets_alice() -> (Vec<TestNode>, NeighbourhoodId, partage_net::Network, RawPeer, RawStream) {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    nodes[0].node.add_item(&ns, draft("Perceuse")).unwrap();
+    let na = start(&nodes[0]).await;
+    let eve = TestNode::new("Eve");
+    let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
+    let s = raw.session(addr(&na).await, na.peer_id()).await;
+    (nodes, ns, na, raw, s)
+}
+
 /// Eve, who holds no ticket, sends the member's own `Hello` entries back to it: if tags were
 /// the same on both sides, she would pass for a member and get the node's proof.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn net_echoed_hello_gets_no_proof_and_no_member_id() {
-    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let (nodes, _ns, _na, _raw, mut s) = eve_meets_alice().await;
     let (alice, bob) = (&nodes[0], &nodes[1]);
-    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
-    let na = start(alice).await;
-    let eve = TestNode::new("Eve");
-    let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
-    let mut s = raw.session(addr(&na).await, na.peer_id()).await;
     let (hello, entries) = first_hello(&mut s).await;
     assert!(!entries.is_empty(), "Alice announces her neighbourhood (as an opaque tag)");
     s.send(&Msg::Hello { reply: false, entries }).await;
@@ -100,13 +107,8 @@ async fn net_echoed_hello_gets_no_proof_and_no_member_id() {
 /// computes every tag she can from it; none gets her a proof or a member id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn net_a_peer_knowing_only_the_id_learns_no_member_id() {
-    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let (nodes, ns, na, raw, mut s) = eve_meets_alice().await;
     let (alice, bob) = (&nodes[0], &nodes[1]);
-    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
-    let na = start(alice).await;
-    let eve = TestNode::new("Eve");
-    let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
-    let mut s = raw.session(addr(&na).await, na.peer_id()).await;
     let (hello, _) = first_hello(&mut s).await;
     let old = id_only_tag(&raw.peer_id, &na.peer_id(), &ns);
     let mut entries = vec![HelloEntry { tag: old, digest: [0; 32] }];
