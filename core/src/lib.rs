@@ -25,6 +25,7 @@ pub mod model;
 pub mod node;
 pub mod readmodel;
 pub mod search;
+pub mod session_binding;
 pub mod snapshot;
 pub mod store;
 mod store_rewrite;

@@ -37,14 +37,15 @@ pub struct LinkCode {
     pub member: MemberId,
     /// Its name, to show "Link this device to Ada?" before connecting.
     pub name: String,
-    /// The offering device: the new device talks to this key and no other.
+    /// The offering device. On the wire it shows a transport key for its network (ADR 0016),
+    /// which `addrs` carry: the new device talks to that key and no other.
     pub device: DeviceId,
     /// Presented once by the new device; the offering device keeps only its hash.
     #[serde(with = "crate::identity::hex_bytes")]
     pub secret: [u8; 32],
     /// By the offering device's clock.
     pub expires_at: u64,
-    /// Where the offering device listens (multiaddrs).
+    /// Where the offering device listens (multiaddrs ending in its transport peer id).
     pub addrs: Vec<String>,
 }
 

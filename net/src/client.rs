@@ -5,7 +5,7 @@
 use crate::command::{COMMAND_QUEUE, Command};
 use crate::config::NetConfig;
 use crate::error::NetError;
-use crate::event_loop::{EventLoop, Start};
+use crate::event_loop::EventLoop;
 use crate::peers::{PeerInfo, Snapshot, with_peer};
 use crate::session::SyncOutcome;
 use libp2p::{Multiaddr, PeerId};
@@ -65,44 +65,19 @@ impl Network {
     /// configured, remembered and ticket addresses, and syncs with every member it meets.
     /// Must be called inside a tokio runtime.
     pub async fn start(node: Node, config: NetConfig) -> Result<Network, NetError> {
-        let n = node.clone();
-        let (secret, known, tickets) = tokio::task::spawn_blocking(move || {
-            Ok::<_, partage::Error>((n.device_secret()?, n.known_peers()?, n.ticket_addresses()?))
-        })
-        .await
-        .map_err(|e| NetError::Setup(e.to_string()))??;
-        let swarm = crate::behaviour::build_swarm(secret, &config)?;
-        let local = *swarm.local_peer_id();
-        let known = known
-            .into_iter()
-            .filter_map(|p| {
-                let peer = crate::identity::peer_id_of(&p.device)?;
-                let addrs = p.addrs.iter().filter_map(|a| a.parse::<Multiaddr>().ok()).collect();
-                Some((peer, addrs))
-            })
-            .collect();
-        let (known, tickets) =
-            if config.dial_remembered { (known, tickets) } else { (Vec::new(), Vec::new()) };
-        let mut loose_addrs: Vec<Multiaddr> = config.peers.clone();
-        loose_addrs.extend(tickets.iter().filter_map(|a| a.parse::<Multiaddr>().ok()));
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
-        let event_loop = EventLoop::new(Start {
-            swarm,
-            node: node.clone(),
-            config,
-            commands: rx,
-            snapshot: snapshot_tx,
-            known,
-            loose_addrs,
-        })?;
-        tokio::spawn(event_loop.run());
+        let start = crate::event_loop::prepare(node.clone(), config, rx, snapshot_tx, Default::default()).await?;
+        let event_loop = EventLoop::new(start)?;
+        let local = event_loop.local_peer_id();
+        tokio::spawn(crate::event_loop::supervise(event_loop));
         Ok(Network { commands, snapshot, local, node })
     }
 
-    /// This device's peer id.
+    /// This device's peer id on the network it is on now: a transport key derived for that
+    /// network (ADR 0016), which changes when the device moves to another one.
     pub fn peer_id(&self) -> PeerId {
-        self.local
+        self.snapshot.borrow().local.unwrap_or(self.local)
     }
 
     /// The addresses this node listens on, waiting up to `timeout` for the first one.
@@ -112,8 +87,9 @@ impl Network {
         loop {
             let listen = rx.borrow_and_update().listen.clone();
             if !listen.is_empty() || Instant::now() >= deadline {
-                let addrs = listen.iter().map(|a| with_peer(a, &self.local)).collect();
-                return Ok(Advertisement { peer_id: self.local, addrs });
+                let local = self.peer_id();
+                let addrs = listen.iter().map(|a| with_peer(a, &local)).collect();
+                return Ok(Advertisement { peer_id: local, addrs });
             }
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => {}

@@ -55,6 +55,14 @@ pub struct NetConfig {
     /// A sync round in which the peer sends nothing for this long is given up (the session
     /// ends and reports it): a peer cannot keep a round, and whoever waits on it, open forever.
     pub round_idle_timeout: Duration,
+    /// Names the network the device is on, when the app knows it (say, a hash of the Wi-Fi
+    /// network's identity): the transport key is derived from it instead of from the local
+    /// subnets (ADR 0016). Two networks with the same subnets (many homes use 192.168.1.0/24)
+    /// then still get unrelated peer ids. Never sent anywhere.
+    pub network_hint: Option<String>,
+    /// How often the network is looked at again; when it changed (the device moved), the
+    /// swarm restarts with the new network's transport key.
+    pub network_check_interval: Duration,
 }
 
 impl Default for NetConfig {
@@ -77,6 +85,8 @@ impl Default for NetConfig {
             redial_interval: Duration::from_secs(30),
             ban_duration: Duration::from_secs(10 * 60),
             round_idle_timeout: Duration::from_secs(120),
+            network_hint: None,
+            network_check_interval: Duration::from_secs(10),
         }
     }
 }

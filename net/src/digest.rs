@@ -37,6 +37,18 @@ pub fn tag(session: &SessionKey, secret: &[u8; 32], sender: &PeerId) -> [u8; 32]
     *h.finalize().as_bytes()
 }
 
+/// What `sender` signs with its device key to name its device in this session (ADR 0016):
+/// bound to the session and to the side, so a signature is worth nothing on any other
+/// connection, nor sent back to its sender.
+pub fn binding(session: &SessionKey, sender: &PeerId) -> [u8; 32] {
+    let sender = sender.to_bytes();
+    let mut h = blake3::Hasher::new_derive_key("partage/sync/3 binding");
+    h.update(&session.0);
+    h.update(&(sender.len() as u32).to_be_bytes());
+    h.update(&sender);
+    *h.finalize().as_bytes()
+}
+
 /// Hash of a document's heads (sorted, so equal sets give equal hashes).
 pub fn heads_hash(heads: &[[u8; 32]]) -> [u8; 32] {
     let mut sorted = heads.to_vec();

@@ -88,7 +88,7 @@ impl SessionHarness {
         let params = Params {
             local: peer_id(&me.device)?,
             peer: peer_id(&peer)?,
-            device: peer,
+            transport: peer,
             id: 1,
             max_frame: MAX_FRAME,
             round_idle,

@@ -1,10 +1,12 @@
 //! Peer-to-peer sync for Partage over libp2p.
 //!
 //! [`Network::start`] takes a [`partage::Node`] and runs one libp2p swarm in one task (TCP and
-//! QUIC, Noise, Yamux, identify, ping, optional mDNS, connection limits). The node's device key
-//! is the libp2p identity, so Noise authenticates which device is on the other end.
+//! QUIC, Noise, Yamux, identify, ping, optional mDNS, connection limits). Its libp2p identity is
+//! a transport key derived from the device secret for the network it is on (ADR 0016): the same
+//! on one network, unrelated on the next, so the device cannot be followed from network to
+//! network; members learn which device it is inside the encrypted session.
 //!
-//! Each connection gets one `/partage/sync/2` session (see the `session` module docs in the
+//! Each connection gets one `/partage/sync/3` session (see the `session` module docs in the
 //! source): members prove membership per shared neighbourhood before any of its data flows,
 //! exchange a digest and then per-document head hashes, and send only the documents that
 //! differ, as bundles the core verifies before storing anything. Afterwards local changes are
@@ -28,6 +30,7 @@ pub mod link;
 mod member_blocks;
 mod peers;
 mod session;
+mod transport;
 pub mod wire;
 
 pub use client::{Advertisement, Network, PeerSync, SyncReport};
@@ -40,8 +43,9 @@ pub use peers::PeerInfo;
 pub use session::{CHUNK_DEADLINE, SyncOutcome};
 
 /// The sync protocol's name and version (2: tags keyed by each neighbourhood's shared secret and
-/// bound to their sender, proofs only after the peer's tag; ADR 0013).
-pub const PROTOCOL: &str = "/partage/sync/2";
+/// bound to their sender, proofs only after the peer's tag, ADR 0013; 3: proofs carry the
+/// device's signature over the session's binding, peer ids are transport keys, ADR 0016).
+pub const PROTOCOL: &str = "/partage/sync/3";
 
 fn protocol() -> libp2p::StreamProtocol {
     libp2p::StreamProtocol::new(PROTOCOL)

@@ -133,13 +133,17 @@ pub async fn link_device(
 }
 
 async fn request_grant(code: &LinkCode, device_key: &SecretKey) -> Result<LinkGrant, NetError> {
-    let peer = crate::identity::peer_id_of(&code.device).ok_or(partage::Error::from(LinkError::Damaged))?;
-    let config = crate::NetConfig { listen: Vec::new(), mdns: false, ..crate::NetConfig::default() };
-    let mut swarm = crate::behaviour::build_swarm(device_key.to_bytes(), &config)?;
+    // The offering device shows a transport key on its network (ADR 0016): its addresses name
+    // it, and Noise checks that this is the key on the other end.
     let addrs: Vec<Multiaddr> = code.addrs.iter().filter_map(|a| a.parse().ok()).collect();
-    if addrs.is_empty() {
+    let Some(peer) = addrs.iter().find_map(crate::peers::peer_in) else {
         return Err(NetError::Link("the code carries no address of your other device".into()));
-    }
+    };
+    let addrs: Vec<Multiaddr> = addrs.into_iter().filter(|a| crate::peers::peer_in(a) == Some(peer)).collect();
+    let config = crate::NetConfig { listen: Vec::new(), mdns: false, ..crate::NetConfig::default() };
+    // This short-lived transport's key is the new device's own key: the device the code names
+    // certifies the key it meets (Noise encrypts both keys from onlookers).
+    let mut swarm = crate::behaviour::build_swarm(crate::identity::keypair(device_key.to_bytes())?, &config)?;
     swarm
         .dial(DialOpts::peer_id(peer).addresses(addrs).build())
         .map_err(|e| NetError::Link(format!("cannot reach your other device: {e}")))?;

@@ -38,6 +38,8 @@ pub(crate) struct PeerEntry {
     pub session: Option<SessionSlot>,
     pub opening: bool,
     pub member: Option<MemberId>,
+    /// The device it proved to be in its session (its peer id is a transport key: ADR 0016).
+    pub device: Option<DeviceId>,
     pub neighbourhoods: BTreeSet<NeighbourhoodId>,
     pub syncing: bool,
     pub last_synced: Option<SystemTime>,
@@ -145,8 +147,9 @@ impl PeerEntry {
 /// A peer as reported by [`crate::Network::peers`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerInfo {
+    /// Its transport identity on this network (not its device: ADR 0016).
     pub peer_id: PeerId,
-    /// The peer's device (its libp2p identity).
+    /// The device it proved to be inside a sync session, once it did.
     pub device: Option<DeviceId>,
     /// The member it proved to be, once it did.
     pub member: Option<MemberId>,
@@ -167,6 +170,8 @@ pub struct PeerInfo {
 /// What the event loop publishes after every change (read by the handle without a round trip).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Snapshot {
+    /// This node's transport identity on the network it is on now.
+    pub local: Option<PeerId>,
     pub listen: Vec<Multiaddr>,
     pub peers: Vec<PeerInfo>,
     pub pending_dials: usize,

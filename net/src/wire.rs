@@ -1,4 +1,4 @@
-//! The `/partage/sync/2` messages and their framing: a 4-byte big-endian length, then the
+//! The `/partage/sync/3` messages and their framing: a 4-byte big-endian length, then the
 //! postcard-encoded [`Msg`]. Every frame is checked against a hard size limit before it is read,
 //! and every list in a decoded message against its own limit before it is used.
 
@@ -8,6 +8,7 @@ use partage::attest::Attestation;
 use partage::identity::{DeviceCert, DeviceRevocation};
 use partage::membership::{Chain, Revocation};
 use partage::node::MembershipProof;
+use partage::session_binding::BindingSignature;
 use partage::sync::wire::WirePayload;
 use partage::{MemberId, NeighbourhoodId};
 use serde::{Deserialize, Serialize};
@@ -66,23 +67,25 @@ pub struct DocHash {
 }
 
 /// A membership proof as sent (mirrors [`MembershipProof`]; its own struct so that a field added
-/// to the core type does not change the protocol: see the golden frames in `tests/golden`).
+/// to the core type does not change the protocol: see the golden frames in `tests/golden`),
+/// with the device's signature over this session's binding: the peer id is only a transport
+/// key, this is what names the device (ADR 0016).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireProof {
     pub chain: Chain,
     pub device: DeviceCert,
     pub admissions: Vec<Admission>,
+    pub binding: BindingSignature,
 }
 
-impl From<MembershipProof> for WireProof {
-    fn from(p: MembershipProof) -> Self {
-        WireProof { chain: p.chain, device: p.device, admissions: p.admissions }
+impl WireProof {
+    pub fn new(p: MembershipProof, binding: BindingSignature) -> Self {
+        WireProof { chain: p.chain, device: p.device, admissions: p.admissions, binding }
     }
-}
 
-impl From<WireProof> for MembershipProof {
-    fn from(p: WireProof) -> Self {
-        MembershipProof { chain: p.chain, device: p.device, admissions: p.admissions }
+    /// The core's proof, and the binding signature that came with it.
+    pub fn into_parts(self) -> (MembershipProof, BindingSignature) {
+        (MembershipProof { chain: self.chain, device: self.device, admissions: self.admissions }, self.binding)
     }
 }
 
@@ -316,7 +319,8 @@ mod tests {
             issued_at: 0,
             sig: [0; 64],
         };
-        let proof = WireProof { chain: vec![], device, admissions: vec![] };
+        let binding = partage::session_binding::BindingSignature([0; 64]);
+        let proof = WireProof { chain: vec![], device, admissions: vec![], binding };
         let body = postcard::to_allocvec(&Msg::Proof { ns: NeighbourhoodId([0; 32]), proof }).unwrap();
         assert_eq!(body[0], PROOF_KIND);
         assert!(check_pre_auth_kind(&[]).is_err());

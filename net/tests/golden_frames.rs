@@ -1,10 +1,10 @@
-//! Golden bytes of every `/partage/sync/2` frame kind: length prefix and postcard body of one
+//! Golden bytes of every `/partage/sync/3` frame kind: length prefix and postcard body of one
 //! fixed message per kind (fixed keys and times; ed25519 signatures are deterministic).
 //!
 //! IF THIS FAILS, YOU CHANGED THE PROTOCOL. Peers running other builds read these bytes: do
 //! not just update `tests/golden/frames.txt`. A change needs a new protocol name
-//! (`/partage/sync/3`, with the old one still served unless it is the flaw being fixed, as
-//! `/partage/sync/1` was: ADR 0013) or a field added in a way old peers ignore, decided in an
+//! (`/partage/sync/4`, with the old one still served unless it is the flaw being fixed, as
+//! `/partage/sync/1` and `/2` were: ADR 0013, ADR 0016) or a field added in a way old peers ignore, decided in an
 //! ADR. What the `Hello` and `Status` fingerprints are computed from is pinned too
 //! (`tags_and_digests_keep_their_values`). The messages carry their own wire structs (`WireBundle`,
 //! `WireProof`, the core's `WirePayload`) so that a field added to a core type cannot change a
@@ -19,6 +19,7 @@ use partage::attest::Attestation;
 use partage::identity::{DeviceCert, DeviceRevocation, SecretKey};
 use partage::membership::{Cert, CertKind, Revocation};
 use partage::sync::wire::WirePayload;
+use partage::session_binding::BindingSignature;
 use partage::{DeviceId, MemberId, NeighbourhoodId};
 use partage_net::wire::{self, DocHash, HelloEntry, Msg, WireBundle, WireProof};
 use std::path::PathBuf;
@@ -58,6 +59,7 @@ fn messages() -> Vec<(&'static str, Msg)> {
                     chain: chain.clone(),
                     device: bob_device.clone(),
                     admissions: vec![admission.clone()],
+                    binding: BindingSignature::sign(&key(6), &[0xbd; 32]),
                 },
             },
         ),
@@ -144,7 +146,7 @@ fn every_frame_kind_keeps_its_bytes() {
 #[test]
 fn tags_and_digests_keep_their_values() {
     use partage::DocSummary;
-    use partage_net::digest::{SessionKey, digest, tag};
+    use partage_net::digest::{SessionKey, binding, digest, tag};
     let a = partage_net::peer_id_of(&DeviceId(key(3).public())).unwrap();
     let b = partage_net::peer_id_of(&DeviceId(key(6).public())).unwrap();
     let session = SessionKey::new(&a, &b);
@@ -154,11 +156,13 @@ fn tags_and_digests_keep_their_values() {
         DocSummary { owner: MemberId(key(5).public()), heads: vec![[0xb1; 32], [0xb2; 32]] },
     ];
     let got = [
+        ("binding of a", hex::encode(binding(&session, &a))),
         ("tag from a", hex::encode(tag(&session, &secret, &a))),
         ("tag from b", hex::encode(tag(&session, &secret, &b))),
         ("digest", hex::encode(digest(&session, &secret, &docs))),
     ];
     let want = [
+        ("binding of a", "40a15f932f0ae84823440cbb395d9c9234b50b01fdab749613a3e18114a59e6a"),
         ("tag from a", "56e516855e4b394e7aa1324f6947a1de8efc7090a85039392a82df0194c3a7ea"),
         ("tag from b", "7981223786626c546c33b8213ffe5a45bef9cefa16a4869c4d3b17ec21def1d8"),
         ("digest", "934d2b3c32f54f2fe759dd6dd72f952ee4a9addb73981cdb333ab1274e5c15c9"),

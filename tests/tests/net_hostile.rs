@@ -59,7 +59,7 @@ async fn offer(secret: [u8; 32], ns_secret: [u8; 32], net: &Network) -> (RawPeer
 /// A raw session of the member `m`, past the proofs: it may send large frames.
 async fn as_member(m: &Node, net: &Network, ns: &NeighbourhoodId) -> (RawPeer, RawStream) {
     let (raw, mut s) = offer(m.device_secret().unwrap(), m.neighbourhood_secret(ns).unwrap(), net).await;
-    s.send(&Msg::Proof { ns: *ns, proof: m.membership_proof(ns).unwrap().into() }).await;
+    s.send(&Msg::Proof { ns: *ns, proof: s.proof(m, ns) }).await;
     // The node's own proof arrives once it has verified mine... or before: wait for its summary,
     // which it sends only to a verified peer.
     loop {
@@ -316,7 +316,7 @@ async fn as_device(
     ns_secret: [u8; 32],
 ) -> Option<(RawPeer, RawStream)> {
     let (raw, mut s) = offer(secret, ns_secret, net).await;
-    s.send(&Msg::Proof { ns: *ns, proof: proof.into() }).await;
+    s.send(&Msg::Proof { ns: *ns, proof: s.bind(proof, secret) }).await;
     loop {
         match s.recv().await {
             Some(Msg::Summary { .. }) => return Some((raw, s)),
@@ -375,7 +375,7 @@ async fn net_a_flood_of_hellos_and_empty_pushes_costs_no_write_and_edits_still_a
         };
         connections += 1;
         // The node's acknowledgements are read as they come, as an honest peer would.
-        let RawStream { mut reader, mut writer } = s;
+        let RawStream { mut reader, mut writer, .. } = s;
         let counted = tokio::spawn(async move {
             let mut acks = 0u64;
             while let Ok(Some(len)) = partage_net::wire::read_len(&mut reader, usize::MAX).await {
@@ -543,7 +543,7 @@ async fn net_pushes_labelled_as_answers_are_limited_like_pushes() {
     let na = start(alice).await;
     let replay = replay_of(&mallory.node, &ns);
     let (mut raw, s) = as_member(&mallory.node, &na, &ns).await;
-    let RawStream { reader, mut writer } = s;
+    let RawStream { reader, mut writer, .. } = s;
     // Nothing is read back: a flooder need not read (the node has nothing to answer to these).
     let _keep = reader;
     let frame = partage_net::wire::encode(&Msg::Bundle { answer: true, bundle: replay }, usize::MAX).unwrap();

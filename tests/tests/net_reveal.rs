@@ -208,7 +208,6 @@ async fn answer_to_made_up_proof(
     ns: NeighbourhoodId,
 ) -> Vec<Vec<u8>> {
     let eves = eve.node.neighbourhood_ids().unwrap();
-    let proof = eve.node.membership_proof(&eves[0]).unwrap();
     let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
     let mut s = raw.session(addr(na).await, na.peer_id()).await;
     let _ = first_hello(&mut s).await;
@@ -218,7 +217,7 @@ async fn answer_to_made_up_proof(
         entries.push(HelloEntry { tag, digest: [0; 32] });
     }
     s.send(&Msg::Hello { reply: false, entries }).await;
-    s.send(&Msg::Proof { ns, proof: proof.into() }).await;
+    s.send(&Msg::Proof { ns, proof: s.proof(&eve.node, &eves[0]) }).await;
     let bodies = s.drain_bodies(QUIET).await;
     drop(s);
     drop(raw);

@@ -12,8 +12,9 @@ use partage::attest::Attestation;
 use partage::events::NetEvent;
 use partage::identity::SecretKey;
 use partage::{DeviceId, DocPayload, MemberId, NeighbourhoodId, Node};
-use partage_net::digest::{SessionKey, tag};
-use partage_net::wire::{HelloEntry, Msg, WireBundle};
+use partage_net::PeerId;
+use partage_net::digest::{SessionKey, binding, tag};
+use partage_net::wire::{HelloEntry, Msg, WireBundle, WireProof};
 use partage_tests::{TestNode, draft, neighbourhood};
 use std::time::Duration;
 
@@ -67,30 +68,41 @@ async fn net_replayed_proof_gets_nothing() {
     let (alice, bob) = (&nodes[0], &nodes[1]);
     alice.node.add_item(&ns, draft("Perceuse")).unwrap();
     let na = start(alice).await;
-    let mut events = alice.node.subscribe();
-    // Eve knows the neighbourhood's secret (she saw a ticket, now expired) and replays Bob's
-    // proof, but has not Bob's device key.
+    // Eve knows the neighbourhood's secret (she saw a ticket, now expired) and has Bob's proof
+    // as Bob sent it on another connection (his signature over that session's binding), but
+    // not Bob's device key. Then she tries signing the binding herself.
     let eve = TestNode::new("Eve");
-    let mut raw = RawPeer::new(eve.node.device_secret().unwrap());
-    let mut s = offer(&mut raw, &na, alice.node.neighbourhood_secret(&ns).unwrap()).await;
-    s.send(&Msg::Proof { ns, proof: bob.node.membership_proof(&ns).unwrap().into() }).await;
-    let mut seen = Vec::new();
-    while let Some(m) = s.recv().await {
-        let denied = matches!(m, Msg::Denied { .. });
-        seen.push(m);
-        if denied {
-            break;
-        }
+    let elsewhere = PeerId::random();
+    let recorded = binding(&SessionKey::new(&elsewhere, &na.peer_id()), &elsewhere);
+    let replayed = WireProof::new(
+        bob.node.membership_proof(&ns).unwrap(),
+        bob.node.sign_session_binding(&recorded).unwrap(),
+    );
+    for attempt in ["replayed", "signed by Eve"] {
+        let mut events = alice.node.subscribe();
+        // A fresh transport key each time (the first one gets banned).
+        let mut raw = RawPeer::new(SecretKey::generate().unwrap().to_bytes());
+        let mut s = offer(&mut raw, &na, alice.node.neighbourhood_secret(&ns).unwrap()).await;
+        let proof = match attempt {
+            "replayed" => replayed.clone(),
+            _ => s.bind(bob.node.membership_proof(&ns).unwrap(), eve.node.device_secret().unwrap()),
+        };
+        s.send(&Msg::Proof { ns, proof }).await;
+        let why = next_net_event(&mut events, "Alice to turn Eve away", |e| {
+            matches!(e, NetEvent::PeerMisbehaved { .. } | NetEvent::PeerVerified { .. })
+        })
+        .await;
+        assert!(
+            matches!(&why, NetEvent::PeerMisbehaved { reason, .. } if reason.contains("not bound to this session")),
+            "{attempt}: {why:?}"
+        );
+        assert!(raw.disconnected().await, "{attempt}: Alice kept the connection");
+        // Asking anyway gets nothing.
+        s.send(&Msg::Want { ns, owner: member(&alice.node), heads: Vec::new() }).await;
+        let seen = s.drain(Duration::from_secs(1)).await;
+        assert!(!seen.iter().any(carries_data), "{attempt}: {seen:?}");
+        assert!(na.peers().iter().all(|p| p.member.is_none() && p.device.is_none()), "{attempt}");
     }
-    assert!(seen.iter().any(|m| matches!(m, Msg::Denied { .. })), "{seen:?}");
-    let refused =
-        next_net_event(&mut events, "Alice to refuse Eve", |e| matches!(e, NetEvent::PeerRefused { .. }))
-            .await;
-    assert!(matches!(refused, NetEvent::PeerRefused { peer, .. } if peer == device(&eve.node)));
-    // Asking anyway gets nothing.
-    s.send(&Msg::Want { ns, owner: member(&alice.node), heads: Vec::new() }).await;
-    seen.extend(s.drain(Duration::from_secs(2)).await);
-    assert!(!seen.iter().any(carries_data), "{seen:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,7 +186,7 @@ async fn net_forged_changes_disconnect_the_peer_and_apply_nothing() {
     // Mallory is a member: her proof passes, then she pushes a change into Alice's document.
     let mut raw = RawPeer::new(mallory.node.device_secret().unwrap());
     let mut s = offer(&mut raw, &na, mallory.node.neighbourhood_secret(&ns).unwrap()).await;
-    s.send(&Msg::Proof { ns, proof: mallory.node.membership_proof(&ns).unwrap().into() }).await;
+    s.send(&Msg::Proof { ns, proof: s.proof(&mallory.node, &ns) }).await;
     loop {
         match s.recv().await {
             Some(Msg::Summary { .. }) => break,

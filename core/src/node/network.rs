@@ -1,8 +1,8 @@
 //! What the network layer (crate `partage-net`) needs from a node, and nothing it could use to
 //! bypass verification: data still only moves through `doc_bundle` / `import_bundle`.
 //!
-//! - the device secret, which doubles as the libp2p identity (Noise then authenticates which
-//!   device is on the other end of a connection);
+//! - the device secret, from which the network derives a transport key per network (ADR 0016)
+//!   and with which a session's binding is signed (`crate::session_binding`);
 //! - membership proofs (this member's chain plus this device's certificate) and their
 //!   verification against the neighbourhood's revocations, bound to the peer's device key;
 //! - summaries without revoked members, and revocations to exchange with verified members;
@@ -54,7 +54,7 @@ pub struct KnownPeer {
 }
 
 impl Node {
-    /// This device's secret key: the libp2p identity of this installation.
+    /// This device's secret key: the root of its transport keys (one per network, ADR 0016).
     pub fn device_secret(&self) -> Result<[u8; 32]> {
         Ok(self.lock()?.identity()?.device_key.to_bytes())
     }

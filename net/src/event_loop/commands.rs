@@ -281,6 +281,11 @@ impl EventLoop {
     fn resume(&mut self) -> Result<(), NetError> {
         self.paused = false;
         self.dirty = true;
+        // A phone often resumes somewhere else: then a new swarm listens, with a new key.
+        self.check_network();
+        if self.moved {
+            return Ok(());
+        }
         self.relisten()?;
         self.dial_known(true);
         Ok(())

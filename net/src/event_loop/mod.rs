@@ -3,6 +3,7 @@
 //! never waits on a session or on the node's store: slow work runs in other tasks.
 
 mod commands;
+mod lifecycle;
 mod sessions;
 mod slots;
 mod swarm_events;
@@ -12,6 +13,7 @@ use crate::command::Command;
 use crate::config::NetConfig;
 use crate::peers::{LooseAddr, MAX_BANNED, MAX_DISCOVERED, PeerEntry, PeerInfo, RecentPeers, Snapshot};
 use crate::session::Report;
+use crate::transport::NetworkLabel;
 use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
 use libp2p::swarm::ConnectionId;
@@ -40,11 +42,18 @@ const FIRST_REDIAL: Duration = Duration::from_secs(1);
 /// Dials started per redial round, at most.
 const MAX_REDIALS: usize = 32;
 
+pub(crate) use lifecycle::{prepare, supervise};
+
 pub(crate) struct EventLoop {
     swarm: Swarm<Behaviour>,
     node: Node,
     config: NetConfig,
     local: PeerId,
+    /// The network whose transport key `local` is, and when that was last checked.
+    label: NetworkLabel,
+    label_checked: Instant,
+    /// The device is on another network now: the loop ends and a new swarm takes over.
+    moved: bool,
     commands: mpsc::Receiver<Command>,
     reports_tx: mpsc::Sender<Report>,
     reports: mpsc::Receiver<Report>,
@@ -88,6 +97,9 @@ pub(crate) struct EventLoop {
 /// What the loop starts with, loaded from the node before it runs.
 pub(crate) struct Start {
     pub swarm: Swarm<Behaviour>,
+    pub label: NetworkLabel,
+    /// Members blocked for misbehaving (kept when the swarm restarts on a new network).
+    pub member_blocks: Arc<crate::member_blocks::MemberBlocks>,
     pub node: Node,
     pub config: NetConfig,
     pub commands: mpsc::Receiver<Command>,
@@ -100,7 +112,7 @@ pub(crate) struct Start {
 
 impl EventLoop {
     pub(crate) fn new(s: Start) -> Result<Self, crate::NetError> {
-        let Start { swarm, node, config, commands, snapshot, known, loose_addrs } = s;
+        let Start { swarm, label, member_blocks, node, config, commands, snapshot, known, loose_addrs } = s;
         let local = *swarm.local_peer_id();
         let mut control = swarm.behaviour().stream.new_control();
         let mut accepted = control
@@ -144,6 +156,9 @@ impl EventLoop {
             swarm,
             node,
             local,
+            label,
+            label_checked: Instant::now(),
+            moved: false,
             commands,
             reports_tx,
             reports,
@@ -160,7 +175,7 @@ impl EventLoop {
             resume_addrs: Vec::new(),
             discovered: RecentPeers::new(MAX_DISCOVERED),
             banned: HashMap::new(),
-            member_blocks: Arc::default(),
+            member_blocks,
             stopping: false,
             slots,
             paused: false,
@@ -178,9 +193,18 @@ impl EventLoop {
         Ok(this)
     }
 
-    pub(crate) async fn run(mut self) {
+    pub(crate) fn local_peer_id(&self) -> PeerId {
+        self.local
+    }
+
+    pub(crate) async fn run(mut self) -> lifecycle::Exit {
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING);
         loop {
+            if self.moved {
+                self.shutdown();
+                self.finish_writes().await;
+                return lifecycle::Exit::Moved(self.into_carry());
+            }
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 command = self.commands.recv() => match command {
@@ -188,14 +212,14 @@ impl EventLoop {
                         self.shutdown();
                         self.finish_writes().await;
                         let _ = reply.send(());
-                        return;
+                        return lifecycle::Exit::Stopped;
                     }
                     Some(command) => self.on_command(command),
                     // Every handle is gone: nobody can use the network any more.
                     None => {
                         self.shutdown();
                         self.finish_writes().await;
-                        return;
+                        return lifecycle::Exit::Stopped;
                     }
                 },
                 Some((peer, stream)) = self.incoming.recv() => self.on_incoming_stream(peer, stream),
@@ -271,8 +295,10 @@ impl EventLoop {
         self.node.report_network(event);
     }
 
-    fn device(peer: &PeerId) -> Option<partage::DeviceId> {
-        crate::identity::device_of(peer)
+    /// How events name a peer: the device it proved to be in its session, or, before it did,
+    /// its transport key (ADR 0016).
+    fn device(&self, peer: &PeerId) -> Option<partage::DeviceId> {
+        self.peers.get(peer).and_then(|e| e.device).or_else(|| crate::identity::device_of(peer))
     }
 
     fn is_banned(&self, peer: &PeerId) -> bool {
@@ -305,6 +331,9 @@ impl EventLoop {
         if self.paused {
             return;
         }
+        if now.duration_since(self.label_checked) >= self.config.network_check_interval {
+            self.check_network();
+        }
         self.reopen_sessions();
         self.dial_known(false);
     }
@@ -316,7 +345,7 @@ impl EventLoop {
             .iter()
             .map(|(peer, e)| PeerInfo {
                 peer_id: *peer,
-                device: Self::device(peer),
+                device: e.device,
                 member: e.member,
                 neighbourhoods: e.neighbourhoods.iter().copied().collect(),
                 addrs: e.addrs.clone(),
@@ -330,6 +359,7 @@ impl EventLoop {
             .collect();
         peers.sort_by_key(|p| (!p.connected, p.peer_id));
         let snapshot = Snapshot {
+            local: Some(self.local),
             listen: self.listen_addrs.clone(),
             peers,
             pending_dials: self.pending_dials.len(),

@@ -16,7 +16,7 @@ const MAX_STREAM_RETRIES: u8 = 5;
 impl EventLoop {
     /// Opens the sync stream if this side is the one that opens it and none is open or opening.
     pub(super) fn maybe_open_session(&mut self, peer: PeerId) {
-        if self.paused || self.local >= peer || self.is_banned(&peer) || Self::device(&peer).is_none() {
+        if self.paused || self.local >= peer || self.is_banned(&peer) || crate::identity::device_of(&peer).is_none() {
             return;
         }
         let Some(entry) = self.peers.get_mut(&peer) else { return };
@@ -76,7 +76,8 @@ impl EventLoop {
 
     /// Runs a session on `stream`, replacing any earlier one with this peer.
     fn start_session(&mut self, peer: PeerId, stream: Stream) {
-        let Some(device) = Self::device(&peer) else { return };
+        // Until it proves a device in the session, a peer is known by its transport key.
+        let Some(transport) = crate::identity::device_of(&peer) else { return };
         self.next_session += 1;
         let id = self.next_session;
         let (tx, rx) = mpsc::channel(session::COMMAND_QUEUE);
@@ -84,7 +85,7 @@ impl EventLoop {
             node: self.node.clone(),
             local: self.local,
             peer,
-            device,
+            transport,
             id,
             max_frame: self.config.max_message_bytes,
             round_idle: self.config.round_idle_timeout,
@@ -105,9 +106,10 @@ impl EventLoop {
     pub(super) fn on_report(&mut self, report: Report) {
         self.dirty = true;
         match report {
-            Report::Verified { peer, session, member, neighbourhood } => {
+            Report::Verified { peer, session, member, device, neighbourhood } => {
                 let Some(entry) = self.current(&peer, session) else { return };
                 entry.member = Some(member);
+                entry.device = Some(device);
                 entry.neighbourhoods.insert(neighbourhood);
                 entry.verified = true;
                 entry.closed_unproven = 0;
@@ -170,7 +172,7 @@ impl EventLoop {
                         self.swarm.close_connection(conn.conn);
                     }
                 }
-                let device = Self::device(&peer);
+                let device = self.device(&peer);
                 match (end, device) {
                     (End::Misbehaved(reason), Some(device)) => {
                         self.emit(NetEvent::PeerMisbehaved { peer: device, reason });
@@ -204,8 +206,9 @@ impl EventLoop {
 
     /// Stores the peer's addresses so a restarted node redials it.
     pub(super) fn remember(&mut self, peer: PeerId, synced: bool) {
-        let Some(device) = Self::device(&peer) else { return };
         let Some(entry) = self.peers.get_mut(&peer) else { return };
+        // Remembered by the device it proved to be (its transport key is one network's).
+        let Some(device) = entry.device else { return };
         entry.remembered = true;
         let addrs: Vec<String> = entry.addrs.iter().map(|a| with_peer(a, &peer).to_string()).collect();
         let node = self.node.clone();

@@ -49,7 +49,7 @@ impl EventLoop {
                 }
                 self.maybe_open_session(peer_id);
                 if num_established == 0 {
-                    if let Some(device) = Self::device(&peer_id) {
+                    if let Some(device) = self.device(&peer_id) {
                         self.emit(NetEvent::PeerDisconnected { peer: device });
                     }
                     self.forget_if_unknown(&peer_id);
@@ -106,7 +106,7 @@ impl EventLoop {
         // (A peer whose identity is not ed25519 is no Partage device: it gets no session and is
         // closed at the unverified deadline like any other stranger, not in the middle of
         // identify.)
-        let device = Self::device(&peer);
+        let device = self.device(&peer);
         let remote = endpoint.get_remote_address().clone();
         let entry = self.peers.entry(peer).or_default();
         entry.connections = num_established;
@@ -191,7 +191,7 @@ impl EventLoop {
             }
         }
         for (peer, addrs) in by_peer {
-            if let (Some(device), true) = (Self::device(&peer), self.discovered.insert(peer))
+            if let (Some(device), true) = (self.device(&peer), self.discovered.insert(peer))
                 && let Some(first) = addrs.first()
             {
                 self.emit(NetEvent::PeerDiscovered { peer: device, addr: first.to_string() });

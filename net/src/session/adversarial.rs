@@ -69,7 +69,7 @@ fn params(node: &Node, peer: &Node, id: u64, reports: mpsc::Sender<Report>) -> S
         node: node.clone(),
         local: crate::peer_id_of(&me).unwrap(),
         peer: crate::peer_id_of(&other).unwrap(),
-        device: other,
+        transport: other,
         id,
         max_frame: 32 * 1024 * 1024,
         round_idle: ROUND_IDLE,

@@ -1,7 +1,8 @@
-//! One sync session per connected peer: a task that owns the `/partage/sync/2` stream.
+//! One sync session per connected peer: a task that owns the `/partage/sync/3` stream.
 //!
 //! Per shared neighbourhood: `Hello` (tags and digests; equal digests end it there) → `Proof`
-//! both ways (membership chain + device certificate bound to the Noise-authenticated peer id)
+//! both ways (membership chain + device certificate + the device's signature over this
+//! session's binding: the peer id is only a transport key, ADR 0016)
 //! → `Summary` (hash of heads per member document) → `Want` for each differing document →
 //! `Bundle` (verified by `Node::import_bundle` before anything is stored) or `NoChange` →
 //! `Status` (digest once my wants are answered). Afterwards local changes are pushed at once
@@ -47,7 +48,8 @@ pub(crate) struct SessionParams {
     pub node: Node,
     pub local: PeerId,
     pub peer: PeerId,
-    pub device: DeviceId,
+    /// The peer's transport key: how it is named until it proves its device.
+    pub transport: DeviceId,
     pub id: u64,
     pub max_frame: usize,
     /// See `NetConfig::round_idle_timeout`.
@@ -70,6 +72,8 @@ pub(crate) enum Report {
         peer: PeerId,
         session: u64,
         member: MemberId,
+        /// The device it proved to be (bound to this session).
+        device: DeviceId,
         neighbourhood: NeighbourhoodId,
     },
     Syncing {
@@ -121,7 +125,7 @@ where
     let params = machine::Params {
         local: p.local,
         peer: p.peer,
-        device: p.device,
+        transport: p.transport,
         id: p.id,
         max_frame: p.max_frame,
         round_idle: p.round_idle,

@@ -1,12 +1,13 @@
 //! A hand-driven peer for hostile scenarios: a bare libp2p swarm (TCP, Noise, Yamux, streams)
-//! that speaks `/partage/sync/2` frame by frame, so a test can send what an honest node never
+//! that speaks `/partage/sync/3` frame by frame, so a test can send what an honest node never
 //! would.
 
 use futures::io::{ReadHalf, WriteHalf};
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Stream, StreamProtocol, SwarmBuilder, noise, tcp, yamux};
-use partage_net::wire::{self, Msg};
+use partage_net::digest::{SessionKey, binding};
+use partage_net::wire::{self, Msg, WireProof};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -22,6 +23,9 @@ pub struct RawPeer {
 pub struct RawStream {
     pub reader: ReadHalf<Stream>,
     pub writer: WriteHalf<Stream>,
+    /// This peer's and the remote's transport identities: the session's binding.
+    pub local: PeerId,
+    pub remote: PeerId,
 }
 
 impl RawPeer {
@@ -79,7 +83,7 @@ impl RawPeer {
                 .expect("open stream")
         };
         let (reader, writer) = stream.split();
-        RawStream { reader, writer }
+        RawStream { reader, writer, local: self.peer_id, remote }
     }
 
     /// Connects to `addr` and opens a stream of `protocol` (e.g. `/partage/link/1`).
@@ -113,7 +117,7 @@ impl RawPeer {
         };
         let stream = tokio::time::timeout(wait, get).await.ok()??;
         let (reader, writer) = stream.split();
-        Some(RawStream { reader, writer })
+        Some(RawStream { reader, writer, local: self.peer_id, remote })
     }
 
     /// Whether the remote closed every connection with this peer (not waiting; each close is
@@ -129,6 +133,20 @@ impl RawPeer {
 }
 
 impl RawStream {
+    /// `node`'s membership proof of `ns`, bound to this session by `node`'s device key, as an
+    /// honest node would send it from this peer's transport identity.
+    pub fn proof(&self, node: &partage::Node, ns: &partage::NeighbourhoodId) -> WireProof {
+        let binding = binding(&SessionKey::new(&self.local, &self.remote), &self.local);
+        WireProof::new(node.membership_proof(ns).expect("proof"), node.sign_session_binding(&binding).expect("sign"))
+    }
+
+    /// `proof`, bound to this session by the device key `device_secret` (a device the test made).
+    pub fn bind(&self, proof: partage::node::MembershipProof, device_secret: [u8; 32]) -> WireProof {
+        let binding = binding(&SessionKey::new(&self.local, &self.remote), &self.local);
+        let key = partage::identity::SecretKey::from_bytes(&device_secret);
+        WireProof::new(proof, partage::session_binding::BindingSignature::sign(&key, &binding))
+    }
+
     pub async fn send(&mut self, msg: &Msg) {
         let frame = wire::encode(msg, usize::MAX).expect("encode");
         self.send_bytes(&frame).await;

@@ -4,6 +4,7 @@
 use partage::identity::DeviceRevocation;
 use partage::membership::{Chain, Revocation};
 use partage::node::MembershipProof;
+use partage::session_binding::BindingSignature;
 use partage::{DeviceId, DocBundle, DocSummary, ImportReport, MemberId, NeighbourhoodId, Node, Result};
 
 pub(crate) trait Facts {
@@ -12,6 +13,8 @@ pub(crate) trait Facts {
     /// The documents of `ns` this device serves, with their heads.
     fn sync_summaries(&self, ns: &NeighbourhoodId) -> Result<Vec<DocSummary>>;
     fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof>;
+    /// This device's signature over a session's binding (see `digest::binding`).
+    fn sign_session_binding(&self, binding: &[u8; 32]) -> Result<BindingSignature>;
     /// The member `proof` proves `device` to be, if it holds.
     fn verify_peer_membership(
         &self,
@@ -69,6 +72,10 @@ impl Facts for Node {
 
     fn membership_proof(&self, ns: &NeighbourhoodId) -> Result<MembershipProof> {
         Node::membership_proof(self, ns)
+    }
+
+    fn sign_session_binding(&self, binding: &[u8; 32]) -> Result<BindingSignature> {
+        Node::sign_session_binding(self, binding)
     }
 
     fn verify_peer_membership(

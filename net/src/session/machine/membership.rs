@@ -4,15 +4,16 @@
 //! the neighbourhood's shared secret, bound to this session and to the sender. A side sends its
 //! `Proof` (member id, chain, device certificate) for a neighbourhood only once it has received
 //! the peer's valid tag for it, and judges (or refuses) a peer's proof only then: before that,
-//! a proof is ignored exactly as one for a neighbourhood this device is not in.
+//! a proof is ignored exactly as one for a neighbourhood this device is not in. A proof carries
+//! the device's signature over this session's binding (ADR 0016): peer ids are transport keys,
+//! and only a proof bound to this very session names the device on the other end.
 
 use super::{Facts, Machine, Out, failed};
 use crate::digest;
 use crate::session::{End, Report};
-use crate::wire::{HelloEntry, Msg};
+use crate::wire::{HelloEntry, Msg, WireProof};
 use partage::NeighbourhoodId;
 use partage::events::NetEvent;
-use partage::node::MembershipProof;
 
 /// Who is to blame for a failed node call on peer data.
 pub(super) enum Blame {
@@ -173,7 +174,17 @@ impl Machine {
             Ok(p) => p,
             Err(e) => return self.node_failure(e),
         };
-        self.outbox.push_back(Out::Msg(Msg::Proof { ns, proof: proof.into() }));
+        let binding = match self.my_binding {
+            Some(sig) => sig,
+            None => {
+                let sig = facts
+                    .sign_session_binding(&digest::binding(&self.key, &self.p.local))
+                    .map_err(failed)?;
+                self.my_binding = Some(sig);
+                sig
+            }
+        };
+        self.outbox.push_back(Out::Msg(Msg::Proof { ns, proof: WireProof::new(proof, binding) }));
         if let Some(st) = self.shared.get_mut(&ns) {
             st.proof_sent = true;
         }
@@ -192,12 +203,7 @@ impl Machine {
         }
     }
 
-    pub(super) fn on_proof(
-        &mut self,
-        ns: NeighbourhoodId,
-        proof: MembershipProof,
-        facts: &dyn Facts,
-    ) -> Result<(), End> {
+    pub(super) fn on_proof(&mut self, ns: NeighbourhoodId, proof: WireProof, facts: &dyn Facts) -> Result<(), End> {
         let result = self.judge_proof(ns, proof, facts);
         // The reader may hold a large frame until this proof is judged (see `io`).
         let verified = self.shared.values().any(|st| st.verified());
@@ -205,24 +211,30 @@ impl Machine {
         result
     }
 
-    fn judge_proof(
-        &mut self,
-        ns: NeighbourhoodId,
-        proof: MembershipProof,
-        facts: &dyn Facts,
-    ) -> Result<(), End> {
+    fn judge_proof(&mut self, ns: NeighbourhoodId, proof: WireProof, facts: &dyn Facts) -> Result<(), End> {
         if !self.shared.contains_key(&ns) {
             // Not one of mine, or the peer has not proven it knows the neighbourhood's secret in
             // this session: say nothing about it (the same answer either way, so a refusal
             // confirms no membership), and spend no verification on it.
             return Ok(());
         }
-        match facts.verify_peer_membership(&ns, &proof, &self.p.device) {
+        let (proof, binding) = proof.into_parts();
+        let device = proof.device.device;
+        // The device named by the certificate must have signed this session's binding: a proof
+        // copied from another connection (or sent back to its sender) names nobody here.
+        if !binding.verify(&device, &digest::binding(&self.key, &self.p.peer)) {
+            return Err(End::Misbehaved("sent a proof not bound to this session".into()));
+        }
+        if self.device.is_some_and(|d| d != device) {
+            return Err(End::Misbehaved("proved two different devices in one session".into()));
+        }
+        match facts.verify_peer_membership(&ns, &proof, &device) {
             Ok(member) if self.p.blocks.is_blocked(&member, self.now) => {
                 // One of their devices misbehaved a moment ago: a fresh device changes nothing.
                 Err(End::Failed(format!("member {} is blocked for misbehaving", member.short())))
             }
             Ok(member) => {
+                self.device = Some(device);
                 let st = self.shared.entry(ns).or_default();
                 let first = st.peer.is_none();
                 st.peer = Some((member, proof));
@@ -232,9 +244,10 @@ impl Machine {
                         peer: self.p.peer,
                         session: self.p.id,
                         member,
+                        device,
                         neighbourhood: ns,
                     });
-                    self.report(NetEvent::PeerVerified { peer: self.p.device, member, neighbourhood: ns });
+                    self.report(NetEvent::PeerVerified { peer: self.who(), member, neighbourhood: ns });
                 }
                 self.advance(ns, facts)
             }
@@ -264,7 +277,7 @@ impl Machine {
             Out::Msg(_) => true,
         });
         self.outbox.push_back(Out::Msg(Msg::Denied { ns, reason: reason.clone() }));
-        self.report(NetEvent::PeerRefused { peer: self.p.device, neighbourhood: ns, reason });
+        self.report(NetEvent::PeerRefused { peer: self.who(), neighbourhood: ns, reason });
     }
 
     pub(super) fn on_denied(&mut self, ns: NeighbourhoodId, reason: String) {
@@ -275,7 +288,7 @@ impl Machine {
         st.refused = true;
         st.wants.clear();
         self.report(NetEvent::SyncFailed {
-            peer: self.p.device,
+            peer: self.who(),
             reason: format!("the peer refused this device's membership of {}: {reason}", ns.short()),
         });
     }
@@ -283,7 +296,7 @@ impl Machine {
     /// Checks the peer's membership of `ns` again (after revocations arrived).
     pub(super) fn reverify(&mut self, ns: NeighbourhoodId, facts: &dyn Facts) -> Result<(), End> {
         let Some((_, proof)) = self.shared.get(&ns).and_then(|st| st.peer.clone()) else { return Ok(()) };
-        match facts.verify_peer_membership(&ns, &proof, &self.p.device) {
+        match facts.verify_peer_membership(&ns, &proof, &proof.device.device) {
             Ok(_) => Ok(()),
             Err(e) => self.refuse_or_fail(ns, e),
         }

@@ -46,8 +46,9 @@ type Mine = (Vec<DocSummary>, [u8; 32]);
 pub(crate) struct Params {
     pub local: PeerId,
     pub peer: PeerId,
-    /// The peer's device (its libp2p identity, authenticated by Noise).
-    pub device: DeviceId,
+    /// The peer's transport key (authenticated by Noise, one network's only: ADR 0016): how
+    /// the peer is named until it proves its device.
+    pub transport: DeviceId,
     /// This session's number (reports carry it).
     pub id: u64,
     pub max_frame: usize,
@@ -100,6 +101,10 @@ pub(crate) struct Step {
 pub(crate) struct Machine {
     p: Params,
     key: SessionKey,
+    /// The device the peer proved to be in this session (one per session).
+    device: Option<DeviceId>,
+    /// My device's signature over my side of this session's binding, made once.
+    my_binding: Option<partage::session_binding::BindingSignature>,
     /// The time of the input being handled.
     now: Instant,
     /// My neighbourhoods and their shared secrets.
@@ -153,6 +158,8 @@ impl Machine {
         Machine {
             p,
             key,
+            device: None,
+            my_binding: None,
             now,
             secrets: BTreeMap::new(),
             tags: HashMap::new(),
@@ -180,6 +187,11 @@ impl Machine {
     /// How often the driver should send [`Input::Tick`].
     pub(crate) fn tick_period(&self) -> Duration {
         (HELLO_TIMEOUT / 4).min(self.p.round_idle / 2).max(Duration::from_millis(100))
+    }
+
+    /// How events name the peer: its proven device, or its transport key before that.
+    pub(super) fn who(&self) -> DeviceId {
+        self.device.unwrap_or(self.p.transport)
     }
 
     /// Handles one input.
@@ -247,7 +259,7 @@ impl Machine {
     fn handle(&mut self, msg: Msg, size: usize, facts: &dyn Facts) -> Result<(), End> {
         match msg {
             Msg::Hello { reply, entries } => self.on_hello(reply, entries, facts),
-            Msg::Proof { ns, proof } => self.on_proof(ns, proof.into(), facts),
+            Msg::Proof { ns, proof } => self.on_proof(ns, proof, facts),
             Msg::Denied { ns, reason } => {
                 self.on_denied(ns, reason);
                 Ok(())

@@ -41,7 +41,7 @@ impl Machine {
             Err(e) => {
                 // Too large for the peer's limit: say so locally, and do not leave it waiting.
                 self.report(NetEvent::SyncFailed {
-                    peer: self.p.device,
+                    peer: self.who(),
                     reason: format!("a {} could not be sent: {e}", built.msg.name()),
                 });
                 match built.msg {
@@ -59,7 +59,7 @@ impl Machine {
         self.actions.push(Action::Send(frame));
         if let Some((ns, owner)) = built.doc {
             self.totals.docs_out += 1;
-            self.report(NetEvent::DocSent { peer: self.p.device, neighbourhood: ns, owner, bytes: len });
+            self.report(NetEvent::DocSent { peer: self.who(), neighbourhood: ns, owner, bytes: len });
         }
         Ok(())
     }

@@ -83,7 +83,7 @@ impl Side {
         let params = Params {
             local: crate::peer_id_of(&me).unwrap(),
             peer: crate::peer_id_of(&other).unwrap(),
-            device: other,
+            transport: other,
             id,
             max_frame: 32 * 1024 * 1024,
             round_idle: ROUND_IDLE,

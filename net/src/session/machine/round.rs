@@ -12,7 +12,7 @@ impl Machine {
         if self.round.is_none() {
             self.round = Some(Round { started: self.now, base: self.totals });
             self.send_report(Report::Syncing { peer: self.p.peer, session: self.p.id });
-            self.report(NetEvent::SyncStarted { peer: self.p.device });
+            self.report(NetEvent::SyncStarted { peer: self.who() });
         }
     }
 
@@ -95,7 +95,7 @@ impl Machine {
                 outcome: outcome.clone(),
             });
             self.report(NetEvent::SyncFinished(SyncStats {
-                peer: self.p.device,
+                peer: self.who(),
                 docs_received: outcome.docs_received,
                 docs_sent: outcome.docs_sent,
                 bytes_received: outcome.bytes_received,

@@ -71,7 +71,7 @@ impl Machine {
                 } else {
                     self.mine.remove(&ns);
                     self.report(NetEvent::DocReceived {
-                        peer: self.p.device,
+                        peer: self.who(),
                         neighbourhood: ns,
                         owner,
                         changes: report.new_changes,
@@ -82,7 +82,7 @@ impl Machine {
             }
             Err(e) if owner_revoked(&e) => {
                 let reason = short_reason(&e);
-                self.report(NetEvent::DocRefused { peer: self.p.device, neighbourhood: ns, owner, reason });
+                self.report(NetEvent::DocRefused { peer: self.who(), neighbourhood: ns, owner, reason });
             }
             Err(e) => match blame(&e) {
                 Blame::Peer => {
