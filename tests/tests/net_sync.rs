@@ -99,13 +99,14 @@ async fn net_restarted_node_catches_up_from_its_store() {
     let nb = start(&bob).await;
     connect(&nb, &na).await;
     converge(&[&alice.node, &bob.node], &ns, 1).await;
-    // Bob remembered where Alice is.
+    // Bob remembered where Alice is, by the device she proved to be (her peer id is only her
+    // transport key on this network), with addresses that name that transport key.
+    let alice_device = alice.node.identity().unwrap().unwrap().device;
+    assert_ne!(partage_net::device_of(&na.peer_id()), Some(alice_device));
     eventually("Bob to remember Alice", || {
-        bob.node
-            .known_peers()
-            .unwrap()
-            .iter()
-            .any(|p| Some(p.device) == partage_net::device_of(&na.peer_id()))
+        bob.node.known_peers().unwrap().iter().any(|p| {
+            p.device == alice_device && p.addrs.iter().any(|a| a.ends_with(&na.peer_id().to_string()))
+        })
     })
     .await;
     nb.stop().await.unwrap();

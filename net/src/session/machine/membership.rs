@@ -228,13 +228,14 @@ impl Machine {
         if self.device.is_some_and(|d| d != device) {
             return Err(End::Misbehaved("proved two different devices in one session".into()));
         }
+        // It holds that device's key: events name it so from now on, member or not.
+        self.device = Some(device);
         match facts.verify_peer_membership(&ns, &proof, &device) {
             Ok(member) if self.p.blocks.is_blocked(&member, self.now) => {
                 // One of their devices misbehaved a moment ago: a fresh device changes nothing.
                 Err(End::Failed(format!("member {} is blocked for misbehaving", member.short())))
             }
             Ok(member) => {
-                self.device = Some(device);
                 let st = self.shared.entry(ns).or_default();
                 let first = st.peer.is_none();
                 st.peer = Some((member, proof));
