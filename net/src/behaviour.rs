@@ -37,7 +37,10 @@ pub(crate) struct Behaviour {
 }
 
 /// Builds the swarm: TCP and QUIC, Noise, Yamux, the behaviours above.
-pub(crate) fn build_swarm(keypair: libp2p::identity::Keypair, config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
+pub(crate) fn build_swarm(
+    keypair: libp2p::identity::Keypair,
+    config: &NetConfig,
+) -> Result<Swarm<Behaviour>, NetError> {
     let limits = connection_limits::ConnectionLimits::default()
         .with_max_established(Some(config.max_connections))
         .with_max_pending_incoming(Some(config.max_pending))

@@ -67,7 +67,8 @@ impl Network {
     pub async fn start(node: Node, config: NetConfig) -> Result<Network, NetError> {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
-        let start = crate::event_loop::prepare(node.clone(), config, rx, snapshot_tx, Default::default()).await?;
+        let start =
+            crate::event_loop::prepare(node.clone(), config, rx, snapshot_tx, Default::default()).await?;
         let event_loop = EventLoop::new(start)?;
         let local = event_loop.local_peer_id();
         tokio::spawn(crate::event_loop::supervise(event_loop));

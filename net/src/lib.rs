@@ -41,6 +41,7 @@ pub use libp2p::{Multiaddr, PeerId};
 pub use link::link_device;
 pub use peers::PeerInfo;
 pub use session::{CHUNK_DEADLINE, SyncOutcome};
+pub use transport::transport_peer_id;
 
 /// The sync protocol's name and version (2: tags keyed by each neighbourhood's shared secret and
 /// bound to their sender, proofs only after the peer's tag, ADR 0013; 3: proofs carry the

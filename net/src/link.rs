@@ -139,7 +139,8 @@ async fn request_grant(code: &LinkCode, device_key: &SecretKey) -> Result<LinkGr
     let Some(peer) = addrs.iter().find_map(crate::peers::peer_in) else {
         return Err(NetError::Link("the code carries no address of your other device".into()));
     };
-    let addrs: Vec<Multiaddr> = addrs.into_iter().filter(|a| crate::peers::peer_in(a) == Some(peer)).collect();
+    let addrs: Vec<Multiaddr> =
+        addrs.into_iter().filter(|a| crate::peers::peer_in(a) == Some(peer)).collect();
     let config = crate::NetConfig { listen: Vec::new(), mdns: false, ..crate::NetConfig::default() };
     // This short-lived transport's key is the new device's own key: the device the code names
     // certifies the key it meets (Noise encrypts both keys from onlookers).

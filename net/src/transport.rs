@@ -65,6 +65,12 @@ pub(crate) fn transport_keypair(device_secret: &[u8; 32], label: &NetworkLabel) 
     crate::identity::keypair(*h.finalize().as_bytes())
 }
 
+/// The peer id a node with this device secret shows when started with `config` on the network
+/// the device is on now (for a ticket made before the node runs, or a status line).
+pub fn transport_peer_id(device_secret: &[u8; 32], config: &NetConfig) -> Result<libp2p::PeerId, NetError> {
+    Ok(transport_keypair(device_secret, &NetworkLabel::current(config))?.public().to_peer_id())
+}
+
 fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
     addr.iter().find_map(|p| match p {
         Protocol::Ip4(ip) => Some(IpAddr::V4(ip)),
@@ -131,7 +137,10 @@ mod tests {
             NetworkLabel::current(&at("/ip4/10.7.0.1/tcp/0")),
             NetworkLabel::current(&at("/ip4/10.7.0.9/tcp/4001"))
         );
-        assert_ne!(NetworkLabel::current(&at("/ip4/10.7.0.1/tcp/0")), NetworkLabel::current(&at("/ip4/10.8.0.1/tcp/0")));
+        assert_ne!(
+            NetworkLabel::current(&at("/ip4/10.7.0.1/tcp/0")),
+            NetworkLabel::current(&at("/ip4/10.8.0.1/tcp/0"))
+        );
         let hinted = |h: &str| NetConfig { network_hint: Some(h.into()), ..at("/ip4/10.7.0.1/tcp/0") };
         assert_eq!(NetworkLabel::current(&hinted("home")), NetworkLabel::current(&hinted("home")));
         assert_ne!(NetworkLabel::current(&hinted("home")), NetworkLabel::current(&hinted("work")));

@@ -85,7 +85,10 @@ impl WireProof {
 
     /// The core's proof, and the binding signature that came with it.
     pub fn into_parts(self) -> (MembershipProof, BindingSignature) {
-        (MembershipProof { chain: self.chain, device: self.device, admissions: self.admissions }, self.binding)
+        (
+            MembershipProof { chain: self.chain, device: self.device, admissions: self.admissions },
+            self.binding,
+        )
     }
 }
 

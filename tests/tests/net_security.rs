@@ -139,7 +139,10 @@ async fn net_revoked_member_gets_nothing_new() {
     let refused =
         next_net_event(&mut events, "Alice to refuse Bob", |e| matches!(e, NetEvent::PeerRefused { .. }))
             .await;
-    assert!(matches!(refused, NetEvent::PeerRefused { peer, .. } if peer == device(&bob.node)));
+    // Named by Bob's transport key on this network (never his device key: ADR 0016).
+    let bob_here = partage_net::device_of(&nb.peer_id());
+    assert!(matches!(refused, NetEvent::PeerRefused { peer, .. } if Some(peer) == bob_here));
+    assert_ne!(bob_here, Some(device(&bob.node)));
     let report = nb.sync_now(WAIT).await.unwrap();
     assert_eq!(report.peers.len(), 1, "{report:?}");
     // Neither side received the other's items.

@@ -91,7 +91,12 @@ pub enum Command {
     /// Peers this device has synced with, and where they were reachable.
     Peers,
     /// This device at a glance: identity, neighbourhoods, peers, last sync.
-    Status,
+    Status {
+        /// The addresses `run --listen` would use: the peer id shown is the one `run` shows on
+        /// this network with them (it is derived per network: ADR 0016).
+        #[arg(long = "listen", value_name = "MULTIADDR")]
+        listen: Vec<String>,
+    },
     /// Three neighbours in one process: create, invite, join, add, replicate, search.
     Demo,
 }

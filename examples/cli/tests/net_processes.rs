@@ -77,8 +77,8 @@ fn net_ticket_address_lets_the_joiner_find_the_inviter() {
     ok(&alice, &["item", "add", "--title", "Perceuse"]);
     // The address Alice will listen on, with her peer id, goes into the ticket.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let peer_id = json(&alice, &["status"])["peer_id"].as_str().unwrap().to_string();
     let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let peer_id = json(&alice, &["status", "--listen", &listen])["peer_id"].as_str().unwrap().to_string();
     let addr = format!("{listen}/p2p/{peer_id}");
     let bad = std::process::Command::new(BIN)
         .arg("--data-dir")

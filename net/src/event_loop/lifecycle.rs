@@ -19,7 +19,7 @@ pub(crate) enum Exit {
     /// Stopped by the handle (or every handle is gone).
     Stopped,
     /// The device is on another network: start again with what the loop carried.
-    Moved(Carry),
+    Moved(Box<Carry>),
 }
 
 /// What outlives one swarm.
@@ -48,11 +48,8 @@ pub(crate) async fn prepare(
     .map_err(|e| NetError::Setup(e.to_string()))??;
     let label = NetworkLabel::current(&config);
     let swarm = crate::behaviour::build_swarm(transport_keypair(&secret, &label)?, &config)?;
-    let (known, tickets) = if config.dial_remembered {
-        (remembered_peers(&known), tickets)
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (known, tickets) =
+        if config.dial_remembered { (remembered_peers(&known), tickets) } else { (Vec::new(), Vec::new()) };
     let mut loose_addrs: Vec<Multiaddr> = config.peers.clone();
     loose_addrs.extend(tickets.iter().filter_map(|a| a.parse::<Multiaddr>().ok()));
     Ok(Start { swarm, label, member_blocks, node, config, commands, snapshot, known, loose_addrs })
@@ -78,7 +75,7 @@ fn remembered_peers(known: &[partage::node::KnownPeer]) -> Vec<(PeerId, Vec<Mult
 pub(crate) async fn supervise(first: EventLoop) {
     let mut exit = first.run().await;
     while let Exit::Moved(carry) = exit {
-        let Carry { node, config, commands, snapshot, member_blocks } = carry;
+        let Carry { node, config, commands, snapshot, member_blocks } = *carry;
         let next = match prepare(node, config, commands, snapshot, member_blocks).await {
             Ok(start) => EventLoop::new(start),
             Err(e) => Err(e),
@@ -108,8 +105,8 @@ impl EventLoop {
         }
     }
 
-    pub(super) fn into_carry(self) -> Carry {
+    pub(super) fn into_carry(self) -> Box<Carry> {
         let EventLoop { node, config, commands, snapshot, member_blocks, .. } = self;
-        Carry { node, config, commands, snapshot, member_blocks }
+        Box::new(Carry { node, config, commands, snapshot, member_blocks })
     }
 }

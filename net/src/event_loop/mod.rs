@@ -295,10 +295,10 @@ impl EventLoop {
         self.node.report_network(event);
     }
 
-    /// How events name a peer: the device it proved to be in its session, or, before it did,
-    /// its transport key (ADR 0016).
+    /// How events name a peer: by its transport key, as [`crate::Network::peers`] lists it
+    /// (with the device it proved to be, once it did: ADR 0016).
     fn device(&self, peer: &PeerId) -> Option<partage::DeviceId> {
-        self.peers.get(peer).and_then(|e| e.device).or_else(|| crate::identity::device_of(peer))
+        crate::identity::device_of(peer)
     }
 
     fn is_banned(&self, peer: &PeerId) -> bool {

@@ -16,7 +16,11 @@ const MAX_STREAM_RETRIES: u8 = 5;
 impl EventLoop {
     /// Opens the sync stream if this side is the one that opens it and none is open or opening.
     pub(super) fn maybe_open_session(&mut self, peer: PeerId) {
-        if self.paused || self.local >= peer || self.is_banned(&peer) || crate::identity::device_of(&peer).is_none() {
+        if self.paused
+            || self.local >= peer
+            || self.is_banned(&peer)
+            || crate::identity::device_of(&peer).is_none()
+        {
             return;
         }
         let Some(entry) = self.peers.get_mut(&peer) else { return };

@@ -48,7 +48,7 @@ pub(crate) struct SessionParams {
     pub node: Node,
     pub local: PeerId,
     pub peer: PeerId,
-    /// The peer's transport key: how it is named until it proves its device.
+    /// The peer's transport key: how events name it.
     pub transport: DeviceId,
     pub id: u64,
     pub max_frame: usize,

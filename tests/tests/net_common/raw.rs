@@ -137,7 +137,10 @@ impl RawStream {
     /// honest node would send it from this peer's transport identity.
     pub fn proof(&self, node: &partage::Node, ns: &partage::NeighbourhoodId) -> WireProof {
         let binding = binding(&SessionKey::new(&self.local, &self.remote), &self.local);
-        WireProof::new(node.membership_proof(ns).expect("proof"), node.sign_session_binding(&binding).expect("sign"))
+        WireProof::new(
+            node.membership_proof(ns).expect("proof"),
+            node.sign_session_binding(&binding).expect("sign"),
+        )
     }
 
     /// `proof`, bound to this session by the device key `device_secret` (a device the test made).

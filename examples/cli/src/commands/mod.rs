@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Run(args) => network::run(&node, args, &mut out),
         Command::Sync { peers, timeout } => network::sync(&node, &peers, timeout, &mut out),
         Command::Peers => network::peers(&node, &mut out),
-        Command::Status => network::status(&node, &mut out),
+        Command::Status { listen } => network::status(&node, &listen, &mut out),
         Command::Demo => crate::demo::run(&mut out),
     }
 }

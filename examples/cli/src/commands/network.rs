@@ -160,7 +160,6 @@ pub fn peers(node: &Node, out: &mut Out) -> CliResult {
             .iter()
             .map(|p| {
                 json!({
-                    "peer": partage_net::peer_id_of(&p.device).map(|id| id.to_string()),
                     "device": p.device.to_hex(),
                     "addrs": p.addrs,
                     "last_seen_ms": p.last_seen_ms,
@@ -176,8 +175,7 @@ pub fn peers(node: &Node, out: &mut Out) -> CliResult {
         );
     }
     for p in &peers {
-        let id =
-            partage_net::peer_id_of(&p.device).map(|id| id.to_string()).unwrap_or_else(|| p.device.to_hex());
+        let id = format!("device {}", p.device.short());
         let synced = p.last_synced_ms.map(when).unwrap_or_else(|| "never".into());
         out.line(format_args!("{id}  last seen {}  last synced {synced}", when(p.last_seen_ms)))?;
         for a in &p.addrs {
@@ -188,12 +186,17 @@ pub fn peers(node: &Node, out: &mut Out) -> CliResult {
 }
 
 /// Identity, neighbourhoods, peers, last sync.
-pub fn status(node: &Node, out: &mut Out) -> CliResult {
+pub fn status(node: &Node, listen: &[String], out: &mut Out) -> CliResult {
     let me = node.identity()?.ok_or(partage::Error::NoIdentity)?;
     let hoods = node.neighbourhoods()?;
     let peers = node.known_peers()?;
     let last_sync = peers.iter().filter_map(|p| p.last_synced_ms).max();
-    let peer_id = partage_net::peer_id_of(&me.device).map(|p| p.to_string()).unwrap_or_default();
+    let mut config = NetConfig::default();
+    if !listen.is_empty() {
+        config.listen = addresses(listen)?;
+    }
+    let peer_id =
+        partage_net::transport_peer_id(&node.device_secret()?, &config).map_err(net_error)?.to_string();
     if out.json {
         return out.write_json(&json!({
             "name": me.name,

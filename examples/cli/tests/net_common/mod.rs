@@ -2,6 +2,8 @@
 //! `partage run --json` processes whose event lines are read as they come, clean shutdown.
 #![allow(dead_code)]
 
+pub mod lan;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -177,9 +177,8 @@ impl Machine {
         let binding = match self.my_binding {
             Some(sig) => sig,
             None => {
-                let sig = facts
-                    .sign_session_binding(&digest::binding(&self.key, &self.p.local))
-                    .map_err(failed)?;
+                let sig =
+                    facts.sign_session_binding(&digest::binding(&self.key, &self.p.local)).map_err(failed)?;
                 self.my_binding = Some(sig);
                 sig
             }
@@ -203,7 +202,12 @@ impl Machine {
         }
     }
 
-    pub(super) fn on_proof(&mut self, ns: NeighbourhoodId, proof: WireProof, facts: &dyn Facts) -> Result<(), End> {
+    pub(super) fn on_proof(
+        &mut self,
+        ns: NeighbourhoodId,
+        proof: WireProof,
+        facts: &dyn Facts,
+    ) -> Result<(), End> {
         let result = self.judge_proof(ns, proof, facts);
         // The reader may hold a large frame until this proof is judged (see `io`).
         let verified = self.shared.values().any(|st| st.verified());
@@ -228,7 +232,7 @@ impl Machine {
         if self.device.is_some_and(|d| d != device) {
             return Err(End::Misbehaved("proved two different devices in one session".into()));
         }
-        // It holds that device's key: events name it so from now on, member or not.
+        // It holds that device's key: one device per session from now on.
         self.device = Some(device);
         match facts.verify_peer_membership(&ns, &proof, &device) {
             Ok(member) if self.p.blocks.is_blocked(&member, self.now) => {

@@ -47,7 +47,7 @@ pub(crate) struct Params {
     pub local: PeerId,
     pub peer: PeerId,
     /// The peer's transport key (authenticated by Noise, one network's only: ADR 0016): how
-    /// the peer is named until it proves its device.
+    /// events name the peer.
     pub transport: DeviceId,
     /// This session's number (reports carry it).
     pub id: u64,
@@ -189,9 +189,10 @@ impl Machine {
         (HELLO_TIMEOUT / 4).min(self.p.round_idle / 2).max(Duration::from_millis(100))
     }
 
-    /// How events name the peer: its proven device, or its transport key before that.
+    /// How events name the peer: by its transport key, as `Network::peers` lists it (which
+    /// also says which device it proved to be).
     pub(super) fn who(&self) -> DeviceId {
-        self.device.unwrap_or(self.p.transport)
+        self.p.transport
     }
 
     /// Handles one input.
