@@ -89,7 +89,8 @@ hex_id!(
     MemberId, 32
 );
 hex_id!(
-    /// One phone or computer of a member: its device public key (also its libp2p identity).
+    /// One phone or computer of a member: its device public key (its libp2p identity is a
+    /// transport key derived per network from it: ADR 0016).
     DeviceId, 32
 );
 hex_id!(
