@@ -21,7 +21,7 @@ use partage_fuzz::bundle::{Bundles, Keys};
 use partage_fuzz::chunk;
 use partage_fuzz::encode_pieces;
 use partage_fuzz::session::{self, SessionFixture};
-use partage_net::wire::{self, DocHash, HelloEntry, Msg, WireBundle};
+use partage_net::wire::{self, DocHash, HelloEntry, Msg, WireBundle, WireProof};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -278,7 +278,8 @@ fn main() {
         .collect();
     let msgs = vec![
         Msg::Hello { reply: true, entries: vec![HelloEntry { tag: [7; 32], digest: [9; 32] }] },
-        Msg::Proof { ns, proof: proof.into() },
+        // The frame target decodes only: any binding signature will do (a session checks it).
+        Msg::Proof { ns, proof: WireProof::new(proof, carol.sign_session_binding(&[0; 32]).expect("sign")) },
         Msg::Denied { ns, reason: "not a member".into() },
         Msg::Summary { ns, docs, revocations: vec![] },
         Msg::Want { ns, owner: me(&alice), heads: carol_has.clone() },
