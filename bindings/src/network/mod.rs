@@ -1,7 +1,8 @@
 //! Networking at the FFI edge: start/stop/pause/resume, sync now, background sync, peers, and
 //! the discovery bridge (this device's advertisement; addresses found by Android NSD or iOS
-//! Bonjour). Peers are named by their libp2p peer id (`12D3KooW...`), which is derived from the
-//! device key.
+//! Bonjour). Peers are named by their libp2p peer id (`12D3KooW...`): a transport key derived
+//! per network from the device key (ADR 0016), so it changes when a device moves to another
+//! network; `Peer.device_id` is the device it proved to be inside the session.
 //!
 //! Every call runs its network work in a task of the bindings' runtime that is aborted when the
 //! call is cancelled (see `runtime.rs`), and counted in [`NetworkStatus::calls_in_flight`] until

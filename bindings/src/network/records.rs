@@ -85,7 +85,9 @@ impl From<partage_net::SyncOutcome> for SyncOutcome {
 /// A known or connected peer.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Peer {
+    /// Its transport identity on this network (ADR 0016).
     pub peer_id: String,
+    /// The device it proved to be in its sync session, once it did.
     pub device_id: Option<String>,
     /// The member it proved to be, once it did.
     pub member_id: Option<String>,
