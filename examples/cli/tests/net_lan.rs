@@ -20,14 +20,8 @@ use net_common::*;
 
 #[test]
 fn net_lan_discovery_with_mdns_in_network_namespaces() {
-    let lan = match Lan::new("lan", 77, 3) {
-        Ok(lan) => lan,
-        Err(reason) => {
-            println!(
-                "SKIPPED net_lan_discovery_with_mdns_in_network_namespaces: cannot create network namespaces ({reason})"
-            );
-            return;
-        }
+    let Some(lan) = Lan::or_skip("net_lan_discovery_with_mdns_in_network_namespaces", "lan", 77, 3) else {
+        return;
     };
     let root = tempfile::tempdir().unwrap();
     let dirs = three_neighbours(root.path());

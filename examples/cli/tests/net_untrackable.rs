@@ -122,14 +122,10 @@ fn net_one_device_on_two_networks_shows_nothing_that_links_them() {
         println!("SKIPPED net_one_device_on_two_networks_shows_nothing_that_links_them: {reason}");
         return;
     }
-    let (lan_a, lan_b) = match (Lan::new("ca", 81, 2), Lan::new("cb", 82, 2)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(reason), _) | (_, Err(reason)) => {
-            println!(
-                "SKIPPED net_one_device_on_two_networks_shows_nothing_that_links_them: cannot create network namespaces ({reason})"
-            );
-            return;
-        }
+    let test = "net_one_device_on_two_networks_shows_nothing_that_links_them";
+    let (Some(lan_a), Some(lan_b)) = (Lan::or_skip(test, "ca", 81, 2), Lan::or_skip(test, "cb", 82, 2))
+    else {
+        return;
     };
     let root = tempfile::tempdir().unwrap();
     let [alice, bob, chloe] = three_neighbours(root.path());
@@ -185,14 +181,9 @@ fn listening_on(v: &serde_json::Value, subnet: &str) -> Option<String> {
 /// phone joins another Wi-Fi), and they find each other again, each with a new peer id.
 #[test]
 fn net_a_device_that_moves_gets_a_new_peer_id_and_syncs_on() {
-    let lan = match Lan::new("mv", 83, 2) {
-        Ok(lan) => lan,
-        Err(reason) => {
-            println!(
-                "SKIPPED net_a_device_that_moves_gets_a_new_peer_id_and_syncs_on: cannot create network namespaces ({reason})"
-            );
-            return;
-        }
+    let Some(lan) = Lan::or_skip("net_a_device_that_moves_gets_a_new_peer_id_and_syncs_on", "mv", 83, 2)
+    else {
+        return;
     };
     let root = tempfile::tempdir().unwrap();
     let [alice, bob, _] = three_neighbours(root.path());

@@ -51,6 +51,19 @@ impl Lan {
     }
 }
 
+impl Lan {
+    /// [`Lan::new`] for the test `test`, or `None` after printing why it skips.
+    pub fn or_skip(test: &str, name: &str, subnet: u8, n: usize) -> Option<Lan> {
+        match Lan::new(name, subnet, n) {
+            Ok(lan) => Some(lan),
+            Err(reason) => {
+                println!("SKIPPED {test}: cannot create network namespaces ({reason})");
+                None
+            }
+        }
+    }
+}
+
 impl Drop for Lan {
     fn drop(&mut self) {
         for ns in self.nodes.iter().chain([&self.hub]) {
