@@ -102,6 +102,12 @@ impl MemberDoc {
         epoch_of(&self.doc)
     }
 
+    /// Changes this device made in the current epoch (its actor is new in each epoch, so its
+    /// last change's sequence number counts them).
+    pub fn changes_in_epoch(&mut self) -> u64 {
+        self.doc.get_last_local_change().map_or(0, |c| c.seq())
+    }
+
     /// A new document, next epoch, written by `device`, holding what this one shows now (less,
     /// for a departure), in one change.
     pub fn rebased(&self, device: DeviceId, departure: Departure) -> Result<(MemberDoc, Change)> {

@@ -218,3 +218,37 @@ fn a_member_cannot_erase_or_rebase_another_members_document() {
     assert_eq!(titles(chloe), ["Perceuse"]);
     assert!(chloe.members(&ns).unwrap().iter().any(|m| m.name == "Alice"));
 }
+
+#[test]
+fn a_long_edited_document_forgets_its_history_at_its_compaction_point() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let (alice, bob) = (&nodes[0].node, &nodes[1].node);
+    // A year of small edits on one device: every old title is in the history.
+    let id = alice.add_item(&ns, draft("Vélo rouge 0")).unwrap().item.id;
+    for i in 1..=partage::node::AUTO_REBASE_MIN_CHANGES {
+        let patch = partage::ItemPatch { title: Some(format!("Vélo rouge {i}")), ..Default::default() };
+        alice.edit_item(&id, &patch).unwrap();
+    }
+    sync_all(&nodes, &ns);
+    assert!(on_disk(nodes[1].dir.path(), "Vélo rouge 7"), "the history keeps old titles");
+    // Then a catalogue import brings the document to its compaction point (12,000 operations):
+    // instead of a snapshot of the whole history, the document starts a new epoch.
+    let catalogue: Vec<ItemDraft> = (0..1_000).map(|i| draft(&format!("Outil {i}"))).collect();
+    alice.add_items(&ns, catalogue).unwrap();
+    assert!(!on_disk(nodes[0].dir.path(), "Vélo rouge 7"), "Alice's store still has an old title");
+    sync_all(&nodes, &ns);
+    for n in &nodes {
+        assert_eq!(n.node.search("Vélo", &ItemFilter::default()).unwrap().len(), 1);
+        assert!(!on_disk(n.dir.path(), "Vélo rouge 7"), "still in {:?}", n.dir.path());
+    }
+    assert_eq!(bob.list_items(&ItemFilter::default()).unwrap().len(), 1_001);
+    // A bulk import alone is one change: no history to forget, no rebase.
+    let (nodes, ns) = neighbourhood(&["Chloé"]);
+    let chloe = &nodes[0].node;
+    chloe.add_item(&ns, draft("Scie sauteuse 0")).unwrap();
+    let id = chloe.add_item(&ns, draft("Tandem vert")).unwrap().item.id;
+    let patch = partage::ItemPatch { title: Some("Tandem bleu".into()), ..Default::default() };
+    chloe.edit_item(&id, &patch).unwrap();
+    chloe.add_items(&ns, (0..1_000).map(|i| draft(&format!("Outil {i}"))).collect()).unwrap();
+    assert!(on_disk(nodes[0].dir.path(), "Tandem vert"), "rebased after a single edit");
+}

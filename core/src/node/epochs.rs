@@ -118,7 +118,41 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Commits a local change to this member's document ([`State::commit_local`]); if that
+    /// reached a compaction point worth a rebase, rebases the document right after. The
+    /// rebase is an optimisation like compaction: if it fails, the change is still stored.
+    pub(super) fn commit_own(
+        &self,
+        st: &mut State,
+        ns: NeighbourhoodId,
+        change: &automerge::Change,
+        more: impl FnOnce(&mut crate::store::Writer<'_>) -> Result<()>,
+    ) -> Result<()> {
+        st.commit_local(ns, change, more)?;
+        if st.rebase_due.remove(&ns) {
+            let _ = self.rebase_own(st, &ns, Departure::Stays);
+        }
+        Ok(())
+    }
+}
+
 impl State {
+    /// Whether this member's own document, at a compaction point, is better rebased than
+    /// snapshotted (see [`super::AUTO_REBASE_MIN_CHANGES`]).
+    pub(super) fn worth_a_rebase(&mut self, ns: &NeighbourhoodId, owner: &crate::ids::MemberId) -> bool {
+        let Some(identity) = self.identity.as_ref() else { return false };
+        if identity.member_id() != *owner || identity.member_key.is_none() || !self.sole_device(ns, owner) {
+            return false;
+        }
+        if self.departed.contains_key(&(*ns, *owner)) {
+            return false;
+        }
+        self.docs
+            .get_mut(&(*ns, *owner))
+            .is_some_and(|doc| doc.changes_in_epoch() >= super::AUTO_REBASE_MIN_CHANGES)
+    }
+
     /// Whether this device is `me`'s only unrevoked device known in `ns`.
     pub(super) fn sole_device(&self, ns: &NeighbourhoodId, me: &crate::ids::MemberId) -> bool {
         let Some(rec) = self.members.get(&(*ns, *me)) else { return true };

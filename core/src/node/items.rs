@@ -107,7 +107,7 @@ impl Node {
             // Nothing differs: nothing to sign or store.
             return Ok(st.read.view(&item));
         };
-        st.commit_local(ns, &change, |w| w.put_item(&item))?;
+        self.commit_own(st, ns, &change, |w| w.put_item(&item))?;
         let view = st.read.view(&item);
         st.read.upsert(item);
         Ok(view)

@@ -271,7 +271,7 @@ impl Node {
         let Some(change) = st.doc_mut(&ns, &me)?.put_borrowing(&side)? else {
             return Ok(());
         };
-        st.commit_local(ns, &change, |w| w.put_borrowing(&side))?;
+        self.commit_own(st, ns, &change, |w| w.put_borrowing(&side))?;
         st.loans.borrowing.insert((ns, me, side.id), side);
         self.emit_loan_changes(st, &items, &before);
         Ok(())
@@ -284,7 +284,7 @@ impl Node {
         let Some(change) = st.doc_mut(&ns, &me)?.put_lending(&rec.borrower, &rec.id, &rec.side)? else {
             return Ok(());
         };
-        st.commit_local(ns, &change, |w| w.put_lending(&rec))?;
+        self.commit_own(st, ns, &change, |w| w.put_lending(&rec))?;
         st.loans.lending.insert((ns, me, rec.borrower, rec.id), rec);
         self.emit_loan_changes(st, &items, &before);
         Ok(())

@@ -49,6 +49,11 @@ pub const STORE_FILE: &str = "partage.redb";
 /// (about 1,000 single edits; one bulk import of 1,000 items is as many). Counted in
 /// operations, not changes, so that loading the document never replays more than this.
 const SNAPSHOT_EVERY_OPS: usize = 12_000;
+/// At a compaction point, this member's own document is rebased instead (its history
+/// forgotten: ADR 0015) when this device made at least this many changes in the current epoch
+/// and is the member's only device: a long-edited document then stays as cheap to load and
+/// send as a fresh one. A bulk import is one change and does not count as history.
+pub const AUTO_REBASE_MIN_CHANGES: u64 = 100;
 
 type DocKey = (NeighbourhoodId, MemberId);
 
@@ -79,6 +84,8 @@ struct State {
     heads: HashMap<DocKey, Vec<[u8; 32]>>,
     /// Operations stored since the last snapshot, per document loaded in this session.
     unsnapshotted: HashMap<DocKey, usize>,
+    /// Own documents that reached a compaction point worth a rebase (see `Node::commit_own`).
+    rebase_due: std::collections::HashSet<NeighbourhoodId>,
     /// Own documents being loaded on other threads since the store was opened.
     warming: warm::Warming,
     read: ReadModel,
@@ -137,6 +144,7 @@ impl Node {
             docs: HashMap::new(),
             heads,
             unsnapshotted: HashMap::new(),
+            rebase_due: Default::default(),
             warming: HashMap::new(),
             read,
             loans,
@@ -356,6 +364,12 @@ impl State {
         let count = self.unsnapshotted.entry((ns, owner)).or_insert(0);
         *count = count.saturating_add(ops.max(1));
         if *count < SNAPSHOT_EVERY_OPS {
+            return;
+        }
+        if self.worth_a_rebase(&ns, &owner) {
+            // The rebase (right after this commit) stores a snapshot of the new epoch.
+            self.unsnapshotted.insert((ns, owner), 0);
+            self.rebase_due.insert(ns);
             return;
         }
         if let Some(doc) = self.docs.get_mut(&(ns, owner)) {
