@@ -26,6 +26,8 @@ pub const MAX_GRANT_BYTES: usize = 256 * 1024 * 1024;
 const REQUEST_VERSION: u32 = 1;
 /// The request must arrive within this after the stream opens.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+/// Between two attempts of a new device to reach the device that showed the code.
+const LINK_RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// A whole link (building, sending and receiving the grant), at most.
 pub const LINK_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -122,7 +124,7 @@ pub async fn link_device(
 ) -> Result<partage::export::TransferSummary, NetError> {
     let code = LinkCode::decode(code).map_err(partage::Error::from)?;
     let device_key = SecretKey::generate()?;
-    let grant = tokio::time::timeout(timeout, request_grant(&code, &device_key))
+    let grant = tokio::time::timeout(timeout, request_until_answered(&code, &device_key))
         .await
         .map_err(|_| NetError::Link(format!("no answer within {} s", timeout.as_secs())))??;
     let node = node.clone();
@@ -132,12 +134,30 @@ pub async fn link_device(
         .map_err(NetError::from)
 }
 
+/// Asks for the grant again, after a pause, whenever the connection or the stream failed
+/// without an answer: the other device serves one link at a time and drops other link streams,
+/// so a stranger holding that slot (10 s at most each time) delays a link, and the other device
+/// may still be coming online. A refusal or a bad grant is an answer: it ends the attempts. The
+/// caller's timeout bounds them.
+async fn request_until_answered(code: &LinkCode, device_key: &SecretKey) -> Result<LinkGrant, NetError> {
+    loop {
+        match request_grant(code, device_key).await {
+            Err(NetError::Link(why)) => {
+                crate::trace!("link attempt failed, trying again: {why}");
+                tokio::time::sleep(LINK_RETRY_PAUSE).await;
+            }
+            answered => return answered,
+        }
+    }
+}
+
 async fn request_grant(code: &LinkCode, device_key: &SecretKey) -> Result<LinkGrant, NetError> {
     // The offering device shows a transport key on its network (ADR 0016): its addresses name
     // it, and Noise checks that this is the key on the other end.
     let addrs: Vec<Multiaddr> = code.addrs.iter().filter_map(|a| a.parse().ok()).collect();
     let Some(peer) = addrs.iter().find_map(crate::peers::peer_in) else {
-        return Err(NetError::Link("the code carries no address of your other device".into()));
+        // Not worth trying again: nothing in the code can be dialed.
+        return Err(partage::Error::from(LinkError::Damaged).into());
     };
     let addrs: Vec<Multiaddr> =
         addrs.into_iter().filter(|a| crate::peers::peer_in(a) == Some(peer)).collect();

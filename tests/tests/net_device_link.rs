@@ -119,3 +119,25 @@ async fn net_a_stranger_on_the_link_protocol_reads_no_grant() {
         .unwrap();
     na.stop().await.unwrap();
 }
+
+/// A stranger who holds the one link slot (a link stream, no request) only delays a link: the
+/// new device tries again until the slot is free (the stranger's 10 s are up), and links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_a_stranger_holding_the_link_slot_only_delays_the_link() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    nodes[0].node.add_item(&ns, draft("Perceuse")).unwrap();
+    let na = start(&nodes[0]).await;
+    let code = na.offer_link(false).await.unwrap();
+    let mut stranger = RawPeer::new([43; 32]);
+    let held = stranger.open(addr(&na).await, na.peer_id(), partage_net::link::LINK_PROTOCOL).await;
+    let dir = tempfile::tempdir().unwrap();
+    let tablet = Node::open(dir.path()).unwrap();
+    let linked =
+        tokio::time::timeout(Duration::from_secs(120), partage_net::link_device(&tablet, &code, WAIT))
+            .await
+            .expect("in time");
+    let summary = linked.expect("linked once the stranger's slot expired");
+    assert!(summary.items >= 1, "{summary:?}");
+    drop(held);
+    na.stop().await.unwrap();
+}
