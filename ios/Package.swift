@@ -6,7 +6,8 @@ import PackageDescription
 
 let package = Package(
     name: "Partage",
-    platforms: [.iOS(.v15), .macOS(.v12)],
+    // iOS 16 / macOS 13: the API uses Swift's `Duration` (timeouts, sync durations).
+    platforms: [.iOS(.v16), .macOS(.v13)],
     products: [
         .library(name: "Partage", targets: ["Partage", "PartageApple"]),
     ],

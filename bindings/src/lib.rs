@@ -4,6 +4,7 @@
 //! forwards to it. The layers:
 //! - [`error`]: the one error type at the edge (`PartageError`), mapped from `partage::Error`.
 //! - [`types`]: records and enums mirrored from the core, with `From` conversions.
+//! - [`time`]: days, durations, instants and signed counts in each language's own types.
 //! - [`node`]: the `Node` object (async methods: the core's synchronous calls run on a
 //!   blocking thread of this crate's runtime, never on the caller's thread).
 //! - [`loans`]: the lending workflow (every move, lists, reminders, trust).
@@ -25,6 +26,7 @@ pub mod network;
 pub mod node;
 pub mod replication;
 mod runtime;
+pub mod time;
 pub mod types;
 
 pub use error::{ErrorKind, PartageError};

@@ -43,6 +43,7 @@ target/debug/uniffi-bindgen generate --library target/debug/libpartage_ffi.dylib
     --no-format --out-dir "$build/gen"
 # Task.cancel() reaches Rust (uniffi 0.32 does not do it for Swift): the same patch the Linux tests use.
 python3 "$repo/scripts/bindings/swift-cancellation.py" "$build/gen/PartageFFI.swift"
+python3 "$repo/scripts/bindings/swift-error-cases.py" "$build/gen/PartageFFI.swift"
 cp "$build/gen/PartageFFI.swift" "$ios/Sources/PartageFFI/"
 # Headers in a folder of their own: Xcode merges every XCFramework's headers into one directory.
 cp "$build/gen/PartageFFIC.h" "$build/headers/PartageFFIC/"

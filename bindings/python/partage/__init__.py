@@ -20,11 +20,12 @@ from partage_ffi import *  # noqa: F401,F403  (this layer is the generated modul
 from partage_ffi import ErrorKind, PartageError, error_kind_name
 
 
+# The generated converters' names (uniffi 0.32); a newer uniffi that renames them fails the tests.
 def _kind(error):
     """The `ErrorKind` of a `PartageError` (lower the error, lift an `ErrorKind` from the bytes)."""
     # pylint: disable=protected-access
-    lowered = partage_ffi._UniffiConverterTypePartageError.lower(error)
-    return partage_ffi._UniffiConverterTypeErrorKind.lift(lowered)
+    lowered = partage_ffi._UniffiFfiConverterTypePartageError.lower(error)
+    return partage_ffi._UniffiFfiConverterTypeErrorKind.lift(lowered)
 
 
 PartageError.kind = property(_kind, doc="The Rust core's ErrorKind of this error.")

@@ -63,7 +63,7 @@ final class Model {
             let hood = try await node.neighbourhoods()[0].id
             status = "Added \(try await node.addItem(neighbourhoodId: hood, draft: ItemDraft(title: title)).title)"
         } catch let error as PartageError {
-            status = error.message  // e.g. "title is empty"
+            status = error.localizedDescription  // the core's message, e.g. "title is empty"
         } catch {
             status = "\(error)"
         }
@@ -71,14 +71,14 @@ final class Model {
 
     func borrow(_ item: Item) async {
         guard let node else { return }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
+        // Days are Dates: the day each falls on in the device's calendar and time zone.
+        let today = Date()
+        let until = Calendar.current.date(byAdding: .day, value: 2, to: today) ?? today
         do {
-            _ = try await node.requestLoan(
-                itemId: item.id, from: day.string(from: Date()), until: day.string(from: Date().addingTimeInterval(2 * 86_400)), message: "")
+            _ = try await node.requestLoan(itemId: item.id, from: today, until: until, message: "")
             status = "Asked \(item.ownerName) for \(item.title)"
         } catch let error as PartageError {
-            status = error.message  // e.g. "you cannot borrow your own item"
+            status = error.localizedDescription  // the core's message, e.g. "you cannot borrow your own item"
         } catch {
             status = "\(error)"
         }

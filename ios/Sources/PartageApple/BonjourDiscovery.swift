@@ -25,7 +25,7 @@ public final class BonjourDiscovery: @unchecked Sendable {
 
     /// Starts advertising and browsing (the node's network must be started).
     public func start() async throws {
-        let ad = try await node.advertisement(timeoutMs: 5_000)
+        let ad = try await node.advertisement(timeout: .milliseconds(5_000))
         queue.sync {
             guard browser == nil else { return }
             ownPeerId = ad.peerId

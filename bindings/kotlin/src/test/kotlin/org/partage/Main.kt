@@ -10,6 +10,7 @@ fun main() {
     loanTests()
     offlineTests()
     eventTests()
+    sharedEventsTests()
     errorTests()
     storageTests()
     finish()

@@ -1,6 +1,7 @@
 package org.partage.android
 
 import android.content.Context
+import java.time.Duration
 import android.net.nsd.NsdManager
 import android.net.nsd.NsdServiceInfo
 import android.net.wifi.WifiManager
@@ -57,7 +58,7 @@ class NsdDiscovery(
     }
 
     private suspend fun advertise() {
-        val ad = node.advertisement(5_000u)
+        val ad = node.advertisement(Duration.ofMillis(5_000))
         ownPeerId = ad.peerId
         val port = ad.addresses.firstNotNullOfOrNull(::tcpPort) ?: return
         val info =

@@ -54,7 +54,7 @@ class PartageSyncWorker(
         val timeout = inputData.getLong(KEY_TIMEOUT_MS, DEFAULT_TIMEOUT.inWholeMilliseconds)
             .coerceIn(1_000L, MAX_TIMEOUT.inWholeMilliseconds)
         return try {
-            val report = provider.partageNode().syncInBackground(timeout.toUInt(), provider.partageNetworkConfig())
+            val report = provider.partageNode().syncInBackground(java.time.Duration.ofMillis(timeout), provider.partageNetworkConfig())
             Result.success(report.toData())
         } catch (e: PartageException) {
             when (e) {
@@ -87,9 +87,9 @@ class PartageSyncWorker(
 /** The report as WorkManager output data. */
 fun BackgroundSyncReport.toData(): Data =
     Data.Builder()
-        .putInt(PartageSyncWorker.KEY_PEERS_SYNCED, peersSynced.toInt())
-        .putInt(PartageSyncWorker.KEY_DOCS_RECEIVED, docsReceived.toInt())
-        .putInt(PartageSyncWorker.KEY_DOCS_SENT, docsSent.toInt())
+        .putInt(PartageSyncWorker.KEY_PEERS_SYNCED, peersSynced)
+        .putInt(PartageSyncWorker.KEY_DOCS_RECEIVED, docsReceived)
+        .putInt(PartageSyncWorker.KEY_DOCS_SENT, docsSent)
         .putBoolean(PartageSyncWorker.KEY_TIMED_OUT, timedOut)
         .build()
 

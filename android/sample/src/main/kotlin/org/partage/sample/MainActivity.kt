@@ -99,7 +99,7 @@ fun Inventory(node: Node) {
                         status =
                             try {
                                 val today = LocalDate.now(ZoneOffset.UTC)
-                                node.requestLoan(item.id, today.toString(), today.plusDays(2).toString(), "")
+                                node.requestLoan(item.id, today, today.plusDays(2), "")
                                 "Asked ${item.ownerName} for ${item.title}"
                             } catch (e: PartageException) {
                                 e.message ?: "error" // e.g. "you cannot borrow your own item"
