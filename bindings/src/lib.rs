@@ -14,6 +14,7 @@
 //! - [`devices`]: linking a new device to this identity, listing and revoking devices.
 //! - [`replication`]: opaque byte bundles to move documents between devices without a network.
 //! - [`logging`]: a logger callback interface fed from `tracing` (Logcat, `os.Logger`, ...).
+//! - [`secrets`]: the app's secret store (Keystore, Keychain) for the secret keys (ADR 0018).
 //!
 //! Generated Kotlin/Swift/Python sources are build outputs (see `bindings/README.md`).
 
@@ -26,6 +27,7 @@ pub mod network;
 pub mod node;
 pub mod replication;
 mod runtime;
+pub mod secrets;
 pub mod time;
 pub mod types;
 

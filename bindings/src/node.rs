@@ -28,6 +28,14 @@ pub struct Node {
 }
 
 impl Node {
+    /// Opens a core node on a blocking thread and wraps it.
+    pub(crate) async fn open_core(
+        open: impl FnOnce() -> partage::Result<partage::Node> + Send + 'static,
+    ) -> Result<Arc<Node>, PartageError> {
+        let node = blocking(open).await?;
+        Ok(Arc::new(Node { inner: Arc::new(node), net: Arc::default(), deliveries: Arc::default() }))
+    }
+
     /// A clone of the core node to move into a blocking task.
     pub(crate) fn core(&self) -> Arc<partage::Node> {
         Arc::clone(&self.inner)
@@ -68,8 +76,7 @@ impl Node {
         if data_dir.trim().is_empty() {
             return Err(PartageError::invalid("data directory is empty"));
         }
-        let node = blocking(move || partage::Node::open(PathBuf::from(data_dir))).await?;
-        Ok(Arc::new(Node { inner: Arc::new(node), net: Arc::default(), deliveries: Arc::default() }))
+        Node::open_core(move || partage::Node::open(PathBuf::from(data_dir))).await
     }
 
     /// The data directory this node stores everything in.

@@ -25,6 +25,7 @@ pub mod model;
 pub mod node;
 pub mod readmodel;
 pub mod search;
+pub mod secret_store;
 pub mod snapshot;
 pub mod store;
 mod store_rewrite;
@@ -44,4 +45,5 @@ pub use node::{
     MembershipProof, NeighbourhoodSummary, Node,
 };
 pub use readmodel::{ItemFilter, ItemView, Page};
+pub use secret_store::SecretStore;
 pub use sync::EnvelopeError;

@@ -36,7 +36,8 @@ use crate::identity::Identity;
 use crate::ids::{DeviceId, MemberId, NeighbourhoodId};
 use crate::model::validate_name;
 use crate::readmodel::ReadModel;
-use crate::store::{IdentityRecord, MemberRecord, NeighbourhoodRecord, Store, Writer};
+use crate::secret_store::{self, SecretStore};
+use crate::store::{MemberRecord, NeighbourhoodRecord, Store, Writer};
 use automerge::Change;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -71,6 +72,8 @@ pub struct Node {
 struct State {
     store: Store,
     identity: Option<Identity>,
+    /// Where the secret keys live when not in the store (see `crate::secret_store`).
+    secrets: Option<Arc<dyn SecretStore>>,
     neighbourhoods: BTreeMap<NeighbourhoodId, NeighbourhoodRecord>,
     members: HashMap<DocKey, MemberRecord>,
     /// Documents loaded so far (lazily: reopening loads none).
@@ -103,12 +106,36 @@ struct State {
 impl Node {
     /// Opens (creating if needed) the data directory `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<Node> {
+        Node::open_with(dir, None)
+    }
+
+    /// Opens `dir` keeping the member and device secrets in `secrets` instead of the data
+    /// directory (moving them there if the directory still holds them): see
+    /// [`crate::secret_store`] and ADR 0018.
+    pub fn open_with_secret_store(dir: impl AsRef<Path>, secrets: Arc<dyn SecretStore>) -> Result<Node> {
+        Node::open_with(dir, Some(secrets))
+    }
+
+    fn open_with(dir: impl AsRef<Path>, secrets: Option<Arc<dyn SecretStore>>) -> Result<Node> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir)
             .map_err(|source| Error::Io { path: dir.display().to_string(), source })?;
-        let store = Store::open(&dir.join(STORE_FILE))?;
+        let mut store = Store::open(&dir.join(STORE_FILE))?;
         let loaded = store.load_all()?;
-        let identity = loaded.identity.as_ref().map(IdentityRecord::to_identity).transpose()?;
+        let identity = match &loaded.identity {
+            Some(record) => Some(secret_store::identity_of(record, secrets.as_ref())?),
+            None => None,
+        };
+        if let (Some(id), Some(record)) = (&identity, &loaded.identity)
+            && secrets.is_some()
+            && !secret_store::is_external(record)
+        {
+            // Installed on a directory that still holds the secrets: move them out, then rewrite
+            // the file so that the old record's bytes do not linger in freed pages.
+            let external = secret_store::record_for(id, secrets.as_ref())?;
+            store.write(|w| w.put_identity(&external))?;
+            store = store.rewritten(&dir.join(STORE_FILE))?;
+        }
         let mut read = ReadModel::load(loaded.items);
         let mut members = HashMap::new();
         for m in loaded.members {
@@ -132,6 +159,7 @@ impl Node {
         let state = State {
             store,
             identity,
+            secrets,
             neighbourhoods,
             members,
             docs: HashMap::new(),
@@ -166,7 +194,8 @@ impl Node {
             return Err(Error::AlreadyInitialised { name: id.name.clone() });
         }
         let identity = Identity::generate(name, now_ms())?;
-        st.store.write(|w| w.put_identity(&IdentityRecord::from_identity(&identity)))?;
+        let record = secret_store::record_for(&identity, st.secrets.as_ref())?;
+        st.store.write(|w| w.put_identity(&record))?;
         let info = info(&identity);
         st.identity = Some(identity);
         Ok(info)
@@ -197,8 +226,9 @@ impl Node {
                 changes.push((*ns, change));
             }
         }
+        let record = secret_store::record_for(&identity, st.secrets.as_ref())?;
         let result = st.store.write(|w| {
-            w.put_identity(&IdentityRecord::from_identity(&identity))?;
+            w.put_identity(&record)?;
             for (ns, change) in &changes {
                 st_commit_change(w, &identity, ns, change)?;
                 w.put_heads(ns, &me, &[change.hash().0])?;

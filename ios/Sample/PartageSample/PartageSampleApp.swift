@@ -27,8 +27,8 @@ final class Model {
 
     func open() async {
         do {
-            let dir = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
-            let node = try await Node.open(dataDir: dir.appendingPathComponent("partage").path)
+            // Application Support/Partage, excluded from backups; secret keys in the Keychain.
+            let node = try await PartageStorage.open()
             if try await node.identity() == nil { _ = try await node.createIdentity(name: "Me") }
             if try await node.neighbourhoods().isEmpty { _ = try await node.createNeighbourhood(name: "My street") }
             let lifecycle = PartageLifecycle(node: node)

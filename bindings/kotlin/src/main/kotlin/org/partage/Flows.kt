@@ -103,7 +103,9 @@ fun Node.sharedEvents(): SharedFlow<NodeEvent> =
 /**
  * Re-reads [read] at once and whenever an event passing [affects] arrives on the node's shared
  * subscription. Conflated: a burst of events while a read runs causes one more read, not one per
- * event. The first read happens after the subscription is registered, so no change is missed.
+ * event. No change is missed: the read at registration covers what happened before; if the shared
+ * subscription is only starting, its first event (a snapshot, which affects everything) causes one
+ * more read once it is live; after that every change is an event.
  */
 private fun <T> Node.observe(
     affects: (NodeEvent) -> Boolean,

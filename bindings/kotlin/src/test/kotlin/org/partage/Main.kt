@@ -13,5 +13,6 @@ fun main() {
     sharedEventsTests()
     errorTests()
     storageTests()
+    secretsTests()
     finish()
 }
