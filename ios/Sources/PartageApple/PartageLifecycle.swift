@@ -18,6 +18,9 @@ public final class PartageLifecycle {
         self.discovery = BonjourDiscovery(node: node)
     }
 
+    /// What Bonjour discovery did or failed to do (publishing, browsing, resolving).
+    public var discoveryEvents: AsyncStream<BonjourEvent> { discovery.events }
+
     /// Starts the network (mDNS off: Bonjour replaces it) and follows the app's lifecycle.
     public func start(config: NetworkConfig = NetworkConfig()) async throws {
         if !node.isNetworkRunning() { try await node.startNetwork(config: config) }
