@@ -22,7 +22,11 @@ let package = Package(
         ),
         // The Swift layer, shared with the Linux tests (a symlink to bindings/swift/Sources/Partage).
         .target(name: "Partage", dependencies: ["PartageFFI"], path: "Sources/Partage"),
-        // Bonjour discovery feeding the node's discovery bridge; pause/resume with the app.
-        .target(name: "PartageApple", dependencies: ["Partage"], path: "Sources/PartageApple"),
+        // Bonjour discovery feeding the node's discovery bridge; pause/resume with the app;
+        // Keychain secret store; background tasks. Carries the privacy manifest.
+        .target(
+            name: "PartageApple", dependencies: ["Partage"], path: "Sources/PartageApple",
+            resources: [.copy("PrivacyInfo.xcprivacy")]
+        ),
     ]
 )

@@ -10,6 +10,7 @@ object Build {
     }
 
     object VERSION_CODES {
+        const val Q: Int = 29
         const val UPSIDE_DOWN_CAKE: Int = 34
     }
 }

@@ -16,6 +16,8 @@ cd "$repo"
 command -v xcodebuild >/dev/null || { echo "build-xcframework.sh: xcodebuild not found (install Xcode)" >&2; exit 1; }
 
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
+# The package's deployment targets (Package.swift): the static libraries are built for them too.
+export IPHONEOS_DEPLOYMENT_TARGET=16.0 MACOSX_DEPLOYMENT_TARGET=13.0
 rustup target add "${targets[@]}"
 case "$profile" in
     debug) flag=() ;;

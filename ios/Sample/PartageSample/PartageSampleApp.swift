@@ -7,10 +7,38 @@ import SwiftUI
 @main
 struct PartageSampleApp: App {
     @State private var model = Model()
+    /// Background refresh: one bounded sync with the app's one node (Info.plist lists the identifier).
+    private let backgroundTasks = PartageBackgroundTasks(refreshIdentifier: "org.partage.sample.refresh") {
+        try await SampleNode.shared.node()
+    }
+
+    init() {
+        backgroundTasks.register()
+        try? backgroundTasks.schedule()
+    }
 
     var body: some Scene {
         WindowGroup {
             ContentView(model: model).task { await model.open() }
+        }
+    }
+}
+
+/// The app's one node, opened once for the process (by the UI or by a background task).
+actor SampleNode {
+    static let shared = SampleNode()
+    private var opening: Task<Node, Error>?
+
+    func node() async throws -> Node {
+        // One opening for every caller (an actor is reentrant across the await below).
+        // Application Support/Partage, excluded from backups; secret keys in the Keychain.
+        let task = opening ?? Task { try await PartageStorage.open() }
+        opening = task
+        do {
+            return try await task.value
+        } catch {
+            opening = nil  // the next caller tries again
+            throw error
         }
     }
 }
@@ -27,8 +55,7 @@ final class Model {
 
     func open() async {
         do {
-            // Application Support/Partage, excluded from backups; secret keys in the Keychain.
-            let node = try await PartageStorage.open()
+            let node = try await SampleNode.shared.node()
             if try await node.identity() == nil { _ = try await node.createIdentity(name: "Me") }
             if try await node.neighbourhoods().isEmpty { _ = try await node.createNeighbourhood(name: "My street") }
             let lifecycle = PartageLifecycle(node: node)
