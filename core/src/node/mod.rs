@@ -62,6 +62,42 @@ pub struct IdentityInfo {
 }
 
 /// A Partage node: cheap to clone, safe to share between threads.
+///
+/// Two neighbours, each with a node of their own, share an item and run a loan, with the
+/// documents carried between them as bytes (a network does the same with `partage-net`):
+///
+/// ```
+/// use partage::clock::{format_day, today};
+/// use partage::{ItemDraft, ItemFilter, LoanFilter, LoanState, Node};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (a, b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+/// let alice = Node::open(a.path())?;
+/// let bob = Node::open(b.path())?;
+/// alice.init("Alice")?;
+/// bob.init("Bob")?;
+///
+/// let street = alice.create_neighbourhood("Rue des Lilas")?;
+/// let drill = alice.add_item(&street.id, ItemDraft { title: "Perceuse".into(), ..Default::default() })?;
+/// bob.join(&alice.invite(&street.id, 7, 1, vec![])?)?;
+///
+/// // One offline sync each way: the receiver's summary, then what it lacks.
+/// let sync = |from: &Node, to: &Node| -> partage::Result<()> {
+///     to.apply_offline_bundle(&from.offline_bundle(&street.id, &to.offline_summary(&street.id)?)?)?;
+///     Ok(())
+/// };
+/// sync(&alice, &bob)?;
+/// assert_eq!(bob.search("perc", &ItemFilter::default())?[0].item.title, "Perceuse");
+///
+/// let day = format_day(today());
+/// let loan = bob.request_loan(&drill.item.id, &day, &day, "Pour une étagère")?;
+/// sync(&bob, &alice)?;
+/// assert_eq!(alice.accept_loan(&loan.id, "Avec plaisir")?.state, LoanState::Accepted);
+/// sync(&alice, &bob)?;
+/// assert_eq!(bob.loans(&LoanFilter::default())?[0].state, LoanState::Accepted);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Node {
     state: Arc<Mutex<State>>,
@@ -104,7 +140,20 @@ struct State {
 }
 
 impl Node {
-    /// Opens (creating if needed) the data directory `dir`.
+    /// Opens (creating if needed) the data directory `dir`. One `Node` at a time may hold a
+    /// directory: a second open of the same one fails until the first is dropped.
+    ///
+    /// ```
+    /// # fn main() -> partage::Result<()> {
+    /// # let tmp = tempfile::tempdir().map_err(|e| partage::Error::Storage(e.to_string()))?;
+    /// let node = partage::Node::open(tmp.path().join("partage"))?;
+    /// assert!(node.identity()?.is_none()); // a fresh directory: create an identity first
+    /// assert!(partage::Node::open(tmp.path().join("partage")).is_err());
+    /// drop(node);
+    /// assert!(partage::Node::open(tmp.path().join("partage")).is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open(dir: impl AsRef<Path>) -> Result<Node> {
         Node::open_with(dir, None)
     }
@@ -112,6 +161,38 @@ impl Node {
     /// Opens `dir` keeping the member and device secrets in `secrets` instead of the data
     /// directory (moving them there if the directory still holds them): see
     /// [`crate::secret_store`] and ADR 0018.
+    ///
+    /// ```
+    /// use partage::{Node, SecretStore};
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// /// Stands in for the Android Keystore or the iOS Keychain.
+    /// #[derive(Default)]
+    /// struct Memory(Mutex<HashMap<String, Vec<u8>>>);
+    ///
+    /// impl SecretStore for Memory {
+    ///     fn load(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+    ///         Ok(self.0.lock().map_err(|e| e.to_string())?.get(name).cloned())
+    ///     }
+    ///     fn save(&self, name: &str, secret: &[u8]) -> Result<(), String> {
+    ///         self.0.lock().map_err(|e| e.to_string())?.insert(name.to_owned(), secret.to_vec());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let keys = Arc::new(Memory::default());
+    /// let me = Node::open_with_secret_store(dir.path(), keys.clone())?.init("Alice")?;
+    /// assert_eq!(keys.0.lock().unwrap().len(), 2); // the member and device secrets
+    ///
+    /// // Reopened with the same store: the same identity. Without it: refused.
+    /// assert_eq!(Node::open_with_secret_store(dir.path(), keys)?.identity()?, Some(me));
+    /// assert_eq!(Node::open(dir.path()).err().map(|e| e.kind()), Some(partage::ErrorKind::Storage));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open_with_secret_store(dir: impl AsRef<Path>, secrets: Arc<dyn SecretStore>) -> Result<Node> {
         Node::open_with(dir, Some(secrets))
     }
@@ -186,7 +267,18 @@ impl Node {
         &self.data_dir
     }
 
-    /// Creates this installation's identity (member key, device key, certificate).
+    /// Creates this installation's identity (member key, device key, certificate). Once only.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let node = partage::Node::open(dir.path())?;
+    /// let me = node.init("Camille")?;
+    /// assert_eq!(node.identity()?, Some(me));
+    /// assert_eq!(node.init("Again").unwrap_err().kind(), partage::ErrorKind::AlreadyInitialised);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn init(&self, name: &str) -> Result<IdentityInfo> {
         let name = validate_name(name)?;
         let mut st = self.lock()?;
@@ -267,7 +359,23 @@ impl Node {
         Ok(())
     }
 
-    /// A new receiver of the event stream (bounded; see [`Subscription`]).
+    /// A new receiver of the event stream (bounded; see [`Subscription`]). Subscribe before
+    /// reading what you show, so that no change falls in between.
+    ///
+    /// ```
+    /// use partage::{Event, ItemDraft, Node};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let node = Node::open(dir.path())?;
+    /// node.init("Alice")?;
+    /// let street = node.create_neighbourhood("Rue")?;
+    /// let mut events = node.subscribe();
+    /// node.add_item(&street.id, ItemDraft { title: "Échelle".into(), ..Default::default() })?;
+    /// assert!(matches!(events.try_recv(), Some(Event::ItemAdded(view)) if view.item.title == "Échelle"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn subscribe(&self) -> Subscription {
         Subscription::new(self.events.subscribe())
     }
