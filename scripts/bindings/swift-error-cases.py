@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Gives the uniffi-generated Swift error lowerCamelCase cases: `PartageError.badTicket(message:)`.
+"""Gives the uniffi-generated Swift errors lowerCamelCase cases: `PartageError.badTicket(message:)`,
+`ListenerError.failed(reason:)`, `SecretStoreError.failed(reason:)`.
 
 uniffi 0.32 names the cases of an error enum in UpperCamelCase (`.BadTicket`), against Swift's API
 guidelines and unlike the generated `ErrorKind` (`.badTicket`); its `rename` table cannot help (the
 Swift template re-capitalises every variant name). This rewrites the generated file in place, inside
-the `PartageError` enum and its converter only:
+each error enum listed in ERRORS and its converter only:
 
 - `case BadTicket(message: String)` becomes `case badTicket(message: String)`;
 - `.BadTicket(` (the converter's reads and its `case .BadTicket` matches) becomes `.badTicket(`.
@@ -20,8 +21,8 @@ Usage: swift-error-cases.py path/to/PartageFFI.swift
 import re
 import sys
 
-ENUM = "enum PartageError: Swift.Error"
-CONVERTER = "public struct FfiConverterTypePartageError: FfiConverterRustBuffer"
+# Every error type of the bindings (bindings/src: error.rs, events.rs, secrets.rs).
+ERRORS = ["PartageError", "ListenerError", "SecretStoreError"]
 MARKER = "// Patched by scripts/bindings/swift-error-cases.py: lowerCamelCase cases."
 
 
@@ -65,6 +66,26 @@ def declared(name):
     return f"`{name}`" if name in KEYWORDS else name
 
 
+def patch(source, name):
+    """Renames the cases of error enum `name` and in its converter; returns (source, count)."""
+    start, end = block(source, f"enum {name}: Swift.Error")
+    enum = source[start:end]
+    cases = re.findall(r"^\s*case ([A-Z]\w*)\(", enum, re.MULTILINE)
+    if not cases:
+        fail(f"no `case X(...)` in {name} (did uniffi change?)")
+    for case in cases:
+        enum = re.sub(rf"\bcase {case}\(", f"case {declared(lower_first(case))}(", enum)
+    source = source[:start] + MARKER + "\n" + enum + source[end:]
+
+    start, end = block(source, f"public struct FfiConverterType{name}: FfiConverterRustBuffer")
+    converter = source[start:end]
+    for case in cases:
+        converter, n = re.subn(rf"\.{case}\(", f".{lower_first(case)}(", converter)
+        if n < 2:
+            fail(f"{name}'s converter reads or writes .{case} {n} times, expected 2 (did uniffi change?)")
+    return source[:start] + converter + source[end:], len(cases)
+
+
 def main():
     if len(sys.argv) != 2:
         fail("usage: swift-error-cases.py PartageFFI.swift")
@@ -75,26 +96,14 @@ def main():
         print("swift-error-cases.py: already patched")
         return
 
-    start, end = block(source, ENUM)
-    enum = source[start:end]
-    cases = re.findall(r"^\s*case ([A-Z]\w*)\(message: String\)$", enum, re.MULTILINE)
-    if not cases:
-        fail("no `case X(message: String)` in PartageError (did uniffi change?)")
-    for case in cases:
-        enum = re.sub(rf"\bcase {case}\(message:", f"case {declared(lower_first(case))}(message:", enum)
-    source = source[:start] + MARKER + "\n" + enum + source[end:]
-
-    start, end = block(source, CONVERTER)
-    converter = source[start:end]
-    for case in cases:
-        converter, n = re.subn(rf"\.{case}\(", f".{lower_first(case)}(", converter)
-        if n < 2:
-            fail(f"the converter reads or writes .{case} {n} times, expected 2 (did uniffi change?)")
-    source = source[:start] + converter + source[end:]
+    total = 0
+    for name in ERRORS:
+        source, count = patch(source, name)
+        total += count
 
     with open(path, "w", encoding="utf-8") as f:
         f.write(source)
-    print(f"swift-error-cases.py: {len(cases)} error cases in lowerCamelCase")
+    print(f"swift-error-cases.py: {total} cases of {len(ERRORS)} error types in lowerCamelCase")
 
 
 if __name__ == "__main__":

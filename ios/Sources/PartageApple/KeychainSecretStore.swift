@@ -40,12 +40,12 @@ public final class KeychainSecretStore: SecretStore, @unchecked Sendable {
         let status = SecItemCopyMatching(search as CFDictionary, &result)
         switch status {
         case errSecSuccess:
-            guard let data = result as? Data else { throw SecretStoreError.Failed(reason: "\(name) is not data") }
+            guard let data = result as? Data else { throw SecretStoreError.failed(reason: "\(name) is not data") }
             return data
         case errSecItemNotFound:
             return nil
         default:
-            throw SecretStoreError.Failed(reason: "Keychain read of \(name) failed: \(describe(status))")
+            throw SecretStoreError.failed(reason: "Keychain read of \(name) failed: \(describe(status))")
         }
     }
 
@@ -60,7 +60,7 @@ public final class KeychainSecretStore: SecretStore, @unchecked Sendable {
             status = SecItemAdd(item as CFDictionary, nil)
         }
         guard status == errSecSuccess else {
-            throw SecretStoreError.Failed(reason: "Keychain write of \(name) failed: \(describe(status))")
+            throw SecretStoreError.failed(reason: "Keychain write of \(name) failed: \(describe(status))")
         }
     }
 

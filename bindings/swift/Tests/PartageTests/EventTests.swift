@@ -11,7 +11,7 @@ final class ThrowingListener: EventListener, @unchecked Sendable {
         lock.lock()
         seen += 1
         lock.unlock()
-        throw ListenerError.Failed(reason: "boom")
+        throw ListenerError.failed(reason: "boom")
     }
 }
 
