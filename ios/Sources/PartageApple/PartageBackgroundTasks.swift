@@ -12,7 +12,7 @@
 //     <key>UIBackgroundModes</key>
 //     <array><string>fetch</string><string>processing</string></array>
 
-#if canImport(BackgroundTasks) && os(iOS)
+#if canImport(BackgroundTasks)
 import BackgroundTasks
 import Foundation
 import Partage
