@@ -1,4 +1,4 @@
-// Type-check stub (scripts/bindings/check-android-glue.sh): android.app.Application, copied from
+// Type-check stub (scripts/bindings/check-android-glue.sh): android.app.Application, written from
 // the SDK's signatures. Never packaged; the real SDK replaces it.
 @file:Suppress("unused")
 

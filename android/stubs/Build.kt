@@ -1,4 +1,4 @@
-// Type-check stub (scripts/bindings/check-android-glue.sh): android.os.Build, copied from the
+// Type-check stub (scripts/bindings/check-android-glue.sh): android.os.Build, written from the
 // SDK's signatures. Never packaged; the real SDK replaces it.
 @file:Suppress("unused")
 

@@ -1,5 +1,5 @@
 // Type-check stub (scripts/bindings/check-android-glue.sh): notifications and their channels,
-// copied from the SDK's signatures. Never packaged; the real SDK replaces it.
+// written from the SDK's signatures. Never packaged; the real SDK replaces it.
 @file:Suppress("unused", "UNUSED_PARAMETER", "ClassName")
 
 package android.app

@@ -1,5 +1,5 @@
 // Type-check stub (scripts/bindings/check-android-glue.sh): the platform resources used by the
-// glue, copied from the SDK. Never packaged; the real SDK replaces it.
+// glue, written from the SDK. Never packaged; the real SDK replaces it.
 @file:Suppress("unused", "ClassName")
 
 package android

@@ -1,4 +1,4 @@
-// Type-check stub (scripts/bindings/check-android-glue.sh): android.content.pm.ServiceInfo, copied
+// Type-check stub (scripts/bindings/check-android-glue.sh): android.content.pm.ServiceInfo, written
 // from the SDK's signatures. Never packaged; the real SDK replaces it.
 @file:Suppress("unused", "ClassName")
 
