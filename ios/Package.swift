@@ -6,7 +6,8 @@ import PackageDescription
 
 let package = Package(
     name: "Partage",
-    platforms: [.iOS(.v15), .macOS(.v12)],
+    // iOS 16 / macOS 13: the API uses Swift's `Duration` (timeouts, sync durations).
+    platforms: [.iOS(.v16), .macOS(.v13)],
     products: [
         .library(name: "Partage", targets: ["Partage", "PartageApple"]),
     ],
@@ -21,7 +22,11 @@ let package = Package(
         ),
         // The Swift layer, shared with the Linux tests (a symlink to bindings/swift/Sources/Partage).
         .target(name: "Partage", dependencies: ["PartageFFI"], path: "Sources/Partage"),
-        // Bonjour discovery feeding the node's discovery bridge; pause/resume with the app.
-        .target(name: "PartageApple", dependencies: ["Partage"], path: "Sources/PartageApple"),
+        // Bonjour discovery feeding the node's discovery bridge; pause/resume with the app;
+        // Keychain secret store; background tasks. Carries the privacy manifest.
+        .target(
+            name: "PartageApple", dependencies: ["Partage"], path: "Sources/PartageApple",
+            resources: [.copy("PrivacyInfo.xcprivacy")]
+        ),
     ]
 )

@@ -24,6 +24,10 @@ else
     cargo test --workspace
 fi
 
+# nextest does not run doctests: the examples on Node's main methods run here.
+step "cargo test --doc -p partage (the rustdoc examples)"
+cargo test --doc -p partage --quiet
+
 step "cargo doc --workspace --no-deps --lib (rustdoc warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --lib --quiet
 

@@ -7,11 +7,11 @@ plugins {
 
 android {
     namespace = "org.partage.sample"
-    compileSdk = 35
+    compileSdk = 36
     defaultConfig {
         applicationId = "org.partage.sample"
         minSdk = 26
-        targetSdk = 35
+        targetSdk = 36
         versionCode = 1
         versionName = "0.1.0"
     }
@@ -36,8 +36,8 @@ kotlin {
 
 dependencies {
     implementation(project(":partage"))
-    implementation(platform("androidx.compose:compose-bom:2024.12.01"))
+    implementation(platform("androidx.compose:compose-bom:2025.09.01"))
     implementation("androidx.compose.material3:material3")
-    implementation("androidx.activity:activity-compose:1.9.3")
-    implementation("androidx.lifecycle:lifecycle-runtime-compose:2.8.7")
+    implementation("androidx.activity:activity-compose:1.11.0")
+    implementation("androidx.lifecycle:lifecycle-runtime-compose:2.9.4")
 }

@@ -6,4 +6,6 @@ open class Context {
     open fun <T> getSystemService(c: Class<T>): T = throw UnsupportedOperationException()
     open val applicationContext: Context get() = this
     open val filesDir: java.io.File get() = java.io.File("/tmp")
+    open val noBackupFilesDir: java.io.File get() = java.io.File("/tmp")
+    open val mainExecutor: java.util.concurrent.Executor get() = java.util.concurrent.Executor { it.run() }
 }

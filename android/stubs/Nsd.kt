@@ -9,6 +9,7 @@ open class NsdServiceInfo {
     var port: Int = 0
     @Deprecated("x") var host: InetAddress? = null
     val attributes: Map<String, ByteArray?> = emptyMap()
+    val hostAddresses: List<InetAddress> = emptyList()
     fun setAttribute(key: String, value: String?) {}
 }
 open class NsdManager {
@@ -27,6 +28,12 @@ open class NsdManager {
         fun onStartDiscoveryFailed(serviceType: String, errorCode: Int)
         fun onStopDiscoveryFailed(serviceType: String, errorCode: Int)
     }
+    interface ServiceInfoCallback {
+        fun onServiceInfoCallbackRegistrationFailed(errorCode: Int)
+        fun onServiceUpdated(serviceInfo: NsdServiceInfo)
+        fun onServiceLost()
+        fun onServiceInfoCallbackUnregistered()
+    }
     interface ResolveListener {
         fun onServiceResolved(serviceInfo: NsdServiceInfo)
         fun onResolveFailed(serviceInfo: NsdServiceInfo, errorCode: Int)
@@ -36,4 +43,6 @@ open class NsdManager {
     fun discoverServices(t: String, p: Int, l: DiscoveryListener) {}
     fun stopServiceDiscovery(l: DiscoveryListener) {}
     @Deprecated("x") fun resolveService(s: NsdServiceInfo, l: ResolveListener) {}
+    fun registerServiceInfoCallback(s: NsdServiceInfo, e: java.util.concurrent.Executor, c: ServiceInfoCallback) {}
+    fun unregisterServiceInfoCallback(c: ServiceInfoCallback) {}
 }

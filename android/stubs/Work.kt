@@ -35,6 +35,19 @@ abstract class ListenableWorker(appContext: Context, workerParams: WorkerParamet
 }
 abstract class CoroutineWorker(appContext: Context, params: WorkerParameters) : ListenableWorker(appContext, params) {
     abstract suspend fun doWork(): Result
+    suspend fun setForeground(foregroundInfo: ForegroundInfo) {}
+}
+class ForegroundInfo {
+    constructor(notificationId: Int, notification: android.app.Notification)
+    constructor(notificationId: Int, notification: android.app.Notification, foregroundServiceType: Int)
+}
+enum class ExistingWorkPolicy { REPLACE, KEEP, APPEND, APPEND_OR_REPLACE }
+class OneTimeWorkRequest private constructor() : WorkRequest() {
+    class Builder(workerClass: Class<out ListenableWorker>) {
+        fun setConstraints(constraints: Constraints): Builder = this
+        fun setInputData(inputData: Data): Builder = this
+        fun build(): OneTimeWorkRequest = OneTimeWorkRequest()
+    }
 }
 enum class NetworkType { NOT_REQUIRED, CONNECTED, UNMETERED, NOT_ROAMING, METERED, TEMPORARILY_UNMETERED }
 class Constraints private constructor() {
@@ -63,5 +76,6 @@ abstract class WorkManager {
         request: PeriodicWorkRequest,
     ): Operation
     abstract fun cancelUniqueWork(uniqueWorkName: String): Operation
+    abstract fun enqueueUniqueWork(uniqueWorkName: String, existingWorkPolicy: ExistingWorkPolicy, request: OneTimeWorkRequest): Operation
     companion object { @JvmStatic fun getInstance(context: Context): WorkManager = throw UnsupportedOperationException() }
 }

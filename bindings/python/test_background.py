@@ -2,12 +2,19 @@
 127.0.0.1 with mDNS off. Run with scripts/bindings/test-python.sh."""
 
 import asyncio
+import datetime
 import socket
 import time
 
 import pytest
 
 import partage_ffi as p
+
+
+def ms(n):
+    """A duration in milliseconds (the bindings take datetime.timedelta)."""
+    return datetime.timedelta(milliseconds=n)
+
 
 LOOPBACK = p.NetworkConfig(listen_addresses=["/ip4/127.0.0.1/tcp/0"])
 # Cancelled calls must leave the network idle "within 1 s"; the deadline is 5 s so that a slow
@@ -49,7 +56,7 @@ async def pair(tmp_path, tarpit=None):
     await bob.create_identity("Bob")
     hood = (await alice.create_neighbourhood("Rue des Lilas")).id
     await alice.start_network(LOOPBACK)
-    ad = await alice.advertisement(5000)
+    ad = await alice.advertisement(ms(5000))
     await bob.join(await alice.invite(hood, 7, 1, ad.addresses))
     peers = [tarpit.address] if tarpit else []
     await bob.start_network(p.NetworkConfig(listen_addresses=LOOPBACK.listen_addresses, peer_addresses=peers))
@@ -67,9 +74,9 @@ def test_background_sync_while_paused_resumes_syncs_and_pauses_again(tmp_path):
         await bob.pause_network()
         await status_until(bob, "paused", lambda s: s.paused and s.connected_peers == 0)
         with pytest.raises(p.PartageError.Paused):
-            await bob.sync_now(1000)
+            await bob.sync_now(ms(1000))
         await alice.add_item(hood, p.ItemDraft(title="Scie sauteuse"))
-        report = await bob.sync_in_background(20000)
+        report = await bob.sync_in_background(ms(20000))
         assert report.network_before == p.NetworkState.PAUSED
         assert report.peers_synced == 1 and report.docs_received >= 1 and not report.timed_out, report
         assert await titles(bob) == ["Scie sauteuse"]
@@ -85,7 +92,7 @@ def test_cancelling_a_long_sync_now_leaves_the_network_idle(tmp_path):
     async def scenario():
         with Tarpit() as tarpit:
             alice, bob, hood = await pair(tmp_path, tarpit)
-            call = asyncio.create_task(bob.sync_now(60000))
+            call = asyncio.create_task(bob.sync_now(ms(60000)))
             await status_until(bob, "sync_now in flight", lambda s: s.calls_in_flight == 1)
             await asyncio.sleep(0.3)
             assert not call.done()
@@ -115,7 +122,7 @@ def test_cancelling_a_background_sync_pauses_the_network_again(tmp_path):
             alice, bob, _ = await pair(tmp_path, tarpit)
             await bob.pause_network()
             await status_until(bob, "paused", lambda s: s.paused and s.connected_peers == 0)
-            call = asyncio.create_task(bob.sync_in_background(60000))
+            call = asyncio.create_task(bob.sync_in_background(ms(60000)))
             await status_until(
                 bob, "resumed for the sync", lambda s: s.background_syncs == 1 and not s.paused and s.connected_peers >= 1
             )

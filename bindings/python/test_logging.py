@@ -2,12 +2,19 @@
 Rust's `tracing`). Run with scripts/bindings/test-python.sh."""
 
 import asyncio
+import datetime
 import threading
 import time
 
 import pytest
 
 import partage_ffi as p
+
+
+def ms(n):
+    """A duration in milliseconds (the bindings take datetime.timedelta)."""
+    return datetime.timedelta(milliseconds=n)
+
 
 LOOPBACK = p.NetworkConfig(listen_addresses=["/ip4/127.0.0.1/tcp/0"])
 
@@ -40,7 +47,7 @@ def test_log_records_arrive_in_python(tmp_path):
         await bob.create_identity("Bob")
         hood = (await alice.create_neighbourhood("Rue des Lilas")).id
         await alice.start_network(LOOPBACK)
-        ticket = await alice.invite(hood, 7, 1, (await alice.advertisement(5000)).addresses)
+        ticket = await alice.invite(hood, 7, 1, (await alice.advertisement(ms(5000))).addresses)
         await bob.join(ticket)
         await bob.start_network(LOOPBACK)
         deadline = time.monotonic() + 15

@@ -10,6 +10,12 @@ import pytest
 
 import partage_ffi as p
 
+
+def ms(n):
+    """A duration in milliseconds (the bindings take datetime.timedelta)."""
+    return datetime.timedelta(milliseconds=n)
+
+
 LOOPBACK = p.NetworkConfig(listen_addresses=["/ip4/127.0.0.1/tcp/0"])
 
 
@@ -53,7 +59,7 @@ async def networked_pair(tmp_path):
     await bob.create_identity("Bob")
     hood = (await alice.create_neighbourhood("Rue des Lilas")).id
     await alice.start_network(LOOPBACK)
-    ad = await alice.advertisement(5000)
+    ad = await alice.advertisement(ms(5000))
     assert ad.addresses and all(a.startswith("/ip4/127.0.0.1/tcp/") for a in ad.addresses)
     await bob.join(await alice.invite(hood, 7, 1, ad.addresses))
     return alice, bob, hood
@@ -79,7 +85,11 @@ def test_two_networked_nodes_share_an_item_and_run_a_loan(tmp_path):
         assert not subscription.is_active()
 
         today = datetime.datetime.now(datetime.timezone.utc).date()
-        loan = await bob.request_loan(drill.id, str(today), str(today + datetime.timedelta(days=2)), "merci")
+        loan = await bob.request_loan(drill.id, today, today + datetime.timedelta(days=2), "merci")
+        # Days are datetime.date, instants aware datetime.datetime (UTC), durations timedelta.
+        assert loan.until == today + datetime.timedelta(days=2)
+        assert loan.requested_at.tzinfo is not None
+        assert loan.requested_at <= datetime.datetime.now(datetime.timezone.utc)
 
         async def state(node, wanted):
             return (await node.loan(loan.id)).state == wanted if await node.loans(p.LoanFilter(mine=True)) else False
@@ -194,7 +204,7 @@ def test_a_tablet_links_to_alices_identity_by_code(tmp_path):
         code = await alice.offer_device_link(False)
         assert code.startswith("partagelink1")
 
-        summary = await tablet.link_to_identity(code, 30_000)
+        summary = await tablet.link_to_identity(code, ms(30_000))
         assert summary.neighbourhoods == 1
         me, linked = await alice.identity(), await tablet.identity()
         assert linked.member_id == me.member_id and linked.device_id != me.device_id
@@ -210,7 +220,7 @@ def test_a_tablet_links_to_alices_identity_by_code(tmp_path):
         # A used code links nothing more.
         other = await p.Node.open(str(tmp_path / "other"))
         with pytest.raises(p.PartageError.NotAllowed):
-            await other.link_to_identity(code, 30_000)
+            await other.link_to_identity(code, ms(30_000))
         assert await other.identity() is None
         await alice.shutdown()
 

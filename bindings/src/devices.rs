@@ -5,15 +5,16 @@ use crate::error::PartageError;
 use crate::network::on_runtime;
 use crate::node::Node;
 use crate::runtime::blocking;
-use crate::types::{TransferSummary, ms, parse_id};
-use std::time::Duration;
+use crate::time::TimeSpan;
+use crate::types::{TransferSummary, instant, parse_id};
+use std::time::SystemTime;
 
 /// One device of this member.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Device {
     pub device_id: String,
-    /// When the member key certified it (ms since the Unix epoch).
-    pub certified_at_ms: i64,
+    /// When the member key certified it.
+    pub certified_at: SystemTime,
     pub is_this_device: bool,
     pub revoked: bool,
 }
@@ -22,7 +23,7 @@ impl From<partage::link::DeviceSummary> for Device {
     fn from(d: partage::link::DeviceSummary) -> Self {
         Device {
             device_id: d.device.to_hex(),
-            certified_at_ms: ms(d.certified_at),
+            certified_at: instant(d.certified_at),
             is_this_device: d.is_this_device,
             revoked: d.revoked,
         }
@@ -49,14 +50,14 @@ impl Node {
 
     /// On the new device, with an empty data directory and no network started: connects to the
     /// device showing `code`, receives a certificate for this device and a copy of the identity's
-    /// data, and stores it. Gives up after `timeout_ms`; cancelling the call stops it.
+    /// data, and stores it. Gives up after `timeout`; cancelling the call stops it.
     pub async fn link_to_identity(
         &self,
         code: String,
-        timeout_ms: u32,
+        timeout: TimeSpan,
     ) -> Result<TransferSummary, PartageError> {
+        let timeout = timeout.to_duration("timeout")?;
         let node = (*self.core()).clone();
-        let timeout = Duration::from_millis(u64::from(timeout_ms));
         let summary =
             on_runtime(self.net_slot(), async move { partage_net::link_device(&node, &code, timeout).await })
                 .await?;

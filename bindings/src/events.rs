@@ -16,7 +16,7 @@ use crate::network::NetworkEvent;
 use crate::runtime::runtime;
 use crate::types::{Identity, Item, Neighbourhood};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use tokio::sync::Notify;
 
@@ -83,7 +83,7 @@ pub enum NodeEvent {
     },
     /// This listener was too slow and `missed` events were dropped; a `Snapshot` follows.
     Overflow {
-        missed: u64,
+        missed: i64,
     },
 }
 
@@ -120,7 +120,7 @@ impl NodeEvent {
             }
             E::LoanAvailable { loan } => NodeEvent::LoanAvailable { loan: loan.into() },
             E::Network(event) => NodeEvent::Network { event: event.into() },
-            E::Overflow { missed } => NodeEvent::Overflow { missed },
+            E::Overflow { missed } => NodeEvent::Overflow { missed: crate::time::total(missed) },
             #[allow(unreachable_patterns)]
             _ => return None,
         })
@@ -214,8 +214,8 @@ impl Subscription {
     }
 
     /// How many times the listener threw (each time delivery went on with the next event).
-    pub fn listener_errors(&self) -> u64 {
-        self.shared.listener_errors.load(Ordering::SeqCst)
+    pub fn listener_errors(&self) -> i64 {
+        crate::time::total(self.shared.listener_errors.load(Ordering::SeqCst))
     }
 }
 
@@ -226,9 +226,11 @@ impl Drop for Subscription {
 }
 
 impl Subscription {
+    /// Starts a delivery thread; `live` counts this node's running delivery threads.
     pub(crate) fn start(
         node: &Arc<partage::Node>,
         listener: Box<dyn EventListener>,
+        live: &Arc<AtomicUsize>,
     ) -> Result<Arc<Subscription>, PartageError> {
         let handle = runtime()?.handle().clone();
         let shared = Arc::new(Shared {
@@ -239,7 +241,14 @@ impl Subscription {
         });
         // Subscribe before the snapshot is read: nothing can slip between the two.
         let stream = node.subscribe();
-        let delivery = Delivery { node: Arc::downgrade(node), stream, listener, shared: Arc::clone(&shared) };
+        let live = LiveDelivery::new(live);
+        let delivery = Delivery {
+            node: Arc::downgrade(node),
+            stream,
+            listener,
+            shared: Arc::clone(&shared),
+            _live: live,
+        };
         std::thread::Builder::new()
             .name("partage-events".into())
             .spawn(move || delivery.run(&handle))
@@ -255,6 +264,23 @@ struct Delivery {
     stream: partage::Subscription,
     listener: Box<dyn EventListener>,
     shared: Arc<Shared>,
+    _live: LiveDelivery,
+}
+
+/// Counts one delivery thread of a node for as long as it exists (`Node::event_subscriptions`).
+struct LiveDelivery(Arc<AtomicUsize>);
+
+impl LiveDelivery {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        LiveDelivery(Arc::clone(count))
+    }
+}
+
+impl Drop for LiveDelivery {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Delivery {

@@ -4,6 +4,7 @@
 //! forwards to it. The layers:
 //! - [`error`]: the one error type at the edge (`PartageError`), mapped from `partage::Error`.
 //! - [`types`]: records and enums mirrored from the core, with `From` conversions.
+//! - [`time`]: days, durations, instants and signed counts in each language's own types.
 //! - [`node`]: the `Node` object (async methods: the core's synchronous calls run on a
 //!   blocking thread of this crate's runtime, never on the caller's thread).
 //! - [`loans`]: the lending workflow (every move, lists, reminders, trust).
@@ -13,6 +14,7 @@
 //! - [`devices`]: linking a new device to this identity, listing and revoking devices.
 //! - [`replication`]: opaque byte bundles to move documents between devices without a network.
 //! - [`logging`]: a logger callback interface fed from `tracing` (Logcat, `os.Logger`, ...).
+//! - [`secrets`]: the app's secret store (Keystore, Keychain) for the secret keys (ADR 0018).
 //!
 //! Generated Kotlin/Swift/Python sources are build outputs (see `bindings/README.md`).
 
@@ -25,6 +27,8 @@ pub mod network;
 pub mod node;
 pub mod replication;
 mod runtime;
+pub mod secrets;
+pub mod time;
 pub mod types;
 
 pub use error::{ErrorKind, PartageError};

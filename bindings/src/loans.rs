@@ -1,11 +1,14 @@
 //! The lending workflow at the FFI edge: loan records, filters, reminders, trust, and every move.
-//! Days cross the boundary as `YYYY-MM-DD` strings, exactly as the core takes them.
+//! Days cross the boundary as [`Day`]s (Kotlin `LocalDate`, Swift `Date`), `YYYY-MM-DD` on the
+//! wire, exactly as the core takes them.
 
 use crate::error::PartageError;
 use crate::node::Node;
 use crate::runtime::blocking;
-use crate::types::{ms, parse_id, parse_item, parse_member, parse_neighbourhood};
+use crate::time::{Day, signed};
+use crate::types::{instant, parse_id, parse_item, parse_member, parse_neighbourhood};
 use partage::LoanId;
+use std::time::SystemTime;
 
 /// The derived state of a loan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -49,10 +52,10 @@ pub struct Loan {
     pub lender_name: String,
     pub borrower_id: String,
     pub borrower_name: String,
-    /// First day, `YYYY-MM-DD`.
-    pub from: String,
+    /// First day.
+    pub from: Day,
     /// Last day including accepted extensions, `YYYY-MM-DD`.
-    pub until: String,
+    pub until: Day,
     pub state: LoanState,
     /// Accepted concurrently with an overlapping loan and lost: the lender should withdraw one.
     pub conflict: bool,
@@ -61,12 +64,12 @@ pub struct Loan {
     pub receipt_confirmed: bool,
     pub disputed: bool,
     /// The requested new last day of a pending extension.
-    pub pending_extension: Option<String>,
+    pub pending_extension: Option<Day>,
     pub message: String,
     pub answer_message: String,
     pub condition_note: String,
-    pub requested_at_ms: i64,
-    pub answered_at_ms: Option<i64>,
+    pub requested_at: SystemTime,
+    pub answered_at: Option<SystemTime>,
 }
 
 impl From<partage::LoanView> for Loan {
@@ -80,19 +83,19 @@ impl From<partage::LoanView> for Loan {
             lender_name: v.lender_name,
             borrower_id: v.borrower.to_hex(),
             borrower_name: v.borrower_name,
-            from: v.from,
-            until: v.until,
+            from: Day(v.from),
+            until: Day(v.until),
             state: v.state.into(),
             conflict: v.conflict,
             waitlisted: v.waitlisted,
             receipt_confirmed: v.receipt_confirmed,
             disputed: v.disputed,
-            pending_extension: v.pending_extension,
+            pending_extension: v.pending_extension.map(Day),
             message: v.message,
             answer_message: v.answer_message,
             condition_note: v.condition_note,
-            requested_at_ms: ms(v.requested_at),
-            answered_at_ms: v.answered_at.map(ms),
+            requested_at: instant(v.requested_at),
+            answered_at: v.answered_at.map(instant),
         }
     }
 }
@@ -155,18 +158,18 @@ impl From<partage::Reminder> for Reminder {
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Trust {
     pub member_id: String,
-    pub completed_as_lender: u32,
-    pub completed_as_borrower: u32,
-    pub on_time_returns: u32,
+    pub completed_as_lender: i32,
+    pub completed_as_borrower: i32,
+    pub on_time_returns: i32,
 }
 
 impl From<partage::Trust> for Trust {
     fn from(t: partage::Trust) -> Self {
         Trust {
             member_id: t.member.to_hex(),
-            completed_as_lender: t.completed_as_lender,
-            completed_as_borrower: t.completed_as_borrower,
-            on_time_returns: t.on_time_returns,
+            completed_as_lender: signed(t.completed_as_lender),
+            completed_as_borrower: signed(t.completed_as_borrower),
+            on_time_returns: signed(t.on_time_returns),
         }
     }
 }
@@ -186,17 +189,17 @@ macro_rules! loan_move {
 
 #[uniffi::export]
 impl Node {
-    /// Asks to borrow an item from `from` to `until` (inclusive days, `YYYY-MM-DD`).
+    /// Asks to borrow an item from `from` to `until` (inclusive days).
     pub async fn request_loan(
         &self,
         item_id: String,
-        from: String,
-        until: String,
+        from: Day,
+        until: Day,
         message: String,
     ) -> Result<Loan, PartageError> {
         let item = parse_item(&item_id)?;
         let n = self.core();
-        blocking(move || n.request_loan(&item, &from, &until, &message)).await.map(Loan::from)
+        blocking(move || n.request_loan(&item, from.as_str(), until.as_str(), &message)).await.map(Loan::from)
     }
 
     /// Lender: accepts a request (the item is booked for its period).
@@ -253,9 +256,9 @@ impl Node {
         loan_move!(self, loan_id, |n, id| n.mark_returned(&id))
     }
 
-    /// Borrower: asks to keep the item until `until` (`YYYY-MM-DD`).
-    pub async fn request_extension(&self, loan_id: String, until: String) -> Result<Loan, PartageError> {
-        loan_move!(self, loan_id, |n, id| n.request_extension(&id, &until))
+    /// Borrower: asks to keep the item until `until`.
+    pub async fn request_extension(&self, loan_id: String, until: Day) -> Result<Loan, PartageError> {
+        loan_move!(self, loan_id, |n, id| n.request_extension(&id, until.as_str()))
     }
 
     pub async fn loan(&self, loan_id: String) -> Result<Loan, PartageError> {
@@ -269,17 +272,21 @@ impl Node {
         Ok(blocking(move || n.loans(&filter)).await?.into_iter().map(Loan::from).collect())
     }
 
-    /// Loans as they will be on `day` (`YYYY-MM-DD`), e.g. for a calendar.
-    pub async fn loans_on(&self, filter: LoanFilter, day: String) -> Result<Vec<Loan>, PartageError> {
+    /// Loans as they will be on `day`, e.g. for a calendar.
+    pub async fn loans_on(&self, filter: LoanFilter, day: Day) -> Result<Vec<Loan>, PartageError> {
         let filter = partage::LoanFilter::try_from(filter)?;
         let n = self.core();
-        Ok(blocking(move || n.loans_on(&filter, &day)).await?.into_iter().map(Loan::from).collect())
+        Ok(blocking(move || n.loans_on(&filter, day.as_str())).await?.into_iter().map(Loan::from).collect())
     }
 
-    /// What to remind this member of on `day` (`YYYY-MM-DD`; `null`/`nil` for today).
-    pub async fn reminders(&self, day: Option<String>) -> Result<Vec<Reminder>, PartageError> {
+    /// What to remind this member of on `day` (`null`/`nil` for today).
+    pub async fn reminders(&self, day: Option<Day>) -> Result<Vec<Reminder>, PartageError> {
         let n = self.core();
-        Ok(blocking(move || n.reminders(day.as_deref())).await?.into_iter().map(Reminder::from).collect())
+        Ok(blocking(move || n.reminders(day.as_ref().map(Day::as_str)))
+            .await?
+            .into_iter()
+            .map(Reminder::from)
+            .collect())
     }
 
     /// Lending history of a member in a neighbourhood.

@@ -16,6 +16,7 @@
 
 use crate::error::PartageError;
 use crate::events::ListenerError;
+use crate::time::total;
 use std::fmt::{self, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -94,11 +95,11 @@ pub struct LogStats {
     /// A logger is installed in this process.
     pub installed: bool,
     /// Records handed to the logger.
-    pub delivered: u64,
+    pub delivered: i64,
     /// Records dropped because the logger was behind by [`QUEUE`] records.
-    pub dropped: u64,
+    pub dropped: i64,
     /// Times the logger threw (delivery went on with the next record).
-    pub logger_errors: u64,
+    pub logger_errors: i64,
 }
 
 /// Counters and the level, shared by a layer and its delivery thread.
@@ -124,9 +125,9 @@ impl Shared {
     fn stats(&self, installed: bool) -> LogStats {
         LogStats {
             installed,
-            delivered: self.delivered.load(Ordering::Relaxed),
-            dropped: self.dropped.load(Ordering::Relaxed),
-            logger_errors: self.logger_errors.load(Ordering::Relaxed),
+            delivered: total(self.delivered.load(Ordering::Relaxed)),
+            dropped: total(self.dropped.load(Ordering::Relaxed)),
+            logger_errors: total(self.logger_errors.load(Ordering::Relaxed)),
         }
     }
 }

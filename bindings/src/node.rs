@@ -5,12 +5,14 @@ use crate::error::PartageError;
 use crate::events::{EventListener, Subscription};
 use crate::network::lifecycle::NetSlot;
 use crate::runtime::blocking;
+use crate::time::{count, non_negative};
 use crate::types::{
     DataOnlySummary, Identity, Item, ItemDraft, ItemFilter, ItemPage, ItemPatch, Member, Neighbourhood,
     TransferSummary, parse_item, parse_member, parse_neighbourhood,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use zeroize::Zeroizing;
 
 /// A Partage node: this device's identity, neighbourhoods and their shared inventory,
@@ -21,9 +23,19 @@ pub struct Node {
     pub(crate) inner: Arc<partage::Node>,
     /// The network, if started, and who wants it running (see `network/lifecycle.rs`).
     net: Arc<NetSlot>,
+    /// Event delivery threads still running (what `event_subscriptions` reports).
+    deliveries: Arc<AtomicUsize>,
 }
 
 impl Node {
+    /// Opens a core node on a blocking thread and wraps it.
+    pub(crate) async fn open_core(
+        open: impl FnOnce() -> partage::Result<partage::Node> + Send + 'static,
+    ) -> Result<Arc<Node>, PartageError> {
+        let node = blocking(open).await?;
+        Ok(Arc::new(Node { inner: Arc::new(node), net: Arc::default(), deliveries: Arc::default() }))
+    }
+
     /// A clone of the core node to move into a blocking task.
     pub(crate) fn core(&self) -> Arc<partage::Node> {
         Arc::clone(&self.inner)
@@ -64,8 +76,7 @@ impl Node {
         if data_dir.trim().is_empty() {
             return Err(PartageError::invalid("data directory is empty"));
         }
-        let node = blocking(move || partage::Node::open(PathBuf::from(data_dir))).await?;
-        Ok(Arc::new(Node { inner: Arc::new(node), net: Arc::default() }))
+        Node::open_core(move || partage::Node::open(PathBuf::from(data_dir))).await
     }
 
     /// The data directory this node stores everything in.
@@ -107,11 +118,13 @@ impl Node {
     pub async fn invite(
         &self,
         neighbourhood_id: String,
-        expires_in_days: u32,
-        uses: u32,
+        expires_in_days: i32,
+        uses: i32,
         addresses: Vec<String>,
     ) -> Result<String, PartageError> {
         let ns = parse_neighbourhood(&neighbourhood_id)?;
+        let expires_in_days = non_negative(expires_in_days.into(), "expiry in days")?;
+        let uses = non_negative(uses.into(), "uses")?;
         let n = self.core();
         blocking(move || n.invite(&ns, expires_in_days, uses, addresses)).await
     }
@@ -180,7 +193,8 @@ impl Node {
     pub async fn add_item(&self, neighbourhood_id: String, draft: ItemDraft) -> Result<Item, PartageError> {
         let ns = parse_neighbourhood(&neighbourhood_id)?;
         let n = self.core();
-        blocking(move || n.add_item(&ns, draft.into())).await.map(Into::into)
+        let draft = partage::ItemDraft::try_from(draft)?;
+        blocking(move || n.add_item(&ns, draft)).await.map(Into::into)
     }
 
     /// Adds many items at once (a catalogue), all or none: one signed change, one transaction.
@@ -192,7 +206,14 @@ impl Node {
         drafts: Vec<ItemDraft>,
     ) -> Result<Vec<Item>, PartageError> {
         let ns = parse_neighbourhood(&neighbourhood_id)?;
-        let drafts: Vec<partage::ItemDraft> = drafts.into_iter().map(Into::into).collect();
+        let drafts = drafts
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                partage::ItemDraft::try_from(d)
+                    .map_err(|e| PartageError::new(e.kind(), format!("item {}: {e}", i + 1)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let n = self.core();
         Ok(blocking(move || n.add_items(&ns, drafts)).await?.into_iter().map(Into::into).collect())
     }
@@ -245,16 +266,15 @@ impl Node {
         &self,
         query: String,
         filter: ItemFilter,
-        limit: u32,
-        offset: u32,
+        limit: i32,
+        offset: i32,
     ) -> Result<ItemPage, PartageError> {
         let filter = partage::ItemFilter::try_from(filter)?;
+        let limit: usize = non_negative(limit.into(), "limit")?;
+        let offset: usize = non_negative(offset.into(), "offset")?;
         let n = self.core();
-        let page = blocking(move || n.search_page(&query, &filter, limit as usize, offset as usize)).await?;
-        Ok(ItemPage {
-            items: page.items.into_iter().map(Into::into).collect(),
-            total: u32::try_from(page.total).unwrap_or(u32::MAX),
-        })
+        let page = blocking(move || n.search_page(&query, &filter, limit, offset)).await?;
+        Ok(ItemPage { items: page.items.into_iter().map(Into::into).collect(), total: count(page.total) })
     }
 
     // ---- backup ----
@@ -314,6 +334,12 @@ impl Node {
     /// then every change in order. Delivery stops when the returned subscription is cancelled
     /// or dropped (Kotlin `close()`), or when the node is gone.
     pub fn subscribe(&self, listener: Box<dyn EventListener>) -> Result<Arc<Subscription>, PartageError> {
-        Subscription::start(&self.inner, listener)
+        Subscription::start(&self.inner, listener, &self.deliveries)
+    }
+
+    /// How many event subscriptions of this node are still delivering (each has its own thread).
+    /// The Kotlin and Swift layers share one among all their observers; this shows it.
+    pub fn event_subscriptions(&self) -> i32 {
+        crate::time::count(self.deliveries.load(Ordering::SeqCst))
     }
 }

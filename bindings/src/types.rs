@@ -1,9 +1,12 @@
 //! Records and enums of the FFI surface, mirrored from the core with `From` conversions.
-//! Ids cross the boundary as lowercase hex strings; times as milliseconds since the Unix epoch
-//! (`i64`, so Kotlin gets a `Long` and Swift an `Int64`).
+//! Ids cross the boundary as lowercase hex strings; instants as `SystemTime` (Kotlin `Instant`,
+//! Swift `Date`), days and durations as the custom types of `time.rs`, integers signed.
 
 use crate::error::PartageError;
+use crate::time::non_negative;
+pub(crate) use crate::time::{count, instant};
 use partage::{ItemId, MemberId, NeighbourhoodId};
+use std::time::SystemTime;
 
 /// Parses a hex id from the foreign side; a bad one is an `InvalidInput` error naming it.
 pub(crate) fn parse_id<T>(text: &str) -> Result<T, PartageError>
@@ -11,14 +14,6 @@ where
     T: std::str::FromStr<Err = partage::ValidationError>,
 {
     text.parse::<T>().map_err(PartageError::from)
-}
-
-pub(crate) fn ms(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn count(value: usize) -> u32 {
-    u32::try_from(value).unwrap_or(u32::MAX)
 }
 
 macro_rules! mirror_enum {
@@ -75,9 +70,9 @@ pub struct Neighbourhood {
     pub name: String,
     /// Whether this device holds the founder's key (can revoke members).
     pub admin: bool,
-    pub member_count: u32,
-    pub item_count: u32,
-    pub joined_at_ms: i64,
+    pub member_count: i32,
+    pub item_count: i32,
+    pub joined_at: SystemTime,
     /// A member has confirmed this device's ticket; until then nothing of the neighbourhood
     /// arrives (show "waiting for a member to confirm").
     pub confirmed: bool,
@@ -91,7 +86,7 @@ impl From<partage::NeighbourhoodSummary> for Neighbourhood {
             admin: n.admin,
             member_count: count(n.members),
             item_count: count(n.items),
-            joined_at_ms: ms(n.joined_at),
+            joined_at: instant(n.joined_at),
             confirmed: n.confirmed,
         }
     }
@@ -126,19 +121,19 @@ pub struct Item {
     /// Content hashes (64 hex characters) of photos.
     pub photos: Vec<String>,
     /// Deposit asked for, in cents of the local currency.
-    pub deposit_cents: Option<u64>,
-    pub max_loan_days: u32,
+    pub deposit_cents: Option<i64>,
+    pub max_loan_days: i32,
     /// `false` while the owner has paused lending it.
     pub available: bool,
-    pub created_at_ms: i64,
-    pub updated_at_ms: i64,
+    pub created_at: SystemTime,
+    pub updated_at: SystemTime,
 }
 
 /// One page of search results, and how many items match in all.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ItemPage {
     pub items: Vec<Item>,
-    pub total: u32,
+    pub total: i32,
 }
 
 impl From<partage::ItemView> for Item {
@@ -155,11 +150,11 @@ impl From<partage::ItemView> for Item {
             tags: i.tags,
             condition: i.condition.into(),
             photos: i.photos,
-            deposit_cents: i.deposit_cents,
-            max_loan_days: i.max_loan_days,
+            deposit_cents: i.deposit_cents.map(crate::time::total),
+            max_loan_days: i32::try_from(i.max_loan_days).unwrap_or(i32::MAX),
             available: i.available,
-            created_at_ms: ms(i.created_at),
-            updated_at_ms: ms(i.updated_at),
+            created_at: instant(i.created_at),
+            updated_at: instant(i.updated_at),
         }
     }
 }
@@ -181,24 +176,28 @@ pub struct ItemDraft {
     #[uniffi(default = [])]
     pub photos: Vec<String>,
     #[uniffi(default = None)]
-    pub deposit_cents: Option<u64>,
+    pub deposit_cents: Option<i64>,
     /// Defaults to 14 days.
     #[uniffi(default = None)]
-    pub max_loan_days: Option<u32>,
+    pub max_loan_days: Option<i32>,
 }
 
-impl From<ItemDraft> for partage::ItemDraft {
-    fn from(d: ItemDraft) -> Self {
-        partage::ItemDraft {
+impl TryFrom<ItemDraft> for partage::ItemDraft {
+    type Error = PartageError;
+    fn try_from(d: ItemDraft) -> Result<Self, PartageError> {
+        Ok(partage::ItemDraft {
             title: d.title,
             description: d.description,
             category: d.category.map(Into::into),
             tags: d.tags,
             condition: d.condition.map(Into::into),
             photos: d.photos,
-            deposit_cents: d.deposit_cents,
-            max_loan_days: d.max_loan_days,
-        }
+            deposit_cents: d.deposit_cents.map(|c| non_negative(c, "deposit")).transpose()?,
+            max_loan_days: d
+                .max_loan_days
+                .map(|days| non_negative(days.into(), "max loan days"))
+                .transpose()?,
+        })
     }
 }
 
@@ -219,11 +218,11 @@ pub struct ItemPatch {
     pub photos: Option<Vec<String>>,
     /// A new deposit. To remove the deposit, set `clear_deposit` instead.
     #[uniffi(default = None)]
-    pub deposit_cents: Option<u64>,
+    pub deposit_cents: Option<i64>,
     #[uniffi(default = false)]
     pub clear_deposit: bool,
     #[uniffi(default = None)]
-    pub max_loan_days: Option<u32>,
+    pub max_loan_days: Option<i32>,
 }
 
 impl TryFrom<ItemPatch> for partage::ItemPatch {
@@ -234,7 +233,7 @@ impl TryFrom<ItemPatch> for partage::ItemPatch {
                 return Err(PartageError::invalid("set either a new deposit or clear_deposit, not both"));
             }
             (true, None) => Some(None),
-            (false, Some(cents)) => Some(Some(cents)),
+            (false, Some(cents)) => Some(Some(non_negative(cents, "deposit")?)),
             (false, None) => None,
         };
         Ok(partage::ItemPatch {
@@ -245,7 +244,10 @@ impl TryFrom<ItemPatch> for partage::ItemPatch {
             condition: p.condition.map(Into::into),
             photos: p.photos,
             deposit_cents,
-            max_loan_days: p.max_loan_days,
+            max_loan_days: p
+                .max_loan_days
+                .map(|days| non_negative(days.into(), "max loan days"))
+                .transpose()?,
         })
     }
 }
@@ -278,10 +280,10 @@ impl TryFrom<ItemFilter> for partage::ItemFilter {
 /// What applying a sync bundle changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
 pub struct ImportReport {
-    pub documents: u32,
-    pub new_changes: u32,
-    pub items_changed: u32,
-    pub items_removed: u32,
+    pub documents: i32,
+    pub new_changes: i32,
+    pub items_changed: i32,
+    pub items_removed: i32,
     /// Loan records the documents carried that were refused on read, each with its reason
     /// (the rest of each document is imported).
     pub refused_records: Vec<String>,
@@ -300,9 +302,9 @@ impl ImportReport {
 /// What an export or import to a file moved.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct TransferSummary {
-    pub neighbourhoods: u32,
-    pub documents: u32,
-    pub items: u32,
+    pub neighbourhoods: i32,
+    pub documents: i32,
+    pub items: i32,
 }
 
 impl From<partage::export::TransferSummary> for TransferSummary {
@@ -318,9 +320,9 @@ impl From<partage::export::TransferSummary> for TransferSummary {
 /// What a data-only export wrote.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct DataOnlySummary {
-    pub neighbourhoods: u32,
-    pub items: u32,
-    pub loans: u32,
+    pub neighbourhoods: i32,
+    pub items: i32,
+    pub loans: i32,
 }
 
 impl From<partage::export::DataOnlySummary> for DataOnlySummary {

@@ -11,6 +11,7 @@
 
 use partage_ffi::Node;
 use partage_ffi::network::{NetworkConfig, NetworkState};
+use partage_ffi::time::TimeSpan;
 use partage_ffi::types::{ItemDraft, ItemFilter, ItemPatch};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,7 +59,7 @@ async fn join_by_ticket_sync_pause_resume() {
     bob.create_identity("Bob".into()).await.unwrap();
     let hood = alice.create_neighbourhood("Rue".into()).await.unwrap().id;
     alice.start_network(loopback()).await.unwrap();
-    let ad = alice.advertisement(5_000).await.unwrap();
+    let ad = alice.advertisement(TimeSpan(5_000)).await.unwrap();
     assert!(!ad.addresses.is_empty());
     bob.join(alice.invite(hood.clone(), 7, 1, ad.addresses).await.unwrap()).await.unwrap();
     let drill = alice.add_item(hood.clone(), draft("Perceuse")).await.unwrap();
@@ -75,7 +76,7 @@ async fn join_by_ticket_sync_pause_resume() {
     alice.add_item(hood.clone(), draft("Scie")).await.unwrap();
     bob.resume_network().await.unwrap();
     eventually("the new item after resuming", async || titles(&bob).await.len() == 2).await;
-    assert!(bob.sync_now(10_000).await.unwrap().complete);
+    assert!(bob.sync_now(TimeSpan(10_000)).await.unwrap().complete);
     alice.shutdown().await.unwrap();
     bob.shutdown().await.unwrap();
 }
@@ -97,7 +98,7 @@ async fn pair(extra: Vec<String>) -> (Arc<Node>, Arc<Node>, String, [tempfile::T
     bob.create_identity("Bob".into()).await.unwrap();
     let hood = alice.create_neighbourhood("Rue".into()).await.unwrap().id;
     alice.start_network(loopback()).await.unwrap();
-    let ad = alice.advertisement(5_000).await.unwrap();
+    let ad = alice.advertisement(TimeSpan(5_000)).await.unwrap();
     bob.join(alice.invite(hood.clone(), 7, 1, ad.addresses).await.unwrap()).await.unwrap();
     bob.start_network(NetworkConfig { peer_addresses: extra, ..loopback() }).await.unwrap();
     eventually("bob verified alice", async || {
@@ -117,7 +118,7 @@ async fn background_sync_resumes_a_paused_network_and_pauses_it_again() {
     })
     .await;
     alice.add_item(hood.clone(), draft("Scie")).await.unwrap();
-    let report = bob.sync_in_background(20_000, None).await.unwrap();
+    let report = bob.sync_in_background(TimeSpan(20_000), None).await.unwrap();
     assert_eq!(report.network_before, NetworkState::Paused);
     assert_eq!(report.peers_synced, 1, "{report:?}");
     assert!(report.docs_received >= 1 && !report.timed_out, "{report:?}");
@@ -141,10 +142,10 @@ async fn background_sync_from_stopped_starts_and_stops_the_network() {
     bob.create_identity("Bob".into()).await.unwrap();
     let hood = alice.create_neighbourhood("Rue".into()).await.unwrap().id;
     alice.start_network(loopback()).await.unwrap();
-    let ad = alice.advertisement(5_000).await.unwrap();
+    let ad = alice.advertisement(TimeSpan(5_000)).await.unwrap();
     bob.join(alice.invite(hood.clone(), 7, 1, ad.addresses).await.unwrap()).await.unwrap();
     alice.add_item(hood.clone(), draft("Perceuse")).await.unwrap();
-    let report = bob.sync_in_background(20_000, Some(loopback())).await.unwrap();
+    let report = bob.sync_in_background(TimeSpan(20_000), Some(loopback())).await.unwrap();
     assert_eq!(report.network_before, NetworkState::Stopped);
     assert_eq!(report.peers_synced, 1, "{report:?}");
     assert_eq!(titles(&bob).await, ["Perceuse"]);
@@ -156,14 +157,14 @@ async fn background_sync_from_stopped_starts_and_stops_the_network() {
 async fn dropping_a_sync_now_future_aborts_its_work() {
     let (_tarpit, address) = tarpit();
     let (alice, bob, _hood, _dirs) = pair(vec![address]).await;
-    let call = bob.sync_now(60_000);
+    let call = bob.sync_now(TimeSpan(60_000));
     // Polled for a while (it waits for the tarpit dial), then dropped: the caller cancelled.
     assert!(tokio::time::timeout(Duration::from_millis(300), call).await.is_err(), "a long call");
     eventually("no call in flight", async || bob.network_status().calls_in_flight == 0).await;
 
     // A background sync dropped the same way leaves the network paused as it found it.
     bob.pause_network().await.unwrap();
-    let call = bob.sync_in_background(60_000, None);
+    let call = bob.sync_in_background(TimeSpan(60_000), None);
     assert!(tokio::time::timeout(Duration::from_millis(500), call).await.is_err(), "a long call");
     eventually("paused and idle", async || {
         let s = bob.network_status();
@@ -197,7 +198,7 @@ async fn the_app_and_a_background_sync_share_the_network() {
     // the sync's end does not pause the network under the app.
     bob.pause_network().await.unwrap();
     let syncing = Arc::clone(&bob);
-    let sync = tokio::spawn(async move { syncing.sync_in_background(60_000, None).await });
+    let sync = tokio::spawn(async move { syncing.sync_in_background(TimeSpan(60_000), None).await });
     running(&bob).await;
     bob.resume_network().await.unwrap();
     sync.abort();
@@ -206,7 +207,7 @@ async fn the_app_and_a_background_sync_share_the_network() {
 
     // The app goes to the background during one: paused only once the sync ends.
     let syncing = Arc::clone(&bob);
-    let sync = tokio::spawn(async move { syncing.sync_in_background(60_000, None).await });
+    let sync = tokio::spawn(async move { syncing.sync_in_background(TimeSpan(60_000), None).await });
     running(&bob).await;
     bob.pause_network().await.unwrap();
     assert!(!bob.is_network_paused(), "still held by the background sync");

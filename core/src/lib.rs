@@ -25,6 +25,7 @@ pub mod model;
 pub mod node;
 pub mod readmodel;
 pub mod search;
+pub mod secret_store;
 pub mod session_binding;
 pub mod snapshot;
 pub mod store;
@@ -45,4 +46,5 @@ pub use node::{
     MembershipProof, NeighbourhoodSummary, Node,
 };
 pub use readmodel::{ItemFilter, ItemView, Page};
+pub use secret_store::SecretStore;
 pub use sync::EnvelopeError;

@@ -16,6 +16,8 @@ cd "$repo"
 command -v xcodebuild >/dev/null || { echo "build-xcframework.sh: xcodebuild not found (install Xcode)" >&2; exit 1; }
 
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
+# The package's deployment targets (Package.swift): the static libraries are built for them too.
+export IPHONEOS_DEPLOYMENT_TARGET=16.0 MACOSX_DEPLOYMENT_TARGET=13.0
 rustup target add "${targets[@]}"
 case "$profile" in
     debug) flag=() ;;
@@ -43,6 +45,7 @@ target/debug/uniffi-bindgen generate --library target/debug/libpartage_ffi.dylib
     --no-format --out-dir "$build/gen"
 # Task.cancel() reaches Rust (uniffi 0.32 does not do it for Swift): the same patch the Linux tests use.
 python3 "$repo/scripts/bindings/swift-cancellation.py" "$build/gen/PartageFFI.swift"
+python3 "$repo/scripts/bindings/swift-error-cases.py" "$build/gen/PartageFFI.swift"
 cp "$build/gen/PartageFFI.swift" "$ios/Sources/PartageFFI/"
 # Headers in a folder of their own: Xcode merges every XCFramework's headers into one directory.
 cp "$build/gen/PartageFFIC.h" "$build/headers/PartageFFIC/"

@@ -9,6 +9,15 @@ set -euo pipefail
 build_ffi
 gen="$(generate kotlin)"
 
+# No unsigned type in the public API (Java cannot use Kotlin's UInt/ULong): record fields,
+# parameters and return types. uniffi's own plumbing (allocation sizes) is left out.
+step "no unsigned types in the generated Kotlin API"
+unsigned="$(grep -nE '(val|var) \w+: [A-Za-z<]*U(Int|Long|Short|Byte)\b|\b\w+: U(Int|Long|Short|Byte)\??[,)]|fun \w+\(.*\): U(Int|Long|Short|Byte)' \
+    "$gen"/org/partage/ffi/*.kt | grep -vE 'allocationSize|fun alloc|fun create|capacity|\blen\b|size: ULong' || true)"
+[ -z "$unsigned" ] || die "unsigned types in the public Kotlin API:
+$unsigned"
+echo "none"
+
 lib="$KOTLIN_HOME/lib"
 cp="$JNA_JAR:$lib/kotlinx-coroutines-core-jvm.jar"
 out="$GEN_ROOT/kotlin-test.jar"

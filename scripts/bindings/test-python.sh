@@ -11,4 +11,5 @@ cp "$FFI_LIB" "$gen/"
 
 step "pytest bindings/python"
 cd "$REPO/bindings/python"
-PYTHONPATH="$gen" python3 -m pytest -q -p no:cacheprovider .
+# The layer (bindings/python/partage) imports the generated module (partage_ffi).
+PYTHONPATH="$gen:$REPO/bindings/python" python3 -m pytest -q -p no:cacheprovider .

@@ -11,6 +11,8 @@ build_ffi
 gen="$(generate swift)"
 # Task.cancel() reaches Rust (uniffi 0.32 does not do it for Swift): see the script.
 python3 "$REPO/scripts/bindings/swift-cancellation.py" "$gen/PartageFFI.swift" || die "could not patch the generated Swift"
+# PartageError's cases in lowerCamelCase (uniffi 0.32 capitalises them): see the script.
+python3 "$REPO/scripts/bindings/swift-error-cases.py" "$gen/PartageFFI.swift" || die "could not patch the generated Swift"
 
 # Everything the compiler sees is copied into the root (absolute paths matter for the module map).
 # One folder per run (concurrent runs on one machine share the root), removed afterwards.

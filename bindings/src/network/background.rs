@@ -2,10 +2,9 @@
 //! `Node::sync_in_background` and `lifecycle.rs` for who keeps the network running).
 
 use super::LOG;
-use super::events::millis;
 use super::lifecycle::{NetSlot, NetworkState};
 use super::records::{PeerSync, SyncOutcome};
-use crate::types::count;
+use crate::time::{TimeSpan, count, total};
 use partage::events::NetEvent;
 use partage_net::{NetConfig, NetError, Network, PeerId};
 use std::collections::{HashMap, HashSet};
@@ -23,13 +22,13 @@ pub struct BackgroundSyncReport {
     /// How the network was found (and is left).
     pub network_before: NetworkState,
     /// Peers a sync round finished with during the window.
-    pub peers_synced: u32,
+    pub peers_synced: i32,
     /// Documents (or changes to them) received and stored, sent.
-    pub docs_received: u32,
-    pub docs_sent: u32,
-    pub bytes_received: u64,
-    pub bytes_sent: u64,
-    pub duration_ms: u64,
+    pub docs_received: i32,
+    pub docs_sent: i32,
+    pub bytes_received: i64,
+    pub bytes_sent: i64,
+    pub duration: TimeSpan,
     /// The time ran out before every peer's round finished.
     pub timed_out: bool,
     /// Each peer a round was asked of, with its last outcome (`null`/`nil`: not finished in time).
@@ -81,7 +80,7 @@ pub(super) async fn run(
         report.peers_synced,
         report.docs_received,
         report.docs_sent,
-        report.duration_ms,
+        report.duration.0,
         if report.timed_out { " (timed out)" } else { "" }
     );
     Ok(report)
@@ -207,11 +206,11 @@ impl Tally {
         BackgroundSyncReport {
             network_before: before,
             peers_synced: count(self.finished.len()),
-            docs_received: u32::try_from(self.docs_received.max(from_rounds.0)).unwrap_or(u32::MAX),
-            docs_sent: u32::try_from(self.docs_sent.max(from_rounds.1)).unwrap_or(u32::MAX),
-            bytes_received: self.bytes_received.max(from_rounds.2),
-            bytes_sent: self.bytes_sent.max(from_rounds.3),
-            duration_ms: millis(elapsed),
+            docs_received: i32::try_from(self.docs_received.max(from_rounds.0)).unwrap_or(i32::MAX),
+            docs_sent: i32::try_from(self.docs_sent.max(from_rounds.1)).unwrap_or(i32::MAX),
+            bytes_received: total(self.bytes_received.max(from_rounds.2)),
+            bytes_sent: total(self.bytes_sent.max(from_rounds.3)),
+            duration: elapsed.into(),
             timed_out,
             peers: rounds
                 .peers

@@ -1,10 +1,9 @@
 //! Network activity as delivered to listeners (`NodeEvent.Network`).
 
 use super::records::SyncOutcome;
-use crate::types::{count, ms};
+use crate::time::{count, total};
 use partage::DeviceId;
 use partage::events::{NetEvent, SyncStats};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Network activity (also delivered to event listeners as `NodeEvent.Network`).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
@@ -50,16 +49,16 @@ pub enum NetworkEvent {
         neighbourhood_id: String,
         owner_id: String,
         /// Individual changes applied (0 for a whole document).
-        changes: u32,
+        changes: i32,
         /// A whole document this device did not have yet.
         whole_document: bool,
-        bytes: u64,
+        bytes: i64,
     },
     DocSent {
         peer_id: String,
         neighbourhood_id: String,
         owner_id: String,
-        bytes: u64,
+        bytes: i64,
     },
     /// A document was refused without blaming the peer (its owner was revoked).
     DocRefused {
@@ -118,14 +117,14 @@ impl From<NetEvent> for NetworkEvent {
                     owner_id: owner.to_hex(),
                     changes: count(changes),
                     whole_document,
-                    bytes,
+                    bytes: total(bytes),
                 }
             }
             NetEvent::DocSent { peer: p, neighbourhood, owner, bytes } => N::DocSent {
                 peer_id: peer(&p),
                 neighbourhood_id: neighbourhood.to_hex(),
                 owner_id: owner.to_hex(),
-                bytes,
+                bytes: total(bytes),
             },
             NetEvent::DocRefused { peer: p, neighbourhood, owner, reason } => N::DocRefused {
                 peer_id: peer(&p),
@@ -147,19 +146,11 @@ fn sync_finished(s: SyncStats) -> NetworkEvent {
             converged: true,
             docs_received: count(s.docs_received),
             docs_sent: count(s.docs_sent),
-            bytes_received: s.bytes_received,
-            bytes_sent: s.bytes_sent,
+            bytes_received: total(s.bytes_received),
+            bytes_sent: total(s.bytes_sent),
             messages_received: None,
             messages_sent: None,
-            duration_ms: millis(s.duration),
+            duration: s.duration.into(),
         },
     }
-}
-
-pub(crate) fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-pub(crate) fn epoch_ms(t: SystemTime) -> i64 {
-    ms(t.duration_since(UNIX_EPOCH).map(millis).unwrap_or(0))
 }

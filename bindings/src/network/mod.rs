@@ -20,12 +20,11 @@ pub use records::{Advertisement, NetworkConfig, NetworkStatus, Peer, PeerSync, S
 
 use crate::error::PartageError;
 use crate::node::Node;
-use crate::types::count;
+use crate::time::{TimeSpan, count, signed};
 use lifecycle::NetSlot;
 use partage_net::{NetConfig, Network};
 use records::parse_addresses;
 use std::sync::Arc;
-use std::time::Duration;
 
 const LOG: &str = "partage_ffi::network";
 
@@ -165,21 +164,21 @@ impl Node {
             paused: network.as_ref().is_none_or(Network::is_paused),
             connected_peers: count(peers.iter().filter(|p| p.connected).count()),
             syncing_peers: count(peers.iter().filter(|p| p.syncing).count()),
-            calls_in_flight: slot.calls_in_flight(),
-            background_syncs,
+            calls_in_flight: signed(slot.calls_in_flight()),
+            background_syncs: signed(background_syncs),
         }
     }
 
-    /// Dials every known peer and syncs with whoever is reachable, for at most `timeout_ms`.
+    /// Dials every known peer and syncs with whoever is reachable, for at most `timeout`.
     /// Needs a running network that is not paused (`Paused` otherwise): in the background, use
     /// `sync_in_background`. Cancelling the call stops waiting at once.
-    pub async fn sync_now(&self, timeout_ms: u32) -> Result<SyncReport, PartageError> {
+    pub async fn sync_now(&self, timeout: TimeSpan) -> Result<SyncReport, PartageError> {
+        let timeout = timeout.to_duration("timeout")?;
         let network = self.network()?;
-        let timeout = Duration::from_millis(u64::from(timeout_ms));
         on_runtime(self.net_slot(), async move { network.sync_now(timeout).await }).await.map(Into::into)
     }
 
-    /// Syncs with known and discoverable peers for at most `timeout_ms`, whatever the app's
+    /// Syncs with known and discoverable peers for at most `timeout`, whatever the app's
     /// state: what a WorkManager worker or an iOS background task calls.
     ///
     /// - Network paused (the app is in the background): it is resumed for the sync and paused
@@ -196,11 +195,11 @@ impl Node {
     #[uniffi::method(default(config = None))]
     pub async fn sync_in_background(
         &self,
-        timeout_ms: u32,
+        timeout: TimeSpan,
         config: Option<NetworkConfig>,
     ) -> Result<BackgroundSyncReport, PartageError> {
         let config = NetConfig::try_from(config.unwrap_or_default())?;
-        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        let timeout = timeout.to_duration("timeout")?;
         let slot = self.slot();
         let node = self.core();
         let task_slot = Arc::clone(&slot);
@@ -212,10 +211,10 @@ impl Node {
         Ok(self.network()?.peers().into_iter().map(Into::into).collect())
     }
 
-    /// What to advertise for neighbours to dial (waits up to `timeout_ms` for a listen address).
-    pub async fn advertisement(&self, timeout_ms: u32) -> Result<Advertisement, PartageError> {
+    /// What to advertise for neighbours to dial (waits up to `timeout` for a listen address).
+    pub async fn advertisement(&self, timeout: TimeSpan) -> Result<Advertisement, PartageError> {
+        let timeout = timeout.to_duration("timeout")?;
         let network = self.network()?;
-        let timeout = Duration::from_millis(u64::from(timeout_ms));
         let ad = on_runtime(self.net_slot(), async move { network.advertise(timeout).await }).await?;
         Ok(Advertisement {
             peer_id: ad.peer_id.to_string(),
@@ -225,7 +224,7 @@ impl Node {
 
     /// The discovery bridge: addresses the app found itself (Android NSD, iOS Bonjour, a QR
     /// code). They are dialed now and redialed while the peer is away. Returns how many were new.
-    pub async fn add_peer_addresses(&self, addresses: Vec<String>) -> Result<u32, PartageError> {
+    pub async fn add_peer_addresses(&self, addresses: Vec<String>) -> Result<i32, PartageError> {
         let addrs = parse_addresses(&addresses)?;
         let network = self.network()?;
         on_runtime(self.net_slot(), async move { network.add_peer_addresses(addrs).await }).await.map(count)

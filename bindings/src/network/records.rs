@@ -1,9 +1,9 @@
 //! Records of the network API: configuration, advertisement, peers, sync reports.
 
-use super::events::{epoch_ms, millis};
 use crate::error::PartageError;
-use crate::types::count;
+use crate::time::{TimeSpan, count, non_negative, total};
 use partage_net::{Multiaddr, NetConfig, Network};
+use std::time::SystemTime;
 
 /// How the network runs. The default listens on every interface (TCP and QUIC, ports chosen by
 /// the system) with mDNS off: apps on phones feed peers in through `add_peer_addresses` from the
@@ -21,7 +21,7 @@ pub struct NetworkConfig {
     pub mdns: bool,
     /// Established connections at most (default 64).
     #[uniffi(default = None)]
-    pub max_connections: Option<u32>,
+    pub max_connections: Option<i32>,
 }
 
 impl TryFrom<NetworkConfig> for NetConfig {
@@ -33,7 +33,7 @@ impl TryFrom<NetworkConfig> for NetConfig {
         }
         config.peers = parse_addresses(&c.peer_addresses)?;
         if let Some(max) = c.max_connections {
-            config.max_connections = max;
+            config.max_connections = non_negative(max.into(), "max connections")?;
         }
         Ok(config)
     }
@@ -57,14 +57,14 @@ pub struct Advertisement {
 pub struct SyncOutcome {
     /// Both sides hold the same documents of every neighbourhood they share.
     pub converged: bool,
-    pub docs_received: u32,
-    pub docs_sent: u32,
-    pub bytes_received: u64,
-    pub bytes_sent: u64,
+    pub docs_received: i32,
+    pub docs_sent: i32,
+    pub bytes_received: i64,
+    pub bytes_sent: i64,
     /// Protocol messages each way (`null`/`nil` in `NetworkEvent.SyncFinished`, which does not count them).
-    pub messages_received: Option<u32>,
-    pub messages_sent: Option<u32>,
-    pub duration_ms: u64,
+    pub messages_received: Option<i32>,
+    pub messages_sent: Option<i32>,
+    pub duration: TimeSpan,
 }
 
 impl From<partage_net::SyncOutcome> for SyncOutcome {
@@ -73,11 +73,11 @@ impl From<partage_net::SyncOutcome> for SyncOutcome {
             converged: o.converged,
             docs_received: count(o.docs_received),
             docs_sent: count(o.docs_sent),
-            bytes_received: o.bytes_received,
-            bytes_sent: o.bytes_sent,
+            bytes_received: total(o.bytes_received),
+            bytes_sent: total(o.bytes_sent),
             messages_received: Some(count(o.messages_received)),
             messages_sent: Some(count(o.messages_sent)),
-            duration_ms: millis(o.duration),
+            duration: o.duration.into(),
         }
     }
 }
@@ -97,7 +97,7 @@ pub struct Peer {
     pub connected: bool,
     /// A sync round is in progress.
     pub syncing: bool,
-    pub last_synced_at_ms: Option<i64>,
+    pub last_synced_at: Option<SystemTime>,
     pub last_sync: Option<SyncOutcome>,
 }
 
@@ -111,7 +111,7 @@ impl From<partage_net::PeerInfo> for Peer {
             addresses: p.addrs.iter().map(ToString::to_string).collect(),
             connected: p.connected,
             syncing: p.syncing,
-            last_synced_at_ms: p.last_synced.map(epoch_ms),
+            last_synced_at: p.last_synced,
             last_sync: p.last_sync.map(Into::into),
         }
     }
@@ -124,7 +124,7 @@ pub struct SyncReport {
     pub peers: Vec<PeerSync>,
     /// Dials that failed (most recent last).
     pub dial_errors: Vec<String>,
-    pub elapsed_ms: u64,
+    pub elapsed: TimeSpan,
     /// Every peer's round finished and converged.
     pub complete: bool,
 }
@@ -146,7 +146,7 @@ impl From<partage_net::SyncReport> for SyncReport {
                 .map(|p| PeerSync { peer_id: p.peer_id.to_string(), outcome: p.outcome.map(Into::into) })
                 .collect(),
             dial_errors: r.dial_errors,
-            elapsed_ms: millis(r.elapsed),
+            elapsed: r.elapsed.into(),
             complete,
         }
     }
@@ -159,12 +159,12 @@ pub struct NetworkStatus {
     pub running: bool,
     /// Paused, or not running: nothing listens and no peer is connected.
     pub paused: bool,
-    pub connected_peers: u32,
+    pub connected_peers: i32,
     /// Peers with a sync round in progress.
-    pub syncing_peers: u32,
+    pub syncing_peers: i32,
     /// Network calls of this node whose work is still running (a cancelled call leaves this
     /// count as soon as its work has been aborted).
-    pub calls_in_flight: u32,
+    pub calls_in_flight: i32,
     /// `sync_in_background` calls in progress.
-    pub background_syncs: u32,
+    pub background_syncs: i32,
 }

@@ -12,7 +12,27 @@ use crate::readmodel::{ItemFilter, ItemView, Page};
 pub const AUTO_REBASE_MAX_ITEMS: usize = 2_000;
 
 impl Node {
-    /// Adds an item to this member's inventory in `ns`.
+    /// Adds an item to this member's inventory in `ns`. Validated first (a bad draft is an
+    /// `InvalidInput` error and nothing is written).
+    ///
+    /// ```
+    /// use partage::{Category, ItemDraft, ItemFilter, Node};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let node = Node::open(dir.path())?;
+    /// node.init("Alice")?;
+    /// let street = node.create_neighbourhood("Rue")?;
+    /// let tent = ItemDraft { title: "Tente 4 places".into(), category: Some(Category::Camping), ..Default::default() };
+    /// let added = node.add_item(&street.id, tent)?;
+    /// assert_eq!(added.owner_name, "Alice");
+    ///
+    /// let empty = ItemDraft { title: "  ".into(), ..Default::default() };
+    /// assert_eq!(node.add_item(&street.id, empty).unwrap_err().to_string(), "title is empty");
+    /// assert_eq!(node.list_items(&ItemFilter::default())?.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_item(&self, ns: &NeighbourhoodId, draft: ItemDraft) -> Result<ItemView> {
         let mut st = self.lock()?;
         st.neighbourhood(ns)?;
@@ -79,6 +99,23 @@ impl Node {
     }
 
     /// Accent- and case-insensitive word-prefix search, narrowed by `filter`.
+    ///
+    /// ```
+    /// use partage::{ItemDraft, ItemFilter, Node};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let node = Node::open(dir.path())?;
+    /// node.init("Alice")?;
+    /// let street = node.create_neighbourhood("Rue")?;
+    /// for title in ["Échelle télescopique", "Perceuse", "Escabeau"] {
+    ///     node.add_item(&street.id, ItemDraft { title: title.into(), ..Default::default() })?;
+    /// }
+    /// let found = node.search("ECHEL", &ItemFilter::default())?;
+    /// assert_eq!(found.iter().map(|v| v.item.title.as_str()).collect::<Vec<_>>(), ["Échelle télescopique"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn search(&self, query: &str, filter: &ItemFilter) -> Result<Vec<ItemView>> {
         Ok(self.lock()?.read.search(query, filter))
     }

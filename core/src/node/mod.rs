@@ -36,7 +36,8 @@ use crate::identity::Identity;
 use crate::ids::{DeviceId, MemberId, NeighbourhoodId};
 use crate::model::validate_name;
 use crate::readmodel::ReadModel;
-use crate::store::{IdentityRecord, MemberRecord, NeighbourhoodRecord, Store, Writer};
+use crate::secret_store::{self, SecretStore};
+use crate::store::{MemberRecord, NeighbourhoodRecord, Store, Writer};
 use automerge::Change;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -66,6 +67,42 @@ pub struct IdentityInfo {
 }
 
 /// A Partage node: cheap to clone, safe to share between threads.
+///
+/// Two neighbours, each with a node of their own, share an item and run a loan, with the
+/// documents carried between them as bytes (a network does the same with `partage-net`):
+///
+/// ```
+/// use partage::clock::{format_day, today};
+/// use partage::{ItemDraft, ItemFilter, LoanFilter, LoanState, Node};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (a, b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+/// let alice = Node::open(a.path())?;
+/// let bob = Node::open(b.path())?;
+/// alice.init("Alice")?;
+/// bob.init("Bob")?;
+///
+/// let street = alice.create_neighbourhood("Rue des Lilas")?;
+/// let drill = alice.add_item(&street.id, ItemDraft { title: "Perceuse".into(), ..Default::default() })?;
+/// bob.join(&alice.invite(&street.id, 7, 1, vec![])?)?;
+///
+/// // One offline sync each way: the receiver's summary, then what it lacks.
+/// let sync = |from: &Node, to: &Node| -> partage::Result<()> {
+///     to.apply_offline_bundle(&from.offline_bundle(&street.id, &to.offline_summary(&street.id)?)?)?;
+///     Ok(())
+/// };
+/// sync(&alice, &bob)?;
+/// assert_eq!(bob.search("perc", &ItemFilter::default())?[0].item.title, "Perceuse");
+///
+/// let day = format_day(today());
+/// let loan = bob.request_loan(&drill.item.id, &day, &day, "Pour une étagère")?;
+/// sync(&bob, &alice)?;
+/// assert_eq!(alice.accept_loan(&loan.id, "Avec plaisir")?.state, LoanState::Accepted);
+/// sync(&alice, &bob)?;
+/// assert_eq!(bob.loans(&LoanFilter::default())?[0].state, LoanState::Accepted);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Node {
     state: Arc<Mutex<State>>,
@@ -76,6 +113,8 @@ pub struct Node {
 struct State {
     store: Store,
     identity: Option<Identity>,
+    /// Where the secret keys live when not in the store (see `crate::secret_store`).
+    secrets: Option<Arc<dyn SecretStore>>,
     neighbourhoods: BTreeMap<NeighbourhoodId, NeighbourhoodRecord>,
     members: HashMap<DocKey, MemberRecord>,
     /// Documents loaded so far (lazily: reopening loads none).
@@ -108,14 +147,83 @@ struct State {
 }
 
 impl Node {
-    /// Opens (creating if needed) the data directory `dir`.
+    /// Opens (creating if needed) the data directory `dir`. One `Node` at a time may hold a
+    /// directory: a second open of the same one fails until the first is dropped.
+    ///
+    /// ```
+    /// # fn main() -> partage::Result<()> {
+    /// # let tmp = tempfile::tempdir().map_err(|e| partage::Error::Storage(e.to_string()))?;
+    /// let node = partage::Node::open(tmp.path().join("partage"))?;
+    /// assert!(node.identity()?.is_none()); // a fresh directory: create an identity first
+    /// assert!(partage::Node::open(tmp.path().join("partage")).is_err());
+    /// drop(node);
+    /// assert!(partage::Node::open(tmp.path().join("partage")).is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open(dir: impl AsRef<Path>) -> Result<Node> {
+        Node::open_with(dir, None)
+    }
+
+    /// Opens `dir` keeping the member and device secrets in `secrets` instead of the data
+    /// directory (moving them there if the directory still holds them): see
+    /// [`crate::secret_store`] and ADR 0018.
+    ///
+    /// ```
+    /// use partage::{Node, SecretStore};
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// /// Stands in for the Android Keystore or the iOS Keychain.
+    /// #[derive(Default)]
+    /// struct Memory(Mutex<HashMap<String, Vec<u8>>>);
+    ///
+    /// impl SecretStore for Memory {
+    ///     fn load(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+    ///         Ok(self.0.lock().map_err(|e| e.to_string())?.get(name).cloned())
+    ///     }
+    ///     fn save(&self, name: &str, secret: &[u8]) -> Result<(), String> {
+    ///         self.0.lock().map_err(|e| e.to_string())?.insert(name.to_owned(), secret.to_vec());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let keys = Arc::new(Memory::default());
+    /// let me = Node::open_with_secret_store(dir.path(), keys.clone())?.init("Alice")?;
+    /// assert_eq!(keys.0.lock().unwrap().len(), 2); // the member and device secrets
+    ///
+    /// // Reopened with the same store: the same identity. Without it: refused.
+    /// assert_eq!(Node::open_with_secret_store(dir.path(), keys)?.identity()?, Some(me));
+    /// assert_eq!(Node::open(dir.path()).err().map(|e| e.kind()), Some(partage::ErrorKind::Storage));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open_with_secret_store(dir: impl AsRef<Path>, secrets: Arc<dyn SecretStore>) -> Result<Node> {
+        Node::open_with(dir, Some(secrets))
+    }
+
+    fn open_with(dir: impl AsRef<Path>, secrets: Option<Arc<dyn SecretStore>>) -> Result<Node> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir)
             .map_err(|source| Error::Io { path: dir.display().to_string(), source })?;
-        let store = Store::open(&dir.join(STORE_FILE))?;
+        let mut store = Store::open(&dir.join(STORE_FILE))?;
         let loaded = store.load_all()?;
-        let identity = loaded.identity.as_ref().map(IdentityRecord::to_identity).transpose()?;
+        let identity = match &loaded.identity {
+            Some(record) => Some(secret_store::identity_of(record, secrets.as_ref())?),
+            None => None,
+        };
+        if let (Some(id), Some(record)) = (&identity, &loaded.identity)
+            && secrets.is_some()
+            && !secret_store::is_external(record)
+        {
+            // Installed on a directory that still holds the secrets: move them out, then rewrite
+            // the file so that the old record's bytes do not linger in freed pages.
+            let external = secret_store::record_for(id, secrets.as_ref())?;
+            store.write(|w| w.put_identity(&external))?;
+            store = store.rewritten(&dir.join(STORE_FILE))?;
+        }
         let mut read = ReadModel::load(loaded.items);
         let mut members = HashMap::new();
         for m in loaded.members {
@@ -139,6 +247,7 @@ impl Node {
         let state = State {
             store,
             identity,
+            secrets,
             neighbourhoods,
             members,
             docs: HashMap::new(),
@@ -166,7 +275,18 @@ impl Node {
         &self.data_dir
     }
 
-    /// Creates this installation's identity (member key, device key, certificate).
+    /// Creates this installation's identity (member key, device key, certificate). Once only.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let node = partage::Node::open(dir.path())?;
+    /// let me = node.init("Camille")?;
+    /// assert_eq!(node.identity()?, Some(me));
+    /// assert_eq!(node.init("Again").unwrap_err().kind(), partage::ErrorKind::AlreadyInitialised);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn init(&self, name: &str) -> Result<IdentityInfo> {
         let name = validate_name(name)?;
         let mut st = self.lock()?;
@@ -174,7 +294,8 @@ impl Node {
             return Err(Error::AlreadyInitialised { name: id.name.clone() });
         }
         let identity = Identity::generate(name, now_ms())?;
-        st.store.write(|w| w.put_identity(&IdentityRecord::from_identity(&identity)))?;
+        let record = secret_store::record_for(&identity, st.secrets.as_ref())?;
+        st.store.write(|w| w.put_identity(&record))?;
         let info = info(&identity);
         st.identity = Some(identity);
         Ok(info)
@@ -205,8 +326,9 @@ impl Node {
                 changes.push((*ns, change));
             }
         }
+        let record = secret_store::record_for(&identity, st.secrets.as_ref())?;
         let result = st.store.write(|w| {
-            w.put_identity(&IdentityRecord::from_identity(&identity))?;
+            w.put_identity(&record)?;
             for (ns, change) in &changes {
                 st_commit_change(w, &identity, ns, change)?;
                 w.put_heads(ns, &me, &[change.hash().0])?;
@@ -245,7 +367,23 @@ impl Node {
         Ok(())
     }
 
-    /// A new receiver of the event stream (bounded; see [`Subscription`]).
+    /// A new receiver of the event stream (bounded; see [`Subscription`]). Subscribe before
+    /// reading what you show, so that no change falls in between.
+    ///
+    /// ```
+    /// use partage::{Event, ItemDraft, Node};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let node = Node::open(dir.path())?;
+    /// node.init("Alice")?;
+    /// let street = node.create_neighbourhood("Rue")?;
+    /// let mut events = node.subscribe();
+    /// node.add_item(&street.id, ItemDraft { title: "Échelle".into(), ..Default::default() })?;
+    /// assert!(matches!(events.try_recv(), Some(Event::ItemAdded(view)) if view.item.title == "Échelle"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn subscribe(&self) -> Subscription {
         Subscription::new(self.events.subscribe())
     }

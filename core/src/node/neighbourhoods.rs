@@ -76,6 +76,26 @@ impl Node {
     /// Makes an invite ticket valid for `expires_in_days` days that may admit `uses` people
     /// (both judged by the members who confirm joiners, not by the joiner's device).
     /// `addrs` are this device's addresses, so the joiner can find the inviter.
+    ///
+    /// ```
+    /// use partage::Node;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (a, b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let (alice, bob) = (Node::open(a.path())?, Node::open(b.path())?);
+    /// alice.init("Alice")?;
+    /// bob.init("Bob")?;
+    /// let street = alice.create_neighbourhood("Rue des Lilas")?;
+    /// let ticket = alice.invite(&street.id, 7, 1, vec!["/ip4/192.168.1.20/tcp/4001".into()])?;
+    /// assert!(ticket.starts_with("partage2"));
+    ///
+    /// // Joining works offline: the ticket carries what the joiner needs.
+    /// let joined = bob.join(&ticket)?;
+    /// assert_eq!((joined.id, joined.name.as_str(), joined.admin), (street.id, "Rue des Lilas", false));
+    /// assert_eq!(bob.join("hello").unwrap_err().kind(), partage::ErrorKind::BadTicket);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn invite(
         &self,
         ns: &NeighbourhoodId,

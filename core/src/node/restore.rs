@@ -80,8 +80,9 @@ impl Node {
                 }
             }
         }
+        let record = crate::secret_store::record_for(&identity, st.secrets.as_ref())?;
         st.store.write(|w| {
-            w.put_identity(&IdentityRecord::from_identity(&identity))?;
+            w.put_identity(&record)?;
             for n in &neighbourhoods {
                 w.put_neighbourhood(n)?;
             }

@@ -11,6 +11,7 @@ mod demo;
 mod error;
 mod net_events;
 mod output;
+mod private_files;
 mod resolve;
 
 use clap::Parser;

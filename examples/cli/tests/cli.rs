@@ -359,6 +359,31 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
 }
 
+/// The store holds the secret keys on a desktop: the data directory is the user's alone.
+#[cfg(unix)]
+#[test]
+fn the_data_directory_is_0700_and_its_files_0600() {
+    let root = TempDir::new().unwrap();
+    let dir = root.path().join("fresh");
+    ok(&dir, &["init", "--name", "Alice"]);
+    assert_eq!(mode(&dir), 0o700, "data directory");
+    let files: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+    assert!(!files.is_empty(), "the store file exists");
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    // A directory made by someone else with wider modes is narrowed on the next run.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&files[0], std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    ok(&dir, &["whoami"]);
+    assert_eq!(mode(&dir), 0o700, "data directory after a run");
+    assert_eq!(mode(&files[0]), 0o600, "store after a run");
+}
+
 #[test]
 fn encrypted_and_data_only_exports_take_the_passphrase_from_env_or_stdin_never_argv() {
     let (alice, _ns, _item) = founder();

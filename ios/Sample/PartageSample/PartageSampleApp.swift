@@ -7,10 +7,38 @@ import SwiftUI
 @main
 struct PartageSampleApp: App {
     @State private var model = Model()
+    /// Background refresh: one bounded sync with the app's one node (Info.plist lists the identifier).
+    private let backgroundTasks = PartageBackgroundTasks(refreshIdentifier: "org.partage.sample.refresh") {
+        try await SampleNode.shared.node()
+    }
+
+    init() {
+        backgroundTasks.register()
+        try? backgroundTasks.schedule()
+    }
 
     var body: some Scene {
         WindowGroup {
             ContentView(model: model).task { await model.open() }
+        }
+    }
+}
+
+/// The app's one node, opened once for the process (by the UI or by a background task).
+actor SampleNode {
+    static let shared = SampleNode()
+    private var opening: Task<Node, Error>?
+
+    func node() async throws -> Node {
+        // One opening for every caller (an actor is reentrant across the await below).
+        // Application Support/Partage, excluded from backups; secret keys in the Keychain.
+        let task = opening ?? Task { try await PartageStorage.open() }
+        opening = task
+        do {
+            return try await task.value
+        } catch {
+            opening = nil  // the next caller tries again
+            throw error
         }
     }
 }
@@ -27,8 +55,7 @@ final class Model {
 
     func open() async {
         do {
-            let dir = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
-            let node = try await Node.open(dataDir: dir.appendingPathComponent("partage").path)
+            let node = try await SampleNode.shared.node()
             if try await node.identity() == nil { _ = try await node.createIdentity(name: "Me") }
             if try await node.neighbourhoods().isEmpty { _ = try await node.createNeighbourhood(name: "My street") }
             let lifecycle = PartageLifecycle(node: node)
@@ -63,7 +90,7 @@ final class Model {
             let hood = try await node.neighbourhoods()[0].id
             status = "Added \(try await node.addItem(neighbourhoodId: hood, draft: ItemDraft(title: title)).title)"
         } catch let error as PartageError {
-            status = error.message  // e.g. "title is empty"
+            status = error.localizedDescription  // the core's message, e.g. "title is empty"
         } catch {
             status = "\(error)"
         }
@@ -71,14 +98,14 @@ final class Model {
 
     func borrow(_ item: Item) async {
         guard let node else { return }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
+        // Days are Dates: the day each falls on in the device's calendar and time zone.
+        let today = Date()
+        let until = Calendar.current.date(byAdding: .day, value: 2, to: today) ?? today
         do {
-            _ = try await node.requestLoan(
-                itemId: item.id, from: day.string(from: Date()), until: day.string(from: Date().addingTimeInterval(2 * 86_400)), message: "")
+            _ = try await node.requestLoan(itemId: item.id, from: today, until: until, message: "")
             status = "Asked \(item.ownerName) for \(item.title)"
         } catch let error as PartageError {
-            status = error.message  // e.g. "you cannot borrow your own item"
+            status = error.localizedDescription  // the core's message, e.g. "you cannot borrow your own item"
         } catch {
             status = "\(error)"
         }

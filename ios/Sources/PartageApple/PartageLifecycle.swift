@@ -1,6 +1,6 @@
 // Pauses the network when the app goes to the background and resumes it in the foreground,
 // with Bonjour discovery while in the foreground. For background refresh, call
-// `node.syncInBackground(timeoutMs:)` from a BGAppRefreshTask (see ios/README.md): it resumes the
+// `node.syncInBackground(timeout:)` from a BGAppRefreshTask (see ios/README.md): it resumes the
 // paused network for the window and pauses it again (`syncNow` would throw `Paused`).
 
 #if canImport(UIKit) && canImport(Network)
@@ -17,6 +17,9 @@ public final class PartageLifecycle {
         self.node = node
         self.discovery = BonjourDiscovery(node: node)
     }
+
+    /// What Bonjour discovery did or failed to do (publishing, browsing, resolving).
+    public var discoveryEvents: AsyncStream<BonjourEvent> { discovery.events }
 
     /// Starts the network (mDNS off: Bonjour replaces it) and follows the app's lifecycle.
     public func start(config: NetworkConfig = NetworkConfig()) async throws {

@@ -34,7 +34,7 @@ public final class PartageOSLogger: PartageLogger, @unchecked Sendable {
     }
 
     /// Installs the unified logging system as this process's Partage logger (throws
-    /// `PartageError.InvalidInput` if one is already installed). Change the level later with
+    /// `PartageError.invalidInput` if one is already installed). Change the level later with
     /// `setLogLevel(level:)`.
     public static func install(
         level: LogLevel = .info,

@@ -2,6 +2,7 @@
 // (one taxonomy for the core, the network layer and these bindings), `error.message` the text for
 // people. Switch exhaustively over `kind` (no `default`) to be told when a kind is added.
 
+import Foundation
 @_exported import PartageFFI
 
 extension PartageError {
@@ -15,17 +16,30 @@ extension PartageError {
     /// The human-readable message, ready to show.
     public var message: String {
         switch self {
-        case let .InvalidInput(message), let .BadTicket(message), let .NotMember(message),
-            let .Rejected(message), let .UnknownLoan(message), let .NotAllowed(message),
-            let .InvalidLoan(message), let .NoIdentity(message), let .AlreadyInitialised(message),
-            let .UnknownNeighbourhood(message), let .AlreadyMember(message), let .NotAdmin(message),
-            let .UnknownItem(message), let .NotOwner(message), let .StoreNotEmpty(message),
-            let .CorruptExport(message), let .Io(message), let .Network(message), let .Paused(message),
-            let .Stopped(message), let .Busy(message), let .Storage(message), let .Internal(message):
+        case let .invalidInput(message), let .badTicket(message), let .notMember(message),
+            let .rejected(message), let .unknownLoan(message), let .notAllowed(message),
+            let .invalidLoan(message), let .noIdentity(message), let .alreadyInitialised(message),
+            let .unknownNeighbourhood(message), let .alreadyMember(message), let .notAdmin(message),
+            let .unknownItem(message), let .notOwner(message), let .storeNotEmpty(message),
+            let .corruptExport(message), let .io(message), let .network(message), let .paused(message),
+            let .stopped(message), let .busy(message), let .storage(message), let .internal(message):
             return message
         }
     }
 }
+
+/// `error.localizedDescription` (and `errorDescription`) is the core's message, ready to show:
+/// "title is empty", not a debug dump of the enum.
+// Retroactive: uniffi's own conformance (a debug dump) is turned off in bindings/uniffi.toml.
+#if compiler(>=6)
+extension PartageError: @retroactive LocalizedError {
+    public var errorDescription: String? { message }
+}
+#else
+extension PartageError: LocalizedError {
+    public var errorDescription: String? { message }
+}
+#endif
 
 extension ErrorKind {
     /// The stable short name ("invalid_input", ...), as in the CLI's `--json` output.

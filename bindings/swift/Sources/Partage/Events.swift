@@ -109,18 +109,20 @@ extension Node {
         }
     }
 
-    /// Re-reads `read` whenever an event passing `affects` arrives (and at once, from the
-    /// snapshot). Newest wins: a slow consumer skips stale lists. Ends with an error if a read fails.
+    /// Re-reads `read` at once and whenever an event passing `affects` arrives on the node's
+    /// shared subscription (`EventHub`). Conflated: events arriving while a read runs cause one
+    /// more read, not one per event; a slow consumer only ever gets the newest list. Ends with an
+    /// error if a read fails.
     func observe<T: Equatable & Sendable>(
         _ affects: @escaping @Sendable (NodeEvent) -> Bool,
         _ read: @escaping @Sendable () async throws -> T
     ) throws -> AsyncThrowingStream<T, Error> {
-        let events = try events()
+        let ticks = try EventHub.shared(for: self).ticks(affects)
         return AsyncThrowingStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
             let task = Task {
                 var last: T?
                 do {
-                    for await event in events where affects(event) {
+                    for await _ in ticks {
                         let value = try await read()
                         if value != last {
                             last = value

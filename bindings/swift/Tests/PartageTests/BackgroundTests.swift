@@ -87,7 +87,7 @@ func backgroundTests(_ r: Runner) async {
             try await bob.pauseNetwork()
             try await statusUntil(bob, "paused") { $0.paused && $0.connectedPeers == 0 }
             _ = try await alice.addItem(neighbourhoodId: hood, draft: ItemDraft(title: "Scie sauteuse"))
-            let report = try await bob.syncInBackground(timeoutMs: 20_000)
+            let report = try await bob.syncInBackground(timeout: .milliseconds(20_000))
             try expectEq(.paused, report.networkBefore, "network before")
             try expect(report.peersSynced == 1 && report.docsReceived >= 1 && !report.timedOut, "report: \(report)")
             try expectEq(["Scie sauteuse"], try await titles(bob), "stored when the call returns")
@@ -103,7 +103,7 @@ func backgroundTests(_ r: Runner) async {
             let hood = try await networkedPair(alice, bob)
             try await bob.startNetwork(config: NetworkConfig(listenAddresses: loopback.listenAddresses, peerAddresses: [tarpit.address]))
             try await awaitVerified(bob)
-            let call = Task { try await bob.syncNow(timeoutMs: 60_000) }
+            let call = Task { try await bob.syncNow(timeout: .milliseconds(60_000)) }
             try await statusUntil(bob, "syncNow in flight") { $0.callsInFlight == 1 }
             try await Task.sleep(nanoseconds: 300_000_000)
             let cancelled = Date()
@@ -129,7 +129,7 @@ func backgroundTests(_ r: Runner) async {
             try await awaitVerified(bob)
             try await bob.pauseNetwork()
             try await statusUntil(bob, "paused") { $0.paused && $0.connectedPeers == 0 }
-            let call = Task { try await bob.syncInBackground(timeoutMs: 60_000) }
+            let call = Task { try await bob.syncInBackground(timeout: .milliseconds(60_000)) }
             try await statusUntil(bob, "resumed for the sync") { $0.backgroundSyncs == 1 && !$0.paused && $0.connectedPeers >= 1 }
             try await Task.sleep(nanoseconds: 300_000_000)
             let cancelled = Date()

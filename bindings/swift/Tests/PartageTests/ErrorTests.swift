@@ -14,7 +14,7 @@ func errorTests(_ r: Runner) async {
             let empty = try await expectError("empty title") {
                 _ = try await alice.addItem(neighbourhoodId: hood.id, draft: ItemDraft(title: "   "))
             }
-            guard case let .InvalidInput(message) = empty else { throw TestFailure(description: "not InvalidInput: \(empty)") }
+            guard case let .invalidInput(message) = empty else { throw TestFailure(description: "not InvalidInput: \(empty)") }
             try expectEq("title is empty", message, "empty title message")
             try expectEq(ErrorKind.invalidInput, empty.kind, "empty title kind")
 
@@ -24,6 +24,13 @@ func errorTests(_ r: Runner) async {
             let ticket = try await alice.invite(neighbourhoodId: hood.id, expiresInDays: 1, uses: 1, addresses: [])
             let cut = try await expectError("cut ticket") { _ = try await bob.join(ticket: String(ticket.dropLast(12))) }
             try expectEq("this ticket is damaged or incomplete (was it copied in full?)", cut.message, "cut ticket")
+
+            let negative = try await expectError("negative expiry") {
+                _ = try await alice.invite(neighbourhoodId: hood.id, expiresInDays: -1, uses: 1, addresses: [])
+            }
+            guard case let .invalidInput(negativeMessage) = negative else { throw TestFailure(description: "not invalidInput: \(negative)") }
+            try expectEq("expiry in days must not be negative, not -1", negativeMessage, "negative expiry")
+            try expectEq("expiry in days must not be negative, not -1", negative.localizedDescription, "localizedDescription")
 
             let badId = try await expectError("bad id") { _ = try await alice.item(itemId: "xyz") }
             try expectEq("\"xyz\" is not a valid id", badId.message, "bad id message")
@@ -82,8 +89,8 @@ func errorTests(_ r: Runner) async {
             try expectEq(["no_identity", "already_initialised", "invalid_input", "bad_ticket", "unknown_item"],
                          seen.map(\.code), "codes")
             try expectEq(ErrorKind.allCases.count, Set(ErrorKind.allCases.map(\.code)).count, "distinct codes")
-            try expectEq(ErrorKind.stopped, PartageError.Stopped(message: "x").kind, "constructed Stopped")
-            try expectEq(ErrorKind.internal, PartageError.Internal(message: "x").kind, "constructed Internal")
+            try expectEq(ErrorKind.stopped, PartageError.stopped(message: "x").kind, "constructed Stopped")
+            try expectEq(ErrorKind.internal, PartageError.internal(message: "x").kind, "constructed Internal")
         }
     }
 }

@@ -11,7 +11,7 @@ final class ThrowingListener: EventListener, @unchecked Sendable {
         lock.lock()
         seen += 1
         lock.unlock()
-        throw ListenerError.Failed(reason: "boom")
+        throw ListenerError.failed(reason: "boom")
     }
 }
 
@@ -72,7 +72,7 @@ func eventTests(_ r: Runner) async {
             for i in 0..<1_100 {  // nobody iterates meanwhile
                 _ = try await node.addItem(neighbourhoodId: hood.id, draft: ItemDraft(title: "objet \(i)"))
             }
-            var missed: UInt64 = 0
+            var missed: Int64 = 0
             while missed == 0 {
                 switch await events.next() {
                 case let .overflow(count)?: missed = count

@@ -105,21 +105,17 @@ func networkedPair(_ alice: Node, _ bob: Node) async throws -> String {
     _ = try await bob.createIdentity(name: "Bob")
     let hood = try await alice.createNeighbourhood(name: "Rue des Lilas")
     try await alice.startNetwork(config: loopback)
-    let ad = try await alice.advertisement(timeoutMs: 5_000)
+    let ad = try await alice.advertisement(timeout: .milliseconds(5_000))
     try expect(!ad.addresses.isEmpty && ad.addresses.allSatisfy { $0.hasPrefix("/ip4/127.0.0.1/tcp/") },
                "advertised addresses: \(ad.addresses)")
     _ = try await bob.join(ticket: try await alice.invite(neighbourhoodId: hood.id, expiresInDays: 7, uses: 1, addresses: ad.addresses))
     return hood.id
 }
 
-func today(plusDays days: Int = 0) -> String {
+/// The start of today (plus `days`) in the Gregorian calendar and the current time zone: how the
+/// bindings give days to Swift (`Date`).
+func today(plusDays days: Int = 0) -> Date {
     var calendar = Calendar(identifier: .gregorian)
-    calendar.timeZone = TimeZone(identifier: "UTC")!
-    let date = calendar.date(byAdding: .day, value: days, to: Date())!
-    let f = DateFormatter()
-    f.calendar = calendar
-    f.timeZone = calendar.timeZone
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.dateFormat = "yyyy-MM-dd"
-    return f.string(from: date)
+    calendar.timeZone = TimeZone.current
+    return calendar.date(byAdding: .day, value: days, to: calendar.startOfDay(for: Date()))!
 }

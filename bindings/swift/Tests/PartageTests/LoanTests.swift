@@ -1,3 +1,4 @@
+import Foundation
 import Partage
 
 /// Waits until loan `id` is in `state` on `node`.
@@ -20,6 +21,10 @@ func loanTests(_ r: Runner) async {
             let request = try await bob.requestLoan(
                 itemId: drill.id, from: today(), until: today(plusDays: 3), message: "Pour une étagère")
             try expectEq(.requested, request.state, "state after request")
+            // Days are Dates (start of the day here), instants Dates, durations Duration.
+            try expectEq(today(), request.from, "first day")
+            try expectEq(today(plusDays: 3), request.until, "last day")
+            try expect(request.requestedAt <= Date() && request.requestedAt > today(plusDays: -1), "requested at \(request.requestedAt)")
             let seen = try await awaitLoan(alice, request.id, .requested)
             try expectEq("Bob", seen.borrowerName, "borrower name")
 
@@ -37,11 +42,14 @@ func loanTests(_ r: Runner) async {
             try expectEq(.closed, try await alice.confirmReturn(loanId: request.id, conditionNote: "comme neuve").state, "closed")
             try expectEq("comme neuve", try await awaitLoan(bob, request.id, .closed).conditionNote, "condition note")
 
-            let badDate = try await expectError("bad date") {
-                _ = try await bob.requestLoan(itemId: drill.id, from: "31/12", until: "2099-01-01", message: "")
+            let backwards = try await expectError("backwards dates") {
+                _ = try await bob.requestLoan(itemId: drill.id, from: today(plusDays: 3), until: today(), message: "")
             }
-            try expectEq(ErrorKind.invalidLoan, badDate.kind, "bad date kind")
-            try expectEq("\"31/12\" is not a date (use YYYY-MM-DD, e.g. 2026-12-01)", badDate.message, "bad date message")
+            try expectEq(ErrorKind.invalidLoan, backwards.kind, "backwards dates kind")
+            try expect(backwards.message.hasPrefix("the loan ends ("), "backwards dates message: \(backwards.message)")
+            // LocalizedError: what an alert shows is the core's message, not a dump of the enum.
+            try expectEq(backwards.message, backwards.localizedDescription, "localizedDescription")
+            try expectEq(backwards.message, (backwards as Error).localizedDescription, "as Error")
         }
     }
 }

@@ -29,16 +29,16 @@ func networkTests(_ r: Runner) async {
 
             _ = try await alice.editItem(itemId: drill.id, patch: ItemPatch(title: "Perceuse à percussion"))
             _ = try await awaitItem(bob, "Perceuse à percussion")
-            let report = try await bob.syncNow(timeoutMs: 10_000)
+            let report = try await bob.syncNow(timeout: .milliseconds(10_000))
             try expect(report.complete, "sync_now converged: \(report)")
 
             try await bob.pauseNetwork()
             try expect(bob.isNetworkPaused(), "paused")
-            let paused = try await expectError("sync while paused") { _ = try await bob.syncNow(timeoutMs: 1_000) }
+            let paused = try await expectError("sync while paused") { _ = try await bob.syncNow(timeout: .milliseconds(1_000)) }
             try expectEq(ErrorKind.paused, paused.kind, "kind while paused")
             try await bob.resumeNetwork()
             try await bob.stopNetwork()
-            let stopped = try await expectError("sync when stopped") { _ = try await bob.syncNow(timeoutMs: 1_000) }
+            let stopped = try await expectError("sync when stopped") { _ = try await bob.syncNow(timeout: .milliseconds(1_000)) }
             try expectEq(ErrorKind.stopped, stopped.kind, "kind when stopped")
             try expectEq("the network is not started", stopped.message, "message when stopped")
         }
@@ -53,7 +53,7 @@ func networkTests(_ r: Runner) async {
             var aliceEvents = try alice.networkEvents().makeAsyncIterator()
             let code = try await alice.offerDeviceLink(fullTransfer: false)
             try expect(code.hasPrefix("partagelink1"), "code: \(code)")
-            let summary = try await tablet.linkToIdentity(code: code, timeoutMs: 30_000)
+            let summary = try await tablet.linkToIdentity(code: code, timeout: .milliseconds(30_000))
             try expectEq(1, summary.neighbourhoods, "neighbourhoods linked")
             let me = try await alice.identity()!
             let mine = try await tablet.identity()!
@@ -70,7 +70,7 @@ func networkTests(_ r: Runner) async {
             try expectEq(ErrorKind.notAllowed, refused.kind, "kind on the tablet")
             try await alice.revokeDevice(deviceId: mine.deviceId)
             try expect(try await alice.devices().contains { $0.deviceId == mine.deviceId && $0.revoked }, "revoked")
-            let reused = try await expectError("a used code") { _ = try await bob.linkToIdentity(code: code, timeoutMs: 30_000) }
+            let reused = try await expectError("a used code") { _ = try await bob.linkToIdentity(code: code, timeout: .milliseconds(30_000)) }
             try expectEq(ErrorKind.notAllowed, reused.kind, "kind of a used code")
         }
     }

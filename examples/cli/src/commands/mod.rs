@@ -19,7 +19,10 @@ pub fn run(cli: Cli) -> CliResult {
     if let Command::Demo = cli.command {
         return crate::demo::run(&mut out);
     }
-    let node = Node::open(data_dir(cli.data_dir)?)?;
+    let dir = data_dir(cli.data_dir)?;
+    crate::private_files::create_private_dir(&dir)?;
+    let node = Node::open(&dir)?;
+    crate::private_files::restrict_files(&dir)?;
     // Tests of expiry across processes simulate days passing on one node (never set in use).
     if let Some(days) = std::env::var(CLOCK_SHIFT_VAR).ok().and_then(|d| d.trim().parse::<i64>().ok()) {
         node.shift_clock_days(days)?;

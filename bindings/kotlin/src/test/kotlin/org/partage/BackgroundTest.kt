@@ -1,6 +1,7 @@
 package org.partage
 
 import kotlinx.coroutines.CoroutineStart
+import java.time.Duration
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.delay
@@ -61,26 +62,26 @@ fun backgroundTests() {
             bob.startNetwork(LOOPBACK)
             awaitVerified(bob)
             bob.pauseNetwork()
-            awaitStatus(bob, "bob paused and disconnected") { it.paused && it.connectedPeers == 0u }
-            expectThrows<PartageException.Paused> { bob.syncNow(1_000u) }
+            awaitStatus(bob, "bob paused and disconnected") { it.paused && it.connectedPeers == 0 }
+            expectThrows<PartageException.Paused> { bob.syncNow(Duration.ofMillis(1_000)) }
 
             alice.addItem(hood, ItemDraft(title = "Scie sauteuse"))
-            val report = bob.syncInBackground(20_000u, null)
+            val report = bob.syncInBackground(Duration.ofMillis(20_000), null)
             expectEq(NetworkState.PAUSED, report.networkBefore, "network before")
-            check(report.peersSynced == 1u && report.docsReceived >= 1u && !report.timedOut) { "report: $report" }
+            check(report.peersSynced == 1 && report.docsReceived >= 1 && !report.timedOut) { "report: $report" }
             check(report.peers.single().outcome?.converged == true) { "round: $report" }
             expectEq(listOf("Scie sauteuse"), titles(bob), "stored when the call returns")
             check(bob.isNetworkPaused()) { "paused again" }
-            awaitStatus(bob, "bob idle again") { it.paused && it.connectedPeers == 0u && it.backgroundSyncs == 0u }
+            awaitStatus(bob, "bob idle again") { it.paused && it.connectedPeers == 0 && it.backgroundSyncs == 0 }
 
             // A process launched for the work: the network was never started.
             carol.createIdentity("Carol")
-            carol.join(alice.invite(hood, 7u, 1u, alice.advertisement(5_000u).addresses))
+            carol.join(alice.invite(hood, 7, 1, alice.advertisement(Duration.ofMillis(5_000)).addresses))
             alice.addItem(hood, ItemDraft(title = "Perceuse"))
             check(!carol.isNetworkRunning()) { "carol's network is not started" }
-            val fromStopped = carol.syncInBackground(20_000u, LOOPBACK)
+            val fromStopped = carol.syncInBackground(Duration.ofMillis(20_000), LOOPBACK)
             expectEq(NetworkState.STOPPED, fromStopped.networkBefore, "network before")
-            check(fromStopped.peersSynced == 1u && fromStopped.docsReceived >= 2u) { "report: $fromStopped" }
+            check(fromStopped.peersSynced == 1 && fromStopped.docsReceived >= 2) { "report: $fromStopped" }
             expectEq(listOf("Perceuse", "Scie sauteuse"), titles(carol), "carol's items")
             check(!carol.isNetworkRunning()) { "stopped again" }
 
@@ -88,7 +89,7 @@ fun backgroundTests() {
             alice.addItem(hood, ItemDraft(title = "Tondeuse"))
             alice.resumeNetwork()
             bob.resumeNetwork()
-            val foreground = bob.syncInBackground(20_000u, null)
+            val foreground = bob.syncInBackground(Duration.ofMillis(20_000), null)
             expectEq(NetworkState.RUNNING, foreground.networkBefore, "network before")
             check(!bob.isNetworkPaused()) { "still running" }
             expectEq(listOf("Perceuse", "Scie sauteuse", "Tondeuse"), titles(bob), "bob's items")
@@ -101,15 +102,15 @@ fun backgroundTests() {
                 val hood = networkedPair(alice, bob)
                 bob.startNetwork(LOOPBACK.copy(peerAddresses = listOf(tarpit.address)))
                 awaitVerified(bob)
-                val call = launch(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { bob.syncNow(60_000u) }
-                awaitStatus(bob, "syncNow in flight") { it.callsInFlight == 1u }
+                val call = launch(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { bob.syncNow(Duration.ofMillis(60_000)) }
+                awaitStatus(bob, "syncNow in flight") { it.callsInFlight == 1 }
                 delay(300) // well into its wait for the tarpit dial
                 check(call.isActive) { "syncNow is still running before the cancel" }
                 val cancelled = TimeSource.Monotonic.markNow()
                 call.cancelAndJoin()
                 val idle =
                     awaitStatus(bob, "idle after the cancel", IDLE_DEADLINE_S) {
-                        it.callsInFlight == 0u && it.syncingPeers == 0u
+                        it.callsInFlight == 0 && it.syncingPeers == 0
                     }
                 println("        syncNow cancelled: network idle after ${cancelled.elapsedNow()} (status polled in $idle)")
                 check(call.isCancelled) { "the call was cancelled" }
@@ -127,17 +128,17 @@ fun backgroundTests() {
                 bob.startNetwork(LOOPBACK.copy(peerAddresses = listOf(tarpit.address)))
                 awaitVerified(bob)
                 bob.pauseNetwork()
-                awaitStatus(bob, "bob paused and disconnected") { it.paused && it.connectedPeers == 0u }
-                val call = launch(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { bob.syncInBackground(60_000u, null) }
+                awaitStatus(bob, "bob paused and disconnected") { it.paused && it.connectedPeers == 0 }
+                val call = launch(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { bob.syncInBackground(Duration.ofMillis(60_000), null) }
                 awaitStatus(bob, "background sync running and connected") {
-                    it.backgroundSyncs == 1u && !it.paused && it.connectedPeers >= 1u
+                    it.backgroundSyncs == 1 && !it.paused && it.connectedPeers >= 1
                 }
                 delay(300)
                 check(call.isActive) { "the background sync is still running before the cancel" }
                 val cancelled = TimeSource.Monotonic.markNow()
                 call.cancelAndJoin()
                 awaitStatus(bob, "paused and idle after the cancel", IDLE_DEADLINE_S) {
-                    it.paused && it.connectedPeers == 0u && it.callsInFlight == 0u && it.backgroundSyncs == 0u
+                    it.paused && it.connectedPeers == 0 && it.callsInFlight == 0 && it.backgroundSyncs == 0
                 }
                 println("        background sync cancelled: paused and idle after ${cancelled.elapsedNow()}")
                 check(bob.isNetworkRunning() && bob.isNetworkPaused()) { "paused as it was found" }

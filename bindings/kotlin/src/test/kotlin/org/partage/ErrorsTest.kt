@@ -26,14 +26,21 @@ fun errorTests() {
                 notTicket.message,
                 "bad ticket message",
             )
-            val ticket = alice.invite(hood.id, 1u, 1u, listOf())
+            val ticket = alice.invite(hood.id, 1, 1, listOf())
             val cut = expectThrows<PartageException.BadTicket> { bob.join(ticket.dropLast(12)) }
             expectEq("this ticket is damaged or incomplete (was it copied in full?)", cut.message, "cut ticket")
 
             val badId = expectThrows<PartageException.InvalidInput> { alice.item("xyz") }
             expectEq("\"xyz\" is not a valid id", badId.message, "bad id message")
-            val days = expectThrows<PartageException.InvalidInput> { alice.invite(hood.id, 0u, 1u, listOf()) }
+            val days = expectThrows<PartageException.InvalidInput> { alice.invite(hood.id, 0, 1, listOf()) }
             expectEq("expiry must be between 1 and 365 days, not 0", days.message, "expiry message")
+            // Signed integers and java.time types in the API: a negative one is refused, typed.
+            val negative = expectThrows<PartageException.InvalidInput> { alice.invite(hood.id, -1, 1, listOf()) }
+            expectEq("expiry in days must not be negative, not -1", negative.message, "negative expiry")
+            val deposit = expectThrows<PartageException.InvalidInput> { alice.addItem(hood.id, ItemDraft(title = "X", depositCents = -5L)) }
+            expectEq("deposit must not be negative, not -5", deposit.message, "negative deposit")
+            val timeout = expectThrows<PartageException.InvalidInput> { alice.advertisement(java.time.Duration.ofMillis(-1)) }
+            expectEq("timeout must not be negative (got -1 ms)", timeout.message, "negative timeout")
 
             val drill = alice.addItem(hood.id, ItemDraft(title = "Perceuse"))
             bob.join(ticket)
@@ -43,7 +50,7 @@ fun errorTests() {
             expectEq("item ${drill.id.take(8)} belongs to another member (Alice)", notMine.message, "not owner message")
             val both =
                 expectThrows<PartageException.InvalidInput> {
-                    alice.editItem(drill.id, ItemPatch(depositCents = 500uL, clearDeposit = true))
+                    alice.editItem(drill.id, ItemPatch(depositCents = 500L, clearDeposit = true))
                 }
             expectEq("set either a new deposit or clear_deposit, not both", both.message, "patch message")
 

@@ -36,7 +36,7 @@ fun eventTests() {
             check(added1.affectsItems() && !added1.affectsPeers()) { "item added affects items, not peers" }
             val joined = NodeEvent.NeighbourhoodJoined(hood.id, "Quartier")
             expectEq(EventEffects(items = false, loans = false, neighbourhoods = true, peers = false), joined.effects(), "joined effects")
-            expectEq(EventEffects(items = false, loans = false, neighbourhoods = false, peers = false), NodeEvent.Overflow(1uL).effects(), "overflow effects")
+            expectEq(EventEffects(items = false, loans = false, neighbourhoods = false, peers = false), NodeEvent.Overflow(1L).effects(), "overflow effects")
             collector.cancel()
         }
     }
@@ -58,7 +58,7 @@ fun eventTests() {
             node.addItem(hood.id, ItemDraft(title = "Pelle"))
             expectEq("Brouette", (good.receive() as NodeEvent.ItemAdded).item.title, "first change")
             expectEq("Pelle", (good.receive() as NodeEvent.ItemAdded).item.title, "second change")
-            withTimeout(5_000) { while (thrower.listenerErrors() < 3uL) delay(10) }
+            withTimeout(5_000) { while (thrower.listenerErrors() < 3L) delay(10) }
             check(thrower.isActive()) { "the throwing listener is still subscribed" }
             expectEq(2, node.listItems(ItemFilter()).size, "items stored despite the throwing listener")
             thrower.close()
@@ -113,7 +113,7 @@ fun eventTests() {
                     else -> throw AssertionError("unexpected $event")
                 }
             }
-            check(overflow.missed > 0uL) { "missed: ${overflow.missed}" }
+            check(overflow.missed > 0L) { "missed: ${overflow.missed}" }
             val fresh = seen.receive() as NodeEvent.Snapshot
             expectEq(1_100, fresh.snapshot.items.size, "items in the fresh snapshot")
             collector.cancel()

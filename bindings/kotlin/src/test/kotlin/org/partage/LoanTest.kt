@@ -9,7 +9,9 @@ import org.partage.ffi.LoanState
 import org.partage.ffi.Node
 import org.partage.ffi.PartageException
 import org.partage.ffi.Reminder
+import java.time.Instant
 import java.time.LocalDate
+import java.time.temporal.ChronoUnit
 import java.time.ZoneOffset
 
 /** Waits (through the Flow) until loan [id] is known on [node] in [state]. */
@@ -24,11 +26,18 @@ fun loanTests() {
         withNodes(2) { (alice, bob) ->
             val hood = networkedPair(alice, bob)
             bob.startNetwork(LOOPBACK)
-            val drill = alice.addItem(hood, ItemDraft(title = "Perceuse", maxLoanDays = 7u))
+            val drill = alice.addItem(hood, ItemDraft(title = "Perceuse", maxLoanDays = 7))
             awaitItem(bob, "Perceuse")
 
             val today = LocalDate.now(ZoneOffset.UTC)
-            val request = bob.requestLoan(drill.id, today.toString(), today.plusDays(3).toString(), "Pour une étagère")
+            val before = Instant.now().truncatedTo(ChronoUnit.MILLIS)
+            val request = bob.requestLoan(drill.id, today, today.plusDays(3), "Pour une étagère")
+            // Days are LocalDate, instants Instant (the core keeps milliseconds).
+            expectEq(today, request.from, "first day")
+            expectEq(today.plusDays(3), request.until, "last day")
+            check(!request.requestedAt.isBefore(before) && !request.requestedAt.isAfter(Instant.now())) {
+                "requested at ${request.requestedAt}, not between $before and now"
+            }
             expectEq(LoanState.REQUESTED, request.state, "state after request")
             val seen = awaitLoan(alice, request.id, LoanState.REQUESTED)
             expectEq("Bob", seen.borrowerName, "borrower name")
@@ -48,14 +57,14 @@ fun loanTests() {
             awaitLoan(alice, request.id, LoanState.RETURNED)
             expectEq(LoanState.CLOSED, alice.confirmReturn(request.id, "comme neuve").state, "closed")
             expectEq("comme neuve", awaitLoan(bob, request.id, LoanState.CLOSED).conditionNote, "condition note")
-            expectEq(1u, bob.trust(hood, bob.identity()!!.memberId).completedAsBorrower, "bob's trust")
+            expectEq(1, bob.trust(hood, bob.identity()!!.memberId).completedAsBorrower, "bob's trust")
 
-            val badDate = expectThrows<PartageException.InvalidLoan> { bob.requestLoan(drill.id, "31/12", "2099-01-01", "") }
-            expectEq(ErrorKind.INVALID_LOAN, badDate.kind, "bad date kind")
-            expectEq("\"31/12\" is not a date (use YYYY-MM-DD, e.g. 2026-12-01)", badDate.message, "bad date message")
+            val backwards = expectThrows<PartageException.InvalidLoan> { bob.requestLoan(drill.id, today.plusDays(3), today, "") }
+            expectEq(ErrorKind.INVALID_LOAN, backwards.kind, "backwards dates kind")
+            expectEq("the loan ends ($today) before it starts (${today.plusDays(3)})", backwards.message, "backwards dates message")
             val own =
                 expectThrows<PartageException.InvalidLoan> {
-                    alice.requestLoan(drill.id, today.toString(), today.plusDays(1).toString(), "")
+                    alice.requestLoan(drill.id, today, today.plusDays(1), "")
                 }
             expectEq("you cannot borrow your own item", own.message, "own item message")
             expectThrows<PartageException.UnknownLoan> { alice.loan("00".repeat(16)) }

@@ -1,6 +1,7 @@
 package org.partage
 
 import org.partage.ffi.ItemDraft
+import java.time.Duration
 import org.partage.ffi.LogLevel
 import org.partage.ffi.PartageException
 import org.partage.ffi.PartageLogger
@@ -37,7 +38,7 @@ fun loggingTests() {
             bob.createIdentity("Bob")
             val hood = alice.createNeighbourhood("Rue des Lilas")
             alice.startNetwork(LOOPBACK)
-            ticket = alice.invite(hood.id, 7u, 1u, alice.advertisement(5_000u).addresses)
+            ticket = alice.invite(hood.id, 7, 1, alice.advertisement(Duration.ofMillis(5_000)).addresses)
             bob.join(ticket)
             alice.addItem(hood.id, ItemDraft(title = "Perceuse"))
             bob.startNetwork(LOOPBACK)
@@ -58,7 +59,7 @@ fun loggingTests() {
         val leaked = logger.records.filter { r -> pieces.any { r.message.contains(it) } }
         check(leaked.isEmpty()) { "a ticket was logged: $leaked" }
         val stats = logStats()
-        check(stats.installed && stats.delivered > 0uL && stats.loggerErrors == 0uL) { "stats: $stats" }
+        check(stats.installed && stats.delivered > 0L && stats.loggerErrors == 0L) { "stats: $stats" }
         // Quieter for the other tests of this process (the level change itself: logging.rs tests).
         setLogLevel(LogLevel.WARN)
     }

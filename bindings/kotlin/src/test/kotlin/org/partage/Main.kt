@@ -10,7 +10,9 @@ fun main() {
     loanTests()
     offlineTests()
     eventTests()
+    sharedEventsTests()
     errorTests()
     storageTests()
+    secretsTests()
     finish()
 }

@@ -1,6 +1,7 @@
 package org.partage
 
 import kotlinx.coroutines.CompletableDeferred
+import java.time.Duration
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.withTimeoutOrNull
@@ -27,12 +28,12 @@ suspend fun networkedPair(
     bob.createIdentity("Bob")
     val hood = alice.createNeighbourhood("Rue des Lilas")
     alice.startNetwork(LOOPBACK)
-    val ad = alice.advertisement(5_000u)
+    val ad = alice.advertisement(Duration.ofMillis(5_000))
     check(ad.addresses.isNotEmpty() && ad.addresses.all { it.startsWith("/ip4/127.0.0.1/tcp/") }) {
         "advertised addresses: ${ad.addresses}"
     }
     check(ad.addresses.all { it.endsWith("/p2p/${ad.peerId}") }) { "addresses end with the peer id" }
-    bob.join(alice.invite(hood.id, 7u, 1u, ad.addresses))
+    bob.join(alice.invite(hood.id, 7, 1, ad.addresses))
     return hood.id
 }
 
@@ -71,7 +72,7 @@ fun networkTests() {
             // Live: an edit is pushed at once; bob's profile reached alice too.
             alice.editItem(drill.id, ItemPatch(title = "Perceuse à percussion"))
             awaitItem(bob, "Perceuse à percussion")
-            alice.observeNeighbourhoods().first { list -> list.single().memberCount == 2u }
+            alice.observeNeighbourhoods().first { list -> list.single().memberCount == 2 }
             expectEq(listOf("Alice", "Bob"), alice.members(hood).map { it.name }, "members on alice's side")
 
             // Background: pause, miss a change, resume and catch up; sync_now reports convergence.
@@ -79,18 +80,18 @@ fun networkTests() {
             check(bob.isNetworkPaused()) { "paused" }
             withTimeoutOrNull(15_000) { bob.observePeers().first { peers -> peers.none { it.connected } } }
                 ?: throw AssertionError("still connected after pause: ${bob.peers()}")
-            expectThrows<PartageException.Paused> { bob.syncNow(1_000u) }.also { expectEq(ErrorKind.PAUSED, it.kind, "kind") }
+            expectThrows<PartageException.Paused> { bob.syncNow(Duration.ofMillis(1_000)) }.also { expectEq(ErrorKind.PAUSED, it.kind, "kind") }
             alice.addItem(hood, ItemDraft(title = "Scie sauteuse"))
             bob.resumeNetwork()
             withTimeoutOrNull(15_000) { awaitItem(bob, "Scie sauteuse") }
                 ?: throw AssertionError("no catch-up after resume: bob's peers ${bob.peers()}, alice's ${alice.peers()}")
-            val report = bob.syncNow(10_000u)
+            val report = bob.syncNow(Duration.ofMillis(10_000))
             check(report.complete) { "sync_now converged: $report" }
             check(report.peers.isNotEmpty() && report.peers.all { it.outcome?.messagesSent != null }) { "outcomes: $report" }
 
             bob.stopNetwork()
             check(!bob.isNetworkRunning()) { "stopped" }
-            val stopped = expectThrows<PartageException.Stopped> { bob.syncNow(1_000u) }
+            val stopped = expectThrows<PartageException.Stopped> { bob.syncNow(Duration.ofMillis(1_000)) }
             expectEq("the network is not started", stopped.message, "stopped message")
             val bad = expectThrows<PartageException.InvalidInput> { alice.addPeerAddresses(listOf("next door")) }
             check(bad.message!!.startsWith("\"next door\" is not a usable peer address")) { "message: ${bad.message}" }
@@ -114,8 +115,8 @@ fun networkTests() {
                 )
             val code = alice.offerDeviceLink(false)
             check(code.startsWith("partagelink1")) { "code: $code" }
-            val summary = tablet.linkToIdentity(code, 30_000u)
-            expectEq(1u, summary.neighbourhoods, "neighbourhoods linked")
+            val summary = tablet.linkToIdentity(code, Duration.ofMillis(30_000))
+            expectEq(1, summary.neighbourhoods, "neighbourhoods linked")
             val me = alice.identity()!!
             val mine = tablet.identity()!!
             expectEq(me.memberId, mine.memberId, "same member")
@@ -131,7 +132,7 @@ fun networkTests() {
             val devices = alice.devices()
             check(devices.any { it.deviceId == mine.deviceId && it.revoked }) { "revoked: $devices" }
             // Used once: the same code links nothing more.
-            expectThrows<PartageException.NotAllowed> { bob.linkToIdentity(code, 30_000u) }
+            expectThrows<PartageException.NotAllowed> { bob.linkToIdentity(code, Duration.ofMillis(30_000)) }
         }
     }
 }

@@ -18,7 +18,7 @@ fun offlineTests() {
             alice.createIdentity("Alice")
             bob.createIdentity("Bob")
             val hood = alice.createNeighbourhood("Rue des Lilas")
-            val ticket = alice.invite(hood.id, 7u, 1u, listOf("/ip4/127.0.0.1/tcp/4001"))
+            val ticket = alice.invite(hood.id, 7, 1, listOf("/ip4/127.0.0.1/tcp/4001"))
             check(ticket.startsWith("partage2")) { "ticket: $ticket" }
             val joined = bob.join(ticket)
             expectEq(hood.id, joined.id, "joined neighbourhood")
@@ -42,7 +42,7 @@ fun offlineTests() {
                 )
             expectEq("Perceuse", drill.title, "title is trimmed")
             val report = transfer(from = alice, to = bob, hood = hood.id)
-            expectEq(1u, report.itemsChanged, "items changed by the import")
+            expectEq(1, report.itemsChanged, "items changed by the import")
             val got = arrived.await().single()
             expectEq(drill.id, got.id, "item id on bob's side")
             expectEq("Alice", got.ownerName, "owner name on bob's side")
@@ -50,10 +50,10 @@ fun offlineTests() {
             expectEq(listOf(drill.id), bob.search("perc", ItemFilter()).map { it.id }, "search on bob's side")
 
             // Nothing new the second time; and bob's profile travels back to alice.
-            expectEq(0u, transfer(alice, bob, hood.id).newChanges, "second transfer")
+            expectEq(0, transfer(alice, bob, hood.id).newChanges, "second transfer")
             transfer(from = bob, to = alice, hood = hood.id)
             expectEq(listOf("Alice", "Bob"), alice.members(hood.id).map { it.name }, "members on alice's side")
-            expectEq(2u, alice.neighbourhood(hood.id).memberCount, "member count")
+            expectEq(2, alice.neighbourhood(hood.id).memberCount, "member count")
         }
     }
 }

@@ -15,19 +15,19 @@ fun storageTests() {
             Node.open(dir.path).use { node ->
                 node.createIdentity("Fanny")
                 val hood = node.createNeighbourhood("Village")
-                node.addItem(hood.id, ItemDraft(title = "Tente", category = Category.CAMPING, depositCents = 2000uL))
+                node.addItem(hood.id, ItemDraft(title = "Tente", category = Category.CAMPING, depositCents = 2000L))
                 val summary = node.exportToFile(backup.path)
-                expectEq(1u, summary.items, "exported items")
+                expectEq(1, summary.items, "exported items")
             }
             Node.open(dir.path).use { node ->
                 expectEq("Fanny", node.identity()?.name, "identity after reopening")
                 val tent = node.listItems(ItemFilter(category = Category.CAMPING)).single()
-                expectEq(2000uL, tent.depositCents, "deposit after reopening")
+                expectEq(2000L, tent.depositCents, "deposit after reopening")
                 val edited = node.editItem(tent.id, ItemPatch(clearDeposit = true))
                 expectEq(null, edited.depositCents, "deposit cleared")
             }
             Node.open(restored.path).use { node ->
-                expectEq(1u, node.importFromFile(backup.path).items, "imported items")
+                expectEq(1, node.importFromFile(backup.path).items, "imported items")
                 expectEq(listOf("Tente"), node.listItems(ItemFilter()).map { it.title }, "restored items")
             }
         } finally {

@@ -4,17 +4,55 @@ import android.content.Context
 import android.net.nsd.NsdManager
 import android.net.nsd.NsdServiceInfo
 import android.net.wifi.WifiManager
+import android.os.Build
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.channels.BufferOverflow
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.flow.MutableSharedFlow
+import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlinx.coroutines.withTimeoutOrNull
 import org.partage.ffi.Node
+import org.partage.ffi.PartageException
+import java.net.Inet4Address
 import java.net.Inet6Address
 import java.net.InetAddress
+import java.time.Duration
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.Executor
+import kotlin.coroutines.resume
+
+/** What [NsdDiscovery] did or failed to do: collect [NsdDiscovery.events] to show or log it. */
+sealed interface NsdEvent {
+    /** This device is advertised under [serviceName]. */
+    data class Advertised(val serviceName: String) : NsdEvent
+
+    /** A neighbour's service resolved to [addresses], handed to the node ([added] were new). */
+    data class PeerResolved(val serviceName: String, val addresses: List<String>, val added: Int) : NsdEvent
+
+    /** Something failed; discovery goes on where it can. [errorCode] is NsdManager's, if any. */
+    data class Failed(val stage: Stage, val serviceName: String?, val errorCode: Int?, val message: String) : NsdEvent
+
+    enum class Stage { ADVERTISE, DISCOVER, RESOLVE, ADD_PEER }
+}
 
 /**
  * Bridges Android's NsdManager (DNS-SD on the LAN) to the node's discovery bridge: advertises this
  * device's TCP port with its peer id in a TXT record, resolves neighbours' services and hands their
- * addresses to [Node.addPeerAddresses]. Holds a Wi-Fi MulticastLock while running (drivers drop
- * multicast otherwise). mDNS from Rust stays off on phones: this replaces it.
+ * addresses to [Node.addPeerAddresses]. mDNS from Rust stays off on phones: this replaces it.
+ *
+ * - Resolution is serial: before Android 14 NsdManager resolves one service at a time (a second
+ *   `resolveService` fails with `FAILURE_ALREADY_ACTIVE`), so found services wait in a bounded queue
+ *   (oldest dropped past [QUEUE]) and one coroutine resolves them in turn, each for at most
+ *   [RESOLVE_TIMEOUT]. On Android 14+ each service gets a `registerServiceInfoCallback` instead,
+ *   which also reports every address of the host and later changes.
+ * - Failures are reported, not swallowed: [events].
+ * - The Wi-Fi MulticastLock (drivers drop multicast without it) is held from [start] to [stop] and
+ *   released on every path, including a failing [start].
+ * - IPv6 link-local addresses keep their zone (`/ip6zone/wlan0/ip6/fe80::…`); IPv4 and routable
+ *   IPv6 addresses are listed first (libp2p's TCP transport does not apply the zone when dialing).
  */
 class NsdDiscovery(
     context: Context,
@@ -24,42 +62,82 @@ class NsdDiscovery(
     companion object {
         const val SERVICE_TYPE = "_partage._tcp."
         const val TXT_PEER = "peer"
+        const val QUEUE = 64
+        val RESOLVE_TIMEOUT: Duration = Duration.ofSeconds(10)
     }
 
     private val nsd = context.getSystemService(NsdManager::class.java)
     private val wifi = context.applicationContext.getSystemService(WifiManager::class.java)
+    private val appContext = context.applicationContext
     private var multicastLock: WifiManager.MulticastLock? = null
     private var registration: NsdManager.RegistrationListener? = null
     private var discovery: NsdManager.DiscoveryListener? = null
+    private var resolver: Job? = null
+
+    // Touched from NsdManager's callback thread too.
+    @Volatile private var queue: Channel<NsdServiceInfo>? = null
+    private val infoCallbacks = ConcurrentHashMap<String, NsdManager.ServiceInfoCallback>()
     private var ownPeerId: String? = null
+
+    private val mutableEvents = MutableSharedFlow<NsdEvent>(extraBufferCapacity = 64, onBufferOverflow = BufferOverflow.DROP_OLDEST)
+
+    /** Advertising, resolution and failures, as they happen (never blocks discovery). */
+    val events: SharedFlow<NsdEvent> = mutableEvents
 
     val isRunning: Boolean get() = discovery != null
 
-    /** Advertises this device and starts looking for neighbours (the network must be started). */
+    /**
+     * Advertises this device and starts looking for neighbours (the network must be started).
+     * Not concurrently with [stop] ([PartageNetwork] runs both in order). If it throws, everything
+     * it started is stopped again.
+     */
     suspend fun start() {
         if (discovery != null) return
-        multicastLock = wifi.createMulticastLock("partage").apply {
-            setReferenceCounted(false)
-            acquire()
+        multicastLock =
+            wifi.createMulticastLock("partage").apply {
+                setReferenceCounted(false)
+                acquire()
+            }
+        try {
+            advertise()
+            browse()
+        } catch (t: Throwable) {
+            stop()
+            throw t
         }
-        advertise()
-        browse()
     }
 
-    /** Stops advertising and browsing, and releases the MulticastLock. */
+    /** Stops advertising, browsing and resolving, and releases the MulticastLock. Idempotent. */
     fun stop() {
-        registration?.let { runCatching { nsd.unregisterService(it) } }
-        discovery?.let { runCatching { nsd.stopServiceDiscovery(it) } }
-        registration = null
-        discovery = null
-        multicastLock?.takeIf { it.isHeld }?.release()
-        multicastLock = null
+        try {
+            registration?.let { runCatching { nsd.unregisterService(it) } }
+            discovery?.let { runCatching { nsd.stopServiceDiscovery(it) } }
+            infoCallbacks.values.forEach { runCatching { nsd.unregisterServiceInfoCallback(it) } }
+            resolver?.cancel()
+            queue?.close()
+        } finally {
+            infoCallbacks.clear()
+            registration = null
+            discovery = null
+            resolver = null
+            queue = null
+            multicastLock?.takeIf { it.isHeld }?.release()
+            multicastLock = null
+        }
+    }
+
+    private fun report(event: NsdEvent) {
+        mutableEvents.tryEmit(event)
     }
 
     private suspend fun advertise() {
-        val ad = node.advertisement(5_000u)
+        val ad = node.advertisement(Duration.ofSeconds(5))
         ownPeerId = ad.peerId
-        val port = ad.addresses.firstNotNullOfOrNull(::tcpPort) ?: return
+        val port = ad.addresses.firstNotNullOfOrNull(::tcpPort)
+        if (port == null) {
+            report(NsdEvent.Failed(NsdEvent.Stage.ADVERTISE, null, null, "no TCP listen address to advertise"))
+            return
+        }
         val info =
             NsdServiceInfo().apply {
                 serviceName = "partage-" + ad.peerId.takeLast(8)
@@ -69,66 +147,182 @@ class NsdDiscovery(
             }
         val listener =
             object : NsdManager.RegistrationListener {
-                override fun onServiceRegistered(serviceInfo: NsdServiceInfo) = Unit
+                override fun onServiceRegistered(serviceInfo: NsdServiceInfo) =
+                    report(NsdEvent.Advertised(serviceInfo.serviceName ?: info.serviceName.orEmpty()))
 
-                override fun onRegistrationFailed(serviceInfo: NsdServiceInfo, errorCode: Int) = Unit
+                override fun onRegistrationFailed(
+                    serviceInfo: NsdServiceInfo,
+                    errorCode: Int,
+                ) = report(NsdEvent.Failed(NsdEvent.Stage.ADVERTISE, serviceInfo.serviceName, errorCode, "registration failed"))
 
                 override fun onServiceUnregistered(serviceInfo: NsdServiceInfo) = Unit
 
-                override fun onUnregistrationFailed(serviceInfo: NsdServiceInfo, errorCode: Int) = Unit
+                override fun onUnregistrationFailed(
+                    serviceInfo: NsdServiceInfo,
+                    errorCode: Int,
+                ) = report(NsdEvent.Failed(NsdEvent.Stage.ADVERTISE, serviceInfo.serviceName, errorCode, "unregistration failed"))
             }
         nsd.registerService(info, NsdManager.PROTOCOL_DNS_SD, listener)
         registration = listener
     }
 
     private fun browse() {
+        val legacy = Build.VERSION.SDK_INT < Build.VERSION_CODES.UPSIDE_DOWN_CAKE
+        if (legacy) startResolver()
         val listener =
             object : NsdManager.DiscoveryListener {
-                override fun onServiceFound(serviceInfo: NsdServiceInfo) = resolve(serviceInfo)
+                override fun onServiceFound(serviceInfo: NsdServiceInfo) {
+                    if (legacy) queue?.trySend(serviceInfo) else follow(serviceInfo)
+                }
 
-                override fun onServiceLost(serviceInfo: NsdServiceInfo) = Unit
+                override fun onServiceLost(serviceInfo: NsdServiceInfo) {
+                    // The node keeps redialing known peers; only the platform callback goes.
+                    val name = serviceInfo.serviceName ?: return
+                    infoCallbacks.remove(name)?.let { runCatching { nsd.unregisterServiceInfoCallback(it) } }
+                }
 
                 override fun onDiscoveryStarted(serviceType: String) = Unit
 
                 override fun onDiscoveryStopped(serviceType: String) = Unit
 
-                override fun onStartDiscoveryFailed(serviceType: String, errorCode: Int) = Unit
+                override fun onStartDiscoveryFailed(
+                    serviceType: String,
+                    errorCode: Int,
+                ) = report(NsdEvent.Failed(NsdEvent.Stage.DISCOVER, null, errorCode, "discovery did not start"))
 
-                override fun onStopDiscoveryFailed(serviceType: String, errorCode: Int) = Unit
+                override fun onStopDiscoveryFailed(
+                    serviceType: String,
+                    errorCode: Int,
+                ) = report(NsdEvent.Failed(NsdEvent.Stage.DISCOVER, null, errorCode, "discovery did not stop"))
             }
         nsd.discoverServices(SERVICE_TYPE, NsdManager.PROTOCOL_DNS_SD, listener)
         discovery = listener
     }
 
-    @Suppress("DEPRECATION") // resolveService: its replacement needs API 34; this works on all.
-    private fun resolve(service: NsdServiceInfo) {
-        nsd.resolveService(
-            service,
-            object : NsdManager.ResolveListener {
-                override fun onServiceResolved(serviceInfo: NsdServiceInfo) {
-                    val peer = serviceInfo.attributes[TXT_PEER]?.toString(Charsets.UTF_8) ?: return
-                    val host = serviceInfo.host ?: return
-                    if (peer == ownPeerId) return
-                    val address = multiaddr(host, serviceInfo.port, peer)
-                    // A neighbour that went away, or a bad record: nothing to do but wait for the next.
-                    scope.launch { runCatching { node.addPeerAddresses(listOf(address)) } }
+    /** Before Android 14: one resolution at a time, from a bounded queue. */
+    private fun startResolver() {
+        val services = Channel<NsdServiceInfo>(QUEUE, BufferOverflow.DROP_OLDEST)
+        queue = services
+        resolver =
+            scope.launch {
+                for (service in services) {
+                    val outcome = withTimeoutOrNull(RESOLVE_TIMEOUT.toMillis()) { resolveOne(service) }
+                    when (outcome) {
+                        null -> report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, service.serviceName, null, "no answer in time"))
+                        is Resolution.Failed ->
+                            report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, service.serviceName, outcome.errorCode, "resolution failed"))
+                        is Resolution.Resolved -> handOver(outcome.info, listOfNotNull(hostOf(outcome.info)))
+                    }
+                }
+            }
+    }
+
+    private sealed interface Resolution {
+        data class Resolved(val info: NsdServiceInfo) : Resolution
+
+        data class Failed(val errorCode: Int) : Resolution
+    }
+
+    @Suppress("DEPRECATION") // resolveService: the only way before Android 14.
+    private suspend fun resolveOne(service: NsdServiceInfo): Resolution =
+        suspendCancellableCoroutine { continuation ->
+            nsd.resolveService(
+                service,
+                object : NsdManager.ResolveListener {
+                    // Ignored once the wait timed out (the continuation is cancelled then).
+                    override fun onServiceResolved(serviceInfo: NsdServiceInfo) {
+                        if (continuation.isActive) continuation.resume(Resolution.Resolved(serviceInfo))
+                    }
+
+                    override fun onResolveFailed(
+                        serviceInfo: NsdServiceInfo,
+                        errorCode: Int,
+                    ) {
+                        if (continuation.isActive) continuation.resume(Resolution.Failed(errorCode))
+                    }
+                },
+            )
+        }
+
+    @Suppress("DEPRECATION") // NsdServiceInfo.host: deprecated in Android 14, where hostAddresses replaces it.
+    private fun hostOf(info: NsdServiceInfo): InetAddress? = info.host
+
+    /** Android 14+: follows a service (every address, and later changes) until it is lost. */
+    private fun follow(service: NsdServiceInfo) {
+        val name = service.serviceName ?: return
+        val callback =
+            object : NsdManager.ServiceInfoCallback {
+                override fun onServiceInfoCallbackRegistrationFailed(errorCode: Int) {
+                    infoCallbacks.remove(name)
+                    report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, name, errorCode, "could not follow the service"))
                 }
 
-                override fun onResolveFailed(serviceInfo: NsdServiceInfo, errorCode: Int) = Unit
-            },
-        )
+                override fun onServiceUpdated(serviceInfo: NsdServiceInfo) = handOver(serviceInfo, serviceInfo.hostAddresses)
+
+                override fun onServiceLost() = Unit
+
+                override fun onServiceInfoCallbackUnregistered() = Unit
+            }
+        infoCallbacks[name] = callback
+        val mainThread: Executor = appContext.mainExecutor
+        runCatching { nsd.registerServiceInfoCallback(service, mainThread, callback) }.onFailure {
+            infoCallbacks.remove(name)
+            report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, name, null, "could not follow the service: ${it.message}"))
+        }
+    }
+
+    /** Gives a resolved neighbour's addresses to the node (not our own service). */
+    private fun handOver(
+        info: NsdServiceInfo,
+        hosts: List<InetAddress>,
+    ) {
+        val peer = info.attributes[TXT_PEER]?.toString(Charsets.UTF_8)
+        if (peer == null) {
+            report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, info.serviceName, null, "no peer id in the TXT record"))
+            return
+        }
+        if (peer == ownPeerId) return
+        val addresses = orderedForDialing(hosts).map { multiaddr(it, info.port, peer) }
+        if (addresses.isEmpty()) {
+            report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, info.serviceName, null, "no address"))
+            return
+        }
+        scope.launch {
+            try {
+                val added = node.addPeerAddresses(addresses)
+                report(NsdEvent.PeerResolved(info.serviceName.orEmpty(), addresses, added))
+            } catch (e: PartageException) {
+                report(NsdEvent.Failed(NsdEvent.Stage.ADD_PEER, info.serviceName, null, e.message ?: e.toString()))
+            }
+        }
     }
 }
 
-/** `/ip4/HOST/tcp/PORT/p2p/PEER` (or `/ip6/...`, without the scope id). */
+/** IPv4 first, then routable IPv6, then link-local IPv6 (which needs its zone to be reached). */
+fun orderedForDialing(hosts: List<InetAddress>): List<InetAddress> =
+    hosts.distinct().sortedBy {
+        when {
+            it is Inet4Address -> 0
+            it is Inet6Address && !it.isLinkLocalAddress -> 1
+            else -> 2
+        }
+    }
+
+/**
+ * `/ip4/HOST/tcp/PORT/p2p/PEER`, `/ip6/...`, or for an IPv6 address with a zone (link-local),
+ * `/ip6zone/ZONE/ip6/...`: the zone is what makes `fe80::…` reachable, so it is kept.
+ */
 fun multiaddr(
     host: InetAddress,
     port: Int,
     peer: String,
 ): String {
-    val ip = host.hostAddress?.substringBefore('%') ?: ""
-    val family = if (host is Inet6Address) "ip6" else "ip4"
-    return "/$family/$ip/tcp/$port/p2p/$peer"
+    val text = host.hostAddress.orEmpty()
+    val ip = text.substringBefore('%')
+    if (host !is Inet6Address) return "/ip4/$ip/tcp/$port/p2p/$peer"
+    val zone = host.scopedInterface?.name ?: text.substringAfter('%', "").takeIf { it.isNotEmpty() }
+    val prefix = if (zone != null) "/ip6zone/$zone" else ""
+    return "$prefix/ip6/$ip/tcp/$port/p2p/$peer"
 }
 
 /** The TCP port of a multiaddr, if it has one. */

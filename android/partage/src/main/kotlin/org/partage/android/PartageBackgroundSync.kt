@@ -49,24 +49,7 @@ class PartageSyncWorker(
     context: Context,
     params: WorkerParameters,
 ) : CoroutineWorker(context, params) {
-    override suspend fun doWork(): Result {
-        val provider = applicationContext as? PartageNodeProvider ?: return Result.failure()
-        val timeout = inputData.getLong(KEY_TIMEOUT_MS, DEFAULT_TIMEOUT.inWholeMilliseconds)
-            .coerceIn(1_000L, MAX_TIMEOUT.inWholeMilliseconds)
-        return try {
-            val report = provider.partageNode().syncInBackground(timeout.toUInt(), provider.partageNetworkConfig())
-            Result.success(report.toData())
-        } catch (e: PartageException) {
-            when (e) {
-                // Nothing to sync yet (no identity): not a failure of the schedule.
-                is PartageException.NoIdentity -> Result.success()
-                // Worth another try later (WorkManager backs off).
-                is PartageException.Network, is PartageException.Busy, is PartageException.Io ->
-                    if (runAttemptCount < MAX_RETRIES) Result.retry() else Result.failure()
-                else -> Result.failure()
-            }
-        }
-    }
+    override suspend fun doWork(): Result = runOnce(applicationContext, inputData, runAttemptCount, MAX_TIMEOUT)
 
     companion object {
         /** Input: the sync window in milliseconds (1 s to 9 minutes: WorkManager stops workers after 10). */
@@ -81,15 +64,40 @@ class PartageSyncWorker(
         val DEFAULT_TIMEOUT: Duration = 30.seconds
         val MAX_TIMEOUT: Duration = 9.minutes
         const val MAX_RETRIES = 3
+
+        /** One bounded background sync with the app's node, as a worker result (shared with
+         *  [PartageForegroundSyncWorker], which allows a longer window). */
+        internal suspend fun runOnce(
+            context: Context,
+            input: Data,
+            attempt: Int,
+            maxTimeout: Duration,
+        ): Result {
+            val provider = context as? PartageNodeProvider ?: return Result.failure()
+            val timeout = input.getLong(KEY_TIMEOUT_MS, DEFAULT_TIMEOUT.inWholeMilliseconds).coerceIn(1_000L, maxTimeout.inWholeMilliseconds)
+            return try {
+                val report = provider.partageNode().syncInBackground(java.time.Duration.ofMillis(timeout), provider.partageNetworkConfig())
+                Result.success(report.toData())
+            } catch (e: PartageException) {
+                when (e) {
+                    // Nothing to sync yet (no identity): not a failure of the schedule.
+                    is PartageException.NoIdentity -> Result.success()
+                    // Worth another try later (WorkManager backs off).
+                    is PartageException.Network, is PartageException.Busy, is PartageException.Io ->
+                        if (attempt < MAX_RETRIES) Result.retry() else Result.failure()
+                    else -> Result.failure()
+                }
+            }
+        }
     }
 }
 
 /** The report as WorkManager output data. */
 fun BackgroundSyncReport.toData(): Data =
     Data.Builder()
-        .putInt(PartageSyncWorker.KEY_PEERS_SYNCED, peersSynced.toInt())
-        .putInt(PartageSyncWorker.KEY_DOCS_RECEIVED, docsReceived.toInt())
-        .putInt(PartageSyncWorker.KEY_DOCS_SENT, docsSent.toInt())
+        .putInt(PartageSyncWorker.KEY_PEERS_SYNCED, peersSynced)
+        .putInt(PartageSyncWorker.KEY_DOCS_RECEIVED, docsReceived)
+        .putInt(PartageSyncWorker.KEY_DOCS_SENT, docsSent)
         .putBoolean(PartageSyncWorker.KEY_TIMED_OUT, timedOut)
         .build()
 

@@ -9,18 +9,29 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
+import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import org.partage.ffi.NetworkConfig
 import org.partage.ffi.Node
+import org.partage.ffi.SecretStore
 import java.io.File
 
-/** Opens (creating if needed) the app's Partage data directory in its private files. */
+/**
+ * Opens (creating if needed) the app's Partage data directory in its private files, with the
+ * member and device secrets in the Android Keystore ([KeystoreSecretStore]; pass `secrets = null`
+ * to keep them in the directory). A directory that still holds them has them moved out. Keep the
+ * directory out of backups with the library's rules (see [PartageStorage]).
+ */
 suspend fun openPartageNode(
     context: Context,
-    name: String = "partage",
-): Node = Node.open(File(context.filesDir, name).path)
+    name: String = PartageStorage.DEFAULT_NAME,
+    secrets: SecretStore? = KeystoreSecretStore(context.applicationContext),
+): Node {
+    val dir = File(context.filesDir, name).path
+    return if (secrets == null) Node.open(dir) else Node.openWithSecretStore(dir, secrets)
+}
 
 /**
  * Runs a node's network with the app's lifecycle: started once, paused when the app goes to the
@@ -38,6 +49,9 @@ class PartageNetwork(
     private val steps = Mutex()
     private val discovery = NsdDiscovery(context, node, scope)
     private var onError: (Throwable) -> Unit = {}
+
+    /** What LAN discovery did or failed to do (advertising, resolution, handing peers over). */
+    val discoveryEvents: SharedFlow<NsdEvent> get() = discovery.events
 
     private fun step(block: suspend () -> Unit) {
         scope.launch { steps.withLock { runCatching { block() }.onFailure { onError(it) } } }

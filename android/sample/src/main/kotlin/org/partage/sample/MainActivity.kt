@@ -17,7 +17,6 @@ import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -25,11 +24,8 @@ import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.lifecycleScope
-import kotlinx.coroutines.flow.MutableStateFlow
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import kotlinx.coroutines.launch
-import org.partage.android.PartageNetwork
-import org.partage.android.openPartageNode
 import org.partage.ffi.Item
 import org.partage.ffi.ItemDraft
 import org.partage.ffi.ItemFilter
@@ -39,31 +35,25 @@ import org.partage.observeSearch
 import java.time.LocalDate
 import java.time.ZoneOffset
 
-/** Opens the node, makes a first identity and neighbourhood if needed, and shows the inventory. */
+/**
+ * Shows the inventory of the app's node. The node is not the Activity's: [PartageHolder] (held by
+ * [SampleApp]) opened it once for the process, so a rotation or a second Activity reuses it.
+ */
 class MainActivity : ComponentActivity() {
-    private val node = MutableStateFlow<Node?>(null)
-    private var network: PartageNetwork? = null
-
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        lifecycleScope.launch {
-            val opened = openPartageNode(applicationContext)
-            if (opened.identity() == null) opened.createIdentity("Me")
-            if (opened.neighbourhoods().isEmpty()) opened.createNeighbourhood("My street")
-            network = PartageNetwork(applicationContext, opened).also { it.start() }
-            node.value = opened
-        }
+        val holder = (application as SampleApp).partage
         setContent {
             MaterialTheme {
-                val current by node.collectAsState()
-                current?.let { Inventory(it) } ?: Text("Opening…", Modifier.padding(16.dp))
+                // Collected only while the Activity is at least STARTED.
+                val state by holder.state.collectAsStateWithLifecycle()
+                when (val current = state) {
+                    PartageHolder.State.Opening -> Text("Opening…", Modifier.padding(16.dp))
+                    is PartageHolder.State.Failed -> Text(current.message, Modifier.padding(16.dp))
+                    is PartageHolder.State.Ready -> Inventory(current.node)
+                }
             }
         }
-    }
-
-    override fun onDestroy() {
-        network?.close()
-        super.onDestroy()
     }
 }
 
@@ -73,7 +63,7 @@ fun Inventory(node: Node) {
     var title by remember { mutableStateOf("") }
     var status by remember { mutableStateOf("") }
     val scope = rememberCoroutineScope()
-    val items by remember(query) { node.observeSearch(query, ItemFilter()) }.collectAsState(emptyList())
+    val items by remember(query) { node.observeSearch(query, ItemFilter()) }.collectAsStateWithLifecycle(emptyList())
     Column(Modifier.fillMaxSize().padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         OutlinedTextField(query, { query = it }, label = { Text("Search") }, modifier = Modifier.fillMaxWidth())
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -99,7 +89,7 @@ fun Inventory(node: Node) {
                         status =
                             try {
                                 val today = LocalDate.now(ZoneOffset.UTC)
-                                node.requestLoan(item.id, today.toString(), today.plusDays(2).toString(), "")
+                                node.requestLoan(item.id, today, today.plusDays(2), "")
                                 "Asked ${item.ownerName} for ${item.title}"
                             } catch (e: PartageException) {
                                 e.message ?: "error" // e.g. "you cannot borrow your own item"
