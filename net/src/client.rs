@@ -25,6 +25,8 @@ pub struct Network {
     snapshot: watch::Receiver<Snapshot>,
     local: PeerId,
     node: Node,
+    /// Photo blobs from members (`crate::blob`).
+    pub(crate) blobs: crate::blob::Fetcher,
 }
 
 /// What to advertise so that neighbours can dial this device (e.g. in an invite ticket, or
@@ -85,6 +87,12 @@ impl Network {
             if config.dial_remembered { (known, tickets) } else { (Vec::new(), Vec::new()) };
         let mut loose_addrs: Vec<Multiaddr> = config.peers.clone();
         loose_addrs.extend(tickets.iter().filter_map(|a| a.parse::<Multiaddr>().ok()));
+        let blob_access = crate::blob::BlobAccess::default();
+        let blobs = crate::blob::Fetcher::new(
+            swarm.behaviour().stream.new_control(),
+            blob_access.clone(),
+            node.clone(),
+        );
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
         let event_loop = EventLoop::new(Start {
@@ -95,9 +103,10 @@ impl Network {
             snapshot: snapshot_tx,
             known,
             loose_addrs,
+            blobs: blobs.clone(),
         })?;
         tokio::spawn(event_loop.run());
-        Ok(Network { commands, snapshot, local, node })
+        Ok(Network { commands, snapshot, local, node, blobs })
     }
 
     /// This device's peer id.

@@ -15,6 +15,7 @@
 //! The core crate knows nothing of libp2p (see `docs/adr/0004-network-crate.md`).
 
 mod behaviour;
+pub mod blob;
 mod client;
 mod command;
 mod config;
@@ -27,6 +28,7 @@ mod identity;
 pub mod link;
 mod member_blocks;
 mod peers;
+mod photos;
 mod session;
 pub mod wire;
 
