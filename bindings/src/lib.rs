@@ -13,6 +13,7 @@
 //! - [`devices`]: linking a new device to this identity, listing and revoking devices.
 //! - [`replication`]: opaque byte bundles to move documents between devices without a network.
 //! - [`logging`]: a logger callback interface fed from `tracing` (Logcat, `os.Logger`, ...).
+//! - [`photos`]: adding photos, thumbnails, originals fetched from members with progress.
 //!
 //! Generated Kotlin/Swift/Python sources are build outputs (see `bindings/README.md`).
 
@@ -23,6 +24,7 @@ pub mod loans;
 pub mod logging;
 pub mod network;
 pub mod node;
+pub mod photos;
 pub mod replication;
 mod runtime;
 pub mod types;

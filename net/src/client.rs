@@ -26,7 +26,7 @@ pub struct Network {
     local: PeerId,
     node: Node,
     /// Photo blobs from members (`crate::blob`).
-    pub(crate) blobs: crate::blob::Fetcher,
+    pub(crate) blobs: std::sync::Arc<crate::blob::Fetcher>,
 }
 
 /// What to advertise so that neighbours can dial this device (e.g. in an invite ticket, or
@@ -106,7 +106,7 @@ impl Network {
             blobs: blobs.clone(),
         })?;
         tokio::spawn(event_loop.run());
-        Ok(Network { commands, snapshot, local, node, blobs })
+        Ok(Network { commands, snapshot, local, node, blobs: std::sync::Arc::new(blobs) })
     }
 
     /// This device's peer id.

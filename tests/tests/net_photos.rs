@@ -5,7 +5,6 @@
 mod net_common;
 
 use futures::{AsyncReadExt, AsyncWriteExt};
-use redb::ReadableTable;
 use net_common::raw::RawPeer;
 use net_common::*;
 use partage::photo::{BlobHash, PhotoError};
@@ -13,6 +12,7 @@ use partage::{Error, Node};
 use partage_net::NetError;
 use partage_tests::photos::*;
 use partage_tests::{TestNode, draft, neighbourhood, push};
+use redb::ReadableTable;
 use tokio::sync::mpsc;
 
 fn photo_error(e: NetError) -> PhotoError {
@@ -181,7 +181,8 @@ async fn net_a_stranger_gets_no_blob() {
     // With a sync session open (which proves nothing): refused, or answered with nothing.
     let _session = stranger.session(addr.clone(), na.peer_id()).await;
     for hash in [r.original, r.thumbnail] {
-        let Some(mut stream) = stranger.try_open(addr.clone(), na.peer_id(), partage_net::blob::BLOB_PROTOCOL).await
+        let Some(mut stream) =
+            stranger.try_open(addr.clone(), na.peer_id(), partage_net::blob::BLOB_PROTOCOL).await
         else {
             continue;
         };

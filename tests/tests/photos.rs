@@ -28,7 +28,7 @@ fn a_camera_photo_is_stored_upright_without_gps_or_any_metadata() {
     assert_eq!(alice.item(&item).unwrap().item.photos, [r.to_string()]);
     for blob in [alice.original_here(&r).unwrap().unwrap(), alice.thumbnail(&r).unwrap().unwrap()] {
         assert_no_metadata(&blob);
-        assert_eq!(BlobHash::of(&blob) == r.original || BlobHash::of(&blob) == r.thumbnail, true);
+        assert!(BlobHash::of(&blob) == r.original || BlobHash::of(&blob) == r.thumbnail);
         // Orientation 6: the stored 64x32 (red left) is shown turned a quarter clockwise, so
         // 32x64 with red on top.
         let img = decode(&blob);

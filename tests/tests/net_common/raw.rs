@@ -90,7 +90,12 @@ impl RawPeer {
     }
 
     /// Like [`RawPeer::open`], `None` when the remote refuses the stream or the connection.
-    pub async fn try_open(&mut self, addr: Multiaddr, remote: PeerId, protocol: &'static str) -> Option<Stream> {
+    pub async fn try_open(
+        &mut self,
+        addr: Multiaddr,
+        remote: PeerId,
+        protocol: &'static str,
+    ) -> Option<Stream> {
         self.dial.send(addr).await.ok()?;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.connected.recv()).await;
         self.control.open_stream(remote, StreamProtocol::new(protocol)).await.ok()
