@@ -86,9 +86,12 @@ fn photo_crash_leaves_no_half_blob() {
             .unwrap();
         // Wait for a first photo, then kill at a varying moment (not a measurement: any moment
         // must do).
-        let mut out = child.stdout.take().unwrap();
-        let mut first = [0u8; 6];
-        std::io::Read::read_exact(&mut out, &mut first).unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while line.trim() != "added" {
+            line.clear();
+            assert_ne!(std::io::BufRead::read_line(&mut out, &mut line).unwrap(), 0, "the child stopped");
+        }
         std::thread::sleep(Duration::from_millis(37 * round + 5));
         child.kill().unwrap(); // SIGKILL on unix
         child.wait().unwrap();
