@@ -12,5 +12,6 @@ fun main() {
     eventTests()
     errorTests()
     storageTests()
+    photoTests()
     finish()
 }
