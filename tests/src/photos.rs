@@ -118,3 +118,22 @@ pub fn decode(blob: &[u8]) -> RgbImage {
 pub fn near(got: [u8; 3], want: [u8; 3]) -> bool {
     got.iter().zip(want).all(|(g, w)| g.abs_diff(w) < 40)
 }
+
+/// A JPEG that compresses like a photo (smooth gradients with sensor-like noise), `w`x`h`,
+/// different for each `seed`: for benchmarks and size figures.
+pub fn photo_like(w: u32, h: u32, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let img = RgbImage::from_fn(w, h, |px, py| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let noise = (x % 49) as i32 - 24;
+        let base =
+            |v: u32, span: u32, k: u64| (v * 255 / span.max(1)) as i32 + (seed.wrapping_mul(k) % 64) as i32;
+        let c = |v: i32| v.clamp(0, 255) as u8;
+        Rgb([c(base(px, w, 3) + noise), c(base(py, h, 5) + noise), c(base(px + py, w + h, 7) + noise)])
+    });
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).expect("encode jpeg");
+    out
+}
