@@ -1,9 +1,10 @@
 //! `/partage/blob/1`: photo blobs between members (ADR 0017). A member asks a peer for blobs by
-//! hash, within one neighbourhood; the peer answers only if that member proved membership of
-//! it in their sync session (see [`BlobAccess`]) and only with blobs an item of that
-//! neighbourhood shows. Thumbnails are fetched right after the documents that show them
-//! ([`thumbnails`]); originals on demand ([`Network::fetch_photo`](crate::Network::fetch_photo)),
-//! from any member who has them, verified against BLAKE3 while they stream in.
+//! hash, within one neighbourhood. The peer answers only a member who proved membership of that
+//! neighbourhood in their sync session, or whose authenticated device its records show as a
+//! member's in good standing (`access.rs`), and only with blobs an item of that neighbourhood
+//! shows. Thumbnails are fetched right after the documents that show them (`thumbnails.rs`);
+//! originals on demand ([`Network::fetch_photo`](crate::Network::fetch_photo)) from any member
+//! who has them, verified against BLAKE3 while they stream in.
 
 mod access;
 mod fetch;
