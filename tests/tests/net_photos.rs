@@ -210,3 +210,42 @@ async fn net_a_stranger_gets_no_blob() {
         n.stop().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_a_cancelled_fetch_stores_nothing_and_a_later_one_succeeds() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let (alice, bob) = (&nodes[0].node, &nodes[1].node);
+    let item = alice.add_item(&ns, draft("Tente")).unwrap().item.id;
+    // Noise does not compress: an original of several chunks.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let noisy = image::RgbImage::from_fn(1600, 1200, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let v = state.to_le_bytes();
+        image::Rgb([v[0], v[1], v[2]])
+    });
+    let r = alice.add_photo(&item, &jpeg(&noisy)).unwrap();
+    let len = alice.original_here(&r).unwrap().unwrap().len();
+    assert!(len > 2 * partage_net::blob::CHUNK_BYTES, "{len} bytes");
+    let (na, nb) = (start(&nodes[0]).await, start(&nodes[1]).await);
+    connect(&nb, &na).await;
+    eventually("Bob has the thumbnail", || bob.thumbnail(&r).ok().flatten().is_some()).await;
+
+    // Cancelled (the future dropped) once the first chunk is in.
+    let (tx, mut progress) = mpsc::channel(64);
+    let fetch = nb.fetch_photo(&r, Some(tx));
+    tokio::select! {
+        done = fetch => panic!("the fetch finished before it was cancelled: {:?}", done.map(|b| b.len())),
+        first = progress.recv() => {
+            let first = first.expect("a progress report");
+            assert!(first.received < first.total);
+        }
+    }
+    assert_eq!(bob.original_here(&r).unwrap(), None, "nothing kept from a cancelled transfer");
+    let again = nb.fetch_photo(&r, None).await.unwrap();
+    assert_eq!(BlobHash::of(&again), r.original);
+    for n in [na, nb] {
+        n.stop().await.unwrap();
+    }
+}
