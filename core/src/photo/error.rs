@@ -54,3 +54,20 @@ impl PhotoError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn photo_errors_map_onto_existing_kinds_with_messages_a_person_reads() {
+        let too_big = crate::Error::from(PhotoError::InputTooLarge { bytes: 40, max: 32 });
+        assert_eq!(too_big.kind(), ErrorKind::InvalidInput);
+        assert_eq!(too_big.to_string(), "this photo is too large (40 bytes, at most 32)");
+        assert_eq!(crate::Error::from(PhotoError::NotHere).kind(), ErrorKind::Network);
+        assert_eq!(crate::Error::from(PhotoError::HashMismatch).kind(), ErrorKind::Rejected);
+        assert_eq!(crate::Error::from(PhotoError::Unknown("ab".into())).kind(), ErrorKind::UnknownItem);
+        assert!(PhotoError::TooManyPhotos { max: 12 }.to_string().contains("at most 12 photos"));
+    }
+}
