@@ -16,14 +16,15 @@ pub(crate) struct BlobAccess {
 
 #[derive(Default)]
 struct Inner {
-    /// Peers with a live session, and the neighbourhoods they proved in it.
+    /// Members with a live session (proven in it, or remembered and synced), and the
+    /// neighbourhoods they proved in it.
     sessions: Mutex<HashMap<PeerId, BTreeSet<NeighbourhoodId>>>,
     /// Woken when a peer's session verifies or syncs (thumbnails may be fetchable now).
     changed: Notify,
 }
 
 impl BlobAccess {
-    /// `peer`'s session ran a round.
+    /// `peer`, a member verified in this session or remembered as one, ran a sync round.
     pub(crate) fn synced(&self, peer: PeerId) {
         if let Ok(mut m) = self.inner.sessions.lock() {
             m.entry(peer).or_default();
@@ -46,7 +47,8 @@ impl BlobAccess {
         }
     }
 
-    /// Whether `peer` has a live session at all (strangers without one are turned away unread).
+    /// Whether `peer` has a live session as a member (proven or remembered): strangers are
+    /// turned away unread.
     pub(crate) fn has_session(&self, peer: &PeerId) -> bool {
         self.inner.sessions.lock().is_ok_and(|m| m.contains_key(peer))
     }

@@ -134,10 +134,14 @@ impl EventLoop {
                     entry.verified = true;
                 }
                 let member = entry.member.is_some();
+                let verified = entry.verified;
                 if known {
                     self.slots.verified(&peer);
                 }
-                self.blob_access.synced(peer);
+                if verified {
+                    // A member (proven now, or remembered): it may ask for photo blobs.
+                    self.blob_access.synced(peer);
+                }
                 if member {
                     self.remember(peer, true);
                 }
