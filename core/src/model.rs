@@ -277,8 +277,11 @@ mod tests {
     }
 
     #[test]
-    fn photos_must_be_hashes() {
+    fn photos_must_be_references() {
         assert!(validate_photos(&["abc".into()]).is_err());
-        assert!(validate_photos(&["a".repeat(64)]).is_ok());
+        // A bare hash (the form before photos existed) is not a reference.
+        assert!(validate_photos(&["a".repeat(64)]).is_err());
+        let r = format!("{}.{}", "a".repeat(64), "b".repeat(64));
+        assert_eq!(validate_photos(&[format!("  {} ", r.to_uppercase())]), Ok(vec![r]));
     }
 }

@@ -128,11 +128,24 @@ impl Node {
     /// A blob for a member of `ns` who asked for it: only if an item of `ns` shows it (a hash
     /// from another neighbourhood gets nothing, as if unknown).
     pub fn blob_for_member(&self, ns: &NeighbourhoodId, hash: &BlobHash) -> Result<Option<Vec<u8>>> {
+        Ok(self.blobs_for_member(ns, std::slice::from_ref(hash))?.pop().flatten())
+    }
+
+    /// [`Node::blob_for_member`] for several blobs at once (one look at the items, one read).
+    /// Asked for more than one, it serves thumbnails only (originals come one per request), so
+    /// what one request reads stays within 64 thumbnails or one original.
+    pub fn blobs_for_member(
+        &self,
+        ns: &NeighbourhoodId,
+        hashes: &[BlobHash],
+    ) -> Result<Vec<Option<Vec<u8>>>> {
         let st = self.lock()?;
-        if !st.blob_uses(ns).contains_key(hash) {
-            return Ok(None);
-        }
-        st.store.blob(hash)
+        let uses = st.blob_uses(ns);
+        let serves =
+            |h: &BlobHash| uses.get(h).is_some_and(|u| hashes.len() == 1 || u.kind == BlobKind::Thumbnail);
+        let served: Vec<BlobHash> = hashes.iter().filter(|h| serves(h)).copied().collect();
+        let mut found = st.store.blobs(&served)?.into_iter();
+        Ok(hashes.iter().map(|h| if serves(h) { found.next().flatten() } else { None }).collect())
     }
 
     /// What a blob is in `ns` (`None`: no item of `ns` shows it), so a receiver bounds a
@@ -144,6 +157,9 @@ impl Node {
     /// Stores blobs a member sent, in one transaction, after checking each against its hash,
     /// its kind's size bound, the items of `ns` (a blob no signed item shows is refused) and
     /// the owner's thumbnail budget. Returns how many were new. On any refusal nothing is stored.
+    /// The transaction is visible at once and made durable with the next durable commit (at
+    /// most 8 later, as documents received in a sync round): a crash before that loses blobs
+    /// that can be fetched again, never part of one.
     pub fn store_received_blobs(&self, ns: &NeighbourhoodId, blobs: &[(BlobHash, Vec<u8>)]) -> Result<usize> {
         let st = self.lock()?;
         let uses = st.blob_uses(ns);
@@ -180,7 +196,7 @@ impl Node {
         if fresh.is_empty() {
             return Ok(0);
         }
-        st.store.write(|w| {
+        st.store.write_unflushed(|w| {
             for (hash, kind, bytes) in &fresh {
                 w.put_blob(hash, *kind, bytes)?;
             }

@@ -37,13 +37,10 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, PhotoError> {
         return Err(PhotoError::InputTooLarge { bytes: bytes.len(), max: MAX_INPUT_BYTES });
     }
     let upright = decode_upright(bytes)?;
-    let original = encode_within(
-        &fit(&upright, ORIGINAL_SIDE),
-        &ORIGINAL_QUALITIES,
-        MAX_ORIGINAL_BYTES,
-        MAX_ORIGINAL_BYTES,
-    )?;
-    let small = fit(&upright, THUMBNAIL_SIDE);
+    let big = fit(&upright, ORIGINAL_SIDE);
+    let original = encode_within(&big, &ORIGINAL_QUALITIES, MAX_ORIGINAL_BYTES, MAX_ORIGINAL_BYTES)?;
+    // From the downscaled original: a filter's cost grows with the scale factor.
+    let small = fit(&DynamicImage::ImageRgb8(big), THUMBNAIL_SIDE);
     let thumbnail = encode_within(&small, &THUMBNAIL_QUALITIES, THUMBNAIL_TARGET_BYTES, MAX_THUMBNAIL_BYTES)?;
     let (width, height) = fitted_size(upright.width(), upright.height(), ORIGINAL_SIDE);
     Ok(Prepared {
