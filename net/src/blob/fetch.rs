@@ -241,6 +241,9 @@ async fn read_blob(
             let _ =
                 p.try_send(FetchProgress { hash, received: partial.bytes.len() as u64, total: header.len });
         }
+        // A chance, between chunks, for whoever holds this future to cancel it (and for other
+        // tasks to run) even when every chunk is already buffered.
+        tokio::task::yield_now().await;
     }
     Ok(true)
 }
