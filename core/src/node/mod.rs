@@ -13,6 +13,7 @@ mod loan_views;
 mod loans;
 mod neighbourhoods;
 mod network;
+mod photo_sharing;
 mod photos;
 mod replication;
 mod restore;
@@ -23,7 +24,7 @@ pub use items::AUTO_REBASE_MAX_ITEMS;
 pub use loan_views::LoanFilter;
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
 pub use network::{KnownPeer, MAX_ADDRS_PER_PEER, MAX_KNOWN_PEERS, MembershipProof};
-pub use photos::BlobUse;
+pub use photo_sharing::BlobUse;
 pub use replication::{
     DocBundle, DocPayload, DocSummary, ImportReport, MAX_BUNDLE_BYTES, MAX_CHANGES_PER_BUNDLE,
     MAX_DEVICE_REVOCATIONS, MAX_DOC_HEADS, MAX_MEMBER_DEVICES, MIN_CHANGE_BYTES,
