@@ -36,7 +36,7 @@ cargo run --quiet -p partage-embed-example
 
 step "benchmark harness smoke run (small workload; no timing thresholds)"
 cargo run --quiet -p partage-bench -- --items 200 --members 4 --runs 1 --edits 5 --nodes 3 \
-    --mesh 4 --scale-members 5 --scale-items 10 --history 150 --json \
+    --mesh 4 --scale-members 5 --scale-items 10 --history 150 --photo-items 10 --json \
     | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
@@ -61,6 +61,10 @@ assert r["history"]["long"]["edits"] == 150 and r["history"]["baseline"]["edits"
 assert r["history"]["long_vs_baseline"]["full_sync_time"] > 0, r["history"]
 assert r["history"]["rebased"]["rebased"] and r["history"]["rebased"]["edits"] == 150, r["history"]
 assert r["history"]["rebased_vs_baseline"]["snapshot_bytes"] > 0, r["history"]
+assert r["photos"]["items"] == 10 and r["photos"]["add_photo_ms"]["median"] > 0, r["photos"]
+assert r["photos"]["sync_with_thumbnails"]["thumbnail_bytes"] > 0, r["photos"]
+assert r["photos"]["ratio_time"] > 0 and r["photos"]["ratio_bytes"] > 1, r["photos"]
+assert r["photos"]["fetch_bytes"] > 0 and r["photos"]["fetch_mb_per_s"] > 0, r["photos"]
 print("partage-bench smoke: ok (%d items synced, %d loans)" % (r["full_sync"]["items"], r["workload"]["loans"]))
 '
 

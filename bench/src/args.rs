@@ -2,7 +2,7 @@
 
 pub const USAGE: &str = "\
 partage-bench [--items N] [--members M] [--runs R] [--edits E] [--nodes K] [--mesh K]
-              [--scale-members M] [--scale-items I] [--history H]
+              [--scale-members M] [--scale-items I] [--history H] [--photo-items P]
               [--only GROUP,...] [--skip-net] [--json]
 
   --items N      items of the standard workload (default 10000)
@@ -14,14 +14,26 @@ partage-bench [--items N] [--members M] [--runs R] [--edits E] [--nodes K] [--me
   --scale-members M, --scale-items I
                  the scale figure's members and items per member (default 200 x 50)
   --history H    edits of the long-history figure, compared with 100 (default 10000)
+  --photo-items P  items with one photo each in the photo sync figure (default 1000)
   --only LIST    run only these groups (comma-separated): core, sync, memory,
-                 convergence, inventory, wire, samod, scale, mesh, history
+                 convergence, inventory, wire, samod, scale, mesh, history, photos
   --skip-net     run only the groups without libp2p (core, inventory)
   --json         one JSON object on stdout instead of the table";
 
 /// Figure groups, in the order they run.
-pub const GROUPS: &[&str] =
-    &["core", "sync", "memory", "convergence", "inventory", "wire", "samod", "scale", "mesh", "history"];
+pub const GROUPS: &[&str] = &[
+    "core",
+    "sync",
+    "memory",
+    "convergence",
+    "inventory",
+    "wire",
+    "samod",
+    "scale",
+    "mesh",
+    "history",
+    "photos",
+];
 /// The groups that use no network.
 const OFFLINE: &[&str] = &["core", "inventory"];
 
@@ -35,6 +47,7 @@ pub struct Args {
     pub scale_members: usize,
     pub scale_items: usize,
     pub history: usize,
+    pub photo_items: usize,
     pub json: bool,
     groups: Vec<String>,
 }
@@ -57,6 +70,7 @@ pub fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
         scale_members: 200,
         scale_items: 50,
         history: 10_000,
+        photo_items: 1_000,
         json: false,
         groups: GROUPS.iter().map(|g| g.to_string()).collect(),
     };
@@ -76,6 +90,7 @@ pub fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--scale-members" => a.scale_members = number("--scale-members", value("--scale-members")?)?,
             "--scale-items" => a.scale_items = number("--scale-items", value("--scale-items")?)?,
             "--history" => a.history = number("--history", value("--history")?)?,
+            "--photo-items" => a.photo_items = number("--photo-items", value("--photo-items")?)?,
             "--only" => {
                 let list = value("--only")?;
                 a.groups = list.split(',').map(|g| g.trim().to_owned()).filter(|g| !g.is_empty()).collect();

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p partage-bench -- [--items N] [--members M] [--runs R] [--edits E]
-//!     [--nodes K] [--mesh K] [--scale-members M] [--scale-items I] [--history H]
+//!     [--nodes K] [--mesh K] [--scale-members M] [--scale-items I] [--history H] [--photo-items P]
 //!     [--only GROUP,...] [--json]
 //! ```
 //! Defaults: 10,000 items over 20 members, N/10 loans, 3 runs of each repeated figure, 200
@@ -22,6 +22,7 @@ mod inventory;
 mod live;
 mod memory;
 mod net;
+mod photos;
 mod relay;
 mod reopen;
 mod report;
@@ -116,6 +117,12 @@ fn run(args: &Args) -> Res<()> {
         let h = runtime.block_on(history::measure(args.history, args.runs, args.edits))?;
         r.set("history", h.json());
         r.lines(h.lines());
+    }
+    if args.runs("photos") {
+        r.progress("photos");
+        let p = runtime.block_on(photos::measure(args.photo_items, args.runs))?;
+        r.set("photos", p.json());
+        r.lines(p.lines());
     }
     r.set("peak_rss_kib", json!(peak_rss_kib()));
     if let Some(kib) = peak_rss_kib() {

@@ -250,3 +250,57 @@ def test_erasing_reaches_a_networked_neighbour(tmp_path):
         await bob.shutdown()
 
     asyncio.run(scenario())
+
+
+def png(width, height):
+    """A PNG (red left half, blue right half) written by hand: no imaging library needed."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(
+        b"\x00" + b"".join(b"\xc8\x00\x00" if x < width // 2 else b"\x00\x00\xc8" for x in range(width))
+        for _ in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+class Progress:
+    def __init__(self):
+        self.reports = []
+
+    def on_progress(self, progress):
+        self.reports.append(progress)
+
+
+def test_a_photo_added_on_one_node_is_read_back_on_another(tmp_path):
+    async def scenario():
+        alice, bob, hood = await networked_pair(tmp_path)
+        drill = await alice.add_item(hood, p.ItemDraft(title="Perceuse", category=p.Category.TOOLS))
+        photo = await alice.add_photo(drill.id, png(300, 200))
+        assert (await alice.item(drill.id)).photos == [photo]
+        original = await alice.photo(photo, None)
+        assert original[:2] == b"\xff\xd8" and b"Exif" not in original
+        await bob.start_network(LOOPBACK)
+
+        async def arrived():
+            return await titles(bob) == ["Perceuse"]
+
+        async def thumbnail_arrived():
+            return await bob.thumbnail(photo) is not None
+
+        await eventually("the item on bob's side", arrived)
+        assert (await bob.item(drill.id)).photos == [photo]
+        await eventually("the thumbnail on bob's side", thumbnail_arrived)
+        progress = Progress()
+        assert await bob.photo(photo, progress) == original
+        assert progress.reports and progress.reports[-1].received_bytes == len(original)
+        with pytest.raises(p.PartageError.InvalidInput):
+            await bob.thumbnail("not a photo")
+        await alice.shutdown()
+        await bob.shutdown()
+
+    asyncio.run(scenario())

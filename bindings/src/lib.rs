@@ -15,6 +15,7 @@
 //! - [`replication`]: opaque byte bundles to move documents between devices without a network.
 //! - [`logging`]: a logger callback interface fed from `tracing` (Logcat, `os.Logger`, ...).
 //! - [`secrets`]: the app's secret store (Keystore, Keychain) for the secret keys (ADR 0018).
+//! - [`photos`]: adding photos, thumbnails, originals fetched from members with progress.
 //!
 //! Generated Kotlin/Swift/Python sources are build outputs (see `bindings/README.md`).
 
@@ -25,6 +26,7 @@ pub mod loans;
 pub mod logging;
 pub mod network;
 pub mod node;
+pub mod photos;
 pub mod replication;
 mod runtime;
 pub mod secrets;

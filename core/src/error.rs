@@ -76,6 +76,8 @@ pub enum Error {
     NoMemberKey,
     #[error("{0}")]
     Link(#[from] LinkError),
+    #[error("{0}")]
+    Photo(#[from] crate::photo::PhotoError),
 }
 
 /// Why linking a new device to an identity failed.
@@ -120,7 +122,7 @@ pub enum ValidationError {
     LoanDays(u32),
     #[error("\"{0}\" is not a valid id")]
     BadId(String),
-    #[error("photo reference \"{0}\" is not a 64-character hex content hash")]
+    #[error("photo reference \"{0}\" is not two 64-character hex hashes joined by a dot")]
     BadPhotoRef(String),
     #[error("expiry must be between 1 and 365 days, not {0}")]
     ExpiryDays(u32),
@@ -349,6 +351,7 @@ impl Error {
             Error::Link(LinkError::NotEmpty) => ErrorKind::StoreNotEmpty,
             Error::Link(LinkError::Mismatch | LinkError::BadGrant(_)) => ErrorKind::Rejected,
             Error::Link(_) => ErrorKind::NotAllowed,
+            Error::Photo(p) => crate::photo::PhotoError::kind(p),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod loan;
 pub mod membership;
 pub mod model;
 pub mod node;
+pub mod photo;
 pub mod readmodel;
 pub mod search;
 pub mod secret_store;
@@ -45,6 +46,7 @@ pub use node::{
     DocBundle, DocPayload, DocSummary, IdentityInfo, ImportReport, KnownPeer, LoanFilter, MemberSummary,
     MembershipProof, NeighbourhoodSummary, Node,
 };
+pub use photo::{BlobHash, PhotoError, PhotoRef};
 pub use readmodel::{ItemFilter, ItemView, Page};
 pub use secret_store::SecretStore;
 pub use sync::EnvelopeError;

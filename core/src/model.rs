@@ -80,7 +80,7 @@ pub struct Item {
     pub category: Category,
     pub tags: Vec<String>,
     pub condition: Condition,
-    /// Content hashes (hex) of photos; filled by the photo feature.
+    /// Photo references (`ORIGINAL.THUMBNAIL`, BLAKE3 hashes in hex: see [`crate::photo::PhotoRef`]).
     pub photos: Vec<String>,
     /// Deposit asked for, in cents of the local currency.
     pub deposit_cents: Option<u64>,
@@ -172,10 +172,9 @@ pub fn validate_photos(photos: &[String]) -> Result<Vec<String>, ValidationError
         .iter()
         .map(|p| {
             let p = p.trim().to_lowercase();
-            if p.len() == 64 && p.bytes().all(|b| b.is_ascii_hexdigit()) {
-                Ok(p)
-            } else {
-                Err(ValidationError::BadPhotoRef(p.chars().take(80).collect()))
+            match p.parse::<crate::photo::PhotoRef>() {
+                Ok(r) => Ok(r.to_string()),
+                Err(_) => Err(ValidationError::BadPhotoRef(p.chars().take(140).collect())),
             }
         })
         .collect()
@@ -278,8 +277,11 @@ mod tests {
     }
 
     #[test]
-    fn photos_must_be_hashes() {
+    fn photos_must_be_references() {
         assert!(validate_photos(&["abc".into()]).is_err());
-        assert!(validate_photos(&["a".repeat(64)]).is_ok());
+        // A bare hash (the form before photos existed) is not a reference.
+        assert!(validate_photos(&["a".repeat(64)]).is_err());
+        let r = format!("{}.{}", "a".repeat(64), "b".repeat(64));
+        assert_eq!(validate_photos(&[format!("  {} ", r.to_uppercase())]), Ok(vec![r]));
     }
 }

@@ -25,6 +25,8 @@ pub struct Network {
     snapshot: watch::Receiver<Snapshot>,
     local: PeerId,
     node: Node,
+    /// Photo blobs from members (`crate::blob`).
+    pub(crate) blobs: std::sync::Arc<crate::blob::Fetcher>,
 }
 
 /// What to advertise so that neighbours can dial this device (e.g. in an invite ticket, or
@@ -67,12 +69,20 @@ impl Network {
     pub async fn start(node: Node, config: NetConfig) -> Result<Network, NetError> {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
-        let start =
-            crate::event_loop::prepare(node.clone(), config, rx, snapshot_tx, Default::default()).await?;
+        let blobs = crate::blob::Fetcher::new(crate::blob::BlobAccess::default(), node.clone());
+        let start = crate::event_loop::prepare(
+            node.clone(),
+            config,
+            rx,
+            snapshot_tx,
+            Default::default(),
+            blobs.clone(),
+        )
+        .await?;
         let event_loop = EventLoop::new(start)?;
         let local = event_loop.local_peer_id();
         tokio::spawn(crate::event_loop::supervise(event_loop));
-        Ok(Network { commands, snapshot, local, node })
+        Ok(Network { commands, snapshot, local, node, blobs: std::sync::Arc::new(blobs) })
     }
 
     /// This device's peer id on the network it is on now: a transport key derived for that

@@ -17,6 +17,7 @@
 //! The core crate knows nothing of libp2p (see `docs/adr/0004-network-crate.md`).
 
 mod behaviour;
+pub mod blob;
 mod client;
 mod command;
 mod config;
@@ -29,6 +30,7 @@ mod identity;
 pub mod link;
 mod member_blocks;
 mod peers;
+mod photos;
 mod session;
 mod transport;
 pub mod wire;

@@ -1,5 +1,7 @@
 //! Shared helpers for the integration scenarios in `tests/tests/`.
 
+pub mod photos;
+
 use partage::{ItemDraft, ItemFilter, ItemView, NeighbourhoodId, Node};
 use tempfile::TempDir;
 

@@ -23,6 +23,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 pub mod data_only;
+pub mod photos;
 pub mod private_file;
 pub mod sealed;
 
@@ -51,6 +52,9 @@ pub struct ExportFile {
     pub documents: Vec<ExportedDoc>,
     /// The inventory as readable records. Informational: import rebuilds it from `documents`.
     pub items: Vec<ItemView>,
+    /// Photo blobs the items show (ADR 0017); absent in exports made before photos.
+    #[serde(default)]
+    pub photos: Vec<photos::ExportedBlob>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -105,6 +109,7 @@ impl Node {
             members,
             documents,
             items,
+            photos: self.export_blobs()?,
         })
     }
 
@@ -244,7 +249,10 @@ impl Node {
                 attestations: d.attestations.clone(),
             });
         }
-        self.restore(identity, file.neighbourhoods, bundles)
+        let blobs = photos::checked_blobs(&file.photos)?;
+        let summary = self.restore(identity, file.neighbourhoods, bundles)?;
+        self.restore_blobs(blobs)?;
+        Ok(summary)
     }
 }
 

@@ -50,6 +50,10 @@ impl Node {
         let item = own_item(&st, id)?;
         let edited = patch.apply(&item, now_ms())?;
         let view = self.write_item(&mut st, edited, None)?;
+        if patch.photos.is_some() {
+            // Photos the patch dropped: their blobs go unless shown elsewhere (or at the next sweep).
+            let _ = st.sweep_photos();
+        }
         self.emit(Event::ItemUpdated(view.clone()));
         Ok(view)
     }
@@ -76,7 +80,11 @@ impl Node {
         let item = own_item(&st, id)?;
         let (ns, me) = (item.neighbourhood, item.owner);
         let change = st.doc_mut(&ns, &me)?.remove_item(*id)?.ok_or(Error::UnknownItem(*id))?;
-        st.commit_local(ns, &change, |w| w.delete_item(id))?;
+        let unused = st.blobs_freed_by_removing(id);
+        st.commit_local(ns, &change, |w| {
+            w.delete_item(id)?;
+            unused.iter().try_for_each(|h| w.delete_blob(h))
+        })?;
         st.read.remove(*id);
         self.emit(Event::ItemRemoved { neighbourhood: ns, item: *id });
         let small =
@@ -152,7 +160,7 @@ impl Node {
 }
 
 /// The item `id`, if it exists and belongs to this member.
-fn own_item(st: &State, id: &ItemId) -> Result<Item> {
+pub(super) fn own_item(st: &State, id: &ItemId) -> Result<Item> {
     let me = st.identity()?.member_id();
     let item = st.read.get(id).ok_or(Error::UnknownItem(*id))?;
     if item.owner != me {

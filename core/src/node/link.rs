@@ -152,6 +152,8 @@ impl Node {
             members: grant.members,
             documents: grant.documents,
             items: Vec::new(),
+            // Thumbnails come with the next sync, originals on demand (ADR 0017).
+            photos: Vec::new(),
         };
         self.import_data(file).map_err(|e| match e {
             Error::StoreNotEmpty => LinkError::NotEmpty.into(),

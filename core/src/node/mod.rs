@@ -13,6 +13,8 @@ mod loan_views;
 mod loans;
 mod neighbourhoods;
 mod network;
+mod photo_sharing;
+mod photos;
 mod replication;
 mod restore;
 mod warm;
@@ -22,6 +24,7 @@ pub use items::AUTO_REBASE_MAX_ITEMS;
 pub use loan_views::LoanFilter;
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
 pub use network::{KnownPeer, MAX_ADDRS_PER_PEER, MAX_KNOWN_PEERS, MembershipProof};
+pub use photo_sharing::BlobUse;
 pub use replication::{
     DocBundle, DocPayload, DocSummary, ImportReport, MAX_BUNDLE_BYTES, MAX_CHANGES_PER_BUNDLE,
     MAX_DEVICE_REVOCATIONS, MAX_DOC_HEADS, MAX_MEMBER_DEVICES, MIN_CHANGE_BYTES,
@@ -267,6 +270,8 @@ impl Node {
             clock_skew_days: 0,
         };
         let mut state = state;
+        // Blobs left by removals made elsewhere (revocations, departures) or cut short.
+        state.sweep_photos()?;
         state.warm_own_docs();
         Ok(Node { state: Arc::new(Mutex::new(state)), events, data_dir: dir })
     }

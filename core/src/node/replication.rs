@@ -479,6 +479,7 @@ impl Node {
     }
 
     fn apply_read_diff(&self, st: &mut State, ns: NeighbourhoodId, changed: Vec<Item>, removed: Vec<ItemId>) {
+        let drops_photos = st.drops_photos(&changed, &removed);
         for item in changed {
             let existed = st.read.get(&item.id).is_some();
             let view = st.read.view(&item);
@@ -488,6 +489,10 @@ impl Node {
         for id in removed {
             st.read.remove(id);
             self.emit(Event::ItemRemoved { neighbourhood: ns, item: id });
+        }
+        if drops_photos {
+            // The documents are stored; blobs left over now are swept again at the next open.
+            let _ = st.sweep_photos();
         }
     }
 }

@@ -242,6 +242,30 @@ pub enum ItemCmd {
     /// Add many items from a CSV or JSON file (a spreadsheet, another platform's export), all
     /// or none: rows that cannot become an item are listed and nothing is added.
     Import(ImportArgs),
+    /// Save an item's photo (its original, fetched from a member if needed, or its thumbnail).
+    Photo(PhotoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PhotoArgs {
+    /// Item id (or a unique prefix of at least 4 characters).
+    pub id: String,
+    /// Which photo, from 1 (default: the first).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub index: usize,
+    /// Where to write the JPEG.
+    #[arg(long, value_name = "FILE")]
+    pub out: std::path::PathBuf,
+    /// The thumbnail (256 px, on this device once synced) instead of the original.
+    #[arg(long)]
+    pub thumbnail: bool,
+    /// A member to fetch the original from (multiaddr; repeat for several). Remembered peers
+    /// are dialed too.
+    #[arg(long = "peer", value_name = "ADDR")]
+    pub peers: Vec<String>,
+    /// Seconds to wait for a member who has the original.
+    #[arg(long, value_name = "S", default_value_t = 30)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -289,6 +313,10 @@ pub struct AddArgs {
     /// Longest loan you accept, in days (default: 14).
     #[arg(long, value_name = "N")]
     pub max_loan_days: Option<u32>,
+    /// A photo (JPEG, PNG or WebP) to add; repeat for several. Its location and other metadata
+    /// are removed.
+    #[arg(long = "photo", value_name = "PATH")]
+    pub photos: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -317,6 +345,9 @@ pub struct EditArgs {
     pub no_deposit: bool,
     #[arg(long, value_name = "N")]
     pub max_loan_days: Option<u32>,
+    /// A photo (JPEG, PNG or WebP) to add; repeat for several.
+    #[arg(long = "photo", value_name = "PATH")]
+    pub photos: Vec<std::path::PathBuf>,
 }
 
 /// One page of a long list.

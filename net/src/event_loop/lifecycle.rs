@@ -29,6 +29,7 @@ pub(crate) struct Carry {
     commands: mpsc::Receiver<Command>,
     snapshot: watch::Sender<Snapshot>,
     member_blocks: Arc<MemberBlocks>,
+    blobs: crate::blob::Fetcher,
 }
 
 /// Loads what a loop starts with (remembered peers, ticket addresses, the device secret) and
@@ -39,6 +40,7 @@ pub(crate) async fn prepare(
     commands: mpsc::Receiver<Command>,
     snapshot: watch::Sender<Snapshot>,
     member_blocks: Arc<MemberBlocks>,
+    blobs: crate::blob::Fetcher,
 ) -> Result<Start, NetError> {
     let n = node.clone();
     let (secret, known, tickets) = tokio::task::spawn_blocking(move || {
@@ -52,7 +54,7 @@ pub(crate) async fn prepare(
         if config.dial_remembered { (remembered_peers(&known), tickets) } else { (Vec::new(), Vec::new()) };
     let mut loose_addrs: Vec<Multiaddr> = config.peers.clone();
     loose_addrs.extend(tickets.iter().filter_map(|a| a.parse::<Multiaddr>().ok()));
-    Ok(Start { swarm, label, member_blocks, node, config, commands, snapshot, known, loose_addrs })
+    Ok(Start { swarm, label, member_blocks, node, config, commands, snapshot, known, loose_addrs, blobs })
 }
 
 /// Remembered members by the transport identity each was last seen with (on each network):
@@ -75,8 +77,8 @@ fn remembered_peers(known: &[partage::node::KnownPeer]) -> Vec<(PeerId, Vec<Mult
 pub(crate) async fn supervise(first: EventLoop) {
     let mut exit = first.run().await;
     while let Exit::Moved(carry) = exit {
-        let Carry { node, config, commands, snapshot, member_blocks } = *carry;
-        let next = match prepare(node, config, commands, snapshot, member_blocks).await {
+        let Carry { node, config, commands, snapshot, member_blocks, blobs } = *carry;
+        let next = match prepare(node, config, commands, snapshot, member_blocks, blobs).await {
             Ok(start) => EventLoop::new(start),
             Err(e) => Err(e),
         };
@@ -106,7 +108,7 @@ impl EventLoop {
     }
 
     pub(super) fn into_carry(self) -> Box<Carry> {
-        let EventLoop { node, config, commands, snapshot, member_blocks, .. } = self;
-        Box::new(Carry { node, config, commands, snapshot, member_blocks })
+        let EventLoop { node, config, commands, snapshot, member_blocks, blobs, .. } = self;
+        Box::new(Carry { node, config, commands, snapshot, member_blocks, blobs })
     }
 }

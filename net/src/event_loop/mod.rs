@@ -92,6 +92,10 @@ pub(crate) struct EventLoop {
     budget: Arc<Semaphore>,
     snapshot: watch::Sender<Snapshot>,
     dirty: bool,
+    /// Peers verified per neighbourhood in their current session: who gets photo blobs.
+    blob_access: crate::blob::BlobAccess,
+    /// The photo fetcher (kept when the swarm restarts on another network).
+    blobs: crate::blob::Fetcher,
 }
 
 /// What the loop starts with, loaded from the node before it runs.
@@ -108,11 +112,24 @@ pub(crate) struct Start {
     pub known: Vec<(PeerId, Vec<Multiaddr>)>,
     /// Addresses from tickets and the configuration.
     pub loose_addrs: Vec<Multiaddr>,
+    /// Photo blobs: who may have them, and the fetcher thumbnails use.
+    pub blobs: crate::blob::Fetcher,
 }
 
 impl EventLoop {
     pub(crate) fn new(s: Start) -> Result<Self, crate::NetError> {
-        let Start { swarm, label, member_blocks, node, config, commands, snapshot, known, loose_addrs } = s;
+        let Start {
+            swarm,
+            label,
+            member_blocks,
+            node,
+            config,
+            commands,
+            snapshot,
+            known,
+            loose_addrs,
+            blobs,
+        } = s;
         let local = *swarm.local_peer_id();
         let mut control = swarm.behaviour().stream.new_control();
         let mut accepted = control
@@ -132,6 +149,10 @@ impl EventLoop {
         });
         let (reports_tx, reports) = mpsc::channel(REPORT_QUEUE);
         crate::link::serve_links(&mut control, node.clone(), reports_tx.clone(), &mut tasks)?;
+        let blob_access = blobs.access.clone();
+        blobs.attach(control.clone());
+        crate::blob::serve_blobs(&mut control, node.clone(), blob_access.clone(), &mut tasks)?;
+        crate::blob::spawn_thumbnail_fetcher(blobs.clone(), &mut tasks);
         let (opened_tx, opened) = mpsc::channel(OPENED_QUEUE);
         let mut peers: HashMap<PeerId, PeerEntry> = HashMap::new();
         for (peer, addrs) in known {
@@ -186,6 +207,8 @@ impl EventLoop {
             snapshot,
             dirty: true,
             config,
+            blob_access,
+            blobs,
         };
         this.listen()?;
         this.dial_known(true);

@@ -118,6 +118,7 @@ impl EventLoop {
                 entry.verified = true;
                 entry.closed_unproven = 0;
                 self.slots.verified(&peer);
+                self.blob_access.grant(peer, neighbourhood);
                 // Remembered (a durable write) once a round completes: a member minting device
                 // identities that never finish one costs no write.
             }
@@ -139,8 +140,13 @@ impl EventLoop {
                     entry.verified = true;
                 }
                 let member = entry.member.is_some();
+                let verified = entry.verified;
                 if known {
                     self.slots.verified(&peer);
+                }
+                if verified {
+                    // A member (proven now, or remembered): it may ask for photo blobs.
+                    self.blob_access.synced(peer);
                 }
                 if member {
                     self.remember(peer, true);
@@ -152,6 +158,9 @@ impl EventLoop {
             }
             Report::Ended { peer, session, end } => {
                 let opener = self.local < peer;
+                if self.current(&peer, session).is_some() {
+                    self.blob_access.revoke(&peer);
+                }
                 let Some(entry) = self.current(&peer, session) else { return };
                 entry.session = None;
                 entry.syncing = false;

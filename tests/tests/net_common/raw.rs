@@ -93,6 +93,18 @@ impl RawPeer {
         self.control.open_stream(remote, StreamProtocol::new(protocol)).await.expect("open stream")
     }
 
+    /// Like [`RawPeer::open`], `None` when the remote refuses the stream or the connection.
+    pub async fn try_open(
+        &mut self,
+        addr: Multiaddr,
+        remote: PeerId,
+        protocol: &'static str,
+    ) -> Option<Stream> {
+        self.dial.send(addr).await.ok()?;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.connected.recv()).await;
+        self.control.open_stream(remote, StreamProtocol::new(protocol)).await.ok()
+    }
+
     /// Waits until the remote closed every connection with this peer.
     pub async fn disconnected(&mut self) -> bool {
         tokio::time::timeout(super::WAIT, self.closed.recv()).await.is_ok()

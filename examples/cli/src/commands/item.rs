@@ -45,6 +45,7 @@ pub fn run(node: &Node, cmd: ItemCmd, out: &mut Out) -> CliResult {
         }
         ItemCmd::Show { id } => out.item(&node.item(&resolve::item(node, &id)?)?),
         ItemCmd::Import(args) => import(node, args, out),
+        ItemCmd::Photo(args) => super::photo::save(node, args, out),
     }
 }
 
@@ -126,7 +127,10 @@ fn add(node: &Node, a: AddArgs, out: &mut Out) -> CliResult {
         deposit_cents: a.deposit_cents,
         max_loan_days: a.max_loan_days,
     };
+    // Files are read before anything is added, so a wrong path adds nothing.
+    let photos = super::photo::read_files(&a.photos)?;
     let view = node.add_item(&ns, draft)?;
+    let view = super::photo::add_or_undo(node, view, &photos)?;
     if out.json {
         return out.write_json(&view);
     }
@@ -153,7 +157,12 @@ fn edit(node: &Node, a: EditArgs, out: &mut Out) -> CliResult {
         deposit_cents,
         max_loan_days: a.max_loan_days,
     };
-    let view = node.edit_item(&id, &patch)?;
+    let photos = super::photo::read_files(&a.photos)?;
+    let mut view = node.edit_item(&id, &patch)?;
+    for bytes in &photos {
+        node.add_photo(&id, bytes)?;
+        view = node.item(&id)?;
+    }
     out.item_done("edited", &view)
 }
 

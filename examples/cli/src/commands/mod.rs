@@ -6,6 +6,7 @@ mod item;
 mod loan;
 mod neighbourhood;
 mod network;
+mod photo;
 mod transfer;
 
 use crate::args::{Cli, Command};

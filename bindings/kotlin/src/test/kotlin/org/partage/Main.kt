@@ -14,5 +14,6 @@ fun main() {
     errorTests()
     storageTests()
     secretsTests()
+    photoTests()
     finish()
 }

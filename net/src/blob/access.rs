@@ -1,0 +1,92 @@
+//! Who may exchange photo blobs: peers with a live sync session that proved membership of the
+//! neighbourhood in it, or whose device (authenticated by Noise) this node's records show as a
+//! device of a member in good standing (members already in sync exchange no proofs). Filled by
+//! the event loop from session reports, emptied when a session ends.
+
+use libp2p::PeerId;
+use partage::{NeighbourhoodId, Node};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+#[derive(Clone, Default)]
+pub(crate) struct BlobAccess {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Members with a live session (proven in it, or remembered and synced), and the
+    /// neighbourhoods they proved in it.
+    sessions: Mutex<HashMap<PeerId, BTreeSet<NeighbourhoodId>>>,
+    /// Woken when a peer's session verifies or syncs (thumbnails may be fetchable now).
+    changed: Notify,
+}
+
+impl BlobAccess {
+    /// `peer`, a member verified in this session or remembered as one, ran a sync round.
+    pub(crate) fn synced(&self, peer: PeerId) {
+        if let Ok(mut m) = self.inner.sessions.lock() {
+            m.entry(peer).or_default();
+        }
+        self.inner.changed.notify_one();
+    }
+
+    /// `peer` proved membership of `ns` in its current session.
+    pub(crate) fn grant(&self, peer: PeerId, ns: NeighbourhoodId) {
+        if let Ok(mut m) = self.inner.sessions.lock() {
+            m.entry(peer).or_default().insert(ns);
+        }
+        self.inner.changed.notify_one();
+    }
+
+    /// `peer`'s session ended: it gets nothing more until it has a session again.
+    pub(crate) fn revoke(&self, peer: &PeerId) {
+        if let Ok(mut m) = self.inner.sessions.lock() {
+            m.remove(peer);
+        }
+    }
+
+    /// Forgets every session (the swarm they ran on is gone).
+    pub(crate) fn clear(&self) {
+        if let Ok(mut m) = self.inner.sessions.lock() {
+            m.clear();
+        }
+    }
+
+    /// Whether `peer` has a live session as a member (proven or remembered): strangers are
+    /// turned away unread.
+    pub(crate) fn has_session(&self, peer: &PeerId) -> bool {
+        self.inner.sessions.lock().is_ok_and(|m| m.contains_key(peer))
+    }
+
+    /// Whether `peer` may exchange blobs of `ns`. Blocking (reads the node's records): call it
+    /// off the async threads.
+    pub(crate) fn allowed_blocking(&self, node: &Node, peer: &PeerId, ns: &NeighbourhoodId) -> bool {
+        let proven = match self.inner.sessions.lock() {
+            Ok(m) => match m.get(peer) {
+                Some(s) => s.contains(ns),
+                None => return false,
+            },
+            Err(_) => return false,
+        };
+        proven
+            || crate::identity::device_of(peer)
+                .is_some_and(|d| node.member_of_device(ns, &d).is_ok_and(|m| m.is_some()))
+    }
+
+    /// Peers with a session that may exchange blobs of `ns`, in a stable order. Blocking.
+    pub(crate) fn peers_for_blocking(&self, node: &Node, ns: &NeighbourhoodId) -> Vec<PeerId> {
+        let mut peers: Vec<PeerId> = match self.inner.sessions.lock() {
+            Ok(m) => m.keys().copied().collect(),
+            Err(_) => return Vec::new(),
+        };
+        peers.sort();
+        peers.retain(|p| self.allowed_blocking(node, p, ns));
+        peers
+    }
+
+    pub(crate) async fn changed(&self) {
+        self.inner.changed.notified().await;
+    }
+}
