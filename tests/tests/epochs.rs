@@ -8,7 +8,10 @@ use std::path::Path;
 
 /// Whether any file under `dir` contains `text`.
 fn on_disk(dir: &Path, text: &str) -> bool {
-    let needle = text.as_bytes();
+    bytes_on_disk(dir, text.as_bytes())
+}
+
+fn bytes_on_disk(dir: &Path, needle: &[u8]) -> bool {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).unwrap() {
@@ -110,7 +113,7 @@ fn after_a_rebase_a_removed_title_is_in_no_replicas_store_file() {
 }
 
 #[test]
-fn after_erase_no_peer_holds_the_members_items_or_name() {
+fn after_erase_no_peer_holds_the_members_items_photos_or_name() {
     let (nodes, ns) = neighbourhood(&["Alice", "Barnabé Quichotte", "Chloé"]);
     let (alice, barnabe) = (&nodes[0].node, &nodes[1].node);
     let mower = barnabe
@@ -119,7 +122,18 @@ fn after_erase_no_peer_holds_the_members_items_or_name() {
         .item
         .id;
     barnabe.add_item(&ns, draft("Raclette familiale")).unwrap();
+    let photo = barnabe.add_photo(&mower, &partage_tests::photos::camera_jpeg(640, 480, 1)).unwrap();
     sync_all(&nodes, &ns);
+    // The photo's blobs reach the neighbours as the network hands them over.
+    let blobs = [
+        (photo.thumbnail, barnabe.thumbnail(&photo).unwrap().unwrap()),
+        (photo.original, barnabe.original_here(&photo).unwrap().unwrap()),
+    ];
+    for n in [&nodes[0], &nodes[2]] {
+        assert_eq!(n.node.store_received_blobs(&ns, &blobs).unwrap(), 2);
+    }
+    // A stretch from the middle of each blob: the image data itself, as it would sit on disk.
+    let pieces: Vec<Vec<u8>> = blobs.iter().map(|(_, b)| b[b.len() / 2..b.len() / 2 + 64].to_vec()).collect();
     let loan = alice
         .request_loan(&mower, &format_day(today() + 1), &format_day(today() + 3), "Merci Barnabé !")
         .unwrap();
@@ -128,6 +142,7 @@ fn after_erase_no_peer_holds_the_members_items_or_name() {
     sync_all(&nodes, &ns);
     for n in [&nodes[0], &nodes[2]] {
         assert!(on_disk(n.dir.path(), "Raclette familiale") && on_disk(n.dir.path(), "Barnabé Quichotte"));
+        assert!(pieces.iter().all(|p| bytes_on_disk(n.dir.path(), p)), "the photo is on disk before");
     }
 
     barnabe.erase(&ns).unwrap();
@@ -141,6 +156,10 @@ fn after_erase_no_peer_holds_the_members_items_or_name() {
         for text in ["Tondeuse rouge de Barnabé", "Raclette familiale", "Barnabé Quichotte", "Avec plaisir"]
         {
             assert!(!on_disk(n.dir.path(), text), "{text:?} still in {:?}", n.dir.path());
+        }
+        assert!(n.node.stored_blobs().unwrap().is_empty(), "photo blobs kept");
+        for piece in &pieces {
+            assert!(!bytes_on_disk(n.dir.path(), piece), "photo bytes still in {:?}", n.dir.path());
         }
     }
     // The borrower keeps a minimal record of the loan in progress.
