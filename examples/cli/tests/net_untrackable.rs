@@ -100,10 +100,26 @@ fn visit(lan: &Lan, file: &Path, alice: &Path, other: &Path, items: [&str; 2]) -
     let addr = a.address();
     a.wait_for_item(items[1]);
     o.wait_for_item(items[0]);
+    let here = addr.rsplit("/p2p/").next().unwrap().to_string();
+    // The sync may finish on the other's advert alone, before Alice answers a query: keep both
+    // running until her own advert is on the wire (the other queries again within seconds).
+    wait_until_captured(file, here.as_bytes(), Duration::from_secs(60));
     a.stop();
     o.stop();
     capture.finish();
-    addr.rsplit("/p2p/").next().unwrap().to_string()
+    here
+}
+
+/// Polls the capture file (written packet by packet) until it holds `needle`, or `limit` passes;
+/// the caller's assertion on the finished capture says what was missing.
+fn wait_until_captured(file: &Path, needle: &[u8], limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if std::fs::read(file).is_ok_and(|bytes| contains(&bytes, needle)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
