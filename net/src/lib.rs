@@ -29,6 +29,7 @@ mod identity;
 pub mod link;
 mod member_blocks;
 mod peers;
+pub mod relay;
 mod session;
 mod transport;
 pub mod wire;

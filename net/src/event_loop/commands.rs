@@ -267,6 +267,7 @@ impl EventLoop {
         self.paused = true;
         crate::trace!("{} pause", self.local);
         self.resume_addrs = self.listeners.iter().map(|(_, a)| a.clone()).collect();
+        self.drop_reservations();
         for (id, _) in self.listeners.drain(..) {
             self.swarm.remove_listener(id);
         }
