@@ -25,7 +25,8 @@ async fn circuit_address(net: &Network) -> Multiaddr {
         found.is_some()
     })
     .await;
-    found.expect("a circuit address").with(Protocol::P2p(net.peer_id()))
+    // (libp2p reports a relayed listen address with this node's own id at the end.)
+    found.expect("a circuit address")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +46,9 @@ async fn net_members_reach_each_other_through_a_home_node_and_strangers_cannot()
         home.peers().iter().any(|p| p.peer_id == nb.peer_id() && p.member.is_some())
     })
     .await;
-    nb.dial(alice_via_home.clone()).await.unwrap();
+    eprintln!("DIAL {alice_via_home} -> {:?}", nb.dial(alice_via_home.clone()).await);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for p in nb.peers() { eprintln!("PEER {} member={:?} conn={} relayed={} up={} addrs={:?}", p.peer_id, p.member.is_some(), p.connected, p.relayed, p.upgraded, p.addrs); }
     eventually("Bob to verify Alice over the relay", || {
         nb.peers().iter().any(|p| {
             p.peer_id == na.peer_id() && p.member == Some(member(&alice.node)) && (p.relayed || p.upgraded)
