@@ -3,6 +3,7 @@
 use crate::config::NetConfig;
 use crate::error::NetError;
 use crate::peers::IpGroup;
+use crate::relay::VerifiedMembers;
 use libp2p::core::Endpoint;
 use libp2p::core::transport::PortUse;
 use libp2p::swarm::behaviour::toggle::Toggle;
@@ -11,8 +12,8 @@ use libp2p::swarm::{
     ToSwarm, dummy,
 };
 use libp2p::{
-    Multiaddr, PeerId, Swarm, SwarmBuilder, allow_block_list, connection_limits, identify, mdns, noise, ping,
-    tcp, yamux,
+    Multiaddr, PeerId, Swarm, SwarmBuilder, allow_block_list, connection_limits, dcutr, identify, mdns, noise,
+    ping, relay, tcp, yamux,
 };
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -34,12 +35,20 @@ pub(crate) struct Behaviour {
     pub ping: ping::Behaviour,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
     pub stream: libp2p_stream::Behaviour,
+    /// Reservations and circuits through home nodes (every node).
+    pub relay_client: relay::client::Behaviour,
+    /// The relay server of a home node, members only (ADR 0019).
+    pub relay: Toggle<relay::Behaviour>,
+    /// Upgrades a relayed connection to a direct one by hole punching.
+    pub dcutr: dcutr::Behaviour,
 }
 
-/// Builds the swarm: TCP and QUIC, Noise, Yamux, the behaviours above.
+/// Builds the swarm: TCP and QUIC, Noise, Yamux, relayed connections, the behaviours above.
+/// `members` are the peers this node's relay serves, if it is a home node.
 pub(crate) fn build_swarm(
     keypair: libp2p::identity::Keypair,
     config: &NetConfig,
+    members: &VerifiedMembers,
 ) -> Result<Swarm<Behaviour>, NetError> {
     let limits = connection_limits::ConnectionLimits::default()
         .with_max_established(Some(config.max_connections))
@@ -48,15 +57,26 @@ pub(crate) fn build_swarm(
         .with_max_established_per_peer(Some(2));
     let mdns_config = mdns::Config { query_interval: config.mdns_query_interval, ..mdns::Config::default() };
     let want_mdns = config.mdns;
+    let home_node = config.home_node;
+    let members = members.clone();
     let max_pending_per_ip = config.max_pending_per_ip;
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
         .map_err(|e| NetError::Setup(format!("TCP transport: {e}")))?
         .with_quic()
-        .with_behaviour(|key| -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| NetError::Setup(format!("relay transport: {e}")))?
+        .with_behaviour(|key, relay_client| -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
             let peer = key.public().to_peer_id();
             let mdns = if want_mdns { Some(mdns::tokio::Behaviour::new(mdns_config, peer)?) } else { None };
+            let relay = home_node.then(|| {
+                let mut relay = relay::Behaviour::new(peer, crate::relay::server_config(&members));
+                // libp2p offers the relay only once it knows a public address of its own; a home
+                // node on a LAN or behind a mapped port offers it from the start.
+                relay.set_status(Some(relay::Status::Enable));
+                relay
+            });
             Ok(Behaviour {
                 blocked: allow_block_list::Behaviour::default(),
                 limits: connection_limits::Behaviour::new(limits),
@@ -68,6 +88,9 @@ pub(crate) fn build_swarm(
                 ping: ping::Behaviour::default(),
                 mdns: Toggle::from(mdns),
                 stream: libp2p_stream::Behaviour::new(),
+                relay_client,
+                relay: Toggle::from(relay),
+                dcutr: dcutr::Behaviour::new(peer),
             })
         })
         .map_err(|e| NetError::Setup(format!("behaviours: {e}")))?

@@ -91,6 +91,12 @@ impl Network {
         self.snapshot.borrow().local.unwrap_or(self.local)
     }
 
+    /// The addresses this node listens on now, without its peer id (a reservation on a home
+    /// node adds one ending in `/p2p-circuit`).
+    pub fn listen_addresses(&self) -> Vec<Multiaddr> {
+        self.snapshot.borrow().listen.clone()
+    }
+
     /// The addresses this node listens on, waiting up to `timeout` for the first one.
     pub async fn advertise(&self, timeout: Duration) -> Result<Advertisement, NetError> {
         let mut rx = self.snapshot.clone();

@@ -63,6 +63,12 @@ pub struct NetConfig {
     /// How often the network is looked at again; when it changed (the device moved), the
     /// swarm restarts with the new network's transport key.
     pub network_check_interval: Duration,
+    /// Serve as a neighbourhood's home node (ADR 0019): relay for members that proved their
+    /// membership here (reservations and circuits), nobody else.
+    pub home_node: bool,
+    /// Keep a reservation on each home node this device verified (at most a few), so members
+    /// can reach it through them when it is not reachable directly.
+    pub reserve_on_home_nodes: bool,
 }
 
 impl Default for NetConfig {
@@ -87,6 +93,8 @@ impl Default for NetConfig {
             round_idle_timeout: Duration::from_secs(120),
             network_hint: None,
             network_check_interval: Duration::from_secs(10),
+            home_node: false,
+            reserve_on_home_nodes: true,
         }
     }
 }

@@ -51,6 +51,12 @@ pub(crate) struct PeerEntry {
     /// Whether the peer speaks the sync protocol (identify's list, or a refused stream);
     /// `None` until known.
     pub speaks_partage: Option<bool>,
+    /// It relays (identify lists the relay hop protocol): a home node (ADR 0019).
+    pub offers_relay: bool,
+    /// Open connections that go through a relay.
+    pub relayed: HashSet<libp2p::swarm::ConnectionId>,
+    /// A relayed connection with it was replaced by a direct one (hole punching).
+    pub upgraded: bool,
     /// Automatic redials while it is away.
     pub redial: Redial,
     /// Streams this side opened that closed before the peer proved anything, since it last
@@ -165,6 +171,12 @@ pub struct PeerInfo {
     pub last_sync: Option<SyncOutcome>,
     /// Remembered in the store: dialed again after a restart.
     pub remembered: bool,
+    /// Every open connection with it goes through a home node's relay.
+    pub relayed: bool,
+    /// A relayed connection with it was upgraded to a direct one by hole punching.
+    pub upgraded: bool,
+    /// It relays for members (a home node).
+    pub home_node: bool,
 }
 
 /// What the event loop publishes after every change (read by the handle without a round trip).

@@ -132,6 +132,7 @@ impl EventLoop {
     }
 
     pub(super) fn note_dial_error(&mut self, message: String) {
+        crate::trace!("{} dial error: {message}", self.local);
         self.dial_errors.push_back(message);
         while self.dial_errors.len() > MAX_DIAL_ERRORS {
             self.dial_errors.pop_front();
@@ -267,6 +268,7 @@ impl EventLoop {
         self.paused = true;
         crate::trace!("{} pause", self.local);
         self.resume_addrs = self.listeners.iter().map(|(_, a)| a.clone()).collect();
+        self.drop_reservations();
         for (id, _) in self.listeners.drain(..) {
             self.swarm.remove_listener(id);
         }

@@ -49,12 +49,13 @@ pub(crate) async fn prepare(
     .await
     .map_err(|e| NetError::Setup(e.to_string()))??;
     let label = NetworkLabel::current(&config);
-    let swarm = crate::behaviour::build_swarm(transport_keypair(&secret, &label)?, &config)?;
+    let members = crate::relay::VerifiedMembers::default();
+    let swarm = crate::behaviour::build_swarm(transport_keypair(&secret, &label)?, &config, &members)?;
     let (known, tickets) =
         if config.dial_remembered { (remembered_peers(&known), tickets) } else { (Vec::new(), Vec::new()) };
     let mut loose_addrs: Vec<Multiaddr> = config.peers.clone();
     loose_addrs.extend(tickets.iter().filter_map(|a| a.parse::<Multiaddr>().ok()));
-    Ok(Start { swarm, label, member_blocks, node, config, commands, snapshot, known, loose_addrs, blobs })
+    Ok(Start { swarm, members, label, member_blocks, node, config, commands, snapshot, known, loose_addrs, blobs })
 }
 
 /// Remembered members by the transport identity each was last seen with (on each network):

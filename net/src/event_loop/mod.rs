@@ -3,6 +3,7 @@
 //! never waits on a session or on the node's store: slow work runs in other tasks.
 
 mod commands;
+mod home_nodes;
 mod lifecycle;
 mod sessions;
 mod slots;
@@ -54,6 +55,10 @@ pub(crate) struct EventLoop {
     label_checked: Instant,
     /// The device is on another network now: the loop ends and a new swarm takes over.
     moved: bool,
+    /// Peers verified in a session here: the relay of a home node serves only them.
+    members: crate::relay::VerifiedMembers,
+    /// Reservations held on home nodes, and when a refused one may be asked again.
+    reservations: home_nodes::Reservations,
     commands: mpsc::Receiver<Command>,
     reports_tx: mpsc::Sender<Report>,
     reports: mpsc::Receiver<Report>,
@@ -101,6 +106,7 @@ pub(crate) struct EventLoop {
 /// What the loop starts with, loaded from the node before it runs.
 pub(crate) struct Start {
     pub swarm: Swarm<Behaviour>,
+    pub members: crate::relay::VerifiedMembers,
     pub label: NetworkLabel,
     /// Members blocked for misbehaving (kept when the swarm restarts on a new network).
     pub member_blocks: Arc<crate::member_blocks::MemberBlocks>,
@@ -120,6 +126,7 @@ impl EventLoop {
     pub(crate) fn new(s: Start) -> Result<Self, crate::NetError> {
         let Start {
             swarm,
+            members,
             label,
             member_blocks,
             node,
@@ -180,6 +187,8 @@ impl EventLoop {
             label,
             label_checked: Instant::now(),
             moved: false,
+            members,
+            reservations: Default::default(),
             commands,
             reports_tx,
             reports,
@@ -302,6 +311,7 @@ impl EventLoop {
             self.on_report(report);
         }
         self.tasks.abort_all();
+        self.drop_reservations();
         for (id, _) in self.listeners.drain(..) {
             self.swarm.remove_listener(id);
         }
@@ -358,6 +368,7 @@ impl EventLoop {
             self.check_network();
         }
         self.reopen_sessions();
+        self.reserve_due();
         self.dial_known(false);
     }
 
@@ -378,6 +389,9 @@ impl EventLoop {
                 last_synced: e.last_synced,
                 last_sync: e.last_outcome.clone(),
                 remembered: e.remembered,
+                relayed: e.connections > 0 && e.relayed.len() >= e.connections as usize,
+                upgraded: e.upgraded,
+                home_node: e.offers_relay,
             })
             .collect();
         peers.sort_by_key(|p| (!p.connected, p.peer_id));

@@ -119,6 +119,7 @@ impl EventLoop {
                 entry.closed_unproven = 0;
                 self.slots.verified(&peer);
                 self.blob_access.grant(peer, neighbourhood);
+                self.member_verified(peer);
                 // Remembered (a durable write) once a round completes: a member minting device
                 // identities that never finish one costs no write.
             }
@@ -165,6 +166,8 @@ impl EventLoop {
                 entry.session = None;
                 entry.syncing = false;
                 let verified = std::mem::take(&mut entry.verified);
+                self.members.remove(&peer);
+                let Some(entry) = self.peers.get_mut(&peer) else { return };
                 let member = entry.member;
                 // A stream this side opened that merely closed may have been dropped by the
                 // other side's libp2p under load, before anyone read it (libp2p-stream hands

@@ -37,6 +37,10 @@ impl EventLoop {
             SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
                 self.dirty = true;
                 self.slots.closed(connection_id);
+                self.forget_connection(&peer_id, connection_id);
+                if num_established == 0 {
+                    self.member_gone(&peer_id);
+                }
                 if let Some(entry) = self.peers.get_mut(&peer_id) {
                     entry.connections = num_established;
                     // The session's stream may have been on this connection, and a stream does
@@ -65,6 +69,11 @@ impl EventLoop {
                 if let Some((_, asked)) = self.listeners.iter_mut().find(|(id, _)| *id == listener_id) {
                     *asked = with_port_of(asked, &address);
                 }
+                // A home node's relay hands its addresses to whoever reserves (without any, the
+                // reservation is useless): its listen addresses are where members reach it.
+                if self.config.home_node && !crate::event_loop::home_nodes::is_relayed(&address) {
+                    self.swarm.add_external_address(address.clone());
+                }
                 let full = with_peer(&address, &self.local);
                 self.emit(NetEvent::Listening { addr: full.to_string() });
                 if !self.listen_addrs.contains(&address) {
@@ -76,13 +85,27 @@ impl EventLoop {
                 self.listen_addrs.retain(|a| *a != address);
                 self.dirty = true;
             }
+            SwarmEvent::ListenerClosed { listener_id, addresses, reason } => {
+                self.listen_addrs.retain(|a| !addresses.contains(a));
+                self.dirty = true;
+                self.listener_closed(listener_id, reason.map_err(|e| e.to_string()));
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Relay(e)) => self.on_relay_server(e),
+            SwarmEvent::Behaviour(BehaviourEvent::RelayClient(e)) => self.on_relay_client(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Dcutr(e)) => self.on_hole_punch(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,
                 ..
             })) => {
                 let speaks = info.protocols.iter().any(|p| p.as_ref() == crate::PROTOCOL);
+                let relays = info.protocols.iter().any(|p| p.as_ref() == crate::relay::HOP_PROTOCOL);
+                crate::trace!("{} identified {peer_id}: {:?}", self.local, info.protocols);
+                if let Some(entry) = self.peers.get_mut(&peer_id) {
+                    entry.offers_relay = relays;
+                }
                 self.on_identified(peer_id, info.listen_addrs, speaks);
+                self.maybe_reserve(peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 self.on_discovered(found);
@@ -110,6 +133,8 @@ impl EventLoop {
         let remote = endpoint.get_remote_address().clone();
         let entry = self.peers.entry(peer).or_default();
         entry.connections = num_established;
+        self.note_connection(peer, conn, &remote);
+        let Some(entry) = self.peers.get_mut(&peer) else { return };
         // Dialing worked: the backoff starts again from the beginning next time it is away.
         entry.redial = Default::default();
         if endpoint.is_dialer() {

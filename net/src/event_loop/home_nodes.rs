@@ -1,0 +1,130 @@
+//! Home nodes from the loop's side (ADR 0019): who may use this node's relay, reservations this
+//! node keeps on the home nodes it verified, and which connections go through a relay.
+
+use super::EventLoop;
+use libp2p::core::transport::ListenerId;
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::ConnectionId;
+use libp2p::{Multiaddr, PeerId, dcutr, relay};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Home nodes this device keeps a reservation on at once.
+const MAX_RESERVATIONS: usize = 3;
+/// After a refused or lost reservation, the wait before asking that home node again.
+const RESERVE_RETRY: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+pub(super) struct Reservations {
+    held: HashMap<PeerId, ListenerId>,
+    retry_at: HashMap<PeerId, Instant>,
+}
+
+/// Whether an address goes through a relay.
+pub(super) fn is_relayed(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| matches!(p, Protocol::P2pCircuit))
+}
+
+impl EventLoop {
+    /// A session proved the peer a member: it may use this node's relay (if this is a home
+    /// node), and if it is a home node itself, this node reserves on it.
+    pub(super) fn member_verified(&mut self, peer: PeerId) {
+        self.members.insert(peer);
+        self.maybe_reserve(peer);
+    }
+
+    /// The peer is gone or no longer proven: it may not use the relay any more.
+    pub(super) fn member_gone(&mut self, peer: &PeerId) {
+        self.members.remove(peer);
+    }
+
+    pub(super) fn note_connection(&mut self, peer: PeerId, conn: ConnectionId, remote: &Multiaddr) {
+        if is_relayed(remote)
+            && let Some(entry) = self.peers.get_mut(&peer)
+        {
+            entry.relayed.insert(conn);
+        }
+    }
+
+    pub(super) fn forget_connection(&mut self, peer: &PeerId, conn: ConnectionId) {
+        if let Some(entry) = self.peers.get_mut(peer) {
+            entry.relayed.remove(&conn);
+        }
+    }
+
+    /// Asks `peer` for a reservation if it is a verified home node this device does not hold one
+    /// on yet (and was not refused by a moment ago).
+    pub(super) fn maybe_reserve(&mut self, peer: PeerId) {
+        if self.paused || self.config.home_node || !self.config.reserve_on_home_nodes {
+            return;
+        }
+        let r = &self.reservations;
+        if r.held.contains_key(&peer)
+            || r.held.len() >= MAX_RESERVATIONS
+            || r.retry_at.get(&peer).is_some_and(|at| *at > Instant::now())
+        {
+            return;
+        }
+        let Some(entry) = self.peers.get(&peer) else { return };
+        crate::trace!("{} reserve? {peer} verified={} relay={} conns={}", self.local, entry.verified, entry.offers_relay, entry.connections);
+        if !(entry.verified && entry.offers_relay && entry.connections > 0) {
+            return;
+        }
+        let Some(addr) = entry.addrs.iter().find(|a| !is_relayed(a)).cloned() else { return };
+        let circuit = addr.with(Protocol::P2p(peer)).with(Protocol::P2pCircuit);
+        match self.swarm.listen_on(circuit) {
+            Ok(id) => {
+                crate::trace!("{} asks {peer} for a reservation", self.local);
+                self.reservations.held.insert(peer, id);
+            }
+            Err(e) => self.note_dial_error(format!("{peer}: no reservation: {e}")),
+        }
+    }
+
+    /// Home nodes whose reservation was refused or lost: asked again when due.
+    pub(super) fn reserve_due(&mut self) {
+        let relays: Vec<PeerId> =
+            self.peers.iter().filter(|(_, e)| e.offers_relay && e.verified).map(|(p, _)| *p).collect();
+        for peer in relays {
+            self.maybe_reserve(peer);
+        }
+    }
+
+    /// A listener ended: if it was a reservation, it may be asked for again later.
+    pub(super) fn listener_closed(&mut self, id: ListenerId, reason: Result<(), String>) {
+        let Some(peer) = self.reservations.held.iter().find(|(_, l)| **l == id).map(|(p, _)| *p) else {
+            return;
+        };
+        crate::trace!("{} reservation listener on {peer} closed: {reason:?}", self.local);
+        self.reservations.held.remove(&peer);
+        self.reservations.retry_at.insert(peer, Instant::now() + RESERVE_RETRY);
+        if let Err(why) = reason {
+            self.note_dial_error(format!("{peer}: reservation refused or lost: {why}"));
+        }
+    }
+
+    /// Drops every reservation (pausing, stopping).
+    pub(super) fn drop_reservations(&mut self) {
+        for (_, id) in self.reservations.held.drain() {
+            self.swarm.remove_listener(id);
+        }
+    }
+
+    pub(super) fn on_relay_server(&mut self, event: relay::Event) {
+        crate::trace!("{} relay: {event:?}", self.local);
+    }
+
+    pub(super) fn on_relay_client(&mut self, event: relay::client::Event) {
+        crate::trace!("{} relay client: {event:?}", self.local);
+    }
+
+    pub(super) fn on_hole_punch(&mut self, event: dcutr::Event) {
+        crate::trace!("{} hole punching: {event:?}", self.local);
+        if event.result.is_ok()
+            && let Some(entry) = self.peers.get_mut(&event.remote_peer_id)
+        {
+            entry.upgraded = true;
+            self.dirty = true;
+        }
+    }
+}

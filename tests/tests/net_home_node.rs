@@ -1,0 +1,106 @@
+//! A home node relays for members only (ADR 0019), over 127.0.0.1: a member that verified the
+//! home node keeps a reservation on it; another member reaches it through the relay and proves
+//! membership in a session over the circuit; a stranger gets no reservation and no circuit.
+
+mod net_common;
+
+use futures::StreamExt;
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, SwarmBuilder, noise, relay, tcp, yamux};
+use net_common::*;
+use partage_net::{NetConfig, Network};
+use partage_tests::{TestNode, draft, neighbourhood};
+use std::time::Duration;
+
+async fn start_with(t: &TestNode, config: NetConfig) -> Network {
+    Network::start(t.node.clone(), config).await.expect("start the network")
+}
+
+/// The circuit address `net` listens on through a home node, once its reservation is accepted.
+async fn circuit_address(net: &Network) -> Multiaddr {
+    let mut found = None;
+    eventually("a reservation on the home node", || {
+        found = net.listen_addresses().into_iter().find(|a| a.iter().any(|p| p == Protocol::P2pCircuit));
+        found.is_some()
+    })
+    .await;
+    // (libp2p reports a relayed listen address with this node's own id at the end.)
+    found.expect("a circuit address")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_members_reach_each_other_through_a_home_node_and_strangers_cannot() {
+    let (nodes, ns) = neighbourhood(&["Hugo", "Alice", "Bob"]);
+    let (hugo, alice, bob) = (&nodes[0], &nodes[1], &nodes[2]);
+    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
+    let home = start_with(hugo, NetConfig { home_node: true, ..config() }).await;
+    let na = start(alice).await;
+    connect(&na, &home).await;
+    let alice_via_home = circuit_address(&na).await;
+
+    // Bob, a member verified by the home node, dials Alice through it.
+    let nb = start(bob).await;
+    connect(&nb, &home).await;
+    eventually("the home node to verify Bob", || {
+        home.peers().iter().any(|p| p.peer_id == nb.peer_id() && p.member.is_some())
+    })
+    .await;
+    eprintln!("DIAL {alice_via_home} -> {:?}", nb.dial(alice_via_home.clone()).await);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for p in nb.peers() { eprintln!("PEER {} member={:?} conn={} relayed={} up={} addrs={:?}", p.peer_id, p.member.is_some(), p.connected, p.relayed, p.upgraded, p.addrs); }
+    eventually("Bob to verify Alice over the relay", || {
+        nb.peers().iter().any(|p| {
+            p.peer_id == na.peer_id() && p.member == Some(member(&alice.node)) && (p.relayed || p.upgraded)
+        })
+    })
+    .await;
+    assert!(nb.peers().iter().any(|p| p.peer_id == home.peer_id() && p.home_node), "Hugo shows as a home node");
+
+    // A stranger with a relay client: no reservation, and no circuit to Alice.
+    let mut eve = SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|_, relay_client| relay_client)
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
+        .build();
+    let home_addr = addr(&home).await;
+    eve.listen_on(home_addr.clone().with(Protocol::P2pCircuit)).unwrap();
+    let refused = tokio::time::timeout(WAIT, async {
+        loop {
+            match eve.select_next_some().await {
+                SwarmEvent::Behaviour(relay::client::Event::ReservationReqAccepted { .. }) => return false,
+                SwarmEvent::ListenerClosed { reason: Err(_), .. } => return true,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the home node answered the stranger");
+    assert!(refused, "a stranger got a reservation");
+    eve.dial(alice_via_home).unwrap();
+    let no_circuit = tokio::time::timeout(WAIT, async {
+        loop {
+            match eve.select_next_some().await {
+                SwarmEvent::ConnectionEstablished { peer_id, .. } if peer_id == na.peer_id() => return false,
+                SwarmEvent::OutgoingConnectionError { peer_id: Some(p), .. } if p == na.peer_id() => return true,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the stranger's circuit attempt ended");
+    assert!(no_circuit, "a stranger opened a circuit to Alice");
+
+    for n in [na, nb, home] {
+        n.stop().await.unwrap();
+    }
+}
+
+fn member(n: &partage::Node) -> partage::MemberId {
+    n.identity().unwrap().unwrap().member
+}
