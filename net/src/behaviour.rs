@@ -12,8 +12,8 @@ use libp2p::swarm::{
     ToSwarm, dummy,
 };
 use libp2p::{
-    Multiaddr, PeerId, Swarm, SwarmBuilder, allow_block_list, connection_limits, dcutr, identify, mdns, noise,
-    ping, relay, tcp, yamux,
+    Multiaddr, PeerId, Swarm, SwarmBuilder, allow_block_list, connection_limits, dcutr, identify, mdns,
+    noise, ping, relay, tcp, yamux,
 };
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -31,6 +31,7 @@ pub mod link;
 mod member_blocks;
 mod peers;
 mod photos;
+mod reach;
 pub mod relay;
 mod session;
 mod transport;

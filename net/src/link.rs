@@ -164,8 +164,11 @@ async fn request_grant(code: &LinkCode, device_key: &SecretKey) -> Result<LinkGr
     let config = crate::NetConfig { listen: Vec::new(), mdns: false, ..crate::NetConfig::default() };
     // This short-lived transport's key is the new device's own key: the device the code names
     // certifies the key it meets (Noise encrypts both keys from onlookers).
-    let mut swarm =
-        crate::behaviour::build_swarm(crate::identity::keypair(device_key.to_bytes())?, &config, &Default::default())?;
+    let mut swarm = crate::behaviour::build_swarm(
+        crate::identity::keypair(device_key.to_bytes())?,
+        &config,
+        &Default::default(),
+    )?;
     swarm
         .dial(DialOpts::peer_id(peer).addresses(addrs).build())
         .map_err(|e| NetError::Link(format!("cannot reach your other device: {e}")))?;

@@ -228,17 +228,33 @@ impl IpGroup {
     }
 }
 
-/// The peer id in a `/p2p/...` component, if any.
+/// The peer an address reaches: its last `/p2p/...` component, if any.
 pub(crate) fn peer_in(addr: &Multiaddr) -> Option<PeerId> {
-    addr.iter().find_map(|p| match p {
-        Protocol::P2p(peer) => Some(peer),
-        _ => None,
-    })
+    // The last one: a relayed address names the relay first and the peer it reaches last.
+    addr.iter()
+        .filter_map(|p| match p {
+            Protocol::P2p(peer) => Some(peer),
+            _ => None,
+        })
+        .last()
+}
+
+/// `addr` without the `/p2p/<peer>` at its end (a relayed address keeps its relay's).
+pub(crate) fn without_last_peer(addr: &Multiaddr) -> Multiaddr {
+    let mut addr = addr.clone();
+    if matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
+        addr.pop();
+    }
+    addr
 }
 
 /// `addr` with `/p2p/<peer>` at the end (once).
 pub(crate) fn with_peer(addr: &Multiaddr, peer: &PeerId) -> Multiaddr {
-    if peer_in(addr).is_some() { addr.clone() } else { addr.clone().with(Protocol::P2p(*peer)) }
+    if matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
+        addr.clone()
+    } else {
+        addr.clone().with(Protocol::P2p(*peer))
+    }
 }
 
 /// Whether an address is worth dialing later (not 0.0.0.0, not a relay).

@@ -39,23 +39,27 @@ async fn net_members_reach_each_other_through_a_home_node_and_strangers_cannot()
     connect(&na, &home).await;
     let alice_via_home = circuit_address(&na).await;
 
-    // Bob, a member verified by the home node, dials Alice through it.
+    // Bob, a member verified by the home node, reaches Alice through it.
     let nb = start(bob).await;
     connect(&nb, &home).await;
     eventually("the home node to verify Bob", || {
         home.peers().iter().any(|p| p.peer_id == nb.peer_id() && p.member.is_some())
     })
     .await;
-    eprintln!("DIAL {alice_via_home} -> {:?}", nb.dial(alice_via_home.clone()).await);
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    for p in nb.peers() { eprintln!("PEER {} member={:?} conn={} relayed={} up={} addrs={:?}", p.peer_id, p.member.is_some(), p.connected, p.relayed, p.upgraded, p.addrs); }
+    // Nobody tells Bob where Alice is: the home node names them to each other.
     eventually("Bob to verify Alice over the relay", || {
         nb.peers().iter().any(|p| {
             p.peer_id == na.peer_id() && p.member == Some(member(&alice.node)) && (p.relayed || p.upgraded)
         })
     })
     .await;
-    assert!(nb.peers().iter().any(|p| p.peer_id == home.peer_id() && p.home_node), "Hugo shows as a home node");
+    assert!(
+        nb.peers().iter().any(|p| p.peer_id == home.peer_id() && p.home_node),
+        "Hugo shows as a home node"
+    );
+    // Edits flow live between them.
+    alice.node.add_item(&ns, draft("Scie sauteuse")).unwrap();
+    eventually("Alice's new item at Bob", || titles(&bob.node).iter().any(|t| t == "Scie sauteuse")).await;
 
     // A stranger with a relay client: no reservation, and no circuit to Alice.
     let mut eve = SwarmBuilder::with_new_identity()
@@ -87,7 +91,9 @@ async fn net_members_reach_each_other_through_a_home_node_and_strangers_cannot()
         loop {
             match eve.select_next_some().await {
                 SwarmEvent::ConnectionEstablished { peer_id, .. } if peer_id == na.peer_id() => return false,
-                SwarmEvent::OutgoingConnectionError { peer_id: Some(p), .. } if p == na.peer_id() => return true,
+                SwarmEvent::OutgoingConnectionError { peer_id: Some(p), .. } if p == na.peer_id() => {
+                    return true;
+                }
                 _ => {}
             }
         }
@@ -103,4 +109,27 @@ async fn net_members_reach_each_other_through_a_home_node_and_strangers_cannot()
 
 fn member(n: &partage::Node) -> partage::MemberId {
     n.identity().unwrap().unwrap().member
+}
+
+/// The home node as a store-and-forward peer: Bob's phone is never online together with
+/// Alice's, yet sees her new items through the home node's replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_a_member_never_online_with_the_lender_gets_her_items_through_the_home_node() {
+    let (nodes, ns) = neighbourhood(&["Hugo", "Alice", "Bob"]);
+    let (hugo, alice, bob) = (&nodes[0], &nodes[1], &nodes[2]);
+    let home = start_with(hugo, NetConfig { home_node: true, ..config() }).await;
+    let na = start(alice).await;
+    connect(&na, &home).await;
+    alice.node.add_item(&ns, draft("Tente 4 places")).unwrap();
+    eventually("Alice's item at the home node", || titles(&hugo.node).iter().any(|t| t == "Tente 4 places"))
+        .await;
+    na.stop().await.unwrap();
+
+    let nb = start(bob).await;
+    connect(&nb, &home).await;
+    eventually("Alice's item at Bob", || titles(&bob.node).iter().any(|t| t == "Tente 4 places")).await;
+    assert!(nb.peers().iter().all(|p| p.member != Some(member(&alice.node))), "Bob met Alice herself");
+    for n in [nb, home] {
+        n.stop().await.unwrap();
+    }
 }

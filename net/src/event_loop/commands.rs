@@ -56,7 +56,7 @@ impl EventLoop {
     }
 
     /// Dials each address; with `remember`, addresses with a peer id are kept for redials.
-    fn dial_all(&mut self, addrs: &[Multiaddr], remember: bool) -> Result<usize, NetError> {
+    pub(super) fn dial_all(&mut self, addrs: &[Multiaddr], remember: bool) -> Result<usize, NetError> {
         let mut started = 0;
         let mut first_error = None;
         for addr in addrs {

@@ -2,11 +2,12 @@
 //! node keeps on the home nodes it verified, and which connections go through a relay.
 
 use super::EventLoop;
+use libp2p::core::ConnectedPoint;
 use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::ConnectionId;
 use libp2p::{Multiaddr, PeerId, dcutr, relay};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// Home nodes this device keeps a reservation on at once.
@@ -16,8 +17,11 @@ const RESERVE_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 pub(super) struct Reservations {
+    /// On home nodes: the listener of each reservation this device holds.
     held: HashMap<PeerId, ListenerId>,
     retry_at: HashMap<PeerId, Instant>,
+    /// On a home node: the members holding a reservation here.
+    served: HashSet<PeerId>,
 }
 
 /// Whether an address goes through a relay.
@@ -26,7 +30,7 @@ pub(super) fn is_relayed(addr: &Multiaddr) -> bool {
 }
 
 impl EventLoop {
-    /// A session proved the peer a member: it may use this node's relay (if this is a home
+    /// A round with a proven member finished: it may use this node's relay (if this is a home
     /// node), and if it is a home node itself, this node reserves on it.
     pub(super) fn member_verified(&mut self, peer: PeerId) {
         self.members.insert(peer);
@@ -36,12 +40,18 @@ impl EventLoop {
     /// The peer is gone or no longer proven: it may not use the relay any more.
     pub(super) fn member_gone(&mut self, peer: &PeerId) {
         self.members.remove(peer);
+        self.reservations.served.remove(peer);
     }
 
-    pub(super) fn note_connection(&mut self, peer: PeerId, conn: ConnectionId, remote: &Multiaddr) {
-        if is_relayed(remote)
-            && let Some(entry) = self.peers.get_mut(&peer)
-        {
+    pub(super) fn note_connection(&mut self, peer: PeerId, conn: ConnectionId, endpoint: &ConnectedPoint) {
+        // (An inbound circuit shows the relay in its local address, the source alone in the other.)
+        let relayed = match endpoint {
+            ConnectedPoint::Dialer { address, .. } => is_relayed(address),
+            ConnectedPoint::Listener { local_addr, send_back_addr } => {
+                is_relayed(local_addr) || is_relayed(send_back_addr)
+            }
+        };
+        if relayed && let Some(entry) = self.peers.get_mut(&peer) {
             entry.relayed.insert(conn);
         }
     }
@@ -66,7 +76,13 @@ impl EventLoop {
             return;
         }
         let Some(entry) = self.peers.get(&peer) else { return };
-        crate::trace!("{} reserve? {peer} verified={} relay={} conns={}", self.local, entry.verified, entry.offers_relay, entry.connections);
+        crate::trace!(
+            "{} reserve? {peer} verified={} relay={} conns={}",
+            self.local,
+            entry.verified,
+            entry.offers_relay,
+            entry.connections
+        );
         if !(entry.verified && entry.offers_relay && entry.connections > 0) {
             return;
         }
@@ -112,6 +128,64 @@ impl EventLoop {
 
     pub(super) fn on_relay_server(&mut self, event: relay::Event) {
         crate::trace!("{} relay: {event:?}", self.local);
+        match event {
+            relay::Event::ReservationReqAccepted { src_peer_id, renewed } => {
+                if self.reservations.served.insert(src_peer_id) || !renewed {
+                    self.introduce(src_peer_id);
+                }
+            }
+            relay::Event::ReservationClosed { src_peer_id }
+            | relay::Event::ReservationTimedOut { src_peer_id } => {
+                self.reservations.served.remove(&src_peer_id);
+            }
+            _ => {}
+        }
+    }
+
+    /// A member just reserved here: it learns the transport ids of the members already reserved
+    /// that share one of its neighbourhoods (`crate::reach`), and dials each through this node.
+    fn introduce(&mut self, newcomer: PeerId) {
+        let shares = |a: Option<&crate::peers::PeerEntry>, b: Option<&crate::peers::PeerEntry>| match (a, b) {
+            (Some(a), Some(b)) => {
+                a.verified && b.verified && !a.neighbourhoods.is_disjoint(&b.neighbourhoods)
+            }
+            _ => false,
+        };
+        let others: Vec<PeerId> = self
+            .reservations
+            .served
+            .iter()
+            .filter(|p| **p != newcomer && shares(self.peers.get(p), self.peers.get(&newcomer)))
+            .take(crate::reach::MAX_NAMED)
+            .copied()
+            .collect();
+        // Only the newcomer dials (the others would dial it at the same moment, and two circuits
+        // would race each other's hole punching).
+        if !others.is_empty() {
+            self.tasks.spawn(crate::reach::send(self.control.clone(), newcomer, others));
+        }
+    }
+
+    /// A home node named members it can reach: each not connected yet is dialed through it. Only
+    /// a verified home node is listened to (a stranger's list is dropped); a hostile member's
+    /// costs at most one frame's worth of dials through its own relay.
+    pub(super) fn on_reachable(&mut self, home: PeerId, named: Vec<PeerId>) {
+        let Some(entry) = self.peers.get(&home) else { return };
+        if !(entry.verified && entry.offers_relay) {
+            return;
+        }
+        let Some(relay_addr) = entry.addrs.iter().find(|a| !is_relayed(a)).cloned() else { return };
+        let via: Vec<Multiaddr> = named
+            .into_iter()
+            .filter(|p| *p != self.local && *p != home && !self.swarm.is_connected(p))
+            .map(|p| {
+                relay_addr.clone().with(Protocol::P2p(home)).with(Protocol::P2pCircuit).with(Protocol::P2p(p))
+            })
+            .collect();
+        crate::trace!("{} reaches through {home}: {via:?}", self.local);
+        if let Err(e) = self.dial_all(&via, true) {
+            crate::trace!("{} could not dial through {home}: {e}", self.local);
+        }
     }
 
     pub(super) fn on_relay_client(&mut self, event: relay::client::Event) {

@@ -55,7 +55,19 @@ pub(crate) async fn prepare(
         if config.dial_remembered { (remembered_peers(&known), tickets) } else { (Vec::new(), Vec::new()) };
     let mut loose_addrs: Vec<Multiaddr> = config.peers.clone();
     loose_addrs.extend(tickets.iter().filter_map(|a| a.parse::<Multiaddr>().ok()));
-    Ok(Start { swarm, members, label, member_blocks, node, config, commands, snapshot, known, loose_addrs, blobs })
+    Ok(Start {
+        swarm,
+        members,
+        label,
+        member_blocks,
+        node,
+        config,
+        commands,
+        snapshot,
+        known,
+        loose_addrs,
+        blobs,
+    })
 }
 
 /// Remembered members by the transport identity each was last seen with (on each network):

@@ -119,7 +119,9 @@ impl EventLoop {
                 entry.closed_unproven = 0;
                 self.slots.verified(&peer);
                 self.blob_access.grant(peer, neighbourhood);
-                self.member_verified(peer);
+                // It may use this node's relay now; a reservation on it waits for the round's end
+                // (by then it has verified this device too, or it would refuse).
+                self.members.insert(peer);
                 // Remembered (a durable write) once a round completes: a member minting device
                 // identities that never finish one costs no write.
             }
@@ -148,6 +150,7 @@ impl EventLoop {
                 if verified {
                     // A member (proven now, or remembered): it may ask for photo blobs.
                     self.blob_access.synced(peer);
+                    self.member_verified(peer);
                 }
                 if member {
                     self.remember(peer, true);

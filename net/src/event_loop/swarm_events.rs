@@ -133,14 +133,13 @@ impl EventLoop {
         let remote = endpoint.get_remote_address().clone();
         let entry = self.peers.entry(peer).or_default();
         entry.connections = num_established;
-        self.note_connection(peer, conn, &remote);
+        self.note_connection(peer, conn, endpoint);
         let Some(entry) = self.peers.get_mut(&peer) else { return };
         // Dialing worked: the backoff starts again from the beginning next time it is away.
         entry.redial = Default::default();
         if endpoint.is_dialer() {
             entry.dialed = true;
-            let stripped: Multiaddr =
-                remote.iter().filter(|p| !matches!(p, libp2p::multiaddr::Protocol::P2p(_))).collect();
+            let stripped: Multiaddr = crate::peers::without_last_peer(&remote);
             entry.add_addr(stripped.clone());
             // A ticket or configured address now has a known peer: keep it under that peer.
             self.loose_addrs.retain(|a| a.addr != stripped && a.addr != remote);
