@@ -43,7 +43,7 @@ pub use error::NetError;
 pub use identity::{device_of, peer_id_of};
 pub use libp2p::{Multiaddr, PeerId};
 pub use link::link_device;
-pub use peers::PeerInfo;
+pub use peers::{ConnectionPath, PeerInfo};
 pub use session::{CHUNK_DEADLINE, SyncOutcome};
 pub use transport::transport_peer_id;
 

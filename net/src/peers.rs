@@ -179,6 +179,39 @@ pub struct PeerInfo {
     pub home_node: bool,
 }
 
+/// How this device reaches a connected peer (ADR 0019).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionPath {
+    /// A direct connection (on the LAN, or dialed).
+    Direct,
+    /// Only through a home node's relay.
+    Relayed,
+    /// First through a relay, now direct: hole punching worked.
+    Upgraded,
+}
+
+impl ConnectionPath {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionPath::Direct => "direct",
+            ConnectionPath::Relayed => "relayed",
+            ConnectionPath::Upgraded => "upgraded",
+        }
+    }
+}
+
+impl PeerInfo {
+    /// How the peer is reached now; `None` when it is not connected.
+    pub fn path(&self) -> Option<ConnectionPath> {
+        match (self.connected, self.relayed, self.upgraded) {
+            (false, _, _) => None,
+            (true, true, _) => Some(ConnectionPath::Relayed),
+            (true, false, true) => Some(ConnectionPath::Upgraded),
+            (true, false, false) => Some(ConnectionPath::Direct),
+        }
+    }
+}
+
 /// What the event loop publishes after every change (read by the handle without a round trip).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Snapshot {

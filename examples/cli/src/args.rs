@@ -466,4 +466,9 @@ pub struct RunArgs {
     /// A peer to dial (multiaddr); repeat for several.
     #[arg(long = "peer", value_name = "MULTIADDR")]
     pub peers: Vec<String>,
+    /// Serve as your neighbourhoods' home node (an always-on box): keep the full replica online,
+    /// listen on fixed ports (TCP and QUIC 4001 unless --listen says otherwise) and relay for
+    /// verified members only, so neighbours who never share a network still sync.
+    #[arg(long)]
+    pub home_node: bool,
 }

@@ -30,16 +30,25 @@ pub(super) fn net_error(e: partage_net::NetError) -> CliError {
 /// Stays online until Ctrl-C (or SIGTERM), printing every event.
 pub fn run(node: &Node, args: RunArgs, out: &mut Out) -> CliResult {
     node.identity()?.ok_or(partage::Error::NoIdentity)?;
-    let mut config =
-        NetConfig { mdns: !args.no_mdns, peers: addresses(&args.peers)?, ..NetConfig::default() };
+    let mut config = NetConfig {
+        mdns: !args.no_mdns,
+        peers: addresses(&args.peers)?,
+        home_node: args.home_node,
+        ..NetConfig::default()
+    };
     if !args.listen.is_empty() {
         config.listen = addresses(&args.listen)?;
+    } else if args.home_node {
+        // Fixed ports: members remember them, and a router's port forward can point at them.
+        config.listen = addresses(&HOME_NODE_LISTEN.map(String::from))?;
     }
     runtime()?.block_on(async {
         let mut events = node.subscribe();
         let net = Network::start(node.clone(), config).await.map_err(net_error)?;
         let stop = shutdown_signal();
         tokio::pin!(stop);
+        let mut paths = Paths::default();
+        let mut look = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 _ = &mut stop => break,
@@ -47,6 +56,7 @@ pub fn run(node: &Node, args: RunArgs, out: &mut Out) -> CliResult {
                     Some(event) => print_event(node, &event, out)?,
                     None => break,
                 },
+                _ = look.tick() => paths.print_changes(&net, out)?,
             }
         }
         net.stop().await.map_err(net_error)?;
@@ -55,6 +65,40 @@ pub fn run(node: &Node, args: RunArgs, out: &mut Out) -> CliResult {
         }
         Ok(())
     })
+}
+
+/// Where a home node listens unless told otherwise.
+const HOME_NODE_LISTEN: [&str; 2] = ["/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1"];
+
+/// How each connected peer is reached (direct, relayed, upgraded), printed when it changes.
+#[derive(Default)]
+struct Paths(std::collections::HashMap<partage_net::PeerId, partage_net::ConnectionPath>);
+
+impl Paths {
+    fn print_changes(&mut self, net: &Network, out: &mut Out) -> CliResult {
+        let peers = net.peers();
+        self.0.retain(|id, _| peers.iter().any(|p| p.peer_id == *id && p.connected));
+        for p in &peers {
+            let Some(path) = p.path() else { continue };
+            if self.0.insert(p.peer_id, path) == Some(path) {
+                continue;
+            }
+            let member = p.member.map(|m| m.to_hex());
+            if out.json {
+                out.line(json!({
+                    "event": "path",
+                    "peer": p.peer_id.to_string(),
+                    "member": member,
+                    "path": path.as_str(),
+                    "home_node": p.home_node,
+                }))?;
+            } else {
+                let who = if p.home_node { "home node" } else { "peer" };
+                out.line(format_args!("{who} {} reached {}", p.peer_id, path.as_str()))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn print_event(node: &Node, event: &partage::Event, out: &mut Out) -> CliResult {

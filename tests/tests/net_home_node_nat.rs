@@ -1,0 +1,148 @@
+//! Issue 13's "Must show", in network namespaces (as root): a home node on a "public" network,
+//! two members each on a home LAN behind its own NAT router (iptables masquerade). The members
+//! never share a LAN and cannot dial each other; they converge through the home node, edits keep
+//! flowing live, and whether hole punching upgraded their connection is reported. A stranger on
+//! the public network gets no reservation and no circuit. Skips, saying why, without root,
+//! namespaces or iptables.
+
+// Test code: a failed step should stop the test loudly (the workspace lints target library code).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod nat;
+mod net_common;
+
+use futures::StreamExt;
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, SwarmBuilder, noise, relay, tcp, yamux};
+use nat::{HOME_NODE_IP, Internet, NodeIn, in_namespace};
+use net_common::{WAIT, eventually, titles};
+use partage_net::{ConnectionPath, NetConfig};
+use partage_tests::{draft, neighbourhood};
+use std::time::{Duration, Instant};
+
+fn member_config(peers: Vec<Multiaddr>) -> NetConfig {
+    NetConfig {
+        listen: vec!["/ip4/0.0.0.0/tcp/0".parse().unwrap()],
+        peers,
+        redial_interval: Duration::from_secs(1),
+        ..NetConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_members_behind_two_nats_converge_through_the_home_node() {
+    let test = "net_members_behind_two_nats_converge_through_the_home_node";
+    let Some(mut internet) = Internet::or_skip(test) else { return };
+    let home_ns = internet.ns("home");
+    let alice_ns = internet.home_behind_nat("alice", 91, "10.90.0.2").unwrap();
+    let bob_ns = internet.home_behind_nat("bob", 92, "10.90.0.3").unwrap();
+    let stranger_ns = internet.host_on_public("eve", "10.90.0.9").unwrap();
+
+    let (nodes, ns) = neighbourhood(&["Hugo", "Alice", "Bob"]);
+    let (hugo, alice, bob) = (&nodes[0], &nodes[1], &nodes[2]);
+    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
+    bob.node.add_item(&ns, draft("Raclette")).unwrap();
+    let home_addr: Multiaddr = format!("/ip4/{HOME_NODE_IP}/tcp/4001").parse().unwrap();
+    let home = NodeIn::start(
+        &home_ns,
+        hugo.node.clone(),
+        NetConfig { listen: vec![home_addr.clone()], home_node: true, ..NetConfig::default() },
+    );
+    let started = Instant::now();
+    let a = NodeIn::start(&alice_ns, alice.node.clone(), member_config(vec![home_addr.clone()]));
+    let b = NodeIn::start(&bob_ns, bob.node.clone(), member_config(vec![home_addr.clone()]));
+
+    // They meet through the home node: each verifies the other over a relayed (or upgraded)
+    // connection, never a LAN.
+    let alice_member = alice.node.identity().unwrap().unwrap().member;
+    let path_to_alice = || {
+        b.net.peers().into_iter().find(|p| p.member == Some(alice_member) && p.connected).and_then(|p| p.path())
+    };
+    eventually("Bob connected to Alice through the home node", || {
+        matches!(path_to_alice(), Some(ConnectionPath::Relayed | ConnectionPath::Upgraded))
+    })
+    .await;
+    let met_after = started.elapsed();
+    eventually("both inventories at both", || {
+        titles(&alice.node).contains(&"Raclette".to_string()) && titles(&bob.node).contains(&"Perceuse".to_string())
+    })
+    .await;
+
+    // Live edits flow while they stay online.
+    alice.node.add_item(&ns, draft("Scie sauteuse")).unwrap();
+    eventually("Alice's new item at Bob", || titles(&bob.node).contains(&"Scie sauteuse".to_string())).await;
+    bob.node.add_item(&ns, draft("Escabeau")).unwrap();
+    eventually("Bob's new item at Alice", || titles(&alice.node).contains(&"Escabeau".to_string())).await;
+
+    // Hole punching, where these NATs allow it: reported, not required.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && path_to_alice() != Some(ConnectionPath::Upgraded) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "members met through the home node after {met_after:?}; connection now {:?} (upgraded by hole punching: {})",
+        path_to_alice(),
+        path_to_alice() == Some(ConnectionPath::Upgraded)
+    );
+    for p in b.net.peers() {
+        println!("Bob sees {} member={} path={:?} home_node={}", p.peer_id, p.member.is_some(), p.path(), p.home_node);
+    }
+
+    // A stranger on the public network: no reservation, no circuit to Alice.
+    let home_peer = home.net.peer_id();
+    let alice_peer = a.net.peer_id();
+    let refused = in_namespace(&stranger_ns, move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(stranger_tries(home_addr, home_peer, alice_peer))
+    })
+    .join()
+    .unwrap()
+    .unwrap();
+    assert_eq!(refused, (true, true), "(reservation refused, circuit refused) for a stranger");
+
+    for n in [a, b, home] {
+        n.stop();
+    }
+}
+
+/// A libp2p node with a relay client but no membership asks the home node for a reservation,
+/// then for a circuit to `alice`. Returns whether each was refused.
+async fn stranger_tries(home: Multiaddr, home_peer: PeerId, alice: PeerId) -> (bool, bool) {
+    let mut eve = SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|_, relay_client| relay_client)
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
+        .build();
+    let via_home = home.with(Protocol::P2p(home_peer)).with(Protocol::P2pCircuit);
+    eve.listen_on(via_home.clone()).unwrap();
+    let no_reservation = tokio::time::timeout(WAIT, async {
+        loop {
+            match eve.select_next_some().await {
+                SwarmEvent::Behaviour(relay::client::Event::ReservationReqAccepted { .. }) => return false,
+                SwarmEvent::ListenerClosed { reason: Err(_), .. } => return true,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the home node answered the stranger's reservation");
+    eve.dial(via_home.with(Protocol::P2p(alice))).unwrap();
+    let no_circuit = tokio::time::timeout(WAIT, async {
+        loop {
+            match eve.select_next_some().await {
+                SwarmEvent::ConnectionEstablished { peer_id, .. } if peer_id == alice => return false,
+                SwarmEvent::OutgoingConnectionError { peer_id: Some(p), .. } if p == alice => return true,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the stranger's circuit attempt ended");
+    (no_reservation, no_circuit)
+}
