@@ -61,6 +61,9 @@ async def pair(tmp_path, tarpit=None):
     peers = [tarpit.address] if tarpit else []
     await bob.start_network(p.NetworkConfig(listen_addresses=LOOPBACK.listen_addresses, peer_addresses=peers))
     await status_until(bob, "bob verified alice", lambda s: any(x.connected and x.member_id for x in bob.peers()))
+    # On one machine, no home node: the peer is reached directly.
+    alice_seen = next(x for x in bob.peers() if x.connected and x.member_id)
+    assert alice_seen.path == p.ConnectionPath.DIRECT and not alice_seen.home_node
     return alice, bob, hood
 
 

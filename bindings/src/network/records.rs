@@ -22,12 +22,16 @@ pub struct NetworkConfig {
     /// Established connections at most (default 64).
     #[uniffi(default = None)]
     pub max_connections: Option<i32>,
+    /// Serve as the neighbourhood's home node (an always-on device): relay for verified members
+    /// only (ADR 0019). Phones leave it off.
+    #[uniffi(default = false)]
+    pub home_node: bool,
 }
 
 impl TryFrom<NetworkConfig> for NetConfig {
     type Error = PartageError;
     fn try_from(c: NetworkConfig) -> Result<Self, PartageError> {
-        let mut config = NetConfig { mdns: c.mdns, ..NetConfig::default() };
+        let mut config = NetConfig { mdns: c.mdns, home_node: c.home_node, ..NetConfig::default() };
         if !c.listen_addresses.is_empty() {
             config.listen = parse_addresses(&c.listen_addresses)?;
         }
@@ -99,6 +103,31 @@ pub struct Peer {
     pub syncing: bool,
     pub last_synced_at: Option<SystemTime>,
     pub last_sync: Option<SyncOutcome>,
+    /// How it is reached now (`null`/`nil` when not connected).
+    pub path: Option<ConnectionPath>,
+    /// It relays for the neighbourhood's members: a home node (ADR 0019).
+    pub home_node: bool,
+}
+
+/// How a connected peer is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum ConnectionPath {
+    /// Directly (the same LAN, or dialed).
+    Direct,
+    /// Through a home node's relay only.
+    Relayed,
+    /// First through a relay, now directly: hole punching worked.
+    Upgraded,
+}
+
+impl From<partage_net::ConnectionPath> for ConnectionPath {
+    fn from(p: partage_net::ConnectionPath) -> Self {
+        match p {
+            partage_net::ConnectionPath::Direct => ConnectionPath::Direct,
+            partage_net::ConnectionPath::Relayed => ConnectionPath::Relayed,
+            partage_net::ConnectionPath::Upgraded => ConnectionPath::Upgraded,
+        }
+    }
 }
 
 impl From<partage_net::PeerInfo> for Peer {
@@ -113,6 +142,8 @@ impl From<partage_net::PeerInfo> for Peer {
             syncing: p.syncing,
             last_synced_at: p.last_synced,
             last_sync: p.last_sync.map(Into::into),
+            path: p.path().map(Into::into),
+            home_node: p.home_node,
         }
     }
 }

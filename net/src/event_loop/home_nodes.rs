@@ -76,13 +76,6 @@ impl EventLoop {
             return;
         }
         let Some(entry) = self.peers.get(&peer) else { return };
-        crate::trace!(
-            "{} reserve? {peer} verified={} relay={} conns={}",
-            self.local,
-            entry.verified,
-            entry.offers_relay,
-            entry.connections
-        );
         if !(entry.verified && entry.offers_relay && entry.connections > 0) {
             return;
         }
@@ -130,7 +123,8 @@ impl EventLoop {
         crate::trace!("{} relay: {event:?}", self.local);
         match event {
             relay::Event::ReservationReqAccepted { src_peer_id, renewed } => {
-                if self.reservations.served.insert(src_peer_id) || !renewed {
+                let first = self.reservations.served.insert(src_peer_id);
+                if first || !renewed {
                     self.introduce(src_peer_id);
                 }
             }

@@ -100,7 +100,6 @@ impl EventLoop {
             })) => {
                 let speaks = info.protocols.iter().any(|p| p.as_ref() == crate::PROTOCOL);
                 let relays = info.protocols.iter().any(|p| p.as_ref() == crate::relay::HOP_PROTOCOL);
-                crate::trace!("{} identified {peer_id}: {:?}", self.local, info.protocols);
                 if let Some(entry) = self.peers.get_mut(&peer_id) {
                     entry.offers_relay = relays;
                 }

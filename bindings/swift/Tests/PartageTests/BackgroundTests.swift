@@ -59,6 +59,11 @@ func awaitVerified(_ bob: Node) async throws {
     try await statusUntil(bob, "bob connected to alice") { _ in
         (try? bob.peers().contains { $0.connected && $0.memberId != nil }) ?? false
     }
+    // On one machine, no home node: the peer is reached directly.
+    let alice = try bob.peers().first { $0.connected && $0.memberId != nil }
+    guard alice?.path == .direct, alice?.homeNode == false else {
+        throw TestFailure(description: "alice reached as \(String(describing: alice?.path)), home node \(String(describing: alice?.homeNode))")
+    }
 }
 
 func titles(_ node: Node) async throws -> [String] {

@@ -68,6 +68,8 @@ fun networkTests() {
             expectEq(hood, event.neighbourhoodId, "verified neighbourhood")
             val peer = bob.peers().single { it.connected }
             expectEq(alice.identity()!!.memberId, peer.memberId, "connected peer's member")
+            expectEq(ConnectionPath.DIRECT, peer.path, "a LAN peer is reached directly")
+            expectEq(false, peer.homeNode, "alice is no home node")
 
             // Live: an edit is pushed at once; bob's profile reached alice too.
             alice.editItem(drill.id, ItemPatch(title = "Perceuse à percussion"))
