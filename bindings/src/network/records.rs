@@ -132,6 +132,7 @@ impl From<partage_net::ConnectionPath> for ConnectionPath {
 
 impl From<partage_net::PeerInfo> for Peer {
     fn from(p: partage_net::PeerInfo) -> Self {
+        let path = p.path().map(Into::into);
         Peer {
             peer_id: p.peer_id.to_string(),
             device_id: p.device.map(|d| d.to_hex()),
@@ -142,7 +143,7 @@ impl From<partage_net::PeerInfo> for Peer {
             syncing: p.syncing,
             last_synced_at: p.last_synced,
             last_sync: p.last_sync.map(Into::into),
-            path: p.path().map(Into::into),
+            path,
             home_node: p.home_node,
         }
     }
