@@ -16,7 +16,9 @@ mod records;
 pub use background::BackgroundSyncReport;
 pub use events::NetworkEvent;
 pub use lifecycle::NetworkState;
-pub use records::{Advertisement, ConnectionPath, NetworkConfig, NetworkStatus, Peer, PeerSync, SyncOutcome, SyncReport};
+pub use records::{
+    Advertisement, ConnectionPath, NetworkConfig, NetworkStatus, Peer, PeerSync, SyncOutcome, SyncReport,
+};
 
 use crate::error::PartageError;
 use crate::node::Node;

@@ -51,8 +51,23 @@ impl EventLoop {
                 is_relayed(local_addr) || is_relayed(send_back_addr)
             }
         };
-        if relayed && let Some(entry) = self.peers.get_mut(&peer) {
+        let Some(entry) = self.peers.get_mut(&peer) else { return };
+        // A direct connection makes the relayed ones redundant: they are closed, so the session
+        // (which may have started on a circuit) moves to the direct one and the home node
+        // carries nothing more. Hole punching succeeded if this one came after a circuit,
+        // whichever side's attempt won.
+        let redundant: Vec<ConnectionId> = if relayed {
             entry.relayed.insert(conn);
+            let has_direct = entry.connections as usize > entry.relayed.len();
+            if has_direct { vec![conn] } else { Vec::new() }
+        } else {
+            if !entry.relayed.is_empty() {
+                entry.upgraded = true;
+            }
+            entry.relayed.iter().copied().collect()
+        };
+        for conn in redundant {
+            self.swarm.close_connection(conn);
         }
     }
 

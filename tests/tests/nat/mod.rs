@@ -11,7 +11,8 @@ use std::process::Command;
 use tokio::sync::oneshot;
 
 fn run(program: &str, args: &[&str]) -> Result<(), String> {
-    let out = Command::new(program).args(args).output().map_err(|e| format!("cannot run `{program}`: {e}"))?;
+    let out =
+        Command::new(program).args(args).output().map_err(|e| format!("cannot run `{program}`: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
@@ -61,7 +62,10 @@ impl Internet {
         let ns = self.add(name)?;
         let public = self.ns("pub");
         let port = format!("to{name}");
-        ip(&["link", "add", "name", "eth0", "netns", &ns, "type", "veth", "peer", "name", &port, "netns", &public])?;
+        ip(&[
+            "link", "add", "name", "eth0", "netns", &ns, "type", "veth", "peer", "name", &port, "netns",
+            &public,
+        ])?;
         ip(&["-n", &public, "link", "set", &port, "master", "br0"])?;
         ip(&["-n", &public, "link", "set", &port, "up"])?;
         ip(&["-n", &ns, "addr", "add", &format!("{addr}/24"), "dev", "eth0"])?;
@@ -70,21 +74,53 @@ impl Internet {
     }
 
     /// A home LAN 10.{subnet}.0.0/24 behind a NAT router (public address `router_addr`), with one
-    /// device at 10.{subnet}.0.2. Returns the device's namespace.
-    pub fn home_behind_nat(&mut self, name: &str, subnet: u8, router_addr: &str) -> Result<String, String> {
+    /// device at 10.{subnet}.0.2. A `symmetric` router picks a random public port per
+    /// connection (no hole punching gets through it). Returns the device's namespace.
+    pub fn home_behind_nat(
+        &mut self,
+        name: &str,
+        subnet: u8,
+        router_addr: &str,
+        symmetric: bool,
+    ) -> Result<String, String> {
         let router = self.host_on_public(&format!("{name}r"), router_addr)?;
         let device = self.add(name)?;
-        ip(&["link", "add", "name", "eth0", "netns", &device, "type", "veth", "peer", "name", "lan0", "netns", &router])?;
+        ip(&[
+            "link", "add", "name", "eth0", "netns", &device, "type", "veth", "peer", "name", "lan0", "netns",
+            &router,
+        ])?;
         ip(&["-n", &router, "addr", "add", &format!("10.{subnet}.0.1/24"), "dev", "lan0"])?;
         ip(&["-n", &router, "link", "set", "lan0", "up"])?;
         ip(&["-n", &device, "addr", "add", &format!("10.{subnet}.0.2/24"), "dev", "eth0"])?;
         ip(&["-n", &device, "link", "set", "eth0", "up"])?;
         ip(&["-n", &device, "route", "add", "default", "via", &format!("10.{subnet}.0.1")])?;
         run("ip", &["netns", "exec", &router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])?;
-        run(
-            "ip",
-            &["netns", "exec", &router, "iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "eth0", "-j", "MASQUERADE"],
-        )?;
+        let iptables = |rule: &[&str]| {
+            let mut args = vec!["netns", "exec", router.as_str(), "iptables"];
+            args.extend_from_slice(rule);
+            run("ip", &args)
+        };
+        let mut masquerade = vec!["-t", "nat", "-A", "POSTROUTING", "-o", "eth0", "-j", "MASQUERADE"];
+        if symmetric {
+            masquerade.push("--random-fully");
+        }
+        iptables(&masquerade)?;
+        // Like a home router: nothing unsolicited comes in from outside, to the router or the LAN
+        // (so a stray packet creates no connection-tracking entry that would block a later one).
+        for chain in ["INPUT", "FORWARD"] {
+            iptables(&[
+                "-A",
+                chain,
+                "-i",
+                "eth0",
+                "-m",
+                "conntrack",
+                "--ctstate",
+                "NEW,INVALID",
+                "-j",
+                "DROP",
+            ])?;
+        }
         Ok(device)
     }
 
