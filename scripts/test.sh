@@ -36,7 +36,7 @@ cargo run --quiet -p partage-embed-example
 
 step "benchmark harness smoke run (small workload; no timing thresholds)"
 cargo run --quiet -p partage-bench -- --items 200 --members 4 --runs 1 --edits 5 --nodes 3 \
-    --mesh 4 --scale-members 5 --scale-items 10 --history 150 --photo-items 10 --json \
+    --mesh 4 --scale-members 5 --scale-items 10 --history 150 --photo-items 10 --home-items 20 --home-members 3 --json \
     | python3 -c '
 import json, sys
 r = json.load(sys.stdin)

@@ -3,7 +3,7 @@
 pub const USAGE: &str = "\
 partage-bench [--items N] [--members M] [--runs R] [--edits E] [--nodes K] [--mesh K]
               [--scale-members M] [--scale-items I] [--history H] [--photo-items P]
-              [--only GROUP,...] [--skip-net] [--json]
+              [--home-items I] [--home-members M] [--only GROUP,...] [--skip-net] [--json]
 
   --items N      items of the standard workload (default 10000)
   --members M    members sharing them (default 20)
@@ -15,8 +15,11 @@ partage-bench [--items N] [--members M] [--runs R] [--edits E] [--nodes K] [--me
                  the scale figure's members and items per member (default 200 x 50)
   --history H    edits of the long-history figure, compared with 100 (default 10000)
   --photo-items P  items with one photo each in the photo sync figure (default 1000)
+  --home-items I   the lender's items in the home-node figures behind NAT (default 1000)
+  --home-members M members the home node serves in its memory figure (default 50)
   --only LIST    run only these groups (comma-separated): core, sync, memory,
-                 convergence, inventory, wire, samod, scale, mesh, history, photos
+                 convergence, inventory, wire, samod, scale, mesh, history, photos,
+                 home (behind NAT needs root and network namespaces; skipped otherwise)
   --skip-net     run only the groups without libp2p (core, inventory)
   --json         one JSON object on stdout instead of the table";
 
@@ -33,6 +36,7 @@ pub const GROUPS: &[&str] = &[
     "mesh",
     "history",
     "photos",
+    "home",
 ];
 /// The groups that use no network.
 const OFFLINE: &[&str] = &["core", "inventory"];
@@ -48,6 +52,8 @@ pub struct Args {
     pub scale_items: usize,
     pub history: usize,
     pub photo_items: usize,
+    pub home_items: usize,
+    pub home_members: usize,
     pub json: bool,
     groups: Vec<String>,
 }
@@ -71,6 +77,8 @@ pub fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
         scale_items: 50,
         history: 10_000,
         photo_items: 1_000,
+        home_items: 1_000,
+        home_members: 50,
         json: false,
         groups: GROUPS.iter().map(|g| g.to_string()).collect(),
     };
@@ -91,6 +99,8 @@ pub fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--scale-items" => a.scale_items = number("--scale-items", value("--scale-items")?)?,
             "--history" => a.history = number("--history", value("--history")?)?,
             "--photo-items" => a.photo_items = number("--photo-items", value("--photo-items")?)?,
+            "--home-items" => a.home_items = number("--home-items", value("--home-items")?)?,
+            "--home-members" => a.home_members = number("--home-members", value("--home-members")?)?,
             "--only" => {
                 let list = value("--only")?;
                 a.groups = list.split(',').map(|g| g.trim().to_owned()).filter(|g| !g.is_empty()).collect();

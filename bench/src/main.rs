@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p partage-bench -- [--items N] [--members M] [--runs R] [--edits E]
 //!     [--nodes K] [--mesh K] [--scale-members M] [--scale-items I] [--history H] [--photo-items P]
+//!     [--home-items I] [--home-members M]
 //!     [--only GROUP,...] [--json]
 //! ```
 //! Defaults: 10,000 items over 20 members, N/10 loans, 3 runs of each repeated figure, 200
@@ -16,6 +17,7 @@ mod bulk;
 mod convergence;
 mod floor;
 mod history;
+mod home;
 mod hub;
 mod inproc;
 mod inventory;
@@ -48,6 +50,15 @@ fn main() {
         && first == memory::SUBCOMMAND
     {
         if let Err(e) = memory::child(rest) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if let Some((first, rest)) = argv.split_first()
+        && first == home::SUBCOMMAND
+    {
+        if let Err(e) = home::child(rest) {
             eprintln!("error: {e}");
             std::process::exit(1);
         }
@@ -123,6 +134,13 @@ fn run(args: &Args) -> Res<()> {
         let p = runtime.block_on(photos::measure(args.photo_items, args.runs))?;
         r.set("photos", p.json());
         r.lines(p.lines());
+    }
+    if args.runs("home") {
+        r.progress("a home node: behind NAT, and serving many members");
+        let edits = args.edits.min(50);
+        let h = runtime.block_on(home::measure(args.home_items, edits, args.home_members, args.runs))?;
+        r.set("home_node", h.json());
+        r.lines(h.lines());
     }
     r.set("peak_rss_kib", json!(peak_rss_kib()));
     if let Some(kib) = peak_rss_kib() {

@@ -25,14 +25,14 @@ pub const SUBCOMMAND: &str = "__node-memory";
 
 /// Bytes of heap in use (glibc only).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn heap_bytes() -> Option<u64> {
+pub(crate) fn heap_bytes() -> Option<u64> {
     // SAFETY: mallinfo2 only reads the allocator's statistics; it takes no arguments.
     let info = unsafe { libc::mallinfo2() };
     Some((info.uordblks + info.hblkhd) as u64)
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn heap_bytes() -> Option<u64> {
+pub(crate) fn heap_bytes() -> Option<u64> {
     None
 }
 

@@ -1,5 +1,6 @@
 //! Shared helpers for the integration scenarios in `tests/tests/`.
 
+pub mod nat;
 pub mod photos;
 
 use partage::{ItemDraft, ItemFilter, ItemView, NeighbourhoodId, Node};

@@ -8,16 +8,15 @@
 // Test code: a failed step should stop the test loudly (the workspace lints target library code).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-mod nat;
 mod net_common;
 
 use futures::StreamExt;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, SwarmBuilder, noise, relay, tcp, yamux};
-use nat::{HOME_NODE_IP, Internet, NodeIn, in_namespace};
 use net_common::{WAIT, eventually, titles};
 use partage_net::{ConnectionPath, NetConfig};
+use partage_tests::nat::{HOME_NODE_IP, Internet, NodeIn, in_namespace};
 use partage_tests::{draft, neighbourhood};
 use std::time::{Duration, Instant};
 

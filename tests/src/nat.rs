@@ -4,6 +4,9 @@
 //! that entered its namespace (`setns`) before creating any socket. Needs root, `ip` and
 //! `iptables`; tests skip, saying why, where that is missing.
 
+// Test support: a failed setup step should stop the caller loudly.
+#![allow(clippy::expect_used)]
+
 use partage::Node;
 use partage_net::{NetConfig, Network};
 use std::os::fd::AsRawFd;
