@@ -41,6 +41,20 @@ pub(crate) struct Behaviour {
     pub relay: Toggle<relay::Behaviour>,
     /// Upgrades a relayed connection to a direct one by hole punching.
     pub dcutr: dcutr::Behaviour,
+    /// A home node's port mapping on the router (UPnP), with the `upnp` feature.
+    pub upnp: Toggle<PortMapping>,
+}
+
+#[cfg(feature = "upnp")]
+pub(crate) type PortMapping = libp2p::upnp::tokio::Behaviour;
+#[cfg(not(feature = "upnp"))]
+pub(crate) type PortMapping = dummy::Behaviour;
+
+fn new_port_mapping() -> PortMapping {
+    #[cfg(feature = "upnp")]
+    return PortMapping::default();
+    #[cfg(not(feature = "upnp"))]
+    dummy::Behaviour
 }
 
 /// Builds the swarm: TCP and QUIC, Noise, Yamux, relayed connections, the behaviours above.
@@ -58,6 +72,7 @@ pub(crate) fn build_swarm(
     let mdns_config = mdns::Config { query_interval: config.mdns_query_interval, ..mdns::Config::default() };
     let want_mdns = config.mdns;
     let home_node = config.home_node;
+    let upnp = home_node && config.upnp && cfg!(feature = "upnp");
     let members = members.clone();
     let max_pending_per_ip = config.max_pending_per_ip;
     let swarm = SwarmBuilder::with_existing_identity(keypair)
@@ -91,6 +106,7 @@ pub(crate) fn build_swarm(
                 relay_client,
                 relay: Toggle::from(relay),
                 dcutr: dcutr::Behaviour::new(peer),
+                upnp: Toggle::from(upnp.then(new_port_mapping)),
             })
         })
         .map_err(|e| NetError::Setup(format!("behaviours: {e}")))?

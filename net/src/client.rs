@@ -151,6 +151,12 @@ impl Network {
         self.snapshot.borrow().peers.clone()
     }
 
+    /// A home node's port mapping on its router (UPnP, with the `upnp` feature and
+    /// `NetConfig::upnp`), as last reported: the public address mapped, or why there is none.
+    pub fn port_mapping(&self) -> Option<String> {
+        self.snapshot.borrow().port_mapping.clone()
+    }
+
     /// Whether the network is paused (or stopped).
     pub fn is_paused(&self) -> bool {
         self.snapshot.borrow().paused

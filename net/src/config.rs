@@ -69,6 +69,9 @@ pub struct NetConfig {
     /// Keep a reservation on each home node this device verified (at most a few), so members
     /// can reach it through them when it is not reachable directly.
     pub reserve_on_home_nodes: bool,
+    /// A home node asks the router to forward its ports (UPnP IGD). Needs the `upnp` feature;
+    /// without it, this is ignored. It looks for a router on the LAN by multicast.
+    pub upnp: bool,
 }
 
 impl Default for NetConfig {
@@ -95,6 +98,7 @@ impl Default for NetConfig {
             network_check_interval: Duration::from_secs(10),
             home_node: false,
             reserve_on_home_nodes: true,
+            upnp: false,
         }
     }
 }

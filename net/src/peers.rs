@@ -222,6 +222,8 @@ pub(crate) struct Snapshot {
     pub pending_dials: usize,
     pub dial_errors: Vec<String>,
     pub paused: bool,
+    /// A home node's port mapping on the router (UPnP), once known.
+    pub port_mapping: Option<String>,
 }
 
 /// Which remote addresses count as one for the per-address cap: an IPv4 address, or an IPv6

@@ -471,4 +471,7 @@ pub struct RunArgs {
     /// verified members only, so neighbours who never share a network still sync.
     #[arg(long)]
     pub home_node: bool,
+    /// With --home-node: do not ask the router to forward the ports (UPnP); forward them by hand.
+    #[arg(long, requires = "home_node")]
+    pub no_upnp: bool,
 }

@@ -201,6 +201,23 @@ impl EventLoop {
         crate::trace!("{} relay client: {event:?}", self.local);
     }
 
+    /// What the router said about this home node's ports (UPnP).
+    #[cfg(feature = "upnp")]
+    pub(super) fn on_port_mapping(&mut self, event: libp2p::upnp::Event) {
+        use libp2p::upnp::Event;
+        let state = match event {
+            Event::NewExternalAddr { external_addr, .. } => format!("mapped: {external_addr}"),
+            Event::ExpiredExternalAddr { external_addr, .. } => format!("mapping lost: {external_addr}"),
+            Event::GatewayNotFound => "no router answered (UPnP): forward the ports by hand".to_string(),
+            Event::NonRoutableGateway => {
+                "the router is itself behind another NAT: no public address to map".to_string()
+            }
+        };
+        crate::trace!("{} port mapping: {state}", self.local);
+        self.port_mapping = Some(state);
+        self.dirty = true;
+    }
+
     pub(super) fn on_hole_punch(&mut self, event: dcutr::Event) {
         crate::trace!("{} hole punching: {event:?}", self.local);
         if event.result.is_ok()

@@ -61,6 +61,8 @@ pub(crate) struct EventLoop {
     members: crate::relay::VerifiedMembers,
     /// Reservations held on home nodes, and when a refused one may be asked again.
     reservations: home_nodes::Reservations,
+    /// A home node's port mapping on the router (UPnP), as last reported.
+    port_mapping: Option<String>,
     commands: mpsc::Receiver<Command>,
     reports_tx: mpsc::Sender<Report>,
     reports: mpsc::Receiver<Report>,
@@ -195,6 +197,7 @@ impl EventLoop {
             moved: false,
             members,
             reservations: Default::default(),
+            port_mapping: None,
             commands,
             reports_tx,
             reports,
@@ -410,6 +413,7 @@ impl EventLoop {
             pending_dials: self.pending_dials.len(),
             dial_errors: self.dial_errors.iter().cloned().collect(),
             paused: self.paused,
+            port_mapping: self.port_mapping.clone(),
         };
         self.snapshot.send_replace(snapshot);
     }

@@ -93,6 +93,8 @@ impl EventLoop {
             SwarmEvent::Behaviour(BehaviourEvent::Relay(e)) => self.on_relay_server(e),
             SwarmEvent::Behaviour(BehaviourEvent::RelayClient(e)) => self.on_relay_client(e),
             SwarmEvent::Behaviour(BehaviourEvent::Dcutr(e)) => self.on_hole_punch(e),
+            #[cfg(feature = "upnp")]
+            SwarmEvent::Behaviour(BehaviourEvent::Upnp(e)) => self.on_port_mapping(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,

@@ -34,6 +34,7 @@ pub fn run(node: &Node, args: RunArgs, out: &mut Out) -> CliResult {
         mdns: !args.no_mdns,
         peers: addresses(&args.peers)?,
         home_node: args.home_node,
+        upnp: args.home_node && !args.no_upnp,
         ..NetConfig::default()
     };
     if !args.listen.is_empty() {
@@ -70,17 +71,31 @@ pub fn run(node: &Node, args: RunArgs, out: &mut Out) -> CliResult {
 /// Where a home node listens unless told otherwise.
 const HOME_NODE_LISTEN: [&str; 2] = ["/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1"];
 
-/// How each connected peer is reached (direct, relayed, upgraded), printed when it changes.
+/// How each connected peer is reached (direct, relayed, upgraded), and a home node's port
+/// mapping, printed when they change.
 #[derive(Default)]
-struct Paths(std::collections::HashMap<partage_net::PeerId, partage_net::ConnectionPath>);
+struct Paths {
+    peers: std::collections::HashMap<partage_net::PeerId, partage_net::ConnectionPath>,
+    port_mapping: Option<String>,
+}
 
 impl Paths {
     fn print_changes(&mut self, net: &Network, out: &mut Out) -> CliResult {
+        let mapping = net.port_mapping();
+        if mapping.is_some() && mapping != self.port_mapping {
+            let state = mapping.clone().unwrap_or_default();
+            if out.json {
+                out.line(json!({ "event": "port_mapping", "state": state }))?;
+            } else {
+                out.line(format_args!("port mapping: {state}"))?;
+            }
+            self.port_mapping = mapping;
+        }
         let peers = net.peers();
-        self.0.retain(|id, _| peers.iter().any(|p| p.peer_id == *id && p.connected));
+        self.peers.retain(|id, _| peers.iter().any(|p| p.peer_id == *id && p.connected));
         for p in &peers {
             let Some(path) = p.path() else { continue };
-            if self.0.insert(p.peer_id, path) == Some(path) {
+            if self.peers.insert(p.peer_id, path) == Some(path) {
                 continue;
             }
             let member = p.member.map(|m| m.to_hex());

@@ -5,6 +5,7 @@ import java.time.Duration
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.withTimeoutOrNull
+import org.partage.ffi.ConnectionPath
 import org.partage.ffi.ErrorKind
 import org.partage.ffi.EventListener
 import org.partage.ffi.ItemDraft
