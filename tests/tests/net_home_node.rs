@@ -133,3 +133,41 @@ async fn net_a_member_never_online_with_the_lender_gets_her_items_through_the_ho
         n.stop().await.unwrap();
     }
 }
+
+/// Invites carry the home node: Alice, who synced with it, invites Dana; Dana's ticket holds the
+/// home node's address, and with Alice offline, Dana reaches the home node from the ticket alone
+/// and gets Alice's items from its replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_an_invite_carries_the_home_node_and_the_joiner_reaches_it() {
+    let (nodes, ns) = neighbourhood(&["Hugo", "Alice"]);
+    let (hugo, alice) = (&nodes[0], &nodes[1]);
+    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
+    let home = start_with(hugo, NetConfig { home_node: true, ..config() }).await;
+    let na = start(alice).await;
+    connect(&na, &home).await;
+    let home_id = home.peer_id().to_string();
+    eventually("Alice keeps the home node's address", || {
+        alice.node.home_node_addresses(&ns).unwrap().iter().any(|a| a.ends_with(&home_id))
+    })
+    .await;
+    eventually("the home node holds Alice's item", || titles(&hugo.node).iter().any(|t| t == "Perceuse"))
+        .await;
+    let other = alice.node.create_neighbourhood("Rue des Roses").unwrap().id;
+    assert!(
+        alice.node.home_node_addresses(&other).unwrap().is_empty(),
+        "a home node of another neighbourhood"
+    );
+    let ticket = alice.node.invite(&ns, 7, 1, vec![]).unwrap();
+    na.stop().await.unwrap();
+
+    let dana = partage_tests::TestNode::new("Dana");
+    dana.node.join(&ticket).unwrap();
+    let nd = start(&dana).await;
+    eventually("Alice's item at Dana, through the home node", || {
+        titles(&dana.node).iter().any(|t| t == "Perceuse")
+    })
+    .await;
+    for n in [nd, home] {
+        n.stop().await.unwrap();
+    }
+}

@@ -7,6 +7,7 @@
 mod admissions;
 mod bulk;
 mod epochs;
+mod home_nodes;
 mod items;
 mod link;
 mod loan_views;

@@ -125,6 +125,13 @@ impl Node {
             Some(expires),
             uses,
         );
+        // Home nodes serving the neighbourhood go in too: the joiner reaches them from anywhere.
+        let mut addrs = addrs;
+        for a in super::home_nodes::home_node_addresses(&st.store, ns)? {
+            if !addrs.contains(&a) {
+                addrs.push(a);
+            }
+        }
         Ok(InviteTicket::new(rec.chain.clone(), cert, invite.to_bytes(), addrs, rec.secret()).encode())
     }
 

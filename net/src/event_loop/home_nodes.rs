@@ -22,6 +22,8 @@ pub(super) struct Reservations {
     retry_at: HashMap<PeerId, Instant>,
     /// On a home node: the members holding a reservation here.
     served: HashSet<PeerId>,
+    /// Home nodes written to the store this session (once each: their addresses go in invites).
+    stored: HashSet<PeerId>,
 }
 
 /// Whether an address goes through a relay.
@@ -35,6 +37,31 @@ impl EventLoop {
     pub(super) fn member_verified(&mut self, peer: PeerId) {
         self.members.insert(peer);
         self.maybe_reserve(peer);
+        self.store_home_node(peer);
+    }
+
+    /// A verified home node is kept in the store once per session, with its direct addresses and
+    /// the neighbourhoods it proved: invites made here carry them (`Node::invite`).
+    fn store_home_node(&mut self, peer: PeerId) {
+        let Some(entry) = self.peers.get(&peer) else { return };
+        let Some(device) = entry.device else { return };
+        if !entry.offers_relay || self.reservations.stored.contains(&peer) {
+            return;
+        }
+        self.reservations.stored.insert(peer);
+        let addrs: Vec<String> = entry
+            .addrs
+            .iter()
+            .filter(|a| !is_relayed(a) && crate::peers::dialable(a))
+            .map(|a| crate::peers::with_peer(a, &peer).to_string())
+            .collect();
+        let hoods: Vec<partage::NeighbourhoodId> = entry.neighbourhoods.iter().copied().collect();
+        let node = self.node.clone();
+        self.writes.spawn_blocking(move || {
+            if let Err(e) = node.remember_home_node(&device, &addrs, &hoods) {
+                crate::trace!("could not keep the home node {device:?}: {e}");
+            }
+        });
     }
 
     /// The peer is gone or no longer proven: it may not use the relay any more.
