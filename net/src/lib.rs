@@ -26,6 +26,7 @@ mod error;
 mod event_loop;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod home_hints;
 mod identity;
 pub mod link;
 mod member_blocks;

@@ -171,3 +171,64 @@ async fn net_an_invite_carries_the_home_node_and_the_joiner_reaches_it() {
         n.stop().await.unwrap();
     }
 }
+
+/// Several home nodes work together, and losing one loses nothing: Alice and Bob each know two;
+/// one goes away, and Alice's new item still reaches Bob (through the other's replica or relay),
+/// and the remaining one holds everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_losing_one_of_two_home_nodes_loses_nothing() {
+    let (nodes, ns) = neighbourhood(&["Hugo", "Inès", "Alice", "Bob"]);
+    let (hugo, ines, alice, bob) = (&nodes[0], &nodes[1], &nodes[2], &nodes[3]);
+    let h1 = start_with(hugo, NetConfig { home_node: true, ..config() }).await;
+    let h2 = start_with(ines, NetConfig { home_node: true, ..config() }).await;
+    let (na, nb) = (start(alice).await, start(bob).await);
+    for member in [&na, &nb] {
+        connect(member, &h1).await;
+        connect(member, &h2).await;
+    }
+    alice.node.add_item(&ns, draft("Perceuse")).unwrap();
+    eventually("the item everywhere", || {
+        [&hugo.node, &ines.node, &bob.node].iter().all(|n| titles(n).iter().any(|t| t == "Perceuse"))
+    })
+    .await;
+
+    h1.stop().await.unwrap();
+    alice.node.add_item(&ns, draft("Escabeau")).unwrap();
+    eventually("Alice's new item at Bob and at the remaining home node", || {
+        [&ines.node, &bob.node].iter().all(|n| titles(n).iter().any(|t| t == "Escabeau"))
+    })
+    .await;
+    for n in [na, nb, h2] {
+        n.stop().await.unwrap();
+    }
+}
+
+/// Members learn the home node from each other: Bob never dialed it, Alice did; when Bob meets
+/// Alice, she names it, Bob reaches it, and from then on Bob's own invites carry it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_a_member_learns_the_home_node_from_another_member() {
+    let (nodes, ns) = neighbourhood(&["Hugo", "Alice", "Bob"]);
+    let (hugo, alice, bob) = (&nodes[0], &nodes[1], &nodes[2]);
+    let home = start_with(hugo, NetConfig { home_node: true, ..config() }).await;
+    let na = start(alice).await;
+    connect(&na, &home).await;
+    let home_id = home.peer_id().to_string();
+    eventually("Alice keeps the home node", || {
+        alice.node.home_node_addresses(&ns).unwrap().iter().any(|a| a.ends_with(&home_id))
+    })
+    .await;
+
+    let nb = start(bob).await;
+    connect(&nb, &na).await;
+    eventually("Bob verified the home node he was told about", || {
+        nb.peers().iter().any(|p| p.peer_id == home.peer_id() && p.member.is_some() && p.home_node)
+    })
+    .await;
+    eventually("Bob keeps it for his invites", || {
+        bob.node.home_node_addresses(&ns).unwrap().iter().any(|a| a.ends_with(&home_id))
+    })
+    .await;
+    for n in [na, nb, home] {
+        n.stop().await.unwrap();
+    }
+}

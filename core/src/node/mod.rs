@@ -8,6 +8,7 @@ mod admissions;
 mod bulk;
 mod epochs;
 mod home_nodes;
+pub use home_nodes::{MAX_HOME_NODE_ADDRS, MAX_HOME_NODES};
 mod items;
 mod link;
 mod loan_views;

@@ -24,7 +24,14 @@ pub(super) struct Reservations {
     served: HashSet<PeerId>,
     /// Home nodes written to the store this session (once each: their addresses go in invites).
     stored: HashSet<PeerId>,
+    /// Members told about this device's home nodes this session (once each).
+    hinted: HashSet<PeerId>,
+    /// Hints from peers whose proof has not arrived yet (one frame each, a few peers).
+    pending_hints: HashMap<PeerId, Vec<Multiaddr>>,
 }
+
+/// Peers whose early hints are kept until their proof arrives.
+const MAX_PENDING_HINTS: usize = 16;
 
 /// Whether an address goes through a relay.
 pub(super) fn is_relayed(addr: &Multiaddr) -> bool {
@@ -37,15 +44,82 @@ impl EventLoop {
     pub(super) fn member_verified(&mut self, peer: PeerId) {
         self.members.insert(peer);
         self.maybe_reserve(peer);
+        self.home_node_proven(peer);
+    }
+
+    /// The peer's proof was just verified (its round may have finished before, when there was
+    /// nothing to exchange): a home node is kept for invites, a member hears of this device's
+    /// home nodes, and hints it sent before its proof are acted on.
+    pub(super) fn home_node_proven(&mut self, peer: PeerId) {
         self.store_home_node(peer);
+        self.send_home_hints(peer);
+        if let Some(addrs) = self.reservations.pending_hints.remove(&peer) {
+            self.on_home_hints(peer, addrs);
+        }
+    }
+
+    /// Tells a member (not a home node itself) where the home nodes of the neighbourhoods it
+    /// proved are, once per session (`crate::home_hints`).
+    fn send_home_hints(&mut self, peer: PeerId) {
+        let Some(entry) = self.peers.get(&peer) else { return };
+        if entry.offers_relay || entry.neighbourhoods.is_empty() || !self.reservations.hinted.insert(peer) {
+            return;
+        }
+        let hoods: Vec<partage::NeighbourhoodId> = entry.neighbourhoods.iter().copied().collect();
+        let (node, control) = (self.node.clone(), self.control.clone());
+        self.tasks.spawn(async move {
+            let known = tokio::task::spawn_blocking(move || {
+                hoods
+                    .iter()
+                    .flat_map(|ns| node.home_node_addresses(ns).unwrap_or_default())
+                    .collect::<Vec<String>>()
+            })
+            .await
+            .unwrap_or_default();
+            let mut addrs: Vec<Multiaddr> = Vec::new();
+            for a in known.iter().filter_map(|a| a.parse::<Multiaddr>().ok()) {
+                if crate::peers::peer_in(&a) != Some(peer) && !addrs.contains(&a) {
+                    addrs.push(a);
+                }
+            }
+            addrs.truncate(crate::home_hints::MAX_HINTS);
+            if !addrs.is_empty() {
+                crate::home_hints::send(control, peer, addrs).await;
+            }
+        });
+    }
+
+    /// A member named home nodes: each not connected yet is dialed (and counts as a home node
+    /// only once it proves membership here). Only a verified member is listened to.
+    pub(super) fn on_home_hints(&mut self, member: PeerId, addrs: Vec<Multiaddr>) {
+        if !self.peers.get(&member).is_some_and(|e| e.verified) {
+            // Its proof may still be on the way (frames race on separate streams); a stranger's
+            // hints are never acted on, and take one bounded slot at most.
+            let pending = &mut self.reservations.pending_hints;
+            if pending.contains_key(&member) || pending.len() < MAX_PENDING_HINTS {
+                pending.insert(member, addrs);
+            }
+            return;
+        }
+        let new: Vec<Multiaddr> = addrs
+            .into_iter()
+            .filter(|a| crate::peers::dialable(a) && !is_relayed(a))
+            .filter(|a| {
+                crate::peers::peer_in(a).is_some_and(|p| p != self.local && !self.swarm.is_connected(&p))
+            })
+            .collect();
+        crate::trace!("{} hinted home nodes by {member}: {new:?}", self.local);
+        if let Err(e) = self.dial_all(&new, true) {
+            crate::trace!("{} could not dial a hinted home node: {e}", self.local);
+        }
     }
 
     /// A verified home node is kept in the store once per session, with its direct addresses and
     /// the neighbourhoods it proved: invites made here carry them (`Node::invite`).
-    fn store_home_node(&mut self, peer: PeerId) {
+    pub(super) fn store_home_node(&mut self, peer: PeerId) {
         let Some(entry) = self.peers.get(&peer) else { return };
         let Some(device) = entry.device else { return };
-        if !entry.offers_relay || self.reservations.stored.contains(&peer) {
+        if !entry.verified || !entry.offers_relay || self.reservations.stored.contains(&peer) {
             return;
         }
         self.reservations.stored.insert(peer);
@@ -68,6 +142,7 @@ impl EventLoop {
     pub(super) fn member_gone(&mut self, peer: &PeerId) {
         self.members.remove(peer);
         self.reservations.served.remove(peer);
+        self.reservations.pending_hints.remove(peer);
     }
 
     pub(super) fn note_connection(&mut self, peer: PeerId, conn: ConnectionId, endpoint: &ConnectedPoint) {

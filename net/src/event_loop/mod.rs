@@ -34,7 +34,7 @@ const OPENED_QUEUE: usize = 16;
 /// Inbound sync streams waiting for the loop (each holds a connection slot already, so this is
 /// bounded by the connection limits too).
 const INCOMING_QUEUE: usize = 64;
-/// Reach frames from home nodes waiting for the loop.
+/// Reach and home-hint frames waiting for the loop.
 const REACH_QUEUE: usize = 8;
 /// Housekeeping period (reopening sessions, lifting bans, closing unverified connections past
 /// their deadline, redialing when due).
@@ -72,6 +72,8 @@ pub(crate) struct EventLoop {
     incoming: mpsc::Receiver<(PeerId, libp2p::Stream)>,
     /// Members a home node says it can reach (`crate::reach`).
     reach: mpsc::Receiver<(PeerId, Vec<PeerId>)>,
+    /// Home nodes a member told this device about (`crate::home_hints`).
+    hints: mpsc::Receiver<(PeerId, Vec<Multiaddr>)>,
     control: libp2p_stream::Control,
     peers: HashMap<PeerId, PeerEntry>,
     /// Addresses without a known peer id (tickets, configuration), dialed with the others.
@@ -164,6 +166,8 @@ impl EventLoop {
         crate::link::serve_links(&mut control, node.clone(), reports_tx.clone(), &mut tasks)?;
         let (reach_tx, reach) = mpsc::channel(REACH_QUEUE);
         crate::reach::accept(&mut control, reach_tx, &mut tasks)?;
+        let (hints_tx, hints) = mpsc::channel(REACH_QUEUE);
+        crate::home_hints::accept(&mut control, hints_tx, &mut tasks)?;
         let blob_access = blobs.access.clone();
         blobs.attach(control.clone());
         crate::blob::serve_blobs(&mut control, node.clone(), blob_access.clone(), &mut tasks)?;
@@ -205,6 +209,7 @@ impl EventLoop {
             opened,
             incoming,
             reach,
+            hints,
             control,
             peers,
             loose_addrs,
@@ -267,6 +272,7 @@ impl EventLoop {
                 Some((peer, stream)) = self.incoming.recv() => self.on_incoming_stream(peer, stream),
                 Some((peer, opened)) = self.opened.recv() => self.on_opened(peer, opened),
                 Some((home, peers)) = self.reach.recv() => self.on_reachable(home, peers),
+                Some((member, addrs)) = self.hints.recv() => self.on_home_hints(member, addrs),
                 Some(report) = self.reports.recv() => self.on_report(report),
                 _ = housekeeping.tick() => self.housekeeping(),
                 Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}

@@ -122,6 +122,7 @@ impl EventLoop {
                 // It may use this node's relay now; a reservation on it waits for the round's end
                 // (by then it has verified this device too, or it would refuse).
                 self.members.insert(peer);
+                self.home_node_proven(peer);
                 // Remembered (a durable write) once a round completes: a member minting device
                 // identities that never finish one costs no write.
             }

@@ -106,7 +106,9 @@ impl EventLoop {
                     entry.offers_relay = relays;
                 }
                 self.on_identified(peer_id, info.listen_addrs, speaks);
+                // (Identify may come after the first round: a home node is acted on either way.)
                 self.maybe_reserve(peer_id);
+                self.store_home_node(peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 self.on_discovered(found);
