@@ -6,11 +6,8 @@
 //! One frame per stream: a count byte, then per address a length byte and the multiaddr's bytes.
 
 use crate::error::NetError;
-use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::{Multiaddr, PeerId, StreamProtocol};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 pub(crate) const PROTOCOL: StreamProtocol = StreamProtocol::new("/partage/home-hints/1");
@@ -18,8 +15,6 @@ pub(crate) const PROTOCOL: StreamProtocol = StreamProtocol::new("/partage/home-h
 pub(crate) const MAX_HINTS: usize = partage::node::MAX_HOME_NODE_ADDRS;
 const MAX_ADDR_BYTES: usize = 255;
 const MAX_FRAME: usize = 1 + MAX_HINTS * (1 + MAX_ADDR_BYTES);
-const DEADLINE: Duration = Duration::from_secs(10);
-const MAX_READING: usize = 4;
 
 /// Why a frame was refused.
 #[derive(Debug, thiserror::Error)]
@@ -60,59 +55,19 @@ pub(crate) fn decode(frame: &[u8]) -> Result<Vec<Multiaddr>, BadHints> {
     Ok(addrs)
 }
 
-/// Sends one frame of hints to `to`.
-pub(crate) async fn send(mut control: libp2p_stream::Control, to: PeerId, addrs: Vec<Multiaddr>) {
-    let sent = tokio::time::timeout(DEADLINE, async {
-        let mut stream = control.open_stream(to, PROTOCOL).await.map_err(|e| e.to_string())?;
-        stream.write_all(&encode(&addrs)).await.map_err(|e| e.to_string())?;
-        stream.close().await.map_err(|e| e.to_string())
-    })
-    .await;
-    if !matches!(sent, Ok(Ok(()))) {
-        crate::trace!("home hints to {to} not sent: {sent:?}");
-    }
+/// Sends one frame to `to`.
+pub(crate) async fn send(control: libp2p_stream::Control, to: PeerId, addrs: Vec<Multiaddr>) {
+    crate::one_frame::send(control, to, PROTOCOL, encode(&addrs)).await;
 }
 
-/// Takes inbound hint frames and hands them to the event loop, which decides whether the sender
-/// is a member it listens to.
+/// Takes inbound frames and hands them to the event loop, which decides whether to listen to
+/// the sender.
 pub(crate) fn accept(
     control: &mut libp2p_stream::Control,
     to_loop: mpsc::Sender<(PeerId, Vec<Multiaddr>)>,
     tasks: &mut JoinSet<()>,
 ) -> Result<(), NetError> {
-    let mut incoming = control
-        .accept(PROTOCOL)
-        .map_err(|_| NetError::Setup("the home-hints protocol is registered twice".into()))?;
-    let reading = Arc::new(Semaphore::new(MAX_READING));
-    tasks.spawn(async move {
-        let mut readers = JoinSet::new();
-        loop {
-            tokio::select! {
-                next = incoming.next() => {
-                    let Some((peer, mut stream)) = next else { return };
-                    let Ok(permit) = reading.clone().try_acquire_owned() else { continue };
-                    let to_loop = to_loop.clone();
-                    readers.spawn(async move {
-                        let mut frame = Vec::new();
-                        let read = tokio::time::timeout(
-                            DEADLINE,
-                            (&mut stream).take(MAX_FRAME as u64 + 1).read_to_end(&mut frame),
-                        )
-                        .await;
-                        drop(permit);
-                        if !matches!(read, Ok(Ok(_))) || frame.len() > MAX_FRAME {
-                            return;
-                        }
-                        if let Ok(addrs) = decode(&frame) {
-                            let _ = to_loop.send((peer, addrs)).await;
-                        }
-                    });
-                }
-                Some(_) = readers.join_next(), if !readers.is_empty() => {}
-            }
-        }
-    });
-    Ok(())
+    crate::one_frame::accept(control, PROTOCOL, MAX_FRAME, |f| decode(f).ok(), to_loop, tasks)
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ mod home_hints;
 mod identity;
 pub mod link;
 mod member_blocks;
+mod one_frame;
 mod peers;
 mod photos;
 mod reach;

@@ -8,11 +8,8 @@
 //! neighbourhood are named to each other.
 
 use crate::error::NetError;
-use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::{PeerId, StreamProtocol};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 pub(crate) const PROTOCOL: StreamProtocol = StreamProtocol::new("/partage/reach/1");
@@ -21,10 +18,6 @@ pub(crate) const MAX_NAMED: usize = 64;
 /// A peer id's bytes (an ed25519 key's identity multihash is 38), at most.
 const MAX_PEER_ID_BYTES: usize = 64;
 const MAX_FRAME: usize = 2 + MAX_NAMED * (1 + MAX_PEER_ID_BYTES);
-/// A frame must arrive within this after the stream opens.
-const DEADLINE: Duration = Duration::from_secs(10);
-/// Frames read at once; streams beyond are dropped unread.
-const MAX_READING: usize = 4;
 
 /// The frame naming `peers` (the first [`MAX_NAMED`]).
 pub(crate) fn encode(peers: &[PeerId]) -> Vec<u8> {
@@ -72,59 +65,19 @@ pub(crate) fn decode(frame: &[u8]) -> Result<Vec<PeerId>, BadFrame> {
     Ok(peers)
 }
 
-/// Sends one frame naming `peers` to `to` (a member holding a reservation here).
-pub(crate) async fn send(mut control: libp2p_stream::Control, to: PeerId, peers: Vec<PeerId>) {
-    let sent = tokio::time::timeout(DEADLINE, async {
-        let mut stream = control.open_stream(to, PROTOCOL).await.map_err(|e| e.to_string())?;
-        stream.write_all(&encode(&peers)).await.map_err(|e| e.to_string())?;
-        stream.close().await.map_err(|e| e.to_string())
-    })
-    .await;
-    if !matches!(sent, Ok(Ok(()))) {
-        crate::trace!("reach frame to {to} not sent: {sent:?}");
-    }
+/// Sends one frame to `to`.
+pub(crate) async fn send(control: libp2p_stream::Control, to: PeerId, peers: Vec<PeerId>) {
+    crate::one_frame::send(control, to, PROTOCOL, encode(&peers)).await;
 }
 
-/// Takes inbound reach frames and hands them to the event loop, which decides whether the
-/// sender is a home node it listens to.
+/// Takes inbound frames and hands them to the event loop, which decides whether to listen to
+/// the sender.
 pub(crate) fn accept(
     control: &mut libp2p_stream::Control,
     to_loop: mpsc::Sender<(PeerId, Vec<PeerId>)>,
     tasks: &mut JoinSet<()>,
 ) -> Result<(), NetError> {
-    let mut incoming = control
-        .accept(PROTOCOL)
-        .map_err(|_| NetError::Setup("the reach protocol is registered twice".into()))?;
-    let reading = Arc::new(Semaphore::new(MAX_READING));
-    tasks.spawn(async move {
-        let mut readers = JoinSet::new();
-        loop {
-            tokio::select! {
-                next = incoming.next() => {
-                    let Some((peer, mut stream)) = next else { return };
-                    let Ok(permit) = reading.clone().try_acquire_owned() else { continue };
-                    let to_loop = to_loop.clone();
-                    readers.spawn(async move {
-                        let mut frame = Vec::new();
-                        let read = tokio::time::timeout(
-                            DEADLINE,
-                            (&mut stream).take(MAX_FRAME as u64 + 1).read_to_end(&mut frame),
-                        )
-                        .await;
-                        drop(permit);
-                        if !matches!(read, Ok(Ok(_))) || frame.len() > MAX_FRAME {
-                            return;
-                        }
-                        if let Ok(peers) = decode(&frame) {
-                            let _ = to_loop.send((peer, peers)).await;
-                        }
-                    });
-                }
-                Some(_) = readers.join_next(), if !readers.is_empty() => {}
-            }
-        }
-    });
-    Ok(())
+    crate::one_frame::accept(control, PROTOCOL, MAX_FRAME, |f| decode(f).ok(), to_loop, tasks)
 }
 
 #[cfg(test)]

@@ -10,11 +10,10 @@
 
 mod net_common;
 
-use futures::StreamExt;
+use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
-use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, SwarmBuilder, noise, relay, tcp, yamux};
-use net_common::{WAIT, eventually, titles};
+use net_common::stranger::stranger_tries;
+use net_common::{eventually, titles};
 use partage_net::{ConnectionPath, NetConfig};
 use partage_tests::nat::{HOME_NODE_IP, Internet, NodeIn, in_namespace};
 use partage_tests::{draft, neighbourhood};
@@ -124,7 +123,7 @@ async fn members_meet(test: &str, symmetric: bool) -> Option<Option<ConnectionPa
     let alice_peer = a.net.peer_id();
     let refused = in_namespace(&stranger_ns, move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(stranger_tries(home_addr, home_peer, alice_peer))
+        rt.block_on(stranger_tries(home_addr.with(Protocol::P2p(home_peer)), alice_peer))
     })
     .join()
     .unwrap()
@@ -135,45 +134,4 @@ async fn members_meet(test: &str, symmetric: bool) -> Option<Option<ConnectionPa
         n.stop();
     }
     Some(path)
-}
-
-/// A libp2p node with a relay client but no membership asks the home node for a reservation,
-/// then for a circuit to `alice`. Returns whether each was refused.
-async fn stranger_tries(home: Multiaddr, home_peer: PeerId, alice: PeerId) -> (bool, bool) {
-    let mut eve = SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
-        .unwrap()
-        .with_relay_client(noise::Config::new, yamux::Config::default)
-        .unwrap()
-        .with_behaviour(|_, relay_client| relay_client)
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
-        .build();
-    let via_home = home.with(Protocol::P2p(home_peer)).with(Protocol::P2pCircuit);
-    eve.listen_on(via_home.clone()).unwrap();
-    let no_reservation = tokio::time::timeout(WAIT, async {
-        loop {
-            match eve.select_next_some().await {
-                SwarmEvent::Behaviour(relay::client::Event::ReservationReqAccepted { .. }) => return false,
-                SwarmEvent::ListenerClosed { reason: Err(_), .. } => return true,
-                _ => {}
-            }
-        }
-    })
-    .await
-    .expect("the home node answered the stranger's reservation");
-    eve.dial(via_home.with(Protocol::P2p(alice))).unwrap();
-    let no_circuit = tokio::time::timeout(WAIT, async {
-        loop {
-            match eve.select_next_some().await {
-                SwarmEvent::ConnectionEstablished { peer_id, .. } if peer_id == alice => return false,
-                SwarmEvent::OutgoingConnectionError { peer_id: Some(p), .. } if p == alice => return true,
-                _ => {}
-            }
-        }
-    })
-    .await
-    .expect("the stranger's circuit attempt ended");
-    (no_reservation, no_circuit)
 }

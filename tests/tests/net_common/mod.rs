@@ -2,6 +2,8 @@
 //! timeouts (never asserting on wall-clock time), comparing inventories.
 #![allow(dead_code)]
 
+pub mod stranger;
+
 use partage::events::NetEvent;
 use partage::{Event, ItemFilter, ItemView, NeighbourhoodId, Node, Subscription};
 use partage_net::{Multiaddr, NetConfig, Network};
