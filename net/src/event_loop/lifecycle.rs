@@ -16,8 +16,8 @@ use tokio::sync::{mpsc, watch};
 
 /// How a loop ended.
 pub(crate) enum Exit {
-    /// Stopped by the handle (or every handle is gone).
-    Stopped,
+    /// Stopped by the handle (answered once the loop is dropped), or every handle is gone.
+    Stopped(Option<tokio::sync::oneshot::Sender<()>>),
     /// The device is on another network: start again with what the loop carried.
     Moved(Box<Carry>),
 }
@@ -89,7 +89,16 @@ fn remembered_peers(known: &[partage::node::KnownPeer]) -> Vec<(PeerId, Vec<Mult
 /// Runs loops until one stops: each time the device moves, the next starts on the new network.
 pub(crate) async fn supervise(first: EventLoop) {
     let mut exit = first.run().await;
-    while let Exit::Moved(carry) = exit {
+    loop {
+        let carry = match exit {
+            Exit::Moved(carry) => carry,
+            Exit::Stopped(reply) => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(());
+                }
+                return;
+            }
+        };
         let Carry { node, config, commands, snapshot, member_blocks, blobs } = *carry;
         let next = match prepare(node, config, commands, snapshot, member_blocks, blobs).await {
             Ok(start) => EventLoop::new(start),

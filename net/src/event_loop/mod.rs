@@ -258,15 +258,18 @@ impl EventLoop {
                     Some(Command::Stop { reply }) => {
                         self.shutdown();
                         self.finish_writes().await;
-                        let _ = reply.send(());
-                        return lifecycle::Exit::Stopped;
+                        self.finish_tasks().await;
+                        // Answered once this loop (and every copy of the node it held) is gone, by
+                        // `supervise`: the caller may reopen the store at once.
+                        return lifecycle::Exit::Stopped(Some(reply));
                     }
                     Some(command) => self.on_command(command),
                     // Every handle is gone: nobody can use the network any more.
                     None => {
                         self.shutdown();
                         self.finish_writes().await;
-                        return lifecycle::Exit::Stopped;
+                        self.finish_tasks().await;
+                        return lifecycle::Exit::Stopped(None);
                     }
                 },
                 Some((peer, stream)) = self.incoming.recv() => self.on_incoming_stream(peer, stream),
@@ -318,6 +321,11 @@ impl EventLoop {
     /// Waits for the durable writes already started (each is one small redb transaction).
     async fn finish_writes(&mut self) {
         while self.writes.join_next().await.is_some() {}
+    }
+
+    /// Waits until the tasks `shutdown` aborted are gone (with the copies of the node they held).
+    async fn finish_tasks(&mut self) {
+        while self.tasks.join_next().await.is_some() {}
     }
 
     fn shutdown(&mut self) {
