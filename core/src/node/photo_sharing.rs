@@ -1,6 +1,6 @@
 //! The blob side of replication: which thumbnails this device lacks, what it serves to a
-//! member who asks, storing what a member sent (checked against the signed items), and whether
-//! an authenticated device is a standing member's (ADR 0017).
+//! member who asks, and storing what a member sent (checked against the signed items)
+//! (ADR 0017).
 
 use super::photos::refs_of;
 use super::{Node, State};
@@ -131,37 +131,5 @@ impl State {
             }
         }
         out
-    }
-}
-
-impl Node {
-    /// The member of `ns` whose certified, unrevoked device `device` is, if that member is in
-    /// good standing here (confirmed, not revoked, not departed). From this device's own
-    /// records, with no proof exchanged: the network layer uses it for peers whose device key
-    /// the transport authenticated, so members already in sync (who exchange no proofs) can
-    /// still fetch photos from each other.
-    pub fn member_of_device(
-        &self,
-        ns: &NeighbourhoodId,
-        device: &crate::ids::DeviceId,
-    ) -> Result<Option<MemberId>> {
-        let st = self.lock()?;
-        let revoked =
-            crate::membership::RevocationSet::from_revocations(ns, &st.neighbourhood(ns)?.revocations);
-        if revoked.contains(&device.0) {
-            return Ok(None);
-        }
-        for ((n, member), rec) in &st.members {
-            if n != ns
-                || !rec.devices.iter().any(|c| c.device == *device && c.member == *member && c.is_valid())
-            {
-                continue;
-            }
-            let standing = !rec.device_revoked(device)
-                && !st.departed.contains_key(&(*ns, *member))
-                && st.confirm(ns, &rec.chain).is_ok_and(|m| m == *member);
-            return Ok(standing.then_some(*member));
-        }
-        Ok(None)
     }
 }

@@ -90,9 +90,7 @@ impl Fetcher {
         }
         let mut partial = Partial::new();
         let mut refused = false;
-        let access = self.access.clone();
-        let peers = self.blocking(move |n| Ok(access.peers_for_blocking(n, &ns))).await?;
-        for peer in peers {
+        for peer in self.access.peers_for(&ns) {
             match self.pull(peer, ns, hash, &mut partial, progress.as_ref()).await {
                 Ok(true) if BlobHash(*partial.hasher.finalize().as_bytes()) == hash => {
                     let bytes = std::mem::take(&mut partial.bytes);
