@@ -6,7 +6,7 @@ use super::photos::refs_of;
 use super::{Node, State};
 use crate::error::Result;
 use crate::ids::{MemberId, NeighbourhoodId};
-use crate::photo::{BlobHash, BlobKind, MAX_MEMBER_THUMBNAIL_BYTES, PhotoError};
+use crate::photo::{BlobHash, BlobKind, HashedBlob, MAX_MEMBER_THUMBNAIL_BYTES, PhotoError};
 use std::collections::HashMap;
 
 /// Who refers to a blob, and as what.
@@ -75,6 +75,33 @@ impl Node {
     /// most 8 later, as documents received in a sync round): a crash before that loses blobs
     /// that can be fetched again, never part of one.
     pub fn store_received_blobs(&self, ns: &NeighbourhoodId, blobs: &[(BlobHash, Vec<u8>)]) -> Result<usize> {
+        let blobs: Vec<(BlobHash, &[u8])> = blobs.iter().map(|(h, b)| (*h, b.as_slice())).collect();
+        self.store_checked_blobs(ns, &blobs, false)
+    }
+
+    /// [`Node::store_received_blobs`] for one blob hashed while it came in: checked against
+    /// `hash` from the hash it carries (no second pass over its bytes), then handed back.
+    pub fn store_received_hashed(
+        &self,
+        ns: &NeighbourhoodId,
+        hash: BlobHash,
+        mut blob: HashedBlob,
+    ) -> Result<Vec<u8>> {
+        if blob.hash() != hash {
+            return Err(PhotoError::HashMismatch.into());
+        }
+        self.store_checked_blobs(ns, &[(hash, blob.as_slice())], true)?;
+        Ok(blob.into_bytes())
+    }
+
+    /// Stores `blobs` after the checks of [`Node::store_received_blobs`]; `hashed`: each was
+    /// already found to match its hash.
+    fn store_checked_blobs(
+        &self,
+        ns: &NeighbourhoodId,
+        blobs: &[(BlobHash, &[u8])],
+        hashed: bool,
+    ) -> Result<usize> {
         let st = self.lock()?;
         let uses = st.blob_uses(ns);
         let stored = st.store.blob_sizes()?;
@@ -90,7 +117,7 @@ impl Node {
             if bytes.len() > u.kind.max_bytes() {
                 return Err(PhotoError::BlobTooLarge { bytes: bytes.len(), max: u.kind.max_bytes() }.into());
             }
-            if BlobHash::of(bytes) != *hash {
+            if !hashed && BlobHash::of(bytes) != *hash {
                 return Err(PhotoError::HashMismatch.into());
             }
             if stored.contains_key(hash) || fresh.iter().any(|(h, _, _)| h == hash) {
