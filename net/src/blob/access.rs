@@ -80,3 +80,32 @@ impl BlobAccess {
         self.inner.changed.notified().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_neighbourhood_proven_in_the_live_session_opens_its_blobs() {
+        let access = BlobAccess::default();
+        let (member, remembered, stranger) = (PeerId::random(), PeerId::random(), PeerId::random());
+        let (ns, other) = (NeighbourhoodId([1; 32]), NeighbourhoodId([2; 32]));
+        access.grant(member, ns);
+        // A remembered member whose round ran without a proof: its stream is read (it has a
+        // session), but it is served no neighbourhood.
+        access.synced(remembered);
+        assert!(access.allowed(&member, &ns));
+        assert!(!access.allowed(&member, &other), "proven for one neighbourhood, asking of another");
+        assert!(access.has_session(&remembered) && !access.allowed(&remembered, &ns));
+        assert!(!access.has_session(&stranger) && !access.allowed(&stranger, &ns));
+        assert_eq!(access.peers_for(&ns), vec![member]);
+        assert!(access.peers_for(&other).is_empty());
+        // The session ended: nothing more, until it proves itself again.
+        access.revoke(&member);
+        assert!(!access.has_session(&member) && !access.allowed(&member, &ns));
+        assert!(access.peers_for(&ns).is_empty());
+        access.grant(member, ns);
+        access.clear();
+        assert!(!access.allowed(&member, &ns), "a new swarm starts with no session");
+    }
+}
