@@ -195,10 +195,11 @@ impl State {
 impl State {
     /// Blobs that only the items `ids` show (deleted with them).
     pub(super) fn blobs_freed_by_removing(&self, ids: &[ItemId]) -> Vec<BlobHash> {
+        let removed: std::collections::HashSet<ItemId> = ids.iter().copied().collect();
         let others: BTreeSet<BlobHash> = self
             .read
             .all()
-            .filter(|i| !ids.contains(&i.id))
+            .filter(|i| !removed.contains(&i.id))
             .flat_map(|i| hashes(&refs_of(i)).collect::<Vec<_>>())
             .collect();
         let gone: BTreeSet<BlobHash> = ids
