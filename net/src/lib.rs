@@ -16,6 +16,7 @@
 //!
 //! The core crate knows nothing of libp2p (see `docs/adr/0004-network-crate.md`).
 
+mod accept;
 mod behaviour;
 pub mod blob;
 mod client;

@@ -54,31 +54,16 @@ pub(crate) fn serve_links(
     reports: mpsc::Sender<Report>,
     tasks: &mut JoinSet<()>,
 ) -> Result<(), NetError> {
-    let mut incoming = control
-        .accept(link_protocol())
-        .map_err(|_| NetError::Setup("the link protocol is registered twice".into()))?;
     let one_at_a_time = Arc::new(Semaphore::new(1));
-    tasks.spawn(async move {
-        let mut serving = JoinSet::new();
-        loop {
-            tokio::select! {
-                next = incoming.next() => {
-                    let Some((peer, stream)) = next else { return };
-                    let Ok(permit) = one_at_a_time.clone().try_acquire_owned() else { continue };
-                    let (node, reports) = (node.clone(), reports.clone());
-                    serving.spawn(async move {
-                        let served = tokio::time::timeout(LINK_DEADLINE, serve(node, peer, stream, reports)).await;
-                        if let Ok(Err(why)) = served {
-                            crate::trace!("link with {peer} failed: {why}");
-                        }
-                        drop(permit);
-                    });
-                }
-                Some(_) = serving.join_next(), if !serving.is_empty() => {}
-            }
-        }
-    });
-    Ok(())
+    crate::accept::accept_streams(
+        control,
+        link_protocol(),
+        "link",
+        LINK_DEADLINE,
+        tasks,
+        move |_| one_at_a_time.clone().try_acquire_owned().ok(),
+        move |peer, stream| serve(node.clone(), peer, stream, reports.clone()),
+    )
 }
 
 async fn serve(

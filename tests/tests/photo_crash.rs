@@ -3,8 +3,8 @@
 //! in a loop and is killed with SIGKILL at varying moments. After each kill the store file is
 //! read directly: every blob it holds is whole (its bytes hash to its key, its recorded length
 //! matches) and every photo an item shows has both blobs. What this shows is the store's
-//! all-or-nothing commit under a real kill; it does not kill a network transfer, whose blob lives
-//! only in the fetching task's memory until that same kind of commit.
+//! all-or-nothing commit under a real kill; a kill during a network transfer (whose blob lives
+//! only in the fetching task's memory until that same kind of commit) is `photo_fetch_crash.rs`.
 
 use partage::photo::BlobHash;
 use partage::{ItemFilter, Node};

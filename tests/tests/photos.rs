@@ -158,6 +158,56 @@ fn removed_photos_are_freed_when_no_item_of_any_member_shows_them() {
     let _ = r3;
 }
 
+/// A revoked member's photos leave every replica when the revocation is applied (the admin's,
+/// and a member's that receives it), not at the next open; a blob another member's item shows
+/// too is kept.
+#[test]
+fn a_revoked_members_photos_are_freed_when_the_revocation_is_applied() {
+    let (nodes, ns) = neighbourhood(&["Alice", "Bob", "Chloé"]);
+    let (alice, bob, chloe) = (&nodes[0].node, &nodes[1].node, &nodes[2].node);
+    let shared_bytes = camera_jpeg(40, 20, 1);
+    let bobs = bob.add_item(&ns, draft("Perceuse")).unwrap().item.id;
+    let only_bob = bob.add_photo(&bobs, &camera_jpeg(30, 60, 1)).unwrap();
+    let shared = bob.add_photo(&bobs, &shared_bytes).unwrap();
+    let chloes = chloe.add_item(&ns, draft("Scie")).unwrap().item.id;
+    assert_eq!(chloe.add_photo(&chloes, &shared_bytes).unwrap(), shared, "same photo, same blobs");
+    push(bob, alice, &ns);
+    push(bob, chloe, &ns);
+    push(chloe, alice, &ns);
+    // Alice and Chloé hold Bob's blobs (as fetched over the network).
+    for (r, n) in [(only_bob, alice), (shared, alice), (only_bob, chloe)] {
+        let blobs = [
+            (r.original, bob.original_here(&r).unwrap().unwrap()),
+            (r.thumbnail, bob.thumbnail(&r).unwrap().unwrap()),
+        ];
+        n.store_received_blobs(&ns, &blobs).unwrap();
+    }
+    let all = |r: &PhotoRef| [r.original, r.thumbnail];
+    let (only_bobs, shared_blobs) = (all(&only_bob), all(&shared));
+    assert!(only_bobs.iter().chain(&shared_blobs).all(|h| stored(&nodes[0]).contains(h)));
+    assert!(only_bobs.iter().chain(&shared_blobs).all(|h| stored(&nodes[2]).contains(h)));
+
+    let bob_id = bob.identity().unwrap().unwrap().member;
+    alice.revoke(&ns, &bob_id).unwrap();
+    // At once, in the open store (blob and length tables), without a reopen.
+    for h in &only_bobs {
+        assert!(!stored(&nodes[0]).contains(h), "a revoked member's blob is still stored");
+        assert!(!alice.has_blob(h).unwrap());
+    }
+    assert!(shared_blobs.iter().all(|h| alice.has_blob(h).unwrap()), "Chloé's item still shows these");
+    assert_eq!(alice.thumbnail(&shared).unwrap(), chloe.thumbnail(&shared).unwrap());
+
+    // Chloé, a member, learns of the revocation: the same there.
+    assert!(chloe.apply_revocations(&ns, &alice.revocations(&ns).unwrap()).unwrap() > 0);
+    for h in &only_bobs {
+        assert!(!stored(&nodes[2]).contains(h), "a revoked member's blob is still stored");
+    }
+    assert!(shared_blobs.iter().all(|h| chloe.has_blob(h).unwrap()));
+    // Nothing was left for a reopen to sweep.
+    assert_eq!(alice.collect_photos().unwrap(), 0);
+    assert_eq!(chloe.collect_photos().unwrap(), 0);
+}
+
 #[test]
 fn a_member_cannot_plant_blobs_that_no_signed_item_shows() {
     let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);

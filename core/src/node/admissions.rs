@@ -182,7 +182,13 @@ impl Node {
             .map(|i| i.id)
             .collect();
         if !items.is_empty() {
-            st.store.write(|w| items.iter().try_for_each(|id| w.delete_item(id)))?;
+            // Their photos go with them (unless another item shows the same blob), in the same
+            // transaction: not left for the next open's sweep.
+            let unused = st.blobs_freed_by_removing(&items);
+            st.store.write(|w| {
+                items.iter().try_for_each(|id| w.delete_item(id))?;
+                unused.iter().try_for_each(|h| w.delete_blob(h))
+            })?;
         }
         for id in &items {
             st.read.remove(*id);

@@ -80,7 +80,7 @@ impl Node {
         let item = own_item(&st, id)?;
         let (ns, me) = (item.neighbourhood, item.owner);
         let change = st.doc_mut(&ns, &me)?.remove_item(*id)?.ok_or(Error::UnknownItem(*id))?;
-        let unused = st.blobs_freed_by_removing(id);
+        let unused = st.blobs_freed_by_removing(std::slice::from_ref(id));
         st.commit_local(ns, &change, |w| {
             w.delete_item(id)?;
             unused.iter().try_for_each(|h| w.delete_blob(h))

@@ -1,12 +1,12 @@
 //! The blob side of replication: which thumbnails this device lacks, what it serves to a
-//! member who asks, storing what a member sent (checked against the signed items), and whether
-//! an authenticated device is a standing member's (ADR 0017).
+//! member who asks, and storing what a member sent (checked against the signed items)
+//! (ADR 0017).
 
 use super::photos::refs_of;
 use super::{Node, State};
 use crate::error::Result;
 use crate::ids::{MemberId, NeighbourhoodId};
-use crate::photo::{BlobHash, BlobKind, MAX_MEMBER_THUMBNAIL_BYTES, PhotoError};
+use crate::photo::{BlobHash, BlobKind, HashedBlob, MAX_MEMBER_THUMBNAIL_BYTES, PhotoError};
 use std::collections::HashMap;
 
 /// Who refers to a blob, and as what.
@@ -75,6 +75,33 @@ impl Node {
     /// most 8 later, as documents received in a sync round): a crash before that loses blobs
     /// that can be fetched again, never part of one.
     pub fn store_received_blobs(&self, ns: &NeighbourhoodId, blobs: &[(BlobHash, Vec<u8>)]) -> Result<usize> {
+        let blobs: Vec<(BlobHash, &[u8])> = blobs.iter().map(|(h, b)| (*h, b.as_slice())).collect();
+        self.store_checked_blobs(ns, &blobs, false)
+    }
+
+    /// [`Node::store_received_blobs`] for one blob hashed while it came in: checked against
+    /// `hash` from the hash it carries (no second pass over its bytes), then handed back.
+    pub fn store_received_hashed(
+        &self,
+        ns: &NeighbourhoodId,
+        hash: BlobHash,
+        mut blob: HashedBlob,
+    ) -> Result<Vec<u8>> {
+        if blob.hash() != hash {
+            return Err(PhotoError::HashMismatch.into());
+        }
+        self.store_checked_blobs(ns, &[(hash, blob.as_slice())], true)?;
+        Ok(blob.into_bytes())
+    }
+
+    /// Stores `blobs` after the checks of [`Node::store_received_blobs`]; `hashed`: each was
+    /// already found to match its hash.
+    fn store_checked_blobs(
+        &self,
+        ns: &NeighbourhoodId,
+        blobs: &[(BlobHash, &[u8])],
+        hashed: bool,
+    ) -> Result<usize> {
         let st = self.lock()?;
         let uses = st.blob_uses(ns);
         let stored = st.store.blob_sizes()?;
@@ -90,7 +117,7 @@ impl Node {
             if bytes.len() > u.kind.max_bytes() {
                 return Err(PhotoError::BlobTooLarge { bytes: bytes.len(), max: u.kind.max_bytes() }.into());
             }
-            if BlobHash::of(bytes) != *hash {
+            if !hashed && BlobHash::of(bytes) != *hash {
                 return Err(PhotoError::HashMismatch.into());
             }
             if stored.contains_key(hash) || fresh.iter().any(|(h, _, _)| h == hash) {
@@ -131,37 +158,5 @@ impl State {
             }
         }
         out
-    }
-}
-
-impl Node {
-    /// The member of `ns` whose certified, unrevoked device `device` is, if that member is in
-    /// good standing here (confirmed, not revoked, not departed). From this device's own
-    /// records, with no proof exchanged: the network layer uses it for peers whose device key
-    /// the transport authenticated, so members already in sync (who exchange no proofs) can
-    /// still fetch photos from each other.
-    pub fn member_of_device(
-        &self,
-        ns: &NeighbourhoodId,
-        device: &crate::ids::DeviceId,
-    ) -> Result<Option<MemberId>> {
-        let st = self.lock()?;
-        let revoked =
-            crate::membership::RevocationSet::from_revocations(ns, &st.neighbourhood(ns)?.revocations);
-        if revoked.contains(&device.0) {
-            return Ok(None);
-        }
-        for ((n, member), rec) in &st.members {
-            if n != ns
-                || !rec.devices.iter().any(|c| c.device == *device && c.member == *member && c.is_valid())
-            {
-                continue;
-            }
-            let standing = !rec.device_revoked(device)
-                && !st.departed.contains_key(&(*ns, *member))
-                && st.confirm(ns, &rec.chain).is_ok_and(|m| m == *member);
-            return Ok(standing.then_some(*member));
-        }
-        Ok(None)
     }
 }

@@ -193,16 +193,21 @@ impl State {
 }
 
 impl State {
-    /// Blobs that only the item `id` shows (deleted with it).
-    pub(super) fn blobs_freed_by_removing(&self, id: &ItemId) -> Vec<BlobHash> {
+    /// Blobs that only the items `ids` show (deleted with them).
+    pub(super) fn blobs_freed_by_removing(&self, ids: &[ItemId]) -> Vec<BlobHash> {
+        let removed: std::collections::HashSet<ItemId> = ids.iter().copied().collect();
         let others: BTreeSet<BlobHash> = self
             .read
             .all()
-            .filter(|i| i.id != *id)
+            .filter(|i| !removed.contains(&i.id))
             .flat_map(|i| hashes(&refs_of(i)).collect::<Vec<_>>())
             .collect();
-        let gone = self.read.get(id).map(refs_of).unwrap_or_default();
-        hashes(&gone).filter(|h| !others.contains(h)).collect()
+        let gone: BTreeSet<BlobHash> = ids
+            .iter()
+            .filter_map(|id| self.read.get(id))
+            .flat_map(|i| hashes(&refs_of(i)).collect::<Vec<_>>())
+            .collect();
+        gone.into_iter().filter(|h| !others.contains(h)).collect()
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod blobs;
 mod error;
+mod hashed;
 pub mod inspect;
 mod limits;
 mod prepare;
@@ -12,6 +13,7 @@ mod reference;
 
 pub use blobs::{BlobKind, MAX_BLOB_BYTES};
 pub use error::PhotoError;
+pub use hashed::HashedBlob;
 pub(crate) use limits::check_member_budget;
 pub use limits::{
     MAX_DECODE_ALLOC, MAX_INPUT_BYTES, MAX_INPUT_SIDE, MAX_MEMBER_PHOTO_BYTES, MAX_MEMBER_THUMBNAIL_BYTES,

@@ -6,12 +6,12 @@
 use super::access::BlobAccess;
 use super::wire::{
     BlobHeader, BlobRequest, CHUNK_BYTES, MAX_HASHES_PER_REQUEST, MAX_HEADER_BYTES, VERSION, protocol,
-    read_frame_into, write_frame,
+    read_frame_into, read_frame_len, write_frame,
 };
 use crate::error::NetError;
-use futures::AsyncWriteExt;
+use futures::{AsyncReadExt, AsyncWriteExt};
 use libp2p::{PeerId, Stream};
-use partage::photo::{BlobHash, BlobKind, PhotoError, PhotoRef};
+use partage::photo::{BlobHash, BlobKind, HashedBlob, PhotoError, PhotoRef};
 use partage::{NeighbourhoodId, Node};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,16 +41,15 @@ pub(crate) struct Fetcher {
     in_flight: Arc<Mutex<HashMap<BlobHash, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
-/// A blob coming in: its bytes so far and their running hash.
+/// A blob coming in: its bytes so far, hashed as they arrive.
 struct Partial {
-    bytes: Vec<u8>,
-    hasher: blake3::Hasher,
+    blob: HashedBlob,
     total: Option<u64>,
 }
 
 impl Partial {
     fn new() -> Partial {
-        Partial { bytes: Vec::new(), hasher: blake3::Hasher::new(), total: None }
+        Partial { blob: HashedBlob::new(), total: None }
     }
 }
 
@@ -90,14 +89,12 @@ impl Fetcher {
         }
         let mut partial = Partial::new();
         let mut refused = false;
-        let access = self.access.clone();
-        let peers = self.blocking(move |n| Ok(access.peers_for_blocking(n, &ns))).await?;
-        for peer in peers {
+        for peer in self.access.peers_for(&ns) {
             match self.pull(peer, ns, hash, &mut partial, progress.as_ref()).await {
-                Ok(true) if BlobHash(*partial.hasher.finalize().as_bytes()) == hash => {
-                    let bytes = std::mem::take(&mut partial.bytes);
-                    let stored = bytes.clone();
-                    self.blocking(move |n| n.store_received_blobs(&ns, &[(hash, stored)])).await?;
+                Ok(true) if partial.blob.hash() == hash => {
+                    let blob = std::mem::take(&mut partial.blob);
+                    // Checked against its hash as it came in: stored without a second pass.
+                    let bytes = self.blocking(move |n| n.store_received_hashed(&ns, hash, blob)).await?;
                     self.forget_turn(hash);
                     return Ok(bytes);
                 }
@@ -108,7 +105,7 @@ impl Fetcher {
                 }
                 Ok(false) => {}
                 Err(why) => {
-                    crate::trace!("blob transfer from {peer} broke at {} bytes: {why}", partial.bytes.len())
+                    crate::trace!("blob transfer from {peer} broke at {} bytes: {why}", partial.blob.len())
                 }
             }
         }
@@ -133,10 +130,10 @@ impl Fetcher {
             if !read_blob(&mut stream, *hash, BlobKind::Thumbnail, &mut partial, None).await? {
                 continue;
             }
-            if BlobHash(*partial.hasher.finalize().as_bytes()) != *hash {
+            if partial.blob.hash() != *hash {
                 return Err(format!("thumbnail {} does not match its hash", hash.short()));
             }
-            out.push((*hash, partial.bytes));
+            out.push((*hash, partial.blob.into_bytes()));
         }
         let _ = stream.close().await;
         Ok(out)
@@ -152,7 +149,7 @@ impl Fetcher {
         partial: &mut Partial,
         progress: Option<&mpsc::Sender<FetchProgress>>,
     ) -> Result<bool, String> {
-        let mut stream = self.open(peer, ns, &[hash], partial.bytes.len() as u64).await?;
+        let mut stream = self.open(peer, ns, &[hash], partial.blob.len() as u64).await?;
         let done = read_blob(&mut stream, hash, BlobKind::Original, partial, progress).await;
         let _ = stream.close().await;
         done
@@ -241,20 +238,29 @@ async fn read_blob(
     }
     partial.total = Some(header.len);
     let total = header.len as usize;
-    partial.bytes.reserve(total.saturating_sub(partial.bytes.len()));
-    while partial.bytes.len() < total {
-        tokio::time::timeout(FRAME_DEADLINE, read_frame_into(stream, CHUNK_BYTES, &mut buf))
-            .await
-            .map_err(|_| "a chunk did not come in time".to_string())??;
-        if buf.is_empty() || partial.bytes.len() + buf.len() > total {
-            return Err("chunks do not add up to the announced length".into());
+    partial.blob.reserve(total.saturating_sub(partial.blob.len()));
+    while partial.blob.len() < total {
+        let start = partial.blob.len();
+        // Each chunk is read straight into the blob; one that does not arrive whole is given
+        // back, so a transfer that breaks goes on from a chunk boundary with the next member.
+        let blob = &mut partial.blob;
+        let chunk = async {
+            let len = read_frame_len(stream, CHUNK_BYTES).await?;
+            if len == 0 || start + len > total {
+                return Err("chunks do not add up to the announced length".to_string());
+            }
+            stream.read_exact(blob.fill(len)).await.map_err(|e| format!("the connection broke: {e}"))
+        };
+        let read = tokio::time::timeout(FRAME_DEADLINE, chunk).await;
+        if !matches!(read, Ok(Ok(()))) {
+            partial.blob.truncate(start);
         }
-        partial.hasher.update(&buf);
-        partial.bytes.extend_from_slice(&buf);
+        read.map_err(|_| "a chunk did not come in time".to_string())??;
+        partial.blob.hash_in();
         if let Some(p) = progress {
             // Progress is news, not a duty: a full channel skips a report rather than stall.
             let _ =
-                p.try_send(FetchProgress { hash, received: partial.bytes.len() as u64, total: header.len });
+                p.try_send(FetchProgress { hash, received: partial.blob.len() as u64, total: header.len });
         }
         // A chance, between chunks, for whoever holds this future to cancel it (and for other
         // tasks to run) even when every chunk is already buffered.

@@ -6,7 +6,7 @@ use super::wire::{
     read_frame_into, write_frame,
 };
 use crate::error::NetError;
-use futures::{AsyncWriteExt, StreamExt};
+use futures::AsyncWriteExt;
 use libp2p::{PeerId, Stream};
 use partage::photo::BlobHash;
 use partage::{NeighbourhoodId, Node};
@@ -25,42 +25,26 @@ const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 /// One request's answer (a page of thumbnails or one original), at most.
 const SERVE_DEADLINE: Duration = Duration::from_secs(120);
 
-/// Takes inbound blob streams; those over the caps are dropped at once.
+/// Takes inbound blob streams; those of strangers and those over the caps are dropped at once.
 pub(crate) fn serve_blobs(
     control: &mut libp2p_stream::Control,
     node: Node,
     access: BlobAccess,
     tasks: &mut JoinSet<()>,
 ) -> Result<(), NetError> {
-    let mut incoming = control
-        .accept(protocol())
-        .map_err(|_| NetError::Setup("the blob protocol is registered twice".into()))?;
     let slots = Arc::new(Semaphore::new(MAX_SERVING));
     let per_peer: Arc<Mutex<HashMap<PeerId, usize>>> = Arc::default();
-    tasks.spawn(async move {
-        let mut serving = JoinSet::new();
-        loop {
-            tokio::select! {
-                next = incoming.next() => {
-                    let Some((peer, stream)) = next else { return };
-                    // Strangers are turned away before anything is read.
-                    if !access.has_session(&peer) { continue; }
-                    let Ok(permit) = slots.clone().try_acquire_owned() else { continue };
-                    let Some(_peer_slot) = PeerSlot::take(&per_peer, peer) else { continue };
-                    let (node, access) = (node.clone(), access.clone());
-                    serving.spawn(async move {
-                        let served = tokio::time::timeout(SERVE_DEADLINE, serve(node, access, peer, stream)).await;
-                        if let Ok(Err(why)) = served {
-                            crate::trace!("blob request of {peer} failed: {why}");
-                        }
-                        drop((permit, _peer_slot));
-                    });
-                }
-                Some(_) = serving.join_next(), if !serving.is_empty() => {}
-            }
+    let admitting = access.clone();
+    let admit = move |peer: &PeerId| {
+        // Strangers are turned away before anything is read.
+        if !admitting.has_session(peer) {
+            return None;
         }
-    });
-    Ok(())
+        let permit = slots.clone().try_acquire_owned().ok()?;
+        Some((permit, PeerSlot::take(&per_peer, *peer)?))
+    };
+    let answer = move |peer, stream| serve(node.clone(), access.clone(), peer, stream);
+    crate::accept::accept_streams(control, protocol(), "blob request", SERVE_DEADLINE, tasks, admit, answer)
 }
 
 /// One of a peer's serving slots, given back on drop.
@@ -104,21 +88,18 @@ async fn serve(node: Node, access: BlobAccess, peer: PeerId, mut stream: Stream)
     if request.version != VERSION || request.hashes.len() > MAX_HASHES_PER_REQUEST {
         return Ok(());
     }
+    // Not a member of that neighbourhood (proven in this session): no answer at all, not even
+    // "not here".
+    if !access.allowed(&peer, &ns) {
+        return Ok(());
+    }
     let hashes: Vec<BlobHash> = request.hashes.into_iter().map(BlobHash).collect();
     // One look at the items and one read for the whole request (at most 64 x 48 KiB, or one
     // original of at most 4 MiB).
-    let blobs = tokio::task::spawn_blocking(move || {
-        if access.allowed_blocking(&node, &peer, &ns) {
-            node.blobs_for_member(&ns, &hashes).map(Some)
-        } else {
-            Ok(None)
-        }
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
-    // Not a member of that neighbourhood: no answer at all, not even "not here".
-    let Some(blobs) = blobs else { return Ok(()) };
+    let blobs = tokio::task::spawn_blocking(move || node.blobs_for_member(&ns, &hashes))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     for blob in blobs {
         let header = BlobHeader { present: blob.is_some(), len: blob.as_ref().map_or(0, |b| b.len() as u64) };
         let header = postcard::to_allocvec(&header).map_err(|e| e.to_string())?;

@@ -43,7 +43,7 @@ async fn fetch_missing(fetcher: &Fetcher, ns: NeighbourhoodId) {
     let (node, access) = (fetcher.node.clone(), fetcher.access.clone());
     let Ok(Ok((mut missing, peers))) = tokio::task::spawn_blocking(move || {
         let missing = node.missing_thumbnails(&ns, MAX_MISSING_PER_ROUND)?;
-        let peers = if missing.is_empty() { Vec::new() } else { access.peers_for_blocking(&node, &ns) };
+        let peers = if missing.is_empty() { Vec::new() } else { access.peers_for(&ns) };
         Ok::<_, partage::Error>((missing, peers))
     })
     .await

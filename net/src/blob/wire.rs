@@ -49,12 +49,7 @@ pub(crate) async fn read_frame_into<S: AsyncRead + Unpin>(
     max: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
-    let mut len = [0u8; 4];
-    stream.read_exact(&mut len).await.map_err(|e| format!("the connection broke: {e}"))?;
-    let len = u32::from_be_bytes(len) as usize;
-    if len > max {
-        return Err(format!("a frame of {len} bytes, more than {max}"));
-    }
+    let len = read_frame_len(stream, max).await?;
     out.clear();
     (&mut *stream)
         .take(len as u64)
@@ -65,4 +60,18 @@ pub(crate) async fn read_frame_into<S: AsyncRead + Unpin>(
         return Err("the connection closed mid-frame".into());
     }
     Ok(())
+}
+
+/// Reads a frame's length (at most `max`); the caller reads that many bytes next.
+pub(crate) async fn read_frame_len<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    max: usize,
+) -> Result<usize, String> {
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).await.map_err(|e| format!("the connection broke: {e}"))?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > max {
+        return Err(format!("a frame of {len} bytes, more than {max}"));
+    }
+    Ok(len)
 }
