@@ -3,7 +3,7 @@
 //! frame's bytes within a deadline, a few at a time, and hands what decodes to the event loop.
 
 use crate::error::NetError;
-use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use futures::{AsyncReadExt, AsyncWriteExt};
 use libp2p::{PeerId, StreamProtocol};
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,37 +43,31 @@ pub(crate) fn accept<T: Send + 'static>(
     to_loop: mpsc::Sender<(PeerId, T)>,
     tasks: &mut JoinSet<()>,
 ) -> Result<(), NetError> {
-    let mut incoming = control
-        .accept(protocol.clone())
-        .map_err(|_| NetError::Setup(format!("the protocol {protocol} is registered twice")))?;
     let reading = Arc::new(Semaphore::new(MAX_READING));
-    tasks.spawn(async move {
-        let mut readers = JoinSet::new();
-        loop {
-            tokio::select! {
-                next = incoming.next() => {
-                    let Some((peer, mut stream)) = next else { return };
-                    let Ok(permit) = reading.clone().try_acquire_owned() else { continue };
-                    let to_loop = to_loop.clone();
-                    readers.spawn(async move {
-                        let mut frame = Vec::new();
-                        let read = tokio::time::timeout(
-                            DEADLINE,
-                            (&mut stream).take(max_frame as u64 + 1).read_to_end(&mut frame),
-                        )
-                        .await;
-                        drop(permit);
-                        if !matches!(read, Ok(Ok(_))) || frame.len() > max_frame {
-                            return;
-                        }
-                        if let Some(value) = decode(&frame) {
-                            let _ = to_loop.send((peer, value)).await;
-                        }
-                    });
+    crate::accept::accept_streams(
+        control,
+        protocol,
+        "a one-frame message",
+        DEADLINE,
+        tasks,
+        move |_| reading.clone().try_acquire_owned().ok(),
+        move |peer, mut stream| {
+            let to_loop = to_loop.clone();
+            async move {
+                let mut frame = Vec::new();
+                (&mut stream)
+                    .take(max_frame as u64 + 1)
+                    .read_to_end(&mut frame)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if frame.len() > max_frame {
+                    return Err("frame too large".to_string());
                 }
-                Some(_) = readers.join_next(), if !readers.is_empty() => {}
+                if let Some(value) = decode(&frame) {
+                    let _ = to_loop.send((peer, value)).await;
+                }
+                Ok(())
             }
-        }
-    });
-    Ok(())
+        },
+    )
 }
