@@ -9,6 +9,7 @@ mod catalogue;
 mod commands;
 mod demo;
 mod error;
+mod live_status;
 mod net_events;
 mod output;
 mod private_files;

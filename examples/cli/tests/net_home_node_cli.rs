@@ -1,4 +1,4 @@
-//! `partage run --home-node` as a process (ADR 0019, docs/HOME_NODE.md): it listens on the fixed
+//! `partage run` as a process (ADR 0019, docs/HOME_NODE.md). With `--home-node` it listens on the fixed
 //! port 4001 and asks the LAN's router for a port mapping (UPnP); on a LAN with no router (a
 //! network namespace, as root) it says so instead of failing. Skips, saying why, where namespaces
 //! cannot be created.
@@ -25,4 +25,41 @@ fn net_a_home_node_listens_on_its_fixed_port_and_reports_no_router() {
     let state = mapping["state"].as_str().unwrap();
     assert!(state.contains("no router answered"), "{state}");
     h.stop();
+}
+
+/// `partage status` while `partage run` holds the store shows the running node: its connected
+/// peers and how each is reached (here directly, on 127.0.0.1); after the run stops, the stored
+/// status again.
+#[test]
+fn net_status_while_running_shows_how_each_peer_is_reached() {
+    let root = tempfile::tempdir().unwrap();
+    let [alice, bob, _] = three_neighbours(root.path());
+    let loopback = ["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"];
+    let mut a = Running::start(&[], &alice, &loopback);
+    let alice_addr = a.address();
+    let mut args = loopback.to_vec();
+    args.extend(["--peer", &alice_addr]);
+    let mut b = Running::start(&[], &bob, &args);
+    b.wait_for("Alice's membership", |v| v["event"] == "peer_verified");
+    let online = wait_for_status(&bob, |v| {
+        v["online"]["peers"].as_array().is_some_and(|peers| peers.iter().any(|p| p["path"] == "direct"))
+    });
+    assert!(online["online"]["peer_id"].as_str().is_some_and(|id| id.starts_with("12D3")), "{online}");
+    b.stop();
+    a.stop();
+    let stored = json(&bob, &["status"]);
+    assert!(stored.get("online").is_none() && stored["known_peers"] == 1, "{stored}");
+}
+
+/// Polls `partage status --json` until `pred` holds.
+fn wait_for_status(dir: &std::path::Path, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let status = json(dir, &["status"]);
+        if pred(&status) {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "status never showed it: {status}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

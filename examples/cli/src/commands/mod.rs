@@ -22,6 +22,12 @@ pub fn run(cli: Cli) -> CliResult {
     }
     let dir = data_dir(cli.data_dir)?;
     crate::private_files::create_private_dir(&dir)?;
+    // While `partage run` holds the store, status comes from what it shows.
+    if let Command::Status { .. } = cli.command
+        && let Some(live) = crate::live_status::read_running(&dir)
+    {
+        return network::live_status(&live, &mut out);
+    }
     let node = Node::open(&dir)?;
     crate::private_files::restrict_files(&dir)?;
     // Tests of expiry across processes simulate days passing on one node (never set in use).
@@ -40,7 +46,7 @@ pub fn run(cli: Cli) -> CliResult {
             transfer::export(&node, &file, transfer::ExportMode::new(encrypt, data_only), &mut out)
         }
         Command::Import { file } => transfer::import(&node, &file, &mut out),
-        Command::Run(args) => network::run(&node, args, &mut out),
+        Command::Run(args) => network::run(&node, &dir, args, &mut out),
         Command::Sync { peers, timeout } => network::sync(&node, &peers, timeout, &mut out),
         Command::Peers => network::peers(&node, &mut out),
         Command::Status { listen } => network::status(&node, &listen, &mut out),

@@ -28,7 +28,7 @@ pub(super) fn net_error(e: partage_net::NetError) -> CliError {
 }
 
 /// Stays online until Ctrl-C (or SIGTERM), printing every event.
-pub fn run(node: &Node, args: RunArgs, out: &mut Out) -> CliResult {
+pub fn run(node: &Node, dir: &std::path::Path, args: RunArgs, out: &mut Out) -> CliResult {
     node.identity()?.ok_or(partage::Error::NoIdentity)?;
     let mut config = NetConfig {
         mdns: !args.no_mdns,
@@ -49,6 +49,7 @@ pub fn run(node: &Node, args: RunArgs, out: &mut Out) -> CliResult {
         let stop = shutdown_signal();
         tokio::pin!(stop);
         let mut paths = Paths::default();
+        let mut shown: Option<serde_json::Value> = None;
         let mut look = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
@@ -57,9 +58,18 @@ pub fn run(node: &Node, args: RunArgs, out: &mut Out) -> CliResult {
                     Some(event) => print_event(node, &event, out)?,
                     None => break,
                 },
-                _ = look.tick() => paths.print_changes(&net, out)?,
+                _ = look.tick() => {
+                    paths.print_changes(&net, out)?;
+                    let status = crate::live_status::snapshot(&net);
+                    if shown.as_ref() != Some(&status) {
+                        // (A status that cannot be written only leaves `partage status` without it.)
+                        let _ = crate::live_status::write(dir, &status);
+                        shown = Some(status);
+                    }
+                }
             }
         }
+        crate::live_status::remove(dir);
         net.stop().await.map_err(net_error)?;
         if !out.json {
             out.line("stopped")?;
@@ -274,6 +284,25 @@ pub fn status(node: &Node, listen: &[String], out: &mut Out) -> CliResult {
     }
     out.line(format_args!("known peers: {}", peers.len()))?;
     out.line(format_args!("last sync: {}", last_sync.map(when).unwrap_or_else(|| "never".into())))
+}
+
+/// `partage status` while `partage run` holds the store: what that process shows.
+pub fn live_status(live: &serde_json::Value, out: &mut Out) -> CliResult {
+    if out.json {
+        return out.write_json(&json!({ "online": live }));
+    }
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_string();
+    out.line(format_args!("online: partage run (pid {}), peer id {}", live["pid"], text(&live["peer_id"])))?;
+    if let Some(mapping) = live["port_mapping"].as_str() {
+        out.line(format_args!("port mapping: {mapping}"))?;
+    }
+    let peers = live["peers"].as_array().map(Vec::as_slice).unwrap_or_default();
+    out.line(format_args!("connected peers: {}", peers.len()))?;
+    for p in peers {
+        let who = if p["home_node"].as_bool() == Some(true) { "home node" } else { "peer" };
+        out.line(format_args!("  {who} {} reached {}", text(&p["peer"]), text(&p["path"])))?;
+    }
+    Ok(())
 }
 
 /// `YYYY-MM-DD HH:MM UTC`.
