@@ -140,7 +140,7 @@ impl MemberDoc {
         let obj = fresh.put_object(ROOT, EPOCH, ObjType::Map).map_err(am_err)?;
         fresh.put(&obj, "n", ScalarValue::Uint(number)).map_err(am_err)?;
         fresh.put(&obj, "departure", departure.as_str()).map_err(am_err)?;
-        let mut doc = MemberDoc { doc: fresh };
+        let mut doc = MemberDoc::from_automerge(fresh);
         let change = doc
             .commit()?
             .ok_or_else(|| crate::Error::Corrupt("rebasing a document produced no change".into()))?;
