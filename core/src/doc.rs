@@ -46,10 +46,16 @@ pub struct Changed {
 /// A member document with typed accessors.
 pub struct MemberDoc {
     pub(crate) doc: AutoCommit,
-    /// Operations the document held when it was loaded from its snapshot or adopted whole
-    /// (for this member's own document after a rebase: its size at the start of the epoch).
-    /// What was stored since is the history a rebase would forget (see [`Self::ops_since_base`]).
-    base_ops: u64,
+    /// Operations the document must hold before [`Self::history_outgrew`] walks it again (see
+    /// `first_look`).
+    pub(crate) look_at: u64,
+}
+
+/// When to first look at a document's history: once it has stored, since it was loaded or
+/// adopted with `base` operations, at least as many again and at least
+/// [`crate::node::AUTO_REBASE_MIN_OPS`].
+fn first_look(base: u64) -> u64 {
+    base.saturating_add(base.max(crate::node::AUTO_REBASE_MIN_OPS))
 }
 
 pub(crate) fn am_err(e: automerge::AutomergeError) -> VerifyError {
@@ -66,7 +72,7 @@ impl MemberDoc {
         // Created up front: two devices creating it later, concurrently, would conflict.
         doc.put_object(ROOT, crate::loan::doc::BORROWING, ObjType::Map).map_err(am_err)?;
         doc.put_object(ROOT, crate::loan::doc::LENDING, ObjType::Map).map_err(am_err)?;
-        let mut this = MemberDoc { doc, base_ops: 0 };
+        let mut this = MemberDoc { doc, look_at: first_look(0) };
         let change = this
             .commit()?
             .ok_or_else(|| crate::Error::Corrupt("creating a document produced no change".into()))?;
@@ -81,23 +87,12 @@ impl MemberDoc {
         };
         let base_ops = doc.stats().num_ops;
         doc.apply_changes(changes).map_err(am_err)?;
-        Ok(MemberDoc { doc, base_ops })
+        Ok(MemberDoc { doc, look_at: first_look(base_ops) })
     }
 
     pub fn from_automerge(doc: AutoCommit) -> Self {
         let base_ops = doc.stats().num_ops;
-        MemberDoc { doc, base_ops }
-    }
-
-    /// Operations in the document when it was loaded from its snapshot or adopted whole.
-    pub fn base_ops(&self) -> u64 {
-        self.base_ops
-    }
-
-    /// Operations added since [`Self::base_ops`] (automerge keeps every one, overwritten or
-    /// not: for this member's own document after a rebase, this is its history).
-    pub fn ops_since_base(&self) -> u64 {
-        self.doc.stats().num_ops.saturating_sub(self.base_ops)
+        MemberDoc { doc, look_at: first_look(base_ops) }
     }
 
     /// Makes further local writes come from `device`.

@@ -153,18 +153,16 @@ impl State {
             .is_some_and(|doc| doc.changes_in_epoch() >= super::AUTO_REBASE_MIN_CHANGES)
     }
 
-    /// Whether this member's own document in `ns` has stored, since its epoch began (or since
-    /// it was loaded from a snapshot), at least [`super::AUTO_REBASE_MIN_OPS`] operations and at
-    /// least as many as it held then: a compaction point before the 12,000 operations of others
-    /// for a document small enough to be rebased often.
-    pub(super) fn own_history_outgrew(&self, ns: &NeighbourhoodId, owner: &crate::ids::MemberId) -> bool {
+    /// Whether this member's own document in `ns` carries a history (operations that no longer
+    /// show) of at least [`super::AUTO_REBASE_MIN_OPS`] operations and at least as many as it
+    /// shows: a compaction point before the 12,000 operations of others for a document small
+    /// enough to be rebased often. Items added are not history: a growing document is not
+    /// rebased for growing.
+    pub(super) fn own_history_outgrew(&mut self, ns: &NeighbourhoodId, owner: &crate::ids::MemberId) -> bool {
         if self.identity.as_ref().is_none_or(|i| i.member_id() != *owner) {
             return false;
         }
-        self.docs.get(&(*ns, *owner)).is_some_and(|doc| {
-            let since = doc.ops_since_base();
-            since >= super::AUTO_REBASE_MIN_OPS && since >= doc.base_ops()
-        })
+        self.docs.get_mut(&(*ns, *owner)).is_some_and(|doc| doc.history_outgrew(super::AUTO_REBASE_MIN_OPS))
     }
 
     /// Whether this device is `me`'s only unrevoked device known in `ns`.

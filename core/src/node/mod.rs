@@ -59,12 +59,12 @@ const SNAPSHOT_EVERY_OPS: usize = 12_000;
 /// send as a fresh one. A bulk import is one change and does not count as history.
 pub const AUTO_REBASE_MIN_CHANGES: u64 = 100;
 /// This member's own document also reaches a compaction point, before 12,000 operations,
-/// once the operations stored since its epoch began (or since it was loaded from a snapshot)
-/// are at least this many and at least as many as it held then: a small document is rebased
-/// after a period in proportion to its size (about 500 single edits for a document of up to
-/// 80 items), so the history it carries stays within its own size, and a rebase, which
-/// re-reads and re-sends the whole document, costs at most as much again as the edits it
-/// follows.
+/// once its history (operations that no longer show: overwritten values, removed records) is
+/// at least this many operations and at least as many as it shows: a small document is
+/// rebased after a period in proportion to its size (about 500 single edits for a document of
+/// up to 75 items), so the history it carries stays within its own size, and a rebase, which
+/// re-reads and re-sends the whole document, costs at most as much as the edits it follows.
+/// Added items are not history: a document that only grows is not rebased before 12,000.
 pub const AUTO_REBASE_MIN_OPS: u64 = 1_000;
 
 type DocKey = (NeighbourhoodId, MemberId);
