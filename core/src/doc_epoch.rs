@@ -121,7 +121,7 @@ impl MemberDoc {
                     ValueRef::Object(ObjType::Map | ObjType::Table) if depth < MAX_WALK_DEPTH => {
                         walk(doc, &entry.id(), depth + 1)
                     }
-                    ValueRef::Object(ObjType::List | ObjType::Text) => doc.length(&entry.id()) as u64,
+                    ValueRef::Object(ObjType::List | ObjType::Text) => doc.length(entry.id()) as u64,
                     _ => 0,
                 };
                 n = n.saturating_add(inner);
