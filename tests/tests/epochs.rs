@@ -320,8 +320,16 @@ fn a_long_edited_document_forgets_its_history_at_its_compaction_point() {
     // import brings the document to its compaction point (12,000 operations): instead of a
     // snapshot of the whole history, the document starts a new epoch.
     let catalogue: Vec<ItemDraft> = (0..1_000).map(|i| draft(&format!("Outil {i}"))).collect();
+    let mut events = alice.subscribe();
     alice.add_items(&ns, catalogue).unwrap();
     assert!(!on_disk(nodes[0].dir.path(), "Vélo rouge 7"), "Alice's store still has an old title");
+    // The rebase shows what the import already announced: each item is announced once.
+    let mut added = 0;
+    while let Some(event) = events.try_recv() {
+        assert!(!matches!(event, partage::Event::Overflow { .. }), "events overflowed");
+        added += usize::from(matches!(event, partage::Event::ItemAdded(_)));
+    }
+    assert_eq!(added, 1_000);
     sync_all(&nodes, &ns);
     for n in &nodes {
         assert_eq!(n.node.search("Vélo", &ItemFilter::default()).unwrap().len(), 1);

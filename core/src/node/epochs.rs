@@ -119,9 +119,9 @@ impl Node {
 }
 
 impl Node {
-    /// Commits a local change to this member's document ([`State::commit_local`]); if that
-    /// reached a compaction point worth a rebase, rebases the document right after. The
-    /// rebase is an optimisation like compaction: if it fails, the change is still stored.
+    /// Commits a local change to this member's document ([`State::commit_local`]). If that
+    /// reached a compaction point worth a rebase, the caller rebases with
+    /// [`Node::rebase_if_due`] once its read model and loan book show the change.
     pub(super) fn commit_own(
         &self,
         st: &mut State,
@@ -129,11 +129,18 @@ impl Node {
         change: &automerge::Change,
         more: impl FnOnce(&mut crate::store::Writer<'_>) -> Result<()>,
     ) -> Result<()> {
-        st.commit_local(ns, change, more)?;
+        st.commit_local(ns, change, more)
+    }
+
+    /// Rebases this member's document in `ns` if a commit reached a compaction point worth a
+    /// rebase. Called once the read model and the loan book show the commit: the rebased
+    /// document shows the same, so the rebase emits no event (called earlier, it re-announced
+    /// the change, or every item of a bulk import). The rebase is an optimisation like
+    /// compaction: if it fails, the change is still stored.
+    pub(super) fn rebase_if_due(&self, st: &mut State, ns: NeighbourhoodId) {
         if st.rebase_due.remove(&ns) {
             let _ = self.rebase_own(st, &ns, Departure::Stays);
         }
-        Ok(())
     }
 }
 

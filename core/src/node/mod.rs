@@ -134,7 +134,7 @@ struct State {
     heads: HashMap<DocKey, Vec<[u8; 32]>>,
     /// Operations stored since the last snapshot, per document loaded in this session.
     unsnapshotted: HashMap<DocKey, usize>,
-    /// Own documents that reached a compaction point worth a rebase (see `Node::commit_own`).
+    /// Own documents that reached a compaction point worth a rebase (see `Node::rebase_if_due`).
     rebase_due: std::collections::HashSet<NeighbourhoodId>,
     /// Own documents being loaded on other threads since the store was opened.
     warming: warm::Warming,
