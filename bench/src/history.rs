@@ -4,8 +4,10 @@
 //! figures after 100 edits, to see whether they stay flat as history grows; and once more after
 //! the same long history and `forget_history` (the document rebased onto a fresh epoch, see
 //! `partage::doc_epoch`), to see what a rebase gives back. Since the automatic rebase at the
-//! compaction point (`partage::node::AUTO_REBASE_MIN_CHANGES`), the long history itself is
-//! rebased each time it reaches 12,000 operations: what is left is at most that much history.
+//! compaction point (`partage::node::AUTO_REBASE_MIN_CHANGES`, `AUTO_REBASE_MIN_OPS`), the long
+//! history itself is rebased whenever its history outgrows the document (at least 1,000
+//! operations: about every 500 edits here), so where N falls in that period matters: run with
+//! a few values of `--history` to see the whole period.
 
 use crate::inproc::{self, Phases};
 use crate::net::{self, FullSync};

@@ -46,6 +46,16 @@ pub struct Changed {
 /// A member document with typed accessors.
 pub struct MemberDoc {
     pub(crate) doc: AutoCommit,
+    /// Operations the document must hold before [`Self::history_outgrew`] walks it again (see
+    /// `first_look`).
+    pub(crate) look_at: u64,
+}
+
+/// When to first look at a document's history: once it has stored, since it was loaded or
+/// adopted with `base` operations, at least as many again and at least
+/// [`crate::node::AUTO_REBASE_MIN_OPS`].
+fn first_look(base: u64) -> u64 {
+    base.saturating_add(base.max(crate::node::AUTO_REBASE_MIN_OPS))
 }
 
 pub(crate) fn am_err(e: automerge::AutomergeError) -> VerifyError {
@@ -62,7 +72,7 @@ impl MemberDoc {
         // Created up front: two devices creating it later, concurrently, would conflict.
         doc.put_object(ROOT, crate::loan::doc::BORROWING, ObjType::Map).map_err(am_err)?;
         doc.put_object(ROOT, crate::loan::doc::LENDING, ObjType::Map).map_err(am_err)?;
-        let mut this = MemberDoc { doc };
+        let mut this = MemberDoc { doc, look_at: first_look(0) };
         let change = this
             .commit()?
             .ok_or_else(|| crate::Error::Corrupt("creating a document produced no change".into()))?;
@@ -75,12 +85,14 @@ impl MemberDoc {
             Some(bytes) => AutoCommit::load(bytes).map_err(am_err)?,
             None => AutoCommit::new(),
         };
+        let base_ops = doc.stats().num_ops;
         doc.apply_changes(changes).map_err(am_err)?;
-        Ok(MemberDoc { doc })
+        Ok(MemberDoc { doc, look_at: first_look(base_ops) })
     }
 
     pub fn from_automerge(doc: AutoCommit) -> Self {
-        MemberDoc { doc }
+        let base_ops = doc.stats().num_ops;
+        MemberDoc { doc, look_at: first_look(base_ops) }
     }
 
     /// Makes further local writes come from `device`.

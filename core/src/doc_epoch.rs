@@ -12,9 +12,11 @@ use crate::error::Result;
 use crate::ids::DeviceId;
 use automerge::hydrate;
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{ActorId, AutoCommit, Change, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, ValueRef};
 
 const EPOCH: &str = "epoch";
+/// Deepest map [`MemberDoc::visible_ops`] walks into (a member document has four levels).
+const MAX_WALK_DEPTH: usize = 8;
 /// Loan record fields written by people (messages, notes): not kept for a departed owner.
 const LOAN_TEXTS: &[&str] = &["message", "answer_message", "withdraw_reason", "condition_note"];
 
@@ -108,6 +110,47 @@ impl MemberDoc {
         self.doc.get_last_local_change().map_or(0, |c| c.seq())
     }
 
+    /// Operations that make what the document shows now: one per visible map entry, nested
+    /// maps counted inside, a list or text by its length. About what a rebase keeps.
+    pub fn visible_ops(&self) -> u64 {
+        fn walk(doc: &AutoCommit, obj: &ObjId, depth: usize) -> u64 {
+            let mut n: u64 = 0;
+            for entry in doc.map_range(obj, ..) {
+                n = n.saturating_add(1);
+                let inner = match entry.value {
+                    ValueRef::Object(ObjType::Map | ObjType::Table) if depth < MAX_WALK_DEPTH => {
+                        walk(doc, &entry.id(), depth + 1)
+                    }
+                    ValueRef::Object(ObjType::List | ObjType::Text) => doc.length(entry.id()) as u64,
+                    _ => 0,
+                };
+                n = n.saturating_add(inner);
+            }
+            n
+        }
+        walk(&self.doc, &ROOT, 0)
+    }
+
+    /// Whether the history this document carries (its operations that no longer show) has
+    /// grown to at least `floor` and at least what it shows. Free until the document holds
+    /// `look_at` operations; then it walks the document (O(its size)) and, if not yet, sets when
+    /// to look again: not before the history could have grown enough, and not before a quarter
+    /// of the threshold more, so that walks cost O(1) per operation over time.
+    pub fn history_outgrew(&mut self, floor: u64) -> bool {
+        let total = self.doc.stats().num_ops;
+        if total < self.look_at {
+            return false;
+        }
+        let visible = self.visible_ops();
+        let history = total.saturating_sub(visible);
+        let threshold = floor.max(visible);
+        // Looked at again only after as much again, whatever the answer: a rebase that failed
+        // (or is not this device's to make) is not tried at every change.
+        let wait = if history >= threshold { threshold } else { (threshold - history).max(threshold / 4) };
+        self.look_at = total.saturating_add(wait.max(1));
+        history >= threshold
+    }
+
     /// A new document, next epoch, written by `device`, holding what this one shows now (less,
     /// for a departure), in one change.
     pub fn rebased(&self, device: DeviceId, departure: Departure) -> Result<(MemberDoc, Change)> {
@@ -140,7 +183,7 @@ impl MemberDoc {
         let obj = fresh.put_object(ROOT, EPOCH, ObjType::Map).map_err(am_err)?;
         fresh.put(&obj, "n", ScalarValue::Uint(number)).map_err(am_err)?;
         fresh.put(&obj, "departure", departure.as_str()).map_err(am_err)?;
-        let mut doc = MemberDoc { doc: fresh };
+        let mut doc = MemberDoc::from_automerge(fresh);
         let change = doc
             .commit()?
             .ok_or_else(|| crate::Error::Corrupt("rebasing a document produced no change".into()))?;

@@ -239,6 +239,72 @@ fn a_member_cannot_erase_or_rebase_another_members_document() {
 }
 
 #[test]
+fn a_small_document_edited_often_forgets_its_history_in_proportion_to_its_size() {
+    let (mut nodes, ns) = neighbourhood(&["Alice", "Bob"]);
+    let id = nodes[0].node.add_item(&ns, draft("Vélo rouge 0!")).unwrap().item.id;
+    // Titles end with "!": "Vélo rouge 7!" is not found inside "Vélo rouge 70!".
+    let edit = |node: &Node, i: u64| {
+        let patch = partage::ItemPatch { title: Some(format!("Vélo rouge {i}!")), ..Default::default() };
+        node.edit_item(&id, &patch).unwrap();
+    };
+    for i in 1..=partage::node::AUTO_REBASE_MIN_CHANGES {
+        edit(&nodes[0].node, i);
+    }
+    sync_all(&nodes, &ns);
+    assert!(on_disk(nodes[1].dir.path(), "Vélo rouge 7!"), "the history keeps old titles");
+    // An edit stores two operations (the title and the time of the change), and the history
+    // is looked at every quarter of its threshold: this many edits take a one-item document
+    // past its period (`AUTO_REBASE_MIN_OPS` operations of history), far below the 12,000
+    // operations of the compaction point, with no bulk import to help.
+    let period = partage::node::AUTO_REBASE_MIN_OPS * 3 / 4;
+    let mut last = partage::node::AUTO_REBASE_MIN_CHANGES;
+    for _ in 0..period {
+        last += 1;
+        edit(&nodes[0].node, last);
+    }
+    assert!(!on_disk(nodes[0].dir.path(), "Vélo rouge 7!"), "Alice's store still has an old title");
+    sync_all(&nodes, &ns);
+    for n in &nodes {
+        assert_eq!(titles(&n.node), [format!("Vélo rouge {last}!")]);
+        assert!(!on_disk(n.dir.path(), "Vélo rouge 7!"), "still in {:?}", n.dir.path());
+    }
+    // After a reopen the period counts from the stored snapshot: the history keeps being
+    // forgotten, one period at a time.
+    let TestNode { node, dir } = nodes.remove(0);
+    drop(node);
+    nodes.insert(0, TestNode { node: Node::open(dir.path()).unwrap(), dir });
+    let before = last + 1;
+    for _ in 0..2 * period {
+        last += 1;
+        edit(&nodes[0].node, last);
+    }
+    let gone = format!("Vélo rouge {before}!");
+    assert!(!on_disk(nodes[0].dir.path(), &gone), "Alice's store still has {gone}");
+    sync_all(&nodes, &ns);
+    for n in &nodes {
+        assert_eq!(titles(&n.node), [format!("Vélo rouge {last}!")]);
+        assert!(!on_disk(n.dir.path(), &gone), "{gone} still in {:?}", n.dir.path());
+    }
+}
+
+#[test]
+fn a_document_that_only_grows_is_not_rebased_for_growing() {
+    let (nodes, ns) = neighbourhood(&["Chloé"]);
+    let chloe = &nodes[0].node;
+    let id = chloe.add_item(&ns, draft("Tandem vert")).unwrap().item.id;
+    let patch = partage::ItemPatch { title: Some("Tandem bleu".into()), ..Default::default() };
+    chloe.edit_item(&id, &patch).unwrap();
+    // Items added one at a time, twice `AUTO_REBASE_MIN_OPS` operations and more than
+    // `AUTO_REBASE_MIN_CHANGES` changes: added items are not history, one edit is too little.
+    let adds = partage::node::AUTO_REBASE_MIN_OPS / 6;
+    assert!(adds > partage::node::AUTO_REBASE_MIN_CHANGES);
+    for i in 0..adds {
+        chloe.add_item(&ns, draft(&format!("Outil {i}"))).unwrap();
+    }
+    assert!(on_disk(nodes[0].dir.path(), "Tandem vert"), "rebased for items added");
+}
+
+#[test]
 fn a_long_edited_document_forgets_its_history_at_its_compaction_point() {
     let (nodes, ns) = neighbourhood(&["Alice", "Bob"]);
     let (alice, bob) = (&nodes[0].node, &nodes[1].node);
@@ -250,11 +316,20 @@ fn a_long_edited_document_forgets_its_history_at_its_compaction_point() {
     }
     sync_all(&nodes, &ns);
     assert!(on_disk(nodes[1].dir.path(), "Vélo rouge 7"), "the history keeps old titles");
-    // Then a catalogue import brings the document to its compaction point (12,000 operations):
-    // instead of a snapshot of the whole history, the document starts a new epoch.
+    // About 220 operations so far, too few for a rebase (`AUTO_REBASE_MIN_OPS`). Then a catalogue
+    // import brings the document to its compaction point (12,000 operations): instead of a
+    // snapshot of the whole history, the document starts a new epoch.
     let catalogue: Vec<ItemDraft> = (0..1_000).map(|i| draft(&format!("Outil {i}"))).collect();
+    let mut events = alice.subscribe();
     alice.add_items(&ns, catalogue).unwrap();
     assert!(!on_disk(nodes[0].dir.path(), "Vélo rouge 7"), "Alice's store still has an old title");
+    // The rebase shows what the import already announced: each item is announced once.
+    let mut added = 0;
+    while let Some(event) = events.try_recv() {
+        assert!(!matches!(event, partage::Event::Overflow { .. }), "events overflowed");
+        added += usize::from(matches!(event, partage::Event::ItemAdded(_)));
+    }
+    assert_eq!(added, 1_000);
     sync_all(&nodes, &ns);
     for n in &nodes {
         assert_eq!(n.node.search("Vélo", &ItemFilter::default()).unwrap().len(), 1);

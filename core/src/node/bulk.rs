@@ -68,6 +68,7 @@ impl Node {
         for item in items {
             st.read.upsert(item);
         }
+        self.rebase_if_due(&mut st, *ns);
         drop(st);
         for view in &views {
             self.emit(Event::ItemAdded(view.clone()));

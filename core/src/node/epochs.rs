@@ -119,9 +119,9 @@ impl Node {
 }
 
 impl Node {
-    /// Commits a local change to this member's document ([`State::commit_local`]); if that
-    /// reached a compaction point worth a rebase, rebases the document right after. The
-    /// rebase is an optimisation like compaction: if it fails, the change is still stored.
+    /// Commits a local change to this member's document ([`State::commit_local`]). If that
+    /// reached a compaction point worth a rebase, the caller rebases with
+    /// [`Node::rebase_if_due`] once its read model and loan book show the change.
     pub(super) fn commit_own(
         &self,
         st: &mut State,
@@ -129,11 +129,18 @@ impl Node {
         change: &automerge::Change,
         more: impl FnOnce(&mut crate::store::Writer<'_>) -> Result<()>,
     ) -> Result<()> {
-        st.commit_local(ns, change, more)?;
+        st.commit_local(ns, change, more)
+    }
+
+    /// Rebases this member's document in `ns` if a commit reached a compaction point worth a
+    /// rebase. Called once the read model and the loan book show the commit: the rebased
+    /// document shows the same, so the rebase emits no event (called earlier, it re-announced
+    /// the change, or every item of a bulk import). The rebase is an optimisation like
+    /// compaction: if it fails, the change is still stored.
+    pub(super) fn rebase_if_due(&self, st: &mut State, ns: NeighbourhoodId) {
         if st.rebase_due.remove(&ns) {
             let _ = self.rebase_own(st, &ns, Departure::Stays);
         }
-        Ok(())
     }
 }
 
@@ -151,6 +158,18 @@ impl State {
         self.docs
             .get_mut(&(*ns, *owner))
             .is_some_and(|doc| doc.changes_in_epoch() >= super::AUTO_REBASE_MIN_CHANGES)
+    }
+
+    /// Whether this member's own document in `ns` carries a history (operations that no longer
+    /// show) of at least [`super::AUTO_REBASE_MIN_OPS`] operations and at least as many as it
+    /// shows: a compaction point before the 12,000 operations of others for a document small
+    /// enough to be rebased often. Items added are not history: a growing document is not
+    /// rebased for growing.
+    pub(super) fn own_history_outgrew(&mut self, ns: &NeighbourhoodId, owner: &crate::ids::MemberId) -> bool {
+        if self.identity.as_ref().is_none_or(|i| i.member_id() != *owner) {
+            return false;
+        }
+        self.docs.get_mut(&(*ns, *owner)).is_some_and(|doc| doc.history_outgrew(super::AUTO_REBASE_MIN_OPS))
     }
 
     /// Whether this device is `me`'s only unrevoked device known in `ns`.

@@ -155,6 +155,7 @@ impl Node {
         self.commit_own(st, ns, &change, |w| w.put_item(&item))?;
         let view = st.read.view(&item);
         st.read.upsert(item);
+        self.rebase_if_due(st, ns);
         Ok(view)
     }
 }

@@ -274,6 +274,7 @@ impl Node {
         self.commit_own(st, ns, &change, |w| w.put_borrowing(&side))?;
         st.loans.borrowing.insert((ns, me, side.id), side);
         self.emit_loan_changes(st, &items, &before);
+        self.rebase_if_due(st, ns);
         Ok(())
     }
 
@@ -287,6 +288,7 @@ impl Node {
         self.commit_own(st, ns, &change, |w| w.put_lending(&rec))?;
         st.loans.lending.insert((ns, me, rec.borrower, rec.id), rec);
         self.emit_loan_changes(st, &items, &before);
+        self.rebase_if_due(st, ns);
         Ok(())
     }
 }

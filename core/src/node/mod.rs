@@ -60,6 +60,14 @@ const SNAPSHOT_EVERY_OPS: usize = 12_000;
 /// and is the member's only device: a long-edited document then stays as cheap to load and
 /// send as a fresh one. A bulk import is one change and does not count as history.
 pub const AUTO_REBASE_MIN_CHANGES: u64 = 100;
+/// This member's own document also reaches a compaction point, before 12,000 operations,
+/// once its history (operations that no longer show: overwritten values, removed records) is
+/// at least this many operations and at least as many as it shows: a small document is
+/// rebased after a period in proportion to its size (about 500 single edits for a document of
+/// up to 75 items), so the history it carries stays within its own size, and a rebase, which
+/// re-reads and re-sends the whole document, costs at most as much as the edits it follows.
+/// Added items are not history: a document that only grows is not rebased before 12,000.
+pub const AUTO_REBASE_MIN_OPS: u64 = 1_000;
 
 type DocKey = (NeighbourhoodId, MemberId);
 
@@ -128,7 +136,7 @@ struct State {
     heads: HashMap<DocKey, Vec<[u8; 32]>>,
     /// Operations stored since the last snapshot, per document loaded in this session.
     unsnapshotted: HashMap<DocKey, usize>,
-    /// Own documents that reached a compaction point worth a rebase (see `Node::commit_own`).
+    /// Own documents that reached a compaction point worth a rebase (see `Node::rebase_if_due`).
     rebase_due: std::collections::HashSet<NeighbourhoodId>,
     /// Own documents being loaded on other threads since the store was opened.
     warming: warm::Warming,
@@ -508,13 +516,16 @@ impl State {
     fn note_change(&mut self, ns: NeighbourhoodId, owner: MemberId, ops: usize) {
         let count = self.unsnapshotted.entry((ns, owner)).or_insert(0);
         *count = count.saturating_add(ops.max(1));
-        if *count < SNAPSHOT_EVERY_OPS {
-            return;
-        }
-        if self.worth_a_rebase(&ns, &owner) {
+        let count = *count;
+        if (count >= SNAPSHOT_EVERY_OPS || self.own_history_outgrew(&ns, &owner))
+            && self.worth_a_rebase(&ns, &owner)
+        {
             // The rebase (right after this commit) stores a snapshot of the new epoch.
             self.unsnapshotted.insert((ns, owner), 0);
             self.rebase_due.insert(ns);
+            return;
+        }
+        if count < SNAPSHOT_EVERY_OPS {
             return;
         }
         if let Some(doc) = self.docs.get_mut(&(ns, owner)) {

@@ -277,6 +277,8 @@ impl Node {
                     doc.set_device(device);
                 }
                 st.docs.insert(v.key, doc);
+                // Stored whole below: nothing of it waits for compaction.
+                st.unsnapshotted.insert(v.key, 0);
                 (Some(snapshot), Vec::new(), None)
             }
             Incoming::Changes(changes) => {
