@@ -1,5 +1,5 @@
 //! A home node relays for members only (ADR 0019): libp2p's circuit relay v2 server, gated by
-//! its own rate-limiter hook. [`MembersOnly`] admits a reservation or a circuit only from a
+//! its own rate-limiter hook. `MembersOnly` admits a reservation or a circuit only from a
 //! peer that proved membership in a sync session on this node and is still connected.
 
 use libp2p::{Multiaddr, PeerId, relay};
