@@ -1,9 +1,10 @@
 //! The libp2p behaviours combined in the one swarm, and how the swarm is built.
 
+use crate::autonat::{HomeNodeProbes, MembersOnlyProbes};
 use crate::config::NetConfig;
 use crate::error::NetError;
+use crate::peer_set::PeerSet;
 use crate::peers::IpGroup;
-use crate::relay::VerifiedMembers;
 use libp2p::core::Endpoint;
 use libp2p::core::transport::PortUse;
 use libp2p::swarm::behaviour::toggle::Toggle;
@@ -43,6 +44,10 @@ pub(crate) struct Behaviour {
     pub dcutr: dcutr::Behaviour,
     /// A home node's port mapping on the router (UPnP), with the `upnp` feature.
     pub upnp: Toggle<PortMapping>,
+    /// Asks verified home nodes to dial this device back: is it reachable? (AutoNAT v2)
+    pub probes: HomeNodeProbes,
+    /// A home node dials verified members back when they ask (AutoNAT v2).
+    pub probe_server: Toggle<MembersOnlyProbes>,
 }
 
 #[cfg(feature = "upnp")]
@@ -58,11 +63,13 @@ fn new_port_mapping() -> PortMapping {
 }
 
 /// Builds the swarm: TCP and QUIC, Noise, Yamux, relayed connections, the behaviours above.
-/// `members` are the peers this node's relay serves, if it is a home node.
+/// `members` are the peers this node's relay and probe server serve, if it is a home node;
+/// `home_nodes` the verified home nodes this node asks to probe it.
 pub(crate) fn build_swarm(
     keypair: libp2p::identity::Keypair,
     config: &NetConfig,
-    members: &VerifiedMembers,
+    members: &PeerSet,
+    home_nodes: &PeerSet,
 ) -> Result<Swarm<Behaviour>, NetError> {
     let limits = connection_limits::ConnectionLimits::default()
         .with_max_established(Some(config.max_connections))
@@ -73,7 +80,7 @@ pub(crate) fn build_swarm(
     let want_mdns = config.mdns;
     let home_node = config.home_node;
     let upnp = home_node && config.upnp && cfg!(feature = "upnp");
-    let members = members.clone();
+    let (members, home_nodes) = (members.clone(), home_nodes.clone());
     let max_pending_per_ip = config.max_pending_per_ip;
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -85,6 +92,7 @@ pub(crate) fn build_swarm(
         .with_behaviour(|key, relay_client| -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
             let peer = key.public().to_peer_id();
             let mdns = if want_mdns { Some(mdns::tokio::Behaviour::new(mdns_config, peer)?) } else { None };
+            let probe_server = home_node.then(|| MembersOnlyProbes::new(members.clone()));
             let relay = home_node.then(|| {
                 let mut relay = relay::Behaviour::new(peer, crate::relay::server_config(&members));
                 // libp2p offers the relay only once it knows a public address of its own; a home
@@ -107,6 +115,8 @@ pub(crate) fn build_swarm(
                 relay: Toggle::from(relay),
                 dcutr: dcutr::Behaviour::new(peer),
                 upnp: Toggle::from(upnp.then(new_port_mapping)),
+                probes: HomeNodeProbes::new(home_nodes),
+                probe_server: Toggle::from(probe_server),
             })
         })
         .map_err(|e| NetError::Setup(format!("behaviours: {e}")))?

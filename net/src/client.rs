@@ -157,6 +157,12 @@ impl Network {
         self.snapshot.borrow().port_mapping.clone()
     }
 
+    /// Whether this device can be dialed from outside, as the verified home nodes it is connected
+    /// to found by dialing it back (AutoNAT v2). `Unknown` until one has tested an address.
+    pub fn reachability(&self) -> crate::Reachability {
+        self.snapshot.borrow().reachability.clone()
+    }
+
     /// Whether the network is paused (or stopped).
     pub fn is_paused(&self) -> bool {
         self.snapshot.borrow().paused

@@ -17,6 +17,7 @@
 //! The core crate knows nothing of libp2p (see `docs/adr/0004-network-crate.md`).
 
 mod accept;
+mod autonat;
 mod behaviour;
 pub mod blob;
 mod client;
@@ -32,6 +33,7 @@ mod identity;
 pub mod link;
 mod member_blocks;
 mod one_frame;
+mod peer_set;
 mod peers;
 mod photos;
 mod reach;
@@ -40,6 +42,7 @@ mod session;
 mod transport;
 pub mod wire;
 
+pub use autonat::Reachability;
 pub use client::{Advertisement, Network, PeerSync, SyncReport};
 pub use config::NetConfig;
 pub use error::NetError;

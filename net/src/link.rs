@@ -153,6 +153,7 @@ async fn request_grant(code: &LinkCode, device_key: &SecretKey) -> Result<LinkGr
         crate::identity::keypair(device_key.to_bytes())?,
         &config,
         &Default::default(),
+        &Default::default(),
     )?;
     swarm
         .dial(DialOpts::peer_id(peer).addresses(addrs).build())

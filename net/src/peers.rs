@@ -224,6 +224,8 @@ pub(crate) struct Snapshot {
     pub paused: bool,
     /// A home node's port mapping on the router (UPnP), once known.
     pub port_mapping: Option<String>,
+    /// Whether home nodes could dial this device back (AutoNAT).
+    pub reachability: crate::Reachability,
 }
 
 /// Which remote addresses count as one for the per-address cap: an IPv4 address, or an IPv6

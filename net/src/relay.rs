@@ -2,9 +2,8 @@
 //! its own rate-limiter hook. `MembersOnly` admits a reservation or a circuit only from a
 //! peer that proved membership in a sync session on this node and is still connected.
 
+use crate::peer_set::PeerSet;
 use libp2p::{Multiaddr, PeerId, relay};
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The relay hop protocol: identify lists it for a peer that relays.
@@ -19,31 +18,8 @@ const MAX_CIRCUITS_PER_PEER: usize = 8;
 const MAX_CIRCUIT_BYTES: u64 = 64 * 1024 * 1024;
 const MAX_CIRCUIT_DURATION: Duration = Duration::from_secs(30 * 60);
 
-/// Transport peer ids of the members verified on this node, shared by the event loop (which
-/// keeps it) and the relay server (which asks it).
-#[derive(Clone, Default)]
-pub(crate) struct VerifiedMembers(Arc<Mutex<HashSet<PeerId>>>);
-
-impl VerifiedMembers {
-    pub(crate) fn insert(&self, peer: PeerId) {
-        if let Ok(mut set) = self.0.lock() {
-            set.insert(peer);
-        }
-    }
-
-    pub(crate) fn remove(&self, peer: &PeerId) {
-        if let Ok(mut set) = self.0.lock() {
-            set.remove(peer);
-        }
-    }
-
-    fn contains(&self, peer: &PeerId) -> bool {
-        self.0.lock().is_ok_and(|set| set.contains(peer))
-    }
-}
-
 /// Admits only verified members (see the module docs).
-struct MembersOnly(VerifiedMembers);
+struct MembersOnly(PeerSet);
 
 impl relay::RateLimiter for MembersOnly {
     fn try_next(&mut self, peer: PeerId, _addr: &Multiaddr, _now: Instant) -> bool {
@@ -52,7 +28,7 @@ impl relay::RateLimiter for MembersOnly {
 }
 
 /// The relay server's settings: members only, then libp2p's own per-peer and per-IP limits.
-pub(crate) fn server_config(members: &VerifiedMembers) -> relay::Config {
+pub(crate) fn server_config(members: &PeerSet) -> relay::Config {
     let mut config = relay::Config {
         max_reservations: MAX_RESERVATIONS,
         max_circuits: MAX_CIRCUITS,
@@ -74,7 +50,7 @@ mod tests {
 
     #[test]
     fn only_verified_members_pass_the_gate() {
-        let members = VerifiedMembers::default();
+        let members = PeerSet::default();
         let (member, stranger) = (PeerId::random(), PeerId::random());
         let mut gate = MembersOnly(members.clone());
         let addr = Multiaddr::empty();

@@ -5,9 +5,9 @@
 mod net_common;
 
 use libp2p::multiaddr::Protocol;
-use net_common::stranger::stranger_tries;
+use net_common::stranger::{stranger_asks_for_a_dial_back, stranger_offering_dial_backs, stranger_tries};
 use net_common::*;
-use partage_net::{NetConfig, Network};
+use partage_net::{NetConfig, Network, Reachability};
 use partage_tests::{TestNode, draft, neighbourhood};
 
 async fn start_with(t: &TestNode, config: NetConfig) -> Network {
@@ -184,6 +184,51 @@ async fn net_a_member_learns_the_home_node_from_another_member() {
         bob.node.home_node_addresses(&ns).unwrap().iter().any(|a| a.ends_with(&home_id))
     })
     .await;
+    for n in [na, nb, home] {
+        n.stop().await.unwrap();
+    }
+}
+
+/// AutoNAT through a home node (issue 13): a member learns it is reachable because the home node
+/// dialed it back; a stranger that asks the same is never dialed; a device that knows no home
+/// node sends a stranger offering dial-backs nothing and believes it in nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_a_home_node_tells_members_they_are_reachable_and_ignores_strangers() {
+    let (nodes, _ns) = neighbourhood(&["Hugo", "Alice"]);
+    let (hugo, alice) = (&nodes[0], &nodes[1]);
+    // Bob, in a neighbourhood of his own, knows no home node.
+    let (others, _) = neighbourhood(&["Bob"]);
+    let home = start_with(hugo, NetConfig { home_node: true, ..config() }).await;
+    let na = start(alice).await;
+    let nb = start(&others[0]).await;
+    assert_eq!(na.reachability(), Reachability::Unknown);
+    connect(&na, &home).await;
+    // Alice listens on 127.0.0.1, which the home node can dial: reachable, there.
+    eventually("the home node to test Alice's address", || na.reachability() != Reachability::Unknown).await;
+    let Reachability::Reachable { addresses } = na.reachability() else {
+        panic!("Alice on 127.0.0.1 should be reachable: {:?}", na.reachability());
+    };
+    let listening = na.listen_addresses();
+    assert!(
+        addresses.iter().all(|a| listening.iter().any(|l| l.iter().take(4).eq(a.iter().take(4)))),
+        "the reached addresses {addresses:?} are ones Alice listens on ({listening:?})"
+    );
+
+    // Bob dials a stranger that offers dial-backs: it is sent nothing and believed in nothing.
+    let listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+    let (eve, requests) = stranger_offering_dial_backs(listen).await;
+    nb.dial(eve).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 0, "Bob asked a stranger to test him");
+    assert_eq!(nb.reachability(), Reachability::Unknown, "a stranger's word counted");
+
+    // A stranger with libp2p's AutoNAT client asks the home node again and again: never dialed.
+    let listen = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+    let dialed =
+        stranger_asks_for_a_dial_back(addr(&home).await, listen, std::time::Duration::from_secs(6)).await;
+    assert!(!dialed, "the home node dialed a stranger back");
+    assert_eq!(home.reachability(), Reachability::Unknown, "no other home node tested the home node");
+
     for n in [na, nb, home] {
         n.stop().await.unwrap();
     }

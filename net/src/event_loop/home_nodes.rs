@@ -51,6 +51,7 @@ impl EventLoop {
     /// nothing to exchange): a home node is kept for invites, a member hears of this device's
     /// home nodes, and hints it sent before its proof are acted on.
     pub(super) fn home_node_proven(&mut self, peer: PeerId) {
+        self.trust_probe_server(peer);
         self.store_home_node(peer);
         self.send_home_hints(peer);
         if let Some(addrs) = self.reservations.pending_hints.remove(&peer) {
@@ -141,6 +142,7 @@ impl EventLoop {
     /// The peer is gone or no longer proven: it may not use the relay any more.
     pub(super) fn member_gone(&mut self, peer: &PeerId) {
         self.members.remove(peer);
+        self.probe_servers.remove(peer);
         self.reservations.served.remove(peer);
         self.reservations.pending_hints.remove(peer);
     }

@@ -7,6 +7,7 @@ use crate::command::Command;
 use crate::config::NetConfig;
 use crate::error::NetError;
 use crate::member_blocks::MemberBlocks;
+use crate::peer_set::PeerSet;
 use crate::peers::{Snapshot, peer_in};
 use crate::transport::{NetworkLabel, transport_keypair};
 use libp2p::{Multiaddr, PeerId};
@@ -49,8 +50,13 @@ pub(crate) async fn prepare(
     .await
     .map_err(|e| NetError::Setup(e.to_string()))??;
     let label = NetworkLabel::current(&config);
-    let members = crate::relay::VerifiedMembers::default();
-    let swarm = crate::behaviour::build_swarm(transport_keypair(&secret, &label)?, &config, &members)?;
+    let (members, probe_servers) = (PeerSet::default(), PeerSet::default());
+    let swarm = crate::behaviour::build_swarm(
+        transport_keypair(&secret, &label)?,
+        &config,
+        &members,
+        &probe_servers,
+    )?;
     let (known, tickets) =
         if config.dial_remembered { (remembered_peers(&known), tickets) } else { (Vec::new(), Vec::new()) };
     let mut loose_addrs: Vec<Multiaddr> = config.peers.clone();
@@ -58,6 +64,7 @@ pub(crate) async fn prepare(
     Ok(Start {
         swarm,
         members,
+        probe_servers,
         label,
         member_blocks,
         node,

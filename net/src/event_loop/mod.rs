@@ -5,6 +5,7 @@
 mod commands;
 mod home_nodes;
 mod lifecycle;
+mod probes;
 mod sessions;
 mod slots;
 mod swarm_events;
@@ -12,6 +13,7 @@ mod swarm_events;
 use crate::behaviour::Behaviour;
 use crate::command::Command;
 use crate::config::NetConfig;
+use crate::peer_set::PeerSet;
 use crate::peers::{LooseAddr, MAX_BANNED, MAX_DISCOVERED, PeerEntry, PeerInfo, RecentPeers, Snapshot};
 use crate::session::Report;
 use crate::transport::NetworkLabel;
@@ -58,7 +60,11 @@ pub(crate) struct EventLoop {
     /// The device is on another network now: the loop ends and a new swarm takes over.
     moved: bool,
     /// Peers verified in a session here: the relay of a home node serves only them.
-    members: crate::relay::VerifiedMembers,
+    members: PeerSet,
+    /// Verified home nodes: the only peers asked to dial this device back (AutoNAT).
+    probe_servers: PeerSet,
+    /// What they found: whether this device is reachable from outside.
+    probes: crate::autonat::ProbeLog,
     /// Reservations held on home nodes, and when a refused one may be asked again.
     reservations: home_nodes::Reservations,
     /// A home node's port mapping on the router (UPnP), as last reported.
@@ -114,7 +120,8 @@ pub(crate) struct EventLoop {
 /// What the loop starts with, loaded from the node before it runs.
 pub(crate) struct Start {
     pub swarm: Swarm<Behaviour>,
-    pub members: crate::relay::VerifiedMembers,
+    pub members: PeerSet,
+    pub probe_servers: PeerSet,
     pub label: NetworkLabel,
     /// Members blocked for misbehaving (kept when the swarm restarts on a new network).
     pub member_blocks: Arc<crate::member_blocks::MemberBlocks>,
@@ -135,6 +142,7 @@ impl EventLoop {
         let Start {
             swarm,
             members,
+            probe_servers,
             label,
             member_blocks,
             node,
@@ -200,6 +208,8 @@ impl EventLoop {
             label_checked: Instant::now(),
             moved: false,
             members,
+            probe_servers,
+            probes: Default::default(),
             reservations: Default::default(),
             port_mapping: None,
             commands,
@@ -428,6 +438,7 @@ impl EventLoop {
             dial_errors: self.dial_errors.iter().cloned().collect(),
             paused: self.paused,
             port_mapping: self.port_mapping.clone(),
+            reachability: self.probes.reachability(),
         };
         self.snapshot.send_replace(snapshot);
     }

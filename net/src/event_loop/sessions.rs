@@ -171,6 +171,7 @@ impl EventLoop {
                 entry.syncing = false;
                 let verified = std::mem::take(&mut entry.verified);
                 self.members.remove(&peer);
+                self.probe_servers.remove(&peer);
                 let Some(entry) = self.peers.get_mut(&peer) else { return };
                 let member = entry.member;
                 // A stream this side opened that merely closed may have been dropped by the

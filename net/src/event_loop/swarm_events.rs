@@ -93,6 +93,8 @@ impl EventLoop {
             SwarmEvent::Behaviour(BehaviourEvent::Relay(e)) => self.on_relay_server(e),
             SwarmEvent::Behaviour(BehaviourEvent::RelayClient(e)) => self.on_relay_client(e),
             SwarmEvent::Behaviour(BehaviourEvent::Dcutr(e)) => self.on_hole_punch(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Probes(e)) => self.on_probe(e),
+            SwarmEvent::Behaviour(BehaviourEvent::ProbeServer(e)) => self.on_probe_served(e),
             #[cfg(feature = "upnp")]
             SwarmEvent::Behaviour(BehaviourEvent::Upnp(e)) => self.on_port_mapping(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
@@ -108,6 +110,7 @@ impl EventLoop {
                 self.on_identified(peer_id, info.listen_addrs, speaks);
                 // (Identify may come after the first round: a home node is acted on either way.)
                 self.maybe_reserve(peer_id);
+                self.trust_probe_server(peer_id);
                 self.store_home_node(peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
