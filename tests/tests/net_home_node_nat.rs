@@ -1,8 +1,9 @@
 //! Issue 13's "Must show", in network namespaces (as root): a home node on a "public" network,
 //! two members each on a home LAN behind its own NAT router (iptables masquerade). The members
 //! never share a LAN and cannot dial each other; they converge through the home node, edits keep
-//! flowing live, and whether hole punching upgraded their connection is reported. A stranger on
-//! the public network gets no reservation and no circuit. Skips, saying why, without root,
+//! flowing live, and whether hole punching upgraded their connection is reported. The home node
+//! tells them they are not reachable, and a member on the public network that she is. A stranger
+//! on the public network gets no reservation and no circuit. Skips, saying why, without root,
 //! namespaces or iptables.
 
 // Test code: a failed step should stop the test loudly (the workspace lints target library code).
@@ -14,7 +15,7 @@ use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
 use net_common::stranger::stranger_tries;
 use net_common::{eventually, titles};
-use partage_net::{ConnectionPath, NetConfig};
+use partage_net::{ConnectionPath, NetConfig, Reachability};
 use partage_tests::nat::{HOME_NODE_IP, Internet, NodeIn, in_namespace};
 use partage_tests::{draft, neighbourhood};
 use std::time::{Duration, Instant};
@@ -52,9 +53,10 @@ async fn members_meet(test: &str, symmetric: bool) -> Option<Option<ConnectionPa
     let alice_ns = internet.home_behind_nat("alice", 91, "10.90.0.2", symmetric).unwrap();
     let bob_ns = internet.home_behind_nat("bob", 92, "10.90.0.3", symmetric).unwrap();
     let stranger_ns = internet.host_on_public("eve", "10.90.0.9").unwrap();
+    let carol_ns = internet.host_on_public("carol", "10.90.0.10").unwrap();
 
-    let (nodes, ns) = neighbourhood(&["Hugo", "Alice", "Bob"]);
-    let (hugo, alice, bob) = (&nodes[0], &nodes[1], &nodes[2]);
+    let (nodes, ns) = neighbourhood(&["Hugo", "Alice", "Bob", "Carol"]);
+    let (hugo, alice, bob, carol) = (&nodes[0], &nodes[1], &nodes[2], &nodes[3]);
     alice.node.add_item(&ns, draft("Perceuse")).unwrap();
     bob.node.add_item(&ns, draft("Raclette")).unwrap();
     let home_addr: Multiaddr = format!("/ip4/{HOME_NODE_IP}/tcp/4001").parse().unwrap();
@@ -118,6 +120,25 @@ async fn members_meet(test: &str, symmetric: bool) -> Option<Option<ConnectionPa
         );
     }
 
+    // AutoNAT: the home node cannot dial Alice or Bob back through their routers, and says so.
+    eventually("the home node to find Alice and Bob out of reach", || {
+        matches!(a.net.reachability(), Reachability::NotReachable { .. })
+            && matches!(b.net.reachability(), Reachability::NotReachable { .. })
+    })
+    .await;
+    // Carol, a member on the public network itself, is reachable at her own address.
+    let c = NodeIn::start(&carol_ns, carol.node.clone(), member_config(vec![home_quic.clone()]));
+    eventually("the home node to reach Carol", || {
+        matches!(c.net.reachability(), Reachability::Reachable { .. })
+    })
+    .await;
+    let Reachability::Reachable { addresses } = c.net.reachability() else { unreachable!() };
+    assert!(
+        addresses.iter().all(|a| a.iter().next() == Some(Protocol::Ip4("10.90.0.10".parse().unwrap()))),
+        "Carol is reached at her public address: {addresses:?}"
+    );
+    println!("reachability: Alice {:?}, Carol {addresses:?}", a.net.reachability());
+
     // A stranger on the public network: no reservation, no circuit to Alice.
     let home_peer = home.net.peer_id();
     let alice_peer = a.net.peer_id();
@@ -130,7 +151,7 @@ async fn members_meet(test: &str, symmetric: bool) -> Option<Option<ConnectionPa
     .unwrap();
     assert_eq!(refused, (true, true), "(reservation refused, circuit refused) for a stranger");
 
-    for n in [a, b, home] {
+    for n in [a, b, c, home] {
         n.stop();
     }
     Some(path)

@@ -6,13 +6,14 @@
 //! the 30–100 KB a test may ask for, and no one else's answer counts. Verification comes after
 //! the connection (a sync session proves membership), hence the wait rather than a refusal.
 
+use super::direct_ip;
 use crate::peer_set::PeerSet;
 use either::Either;
 use libp2p::core::Endpoint;
 use libp2p::core::transport::PortUse;
 use libp2p::swarm::{
-    ConnectionClosed, ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, THandler, THandlerInEvent,
-    THandlerOutEvent, ToSwarm,
+    ConnectionClosed, ConnectionDenied, ConnectionId, FromSwarm, NetworkBehaviour, NewExternalAddrCandidate,
+    THandler, THandlerInEvent, THandlerOutEvent, ToSwarm,
 };
 use libp2p::{Multiaddr, PeerId};
 use libp2p_autonat::v2::client;
@@ -103,9 +104,19 @@ impl NetworkBehaviour for HomeNodeProbes {
     }
 
     fn on_swarm_event(&mut self, event: FromSwarm) {
-        if let FromSwarm::ConnectionClosed(ConnectionClosed { connection_id, .. }) = &event {
-            self.waiting.remove(connection_id);
-            self.passed.remove(connection_id);
+        match &event {
+            FromSwarm::ConnectionClosed(ConnectionClosed { connection_id, .. }) => {
+                self.waiting.remove(connection_id);
+                self.passed.remove(connection_id);
+            }
+            // What peers saw over a relay (or a bare peer id) is no address to test: it would
+            // only spend the home node's budget for this member.
+            FromSwarm::NewExternalAddrCandidate(NewExternalAddrCandidate { addr })
+                if direct_ip(addr).is_none() =>
+            {
+                return;
+            }
+            _ => {}
         }
         self.inner.on_swarm_event(event);
     }

@@ -18,7 +18,9 @@ pub(crate) use client::HomeNodeProbes;
 pub(crate) use server::MembersOnlyProbes;
 
 use libp2p::Multiaddr;
+use libp2p::multiaddr::Protocol;
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 
 /// How often the client looks for untested addresses (libp2p's default is 5 s).
 pub(crate) const PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
@@ -49,6 +51,19 @@ impl Reachability {
             Reachability::NotReachable { .. } => "not reachable",
         }
     }
+}
+
+/// The IP address of a direct address (not through a relay): the only kind worth testing, and
+/// the only kind a home node dials back.
+pub(crate) fn direct_ip(addr: &Multiaddr) -> Option<IpAddr> {
+    if addr.iter().any(|p| matches!(p, Protocol::P2pCircuit)) {
+        return None;
+    }
+    addr.iter().find_map(|p| match p {
+        Protocol::Ip4(ip) => Some(IpAddr::V4(ip)),
+        Protocol::Ip6(ip) => Some(IpAddr::V6(ip)),
+        _ => None,
+    })
 }
 
 /// The outcomes seen on this swarm: addresses proven and addresses that failed (each bounded:
@@ -104,6 +119,16 @@ mod tests {
         assert_eq!(log.reachability(), Reachability::Reachable { addresses: vec![b.clone()] });
         assert!(!log.record(a.clone(), false), "another failure changes nothing");
         assert!(log.record(b, false), "the only reached address failed since");
+    }
+
+    #[test]
+    fn only_direct_addresses_have_an_ip_to_dial_back() {
+        assert_eq!(direct_ip(&"/ip4/192.0.2.7/tcp/1".parse().unwrap()), Some("192.0.2.7".parse().unwrap()));
+        let circuit: Multiaddr =
+            "/ip4/192.0.2.7/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA/p2p-circuit"
+                .parse()
+                .unwrap();
+        assert_eq!(direct_ip(&circuit), None);
     }
 
     #[test]

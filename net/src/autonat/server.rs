@@ -7,11 +7,11 @@
 //! Everything before that request is bounded by libp2p itself: at most 10 requests in flight per
 //! connection, each dropped after 10 s.
 
+use super::direct_ip as ip_of;
 use crate::peer_set::PeerSet;
 use either::Either;
 use libp2p::core::Endpoint;
 use libp2p::core::transport::PortUse;
-use libp2p::multiaddr::Protocol;
 use libp2p::swarm::{
     ConnectionClosed, ConnectionDenied, ConnectionId, DialFailure, FromSwarm, NetworkBehaviour, THandler,
     THandlerInEvent, THandlerOutEvent, ToSwarm,
@@ -62,17 +62,6 @@ impl MembersOnlyProbes {
         let ip = *self.observed.get(&conn)?;
         (self.members.contains(&peer) && self.budget.take(peer, Instant::now())).then_some(ip)
     }
-}
-
-fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
-    if addr.iter().any(|p| matches!(p, Protocol::P2pCircuit)) {
-        return None;
-    }
-    addr.iter().find_map(|p| match p {
-        Protocol::Ip4(ip) => Some(IpAddr::V4(ip)),
-        Protocol::Ip6(ip) => Some(IpAddr::V6(ip)),
-        _ => None,
-    })
 }
 
 impl NetworkBehaviour for MembersOnlyProbes {
@@ -221,15 +210,5 @@ mod tests {
         let others: Vec<PeerId> = (0..IN_ALL).map(|_| PeerId::random()).collect();
         assert!(others.iter().all(|p| budget.take(*p, now)));
         assert!(!budget.take(PeerId::random(), now), "the window is full for everyone");
-    }
-
-    #[test]
-    fn only_direct_addresses_have_an_ip_to_dial_back() {
-        assert_eq!(ip_of(&"/ip4/192.0.2.7/tcp/1".parse().unwrap()), Some("192.0.2.7".parse().unwrap()));
-        let circuit: Multiaddr =
-            "/ip4/192.0.2.7/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA/p2p-circuit"
-                .parse()
-                .unwrap();
-        assert_eq!(ip_of(&circuit), None);
     }
 }
