@@ -217,3 +217,29 @@ async fn the_app_and_a_background_sync_share_the_network() {
     alice.shutdown().await.unwrap();
     bob.shutdown().await.unwrap();
 }
+
+/// A member connected to a home node learns whether it can be dialed (the home node dials it
+/// back); before that, and on the home node itself, it is unknown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_home_node_tells_a_member_whether_it_is_reachable() {
+    use partage_ffi::network::Reachability;
+    let (hugo, _h) = open().await;
+    let (alice, _a) = open().await;
+    hugo.create_identity("Hugo".into()).await.unwrap();
+    alice.create_identity("Alice".into()).await.unwrap();
+    let hood = hugo.create_neighbourhood("Rue".into()).await.unwrap().id;
+    hugo.start_network(NetworkConfig { home_node: true, ..loopback() }).await.unwrap();
+    let ad = hugo.advertisement(TimeSpan(5_000)).await.unwrap();
+    alice.join(hugo.invite(hood, 7, 1, ad.addresses).await.unwrap()).await.unwrap();
+    assert_eq!(alice.network_status().reachability, Reachability::Unknown, "not started");
+    alice.start_network(loopback()).await.unwrap();
+    eventually("the home node to dial Alice back", async || {
+        matches!(alice.network_status().reachability, Reachability::Reachable { .. })
+    })
+    .await;
+    let Reachability::Reachable { addresses } = alice.network_status().reachability else { unreachable!() };
+    assert!(addresses.iter().all(|a| a.starts_with("/ip4/127.0.0.1/tcp/")), "{addresses:?}");
+    assert_eq!(hugo.network_status().reachability, Reachability::Unknown, "no home node tests the home node");
+    alice.shutdown().await.unwrap();
+    hugo.shutdown().await.unwrap();
+}

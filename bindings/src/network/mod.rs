@@ -17,7 +17,8 @@ pub use background::BackgroundSyncReport;
 pub use events::NetworkEvent;
 pub use lifecycle::NetworkState;
 pub use records::{
-    Advertisement, ConnectionPath, NetworkConfig, NetworkStatus, Peer, PeerSync, SyncOutcome, SyncReport,
+    Advertisement, ConnectionPath, NetworkConfig, NetworkStatus, Peer, PeerSync, Reachability, SyncOutcome,
+    SyncReport,
 };
 
 use crate::error::PartageError;
@@ -168,6 +169,7 @@ impl Node {
             syncing_peers: count(peers.iter().filter(|p| p.syncing).count()),
             calls_in_flight: signed(slot.calls_in_flight()),
             background_syncs: signed(background_syncs),
+            reachability: network.as_ref().map(Network::reachability).unwrap_or_default().into(),
         }
     }
 

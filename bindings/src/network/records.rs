@@ -199,4 +199,34 @@ pub struct NetworkStatus {
     pub calls_in_flight: i32,
     /// `sync_in_background` calls in progress.
     pub background_syncs: i32,
+    /// Whether peers off this network can dial this device, as its verified home nodes found
+    /// by dialing it back.
+    pub reachability: Reachability,
+}
+
+/// Whether this device can be dialed from outside (AutoNAT, through its home nodes).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum Reachability {
+    /// No home node has tested an address of this device yet.
+    Unknown,
+    /// A home node reached these addresses: peers can dial this device there.
+    Reachable { addresses: Vec<String> },
+    /// No tested address was reachable (a NAT or a firewall): peers off this network reach the
+    /// device through a home node's relay.
+    NotReachable { tested: Vec<String> },
+}
+
+impl From<partage_net::Reachability> for Reachability {
+    fn from(r: partage_net::Reachability) -> Self {
+        let text = |addrs: Vec<partage_net::Multiaddr>| addrs.iter().map(ToString::to_string).collect();
+        match r {
+            partage_net::Reachability::Unknown => Reachability::Unknown,
+            partage_net::Reachability::Reachable { addresses } => {
+                Reachability::Reachable { addresses: text(addresses) }
+            }
+            partage_net::Reachability::NotReachable { tested } => {
+                Reachability::NotReachable { tested: text(tested) }
+            }
+        }
+    }
 }

@@ -28,23 +28,30 @@ fn net_a_home_node_listens_on_its_fixed_port_and_reports_no_router() {
 }
 
 /// `partage status` while `partage run` holds the store shows the running node: its connected
-/// peers and how each is reached (here directly, on 127.0.0.1); after the run stops, the stored
-/// status again.
+/// peers and how each is reached (here directly, on 127.0.0.1), and whether it can be dialed
+/// (Alice runs as a home node and dials Bob back); after the run stops, the stored status again.
 #[test]
 fn net_status_while_running_shows_how_each_peer_is_reached() {
     let root = tempfile::tempdir().unwrap();
     let [alice, bob, _] = three_neighbours(root.path());
     let loopback = ["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"];
-    let mut a = Running::start(&[], &alice, &loopback);
+    let mut home = loopback.to_vec();
+    home.extend(["--home-node", "--no-upnp"]);
+    let mut a = Running::start(&[], &alice, &home);
     let alice_addr = a.address();
     let mut args = loopback.to_vec();
     args.extend(["--peer", &alice_addr]);
     let mut b = Running::start(&[], &bob, &args);
     b.wait_for("Alice's membership", |v| v["event"] == "peer_verified");
+    let event = b.wait_for("a reachability test", |v| v["event"] == "reachability");
+    assert_eq!(event["state"], "reachable", "{event}");
     let online = wait_for_status(&bob, |v| {
         v["online"]["peers"].as_array().is_some_and(|peers| peers.iter().any(|p| p["path"] == "direct"))
     });
     assert!(online["online"]["peer_id"].as_str().is_some_and(|id| id.starts_with("12D3")), "{online}");
+    let reach = &online["online"]["reachability"];
+    assert_eq!(reach["state"], "reachable", "{online}");
+    assert!(reach["addresses"][0].as_str().is_some_and(|a| a.starts_with("/ip4/127.0.0.1/tcp/")), "{online}");
     b.stop();
     a.stop();
     let stored = json(&bob, &["status"]);

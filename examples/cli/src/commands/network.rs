@@ -87,6 +87,7 @@ const HOME_NODE_LISTEN: [&str; 2] = ["/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/
 struct Paths {
     peers: std::collections::HashMap<partage_net::PeerId, partage_net::ConnectionPath>,
     port_mapping: Option<String>,
+    reachability: partage_net::Reachability,
 }
 
 impl Paths {
@@ -100,6 +101,18 @@ impl Paths {
                 out.line(format_args!("port mapping: {state}"))?;
             }
             self.port_mapping = mapping;
+        }
+        let reachability = net.reachability();
+        if reachability != self.reachability {
+            let addrs = crate::live_status::reachability_addresses(&reachability);
+            if out.json {
+                out.line(
+                    json!({ "event": "reachability", "state": reachability.as_str(), "addresses": addrs }),
+                )?;
+            } else {
+                out.line(format_args!("reachability: {} {}", reachability.as_str(), addrs.join(" ")))?;
+            }
+            self.reachability = reachability;
         }
         let peers = net.peers();
         self.peers.retain(|id, _| peers.iter().any(|p| p.peer_id == *id && p.connected));
@@ -296,6 +309,9 @@ pub fn live_status(live: &serde_json::Value, out: &mut Out) -> CliResult {
     if let Some(mapping) = live["port_mapping"].as_str() {
         out.line(format_args!("port mapping: {mapping}"))?;
     }
+    let reach = &live["reachability"];
+    let addrs: Vec<String> = reach["addresses"].as_array().into_iter().flatten().map(text).collect();
+    out.line(format_args!("reachability: {} {}", text(&reach["state"]), addrs.join(" ")))?;
     let peers = live["peers"].as_array().map(Vec::as_slice).unwrap_or_default();
     out.line(format_args!("connected peers: {}", peers.len()))?;
     for p in peers {
