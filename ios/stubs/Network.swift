@@ -18,6 +18,7 @@ public struct IPv4Address: Hashable, CustomDebugStringConvertible, Sendable {
 
 public struct IPv6Address: Hashable, CustomDebugStringConvertible, Sendable {
     public var interface: NWInterface? { nil }
+    public var isLinkLocal: Bool { false }
     public var debugDescription: String { "::" }
     public static func == (a: IPv6Address, b: IPv6Address) -> Bool { true }
     public func hash(into hasher: inout Hasher) {}

@@ -7,7 +7,8 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-[ -f "$KOTLIN_HOME/.complete" ] && [ -f "$JNA_JAR" ] || "$REPO/scripts/bindings/install-toolchains.sh" kotlin
+[ -f "$KOTLIN_HOME/.complete" ] && [ -f "$JNA_JAR" ] && [ -f "$JUNIT_JAR" ] && [ -f "$HAMCREST_JAR" ] \
+    || "$REPO/scripts/bindings/install-toolchains.sh" kotlin
 target="$(target_dir)" || die "cargo metadata failed"
 jar="$target/bindings/kotlin-test.jar"
 [ -f "$jar" ] || die "$jar is missing: run scripts/bindings/test-kotlin.sh first"
@@ -35,3 +36,17 @@ fi
 grep -qF "$expected" "$log" || die "the Compose compiler plugin did not run"
 echo "android glue and sample: compile ($(printf '%s\n' "${sources[@]}" | grep -c '/android/stubs/') stub files, $(printf '%s\n' "${sources[@]}" | grep -vc '/android/stubs/') glue and sample files, Compose checks on)"
 
+# The glue's plain-JVM code (no Android API) also runs: its unit tests (android/partage/src/test,
+# JUnit 4, what Gradle's testDebugUnitTest runs on a machine with the SDK).
+step "JUnit: android/partage/src/test on the desktop JVM"
+mapfile -t tests < <(find "$REPO/android/partage/src/test/kotlin" -name '*Test.kt' | sort)
+unit_jar="$target/bindings/android-unit-tests.jar"
+"$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -Werror -cp "$JUNIT_JAR" \
+    "$REPO/android/partage/src/main/kotlin/org/partage/android/PeerAddresses.kt" "${tests[@]}" -d "$unit_jar" \
+    || die "the Android unit tests do not compile"
+classes=()
+for t in "${tests[@]}"; do
+    classes+=("org.partage.android.$(basename "$t" .kt)")
+done
+java -cp "$JUNIT_JAR:$HAMCREST_JAR:$lib/kotlin-stdlib.jar:$unit_jar" org.junit.runner.JUnitCore "${classes[@]}" \
+    || die "Android unit tests failed"

@@ -153,7 +153,7 @@ public final class BonjourDiscovery: @unchecked Sendable {
                         }
                     }
                 } else {
-                    continuation.yield(.resolveFailed(name: name, reason: "no IP address"))
+                    continuation.yield(.resolveFailed(name: name, reason: "no usable IP address (none, or link-local IPv6 without a zone)"))
                 }
                 connection.cancel()
             case let .failed(error), let .waiting(error):
@@ -186,7 +186,10 @@ private final class Publisher: NSObject, NetServiceDelegate, @unchecked Sendable
     }
 }
 
-/// `/ip4/…`, `/ip6/…`, or `/ip6zone/ZONE/ip6/…` for an IPv6 address with an interface (link-local).
+/// `/ip4/…`, `/ip6/…`, or `/ip6zone/ZONE/ip6/…` for an IPv6 address with an interface (link-local);
+/// nil for a link-local IPv6 address without a zone, which no transport can reach. A zoned one is
+/// kept, but libp2p-tcp 0.45 (libp2p 0.57) ignores `/ip6zone` when dialing (it pops `/tcp` and
+/// `/ip6` from the end; the scope id stays 0), so today only IPv4 and routable IPv6 connect.
 func multiaddr(host: NWEndpoint.Host, port: UInt16, peer: String) -> String? {
     switch host {
     case let .ipv4(ip):
@@ -195,6 +198,7 @@ func multiaddr(host: NWEndpoint.Host, port: UInt16, peer: String) -> String? {
         let text = "\(ip)"
         let address = text.split(separator: "%").first.map(String.init) ?? text
         let zone = ip.interface?.name ?? text.split(separator: "%").dropFirst().first.map(String.init)
+        if ip.isLinkLocal && zone == nil { return nil }
         let prefix = zone.map { "/ip6zone/\($0)" } ?? ""
         return "\(prefix)/ip6/\(address)/tcp/\(port)/p2p/\(peer)"
     default:
