@@ -44,8 +44,22 @@ public enum NWEndpoint: Hashable, CustomDebugStringConvertible, Sendable {
     public func hash(into hasher: inout Hasher) {}
 }
 
+public class NWProtocolOptions: @unchecked Sendable {}
+
+public class NWProtocolIP {
+    public final class Options: NWProtocolOptions, @unchecked Sendable {
+        public enum Version: Sendable { case any, v4, v6 }
+        public var version: Version = .any
+    }
+}
+
 public final class NWParameters: @unchecked Sendable {
+    public final class ProtocolStack: @unchecked Sendable {
+        public var internetProtocol: NWProtocolOptions? = NWProtocolIP.Options()
+    }
+
     public var includePeerToPeer = false
+    public var defaultProtocolStack = ProtocolStack()
     public init() {}
     public static var tcp: NWParameters { NWParameters() }
 }
