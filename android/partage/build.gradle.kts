@@ -77,6 +77,9 @@ dependencies {
     implementation("androidx.lifecycle:lifecycle-process:2.9.4")
     // PartageSyncWorker (a CoroutineWorker) is public API: apps see WorkManager's types.
     api("androidx.work:work-runtime:2.10.5")
+    // Local JVM unit tests (src/test: plain JVM code such as PeerAddresses.kt); the same tests run
+    // on CI without Gradle (scripts/bindings/check-android-glue.sh).
+    testImplementation("junit:junit:4.13.2")
 }
 
 // libpartage_ffi.so for every ABI, with cargo-ndk (installs: cargo install cargo-ndk; rustup

@@ -11,6 +11,7 @@ interface DefaultLifecycleObserver : LifecycleObserver {
 abstract class Lifecycle {
     abstract fun addObserver(o: LifecycleObserver)
     abstract fun removeObserver(o: LifecycleObserver)
+    enum class State { DESTROYED, INITIALIZED, CREATED, STARTED, RESUMED }
 }
 class ProcessLifecycleOwner private constructor() : LifecycleOwner {
     override val lifecycle: Lifecycle get() = throw UnsupportedOperationException()

@@ -18,6 +18,7 @@ public struct IPv4Address: Hashable, CustomDebugStringConvertible, Sendable {
 
 public struct IPv6Address: Hashable, CustomDebugStringConvertible, Sendable {
     public var interface: NWInterface? { nil }
+    public var isLinkLocal: Bool { false }
     public var debugDescription: String { "::" }
     public static func == (a: IPv6Address, b: IPv6Address) -> Bool { true }
     public func hash(into hasher: inout Hasher) {}
@@ -43,8 +44,22 @@ public enum NWEndpoint: Hashable, CustomDebugStringConvertible, Sendable {
     public func hash(into hasher: inout Hasher) {}
 }
 
+public class NWProtocolOptions: @unchecked Sendable {}
+
+public class NWProtocolIP {
+    public final class Options: NWProtocolOptions, @unchecked Sendable {
+        public enum Version: Sendable { case any, v4, v6 }
+        public var version: Version = .any
+    }
+}
+
 public final class NWParameters: @unchecked Sendable {
+    public final class ProtocolStack: @unchecked Sendable {
+        public var internetProtocol: NWProtocolOptions? = NWProtocolIP.Options()
+    }
+
     public var includePeerToPeer = false
+    public var defaultProtocolStack = ProtocolStack()
     public init() {}
     public static var tcp: NWParameters { NWParameters() }
 }

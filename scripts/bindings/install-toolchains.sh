@@ -44,8 +44,10 @@ install_kotlin() {
     local need=()
     command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
     [ -f "$JNA_JAR" ] || need+=(libjna-java)
+    [ -f "$JUNIT_JAR" ] && [ -f "$HAMCREST_JAR" ] || need+=(junit4)
     [ ${#need[@]} = 0 ] || apt_install "${need[@]}"
     [ -f "$JNA_JAR" ] || die "libjna-java installed but $JNA_JAR is missing"
+    [ -f "$JUNIT_JAR" ] && [ -f "$HAMCREST_JAR" ] || die "junit4 installed but $JUNIT_JAR or $HAMCREST_JAR is missing"
 
     if [ -f "$KOTLIN_HOME/.complete" ]; then
         log "kotlinc $KOTLIN_VERSION: reusing $KOTLIN_HOME"

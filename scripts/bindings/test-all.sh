@@ -20,4 +20,4 @@ if [ ${#failed[@]} -gt 0 ]; then
     echo "binding checks failed: ${failed[*]}" >&2
     exit 1
 fi
-echo "binding checks: python, kotlin and swift tests passed; the Android glue compiles; the Apple glue type-checks"
+echo "binding checks: python, kotlin and swift tests passed; the Android glue and sample compile (and its JVM unit tests pass); the Apple glue and sample type-check"

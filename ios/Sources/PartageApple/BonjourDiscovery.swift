@@ -26,8 +26,10 @@ public enum BonjourEvent: Sendable {
 /// - Publishing uses `NetService` scheduled on the main run loop with a delegate, so it actually
 ///   runs (a `NetService` needs a run loop) and its failures are reported.
 /// - Browsing uses `NWBrowser`; a failed or waiting browser is reported, not ignored.
-/// - Each added or changed result is resolved by a short TCP connection to learn its address; IPv6
-///   link-local addresses keep their zone (`/ip6zone/en0/ip6/fe80::…`).
+/// - Each added or changed result is resolved by a short TCP connection to learn its address, over
+///   IPv4 first (the node cannot dial a link-local IPv6 address yet: libp2p-tcp 0.45 ignores
+///   `/ip6zone`), then, if that fails, over any IP version; IPv6 link-local addresses keep their
+///   zone (`/ip6zone/en0/ip6/fe80::…`).
 public final class BonjourDiscovery: @unchecked Sendable {
     public static let serviceType = "_partage._tcp"
     static let txtPeer = "peer"
@@ -134,11 +136,17 @@ public final class BonjourDiscovery: @unchecked Sendable {
     }
 
     /// Connects briefly to learn the service's address, then hands `/ipX/HOST/tcp/PORT/p2p/PEER` to the node.
-    private func resolve(_ result: NWBrowser.Result) {
+    /// First over IPv4 only (a dual-stack LAN would otherwise often give a link-local IPv6 address,
+    /// which the node cannot dial yet), then once more over any IP version if that fails.
+    private func resolve(_ result: NWBrowser.Result, ipv4Only: Bool = true) {
         guard case let .bonjour(txt) = result.metadata, let peer = txt[Self.txtPeer], peer != ownPeerId else { return }
         let name = "\(result.endpoint)"
-        let connection = NWConnection(to: result.endpoint, using: .tcp)
-        connection.stateUpdateHandler = { [node, continuation] state in
+        let parameters = NWParameters.tcp
+        if ipv4Only, let ip = parameters.defaultProtocolStack.internetProtocol as? NWProtocolIP.Options {
+            ip.version = .v4
+        }
+        let connection = NWConnection(to: result.endpoint, using: parameters)
+        connection.stateUpdateHandler = { [weak self, node, continuation] state in
             switch state {
             case .ready:
                 if case let .hostPort(host, port)? = connection.currentPath?.remoteEndpoint,
@@ -153,12 +161,16 @@ public final class BonjourDiscovery: @unchecked Sendable {
                         }
                     }
                 } else {
-                    continuation.yield(.resolveFailed(name: name, reason: "no IP address"))
+                    continuation.yield(.resolveFailed(name: name, reason: "no usable IP address (none, or link-local IPv6 without a zone)"))
                 }
                 connection.cancel()
             case let .failed(error), let .waiting(error):
-                continuation.yield(.resolveFailed(name: name, reason: "\(error)"))
                 connection.cancel()
+                if ipv4Only {
+                    self?.resolve(result, ipv4Only: false)  // on `queue` already (the handler's)
+                } else {
+                    continuation.yield(.resolveFailed(name: name, reason: "\(error)"))
+                }
             default:
                 break
             }
@@ -186,7 +198,10 @@ private final class Publisher: NSObject, NetServiceDelegate, @unchecked Sendable
     }
 }
 
-/// `/ip4/…`, `/ip6/…`, or `/ip6zone/ZONE/ip6/…` for an IPv6 address with an interface (link-local).
+/// `/ip4/…`, `/ip6/…`, or `/ip6zone/ZONE/ip6/…` for an IPv6 address with an interface (link-local);
+/// nil for a link-local IPv6 address without a zone, which no transport can reach. A zoned one is
+/// kept, but libp2p-tcp 0.45 (libp2p 0.57) ignores `/ip6zone` when dialing (it pops `/tcp` and
+/// `/ip6` from the end; the scope id stays 0), so today only IPv4 and routable IPv6 connect.
 func multiaddr(host: NWEndpoint.Host, port: UInt16, peer: String) -> String? {
     switch host {
     case let .ipv4(ip):
@@ -195,6 +210,7 @@ func multiaddr(host: NWEndpoint.Host, port: UInt16, peer: String) -> String? {
         let text = "\(ip)"
         let address = text.split(separator: "%").first.map(String.init) ?? text
         let zone = ip.interface?.name ?? text.split(separator: "%").dropFirst().first.map(String.init)
+        if ip.isLinkLocal && zone == nil { return nil }
         let prefix = zone.map { "/ip6zone/\($0)" } ?? ""
         return "\(prefix)/ip6/\(address)/tcp/\(port)/p2p/\(peer)"
     default:

@@ -16,8 +16,6 @@ import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlinx.coroutines.withTimeoutOrNull
 import org.partage.ffi.Node
 import org.partage.ffi.PartageException
-import java.net.Inet4Address
-import java.net.Inet6Address
 import java.net.InetAddress
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
@@ -51,8 +49,9 @@ sealed interface NsdEvent {
  * - Failures are reported, not swallowed: [events].
  * - The Wi-Fi MulticastLock (drivers drop multicast without it) is held from [start] to [stop] and
  *   released on every path, including a failing [start].
- * - IPv6 link-local addresses keep their zone (`/ip6zone/wlan0/ip6/fe80::…`); IPv4 and routable
- *   IPv6 addresses are listed first (libp2p's TCP transport does not apply the zone when dialing).
+ * - Addresses go to the node IPv4 first, then routable IPv6, then link-local IPv6 with its zone
+ *   (`/ip6zone/wlan0/ip6/fe80::…`); a link-local address without a zone is dropped (see
+ *   [dialableAddresses] for why).
  */
 class NsdDiscovery(
     context: Context,
@@ -282,9 +281,10 @@ class NsdDiscovery(
             return
         }
         if (peer == ownPeerId) return
-        val addresses = orderedForDialing(hosts).map { multiaddr(it, info.port, peer) }
+        val addresses = dialableAddresses(hosts, info.port, peer)
         if (addresses.isEmpty()) {
-            report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, info.serviceName, null, "no address"))
+            val why = if (hosts.isEmpty()) "no address" else "no usable address (link-local IPv6 without a zone only)"
+            report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, info.serviceName, null, why))
             return
         }
         scope.launch {
@@ -296,33 +296,6 @@ class NsdDiscovery(
             }
         }
     }
-}
-
-/** IPv4 first, then routable IPv6, then link-local IPv6 (which needs its zone to be reached). */
-fun orderedForDialing(hosts: List<InetAddress>): List<InetAddress> =
-    hosts.distinct().sortedBy {
-        when {
-            it is Inet4Address -> 0
-            it is Inet6Address && !it.isLinkLocalAddress -> 1
-            else -> 2
-        }
-    }
-
-/**
- * `/ip4/HOST/tcp/PORT/p2p/PEER`, `/ip6/...`, or for an IPv6 address with a zone (link-local),
- * `/ip6zone/ZONE/ip6/...`: the zone is what makes `fe80::…` reachable, so it is kept.
- */
-fun multiaddr(
-    host: InetAddress,
-    port: Int,
-    peer: String,
-): String {
-    val text = host.hostAddress.orEmpty()
-    val ip = text.substringBefore('%')
-    if (host !is Inet6Address) return "/ip4/$ip/tcp/$port/p2p/$peer"
-    val zone = host.scopedInterface?.name ?: text.substringAfter('%', "").takeIf { it.isNotEmpty() }
-    val prefix = if (zone != null) "/ip6zone/$zone" else ""
-    return "$prefix/ip6/$ip/tcp/$port/p2p/$peer"
 }
 
 /** The TCP port of a multiaddr, if it has one. */
