@@ -11,6 +11,8 @@
 //! A dial-back that arrives proves the address; one that cannot arrive (a NAT, a firewall) marks
 //! it unreachable. The result is [`Reachability`], in `Network::reachability`.
 
+#[cfg(test)]
+mod aim_test;
 mod client;
 mod server;
 
