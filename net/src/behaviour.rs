@@ -62,6 +62,11 @@ fn new_port_mapping() -> PortMapping {
     dummy::Behaviour
 }
 
+/// Connections to one peer at once: two (both sides dialed, or a relayed one and its direct
+/// successor) and a home node's reachability dial-back, which a full quota would refuse, making
+/// a reachable member look unreachable.
+const MAX_CONNECTIONS_PER_PEER: u32 = 3;
+
 /// Builds the swarm: TCP and QUIC, Noise, Yamux, relayed connections, the behaviours above.
 /// `members` are the peers this node's relay and probe server serve, if it is a home node;
 /// `home_nodes` the verified home nodes this node asks to probe it.
@@ -75,7 +80,7 @@ pub(crate) fn build_swarm(
         .with_max_established(Some(config.max_connections))
         .with_max_pending_incoming(Some(config.max_pending))
         .with_max_pending_outgoing(Some(config.max_pending))
-        .with_max_established_per_peer(Some(2));
+        .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER));
     let mdns_config = mdns::Config { query_interval: config.mdns_query_interval, ..mdns::Config::default() };
     let want_mdns = config.mdns;
     let home_node = config.home_node;
