@@ -71,8 +71,8 @@ func titles(_ node: Node) async throws -> [String] {
 }
 
 /// Cancelled calls must leave the network idle within 1 s (the bound; a call that is not
-/// aborted runs on for the 10 s of the tarpit dial). The abort is immediate: measured at about
-/// 10 ms (one status poll) on a loaded 2-core machine. Printed each run.
+/// aborted runs on for the 10 s of the tarpit dial). The abort is immediate: measured 0-72 ms
+/// over four runs on a loaded 2-core machine (the poll is every 10 ms). Printed each run.
 let idleDeadline = 1.0
 
 /// Expects `task` to end with `CancellationError` (Task.cancel reached the Rust call).
