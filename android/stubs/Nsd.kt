@@ -13,7 +13,12 @@ open class NsdServiceInfo {
     fun setAttribute(key: String, value: String?) {}
 }
 open class NsdManager {
-    companion object { const val PROTOCOL_DNS_SD = 1 }
+    companion object {
+        const val PROTOCOL_DNS_SD = 1
+        const val FAILURE_INTERNAL_ERROR = 0
+        const val FAILURE_ALREADY_ACTIVE = 3
+        const val FAILURE_MAX_LIMIT = 4
+    }
     interface RegistrationListener {
         fun onServiceRegistered(serviceInfo: NsdServiceInfo)
         fun onRegistrationFailed(serviceInfo: NsdServiceInfo, errorCode: Int)

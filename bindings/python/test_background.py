@@ -17,9 +17,10 @@ def ms(n):
 
 
 LOOPBACK = p.NetworkConfig(listen_addresses=["/ip4/127.0.0.1/tcp/0"])
-# Cancelled calls must leave the network idle "within 1 s"; the deadline is 5 s so that a slow
-# machine does not fail, and still far below the 10 s a call that is not aborted runs on.
-IDLE_DEADLINE = 5.0
+# Cancelled calls must leave the network idle within 1 s (the bound; a call that is not
+# aborted runs on for the 10 s of the tarpit dial). The abort is immediate: measured at 11-28 ms on
+# a loaded 2-core machine (printed with pytest -s).
+IDLE_DEADLINE = 1.0
 
 
 class Tarpit:

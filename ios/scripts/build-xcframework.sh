@@ -35,13 +35,17 @@ for target in "${targets[@]}"; do
 done
 out_dir=$profile
 [ "$profile" = dev ] && out_dir=debug
-lib() { echo "$repo/target/$1/$out_dir/libpartage_ffi.a"; }
+# Cargo's target directory: honours CARGO_TARGET_DIR (absolute, or relative to the repository)
+# and a `build.target-dir` in Cargo config, as cargo itself does.
+target_dir="$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+lib() { echo "$target_dir/$1/$out_dir/libpartage_ffi.a"; }
 
 echo "==> generated Swift (library mode, from the host build)"
 cargo build -p partage-ffi --lib --bin uniffi-bindgen
 rm -rf "$build" "$ios/Sources/PartageFFI"
 mkdir -p "$build/gen" "$build/headers/PartageFFIC" "$build/ios-simulator" "$build/macos" "$ios/Sources/PartageFFI"
-target/debug/uniffi-bindgen generate --library target/debug/libpartage_ffi.dylib --language swift \
+"$target_dir/debug/uniffi-bindgen" generate --library "$target_dir/debug/libpartage_ffi.dylib" --language swift \
     --no-format --out-dir "$build/gen"
 # Task.cancel() reaches Rust (uniffi 0.32 does not do it for Swift): the same patch the Linux tests use.
 python3 "$repo/scripts/bindings/swift-cancellation.py" "$build/gen/PartageFFI.swift"

@@ -13,6 +13,10 @@ struct PartageSampleApp: App {
     }
 
     init() {
+        // Partage's log records in the unified logging system (Console.app, `log stream`), before
+        // anything opens a node; as the Android sample installs LogcatLogger. Throws only if a
+        // logger is already installed in this process.
+        try? PartageOSLogger.install(level: .info)
         backgroundTasks.register()
         try? backgroundTasks.schedule()
     }
@@ -59,6 +63,8 @@ final class Model {
             if try await node.identity() == nil { _ = try await node.createIdentity(name: "Me") }
             if try await node.neighbourhoods().isEmpty { _ = try await node.createNeighbourhood(name: "My street") }
             let lifecycle = PartageLifecycle(node: node)
+            // A pause, resume or stop that fails (in the background or later) shows here.
+            lifecycle.onError = { [weak self] failure in self?.status = failure.localizedDescription }
             try await lifecycle.start()
             self.lifecycle = lifecycle
             self.node = node

@@ -70,9 +70,10 @@ func titles(_ node: Node) async throws -> [String] {
     try await node.listItems(filter: ItemFilter()).map(\.title).sorted()
 }
 
-/// Cancelled calls must leave the network idle "within 1 s"; the deadline is 5 s so that a slow
-/// machine does not fail, and still far below the 10 s a call that is not aborted runs on.
-let idleDeadline = 5.0
+/// Cancelled calls must leave the network idle within 1 s (the bound; a call that is not
+/// aborted runs on for the 10 s of the tarpit dial). The abort is immediate: measured 0-72 ms
+/// over four runs on a loaded 2-core machine (the poll is every 10 ms). Printed each run.
+let idleDeadline = 1.0
 
 /// Expects `task` to end with `CancellationError` (Task.cancel reached the Rust call).
 func expectCancelled<T>(_ task: Task<T, Error>) async throws {

@@ -50,10 +50,11 @@ suspend fun titles(node: Node) = node.listItems(ItemFilter()).map { it.title }.s
 suspend fun awaitVerified(bob: Node) =
     awaitStatus(bob, "bob connected to alice") { bob.peers().any { p -> p.connected && p.memberId != null } }
 
-// Cancelled calls must leave the network idle "within 1 s"; the deadline below is 5 s so that a
-// slow machine does not fail the test, and still far below the 10 s a call that is not aborted
-// runs on (it waits for the tarpit dial). The measured time is printed.
-const val IDLE_DEADLINE_S = 5
+// Cancelled calls must leave the network idle within 1 s (the bound; a call that is not
+// aborted runs on for the 10 s of the tarpit dial). The abort is immediate: measured over four runs
+// on a loaded 2-core machine, 1.5-2.9 ms (syncNow) and 2.6-13.8 ms (background sync, paused
+// again). Printed each run.
+const val IDLE_DEADLINE_S = 1
 
 fun backgroundTests() {
     test("background sync while paused: resumes, syncs, pauses again; from stopped: starts and stops again") {

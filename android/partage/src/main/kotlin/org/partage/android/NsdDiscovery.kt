@@ -5,14 +5,16 @@ import android.net.nsd.NsdManager
 import android.net.nsd.NsdServiceInfo
 import android.net.wifi.WifiManager
 import android.os.Build
+import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Deferred
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.channels.BufferOverflow
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.MutableSharedFlow
 import kotlinx.coroutines.flow.SharedFlow
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlinx.coroutines.withTimeoutOrNull
 import org.partage.ffi.Node
 import org.partage.ffi.PartageException
@@ -20,7 +22,6 @@ import java.net.InetAddress
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.Executor
-import kotlin.coroutines.resume
 
 /** What [NsdDiscovery] did or failed to do: collect [NsdDiscovery.events] to show or log it. */
 sealed interface NsdEvent {
@@ -44,8 +45,13 @@ sealed interface NsdEvent {
  * - Resolution is serial: before Android 14 NsdManager resolves one service at a time (a second
  *   `resolveService` fails with `FAILURE_ALREADY_ACTIVE`), so found services wait in a bounded queue
  *   (oldest dropped past [QUEUE]) and one coroutine resolves them in turn, each for at most
- *   [RESOLVE_TIMEOUT]. On Android 14+ each service gets a `registerServiceInfoCallback` instead,
- *   which also reports every address of the host and later changes.
+ *   [RESOLVE_TIMEOUT]. A resolution that timed out cannot be cancelled there
+ *   (`stopServiceResolution` is Android 14+) and may still hold NsdManager's one slot: the next
+ *   resolution waits up to [RESOLVE_TIMEOUT] more for it to end (its late answer is still used),
+ *   and a service refused with `FAILURE_ALREADY_ACTIVE` is tried once more after [RETRY_DELAY]
+ *   (reported as a [NsdEvent.Failed] saying so), then dropped: the queue never stalls on it.
+ *   On Android 14+ each service gets a `registerServiceInfoCallback` instead, which also reports
+ *   every address of the host and later changes.
  * - Failures are reported, not swallowed: [events].
  * - The Wi-Fi MulticastLock (drivers drop multicast without it) is held from [start] to [stop] and
  *   released on every path, including a failing [start].
@@ -63,6 +69,9 @@ class NsdDiscovery(
         const val TXT_PEER = "peer"
         const val QUEUE = 64
         val RESOLVE_TIMEOUT: Duration = Duration.ofSeconds(10)
+
+        /** How long a service refused with `FAILURE_ALREADY_ACTIVE` waits before its one retry. */
+        val RETRY_DELAY: Duration = Duration.ofSeconds(30)
     }
 
     private val nsd = context.getSystemService(NsdManager::class.java)
@@ -74,7 +83,7 @@ class NsdDiscovery(
     private var resolver: Job? = null
 
     // Touched from NsdManager's callback thread too.
-    @Volatile private var queue: Channel<NsdServiceInfo>? = null
+    @Volatile private var queue: Channel<Queued>? = null
     private val infoCallbacks = ConcurrentHashMap<String, NsdManager.ServiceInfoCallback>()
     private var ownPeerId: String? = null
 
@@ -171,7 +180,7 @@ class NsdDiscovery(
         val listener =
             object : NsdManager.DiscoveryListener {
                 override fun onServiceFound(serviceInfo: NsdServiceInfo) {
-                    if (legacy) queue?.trySend(serviceInfo) else follow(serviceInfo)
+                    if (legacy) queue?.trySend(Queued(serviceInfo)) else follow(serviceInfo)
                 }
 
                 override fun onServiceLost(serviceInfo: NsdServiceInfo) {
@@ -198,18 +207,48 @@ class NsdDiscovery(
         discovery = listener
     }
 
+    /** A found service waiting for its resolution ([retried]: refused once as already active). */
+    private data class Queued(val service: NsdServiceInfo, val retried: Boolean = false)
+
     /** Before Android 14: one resolution at a time, from a bounded queue. */
     private fun startResolver() {
-        val services = Channel<NsdServiceInfo>(QUEUE, BufferOverflow.DROP_OLDEST)
+        val services = Channel<Queued>(QUEUE, BufferOverflow.DROP_OLDEST)
         queue = services
         resolver =
             scope.launch {
-                for (service in services) {
-                    val outcome = withTimeoutOrNull(RESOLVE_TIMEOUT.toMillis()) { resolveOne(service) }
-                    when (outcome) {
-                        null -> report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, service.serviceName, null, "no answer in time"))
+                // A resolution that timed out and may still be active in NsdManager.
+                var stale: Deferred<Resolution>? = null
+                for (item in services) {
+                    val service = item.service
+                    stale?.let { withTimeoutOrNull(RESOLVE_TIMEOUT.toMillis()) { it.await() } }
+                    stale = null // ended, or given up on: FAILURE_ALREADY_ACTIVE below covers the rest
+                    val pending = resolve(service)
+                    when (val outcome = withTimeoutOrNull(RESOLVE_TIMEOUT.toMillis()) { pending.await() }) {
+                        null -> {
+                            stale = pending
+                            report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, service.serviceName, null, "no answer in time"))
+                            // A late answer still counts (children of the resolver: stop() cancels them).
+                            launch {
+                                val late = pending.await()
+                                if (late is Resolution.Resolved) handOver(late.info, listOfNotNull(hostOf(late.info)))
+                            }
+                        }
                         is Resolution.Failed ->
-                            report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, service.serviceName, outcome.errorCode, "resolution failed"))
+                            if (outcome.errorCode == NsdManager.FAILURE_ALREADY_ACTIVE && !item.retried) {
+                                report(
+                                    NsdEvent.Failed(
+                                        NsdEvent.Stage.RESOLVE, service.serviceName, outcome.errorCode,
+                                        "resolver busy with an earlier resolution; retrying in ${RETRY_DELAY.seconds} s",
+                                    ),
+                                )
+                                launch {
+                                    delay(RETRY_DELAY.toMillis())
+                                    services.trySend(item.copy(retried = true))
+                                }
+                            } else {
+                                val why = if (outcome.errorCode == NsdManager.FAILURE_ALREADY_ACTIVE) "resolver still busy; given up" else "resolution failed"
+                                report(NsdEvent.Failed(NsdEvent.Stage.RESOLVE, service.serviceName, outcome.errorCode, why))
+                            }
                         is Resolution.Resolved -> handOver(outcome.info, listOfNotNull(hostOf(outcome.info)))
                     }
                 }
@@ -219,29 +258,35 @@ class NsdDiscovery(
     private sealed interface Resolution {
         data class Resolved(val info: NsdServiceInfo) : Resolution
 
-        data class Failed(val errorCode: Int) : Resolution
+        data class Failed(val errorCode: Int?) : Resolution
     }
 
+    /** Starts one resolution; its outcome completes the result, whenever NsdManager answers. */
     @Suppress("DEPRECATION") // resolveService: the only way before Android 14.
-    private suspend fun resolveOne(service: NsdServiceInfo): Resolution =
-        suspendCancellableCoroutine { continuation ->
+    private fun resolve(service: NsdServiceInfo): Deferred<Resolution> {
+        val result = CompletableDeferred<Resolution>()
+        try {
             nsd.resolveService(
                 service,
                 object : NsdManager.ResolveListener {
-                    // Ignored once the wait timed out (the continuation is cancelled then).
                     override fun onServiceResolved(serviceInfo: NsdServiceInfo) {
-                        if (continuation.isActive) continuation.resume(Resolution.Resolved(serviceInfo))
+                        result.complete(Resolution.Resolved(serviceInfo))
                     }
 
                     override fun onResolveFailed(
                         serviceInfo: NsdServiceInfo,
                         errorCode: Int,
                     ) {
-                        if (continuation.isActive) continuation.resume(Resolution.Failed(errorCode))
+                        result.complete(Resolution.Failed(errorCode))
                     }
                 },
             )
+        } catch (e: RuntimeException) {
+            // IllegalArgumentException for an unusable service: a failure like any other.
+            result.complete(Resolution.Failed(null))
         }
+        return result
+    }
 
     @Suppress("DEPRECATION") // NsdServiceInfo.host: deprecated in Android 14, where hostAddresses replaces it.
     private fun hostOf(info: NsdServiceInfo): InetAddress? = info.host

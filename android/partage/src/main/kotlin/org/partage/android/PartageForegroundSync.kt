@@ -6,6 +6,7 @@ import android.app.NotificationManager
 import android.content.Context
 import android.content.pm.ServiceInfo
 import android.os.Build
+import android.util.Log
 import androidx.work.Constraints
 import androidx.work.CoroutineWorker
 import androidx.work.Data
@@ -17,6 +18,7 @@ import androidx.work.OneTimeWorkRequest
 import androidx.work.Operation
 import androidx.work.WorkManager
 import androidx.work.WorkerParameters
+import kotlinx.coroutines.CancellationException
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.minutes
 
@@ -43,14 +45,28 @@ class PartageForegroundSyncWorker(
     params: WorkerParameters,
 ) : CoroutineWorker(context, params) {
     override suspend fun doWork(): ListenableWorker.Result {
-        setForeground(foregroundInfo(applicationContext))
-        return PartageSyncWorker.runOnce(applicationContext, inputData, runAttemptCount, MAX_TIMEOUT)
+        // Android may refuse a foreground service (Android 12+ from the background:
+        // ForegroundServiceStartNotAllowedException; a missing permission or service declaration:
+        // SecurityException / IllegalStateException). The sync still runs then, as an ordinary
+        // worker: within an ordinary worker's window (WorkManager stops those after 10 minutes).
+        val maxTimeout =
+            try {
+                setForeground(foregroundInfo(applicationContext))
+                MAX_TIMEOUT
+            } catch (e: CancellationException) {
+                throw e
+            } catch (e: Exception) {
+                Log.println(Log.WARN, TAG, "no foreground service (${e.javaClass.simpleName}: ${e.message}); syncing without it")
+                PartageSyncWorker.MAX_TIMEOUT
+            }
+        return PartageSyncWorker.runOnce(applicationContext, inputData, runAttemptCount, maxTimeout)
     }
 
     companion object {
         const val CHANNEL_ID = "partage-sync"
         const val NOTIFICATION_ID = 0x5a17
         const val WORK_NAME = "partage-foreground-sync"
+        private const val TAG = LogcatLogger.DEFAULT_TAG
         val MAX_TIMEOUT: Duration = 30.minutes
 
         /** The notification shown while syncing (a low-importance channel, created if needed). */

@@ -1,6 +1,7 @@
 package org.partage.sample
 
 import android.content.Context
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -11,7 +12,6 @@ import kotlinx.coroutines.withContext
 import org.partage.android.PartageNetwork
 import org.partage.android.openPartageNode
 import org.partage.ffi.Node
-import org.partage.ffi.PartageException
 
 /**
  * The app's one [Node], held for the whole process (a data directory can be open in one node at a
@@ -49,9 +49,12 @@ class PartageHolder(
                 withContext(Dispatchers.Main) { PartageNetwork(context, node).start() }
                 opened.complete(node)
                 mutableState.value = State.Ready(node)
-            } catch (e: PartageException) {
+            } catch (e: Throwable) {
+                // Any failure (not only a PartageException: a missing native library, a Keystore
+                // error, a cancelled scope) completes the waiter, so that node() never waits forever.
                 opened.completeExceptionally(e)
                 mutableState.value = State.Failed(e.message ?: e.toString())
+                if (e is CancellationException) throw e
             }
         }
     }
