@@ -33,6 +33,7 @@ pub struct Network {
 /// through Android NSD / iOS Bonjour).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Advertisement {
+    /// This device's peer id on the network it is on now.
     pub peer_id: PeerId,
     /// Listen addresses, each ending in `/p2p/<peer id>`.
     pub addrs: Vec<Multiaddr>,
@@ -46,12 +47,16 @@ pub struct SyncReport {
     pub peers: Vec<PeerSync>,
     /// Dials that failed (most recent last).
     pub dial_errors: Vec<String>,
+    /// How long the call took.
     pub elapsed: Duration,
 }
 
+/// One peer's part of a [`SyncReport`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerSync {
+    /// The peer.
     pub peer_id: PeerId,
+    /// What its round achieved; `None` if it did not finish in time.
     pub outcome: Option<SyncOutcome>,
 }
 
