@@ -110,7 +110,8 @@ pub enum Msg {
 /// One neighbourhood offered in a `Hello`, without naming it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HelloEntry {
-    /// A tag only the neighbourhood's members can compute (keyed by its shared secret, bound to this session and its sender, ADR 0013).
+    /// A tag only the neighbourhood's members can compute (keyed by its shared secret, bound to
+    /// this session and its sender: ADR 0013).
     pub tag: [u8; 32],
     /// A digest of the sender's documents in it.
     pub digest: [u8; 32],

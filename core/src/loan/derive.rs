@@ -35,7 +35,8 @@ pub struct Derived {
     pub waitlisted: bool,
     /// The borrower confirmed receiving the item after the lender handed it over.
     pub receipt_confirmed: bool,
-    /// The lender reported the item as not returned after its last day, and it is overdue or marked returned only by the borrower.
+    /// The lender reported the item as not returned after its last day, and it is overdue or
+    /// marked returned only by the borrower.
     pub disputed: bool,
 }
 
