@@ -98,7 +98,7 @@ pub enum NetEvent {
         /// The address (a multiaddr).
         addr: String,
     },
-    /// A connection to the peer was established.
+    /// A first connection to the peer was established (the peer had none open).
     PeerConnected {
         /// The peer's device.
         peer: DeviceId,
