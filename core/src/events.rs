@@ -114,9 +114,9 @@ pub enum NetEvent {
     PeerVerified {
         /// The peer's device.
         peer: DeviceId,
-        /// The member.
+        /// The member it proved to be.
         member: MemberId,
-        /// The neighbourhood.
+        /// The neighbourhood it proved membership of.
         neighbourhood: NeighbourhoodId,
     },
     /// The peer could not prove membership: it receives nothing of that neighbourhood.
@@ -125,7 +125,7 @@ pub enum NetEvent {
         peer: DeviceId,
         /// The neighbourhood.
         neighbourhood: NeighbourhoodId,
-        /// Why, in words for a person.
+        /// Why, in words.
         reason: String,
     },
     /// A sync with the peer began (on connection or on request).
@@ -169,7 +169,7 @@ pub enum NetEvent {
         neighbourhood: NeighbourhoodId,
         /// The document's owner.
         owner: MemberId,
-        /// Why, in words for a person.
+        /// Why, in words.
         reason: String,
     },
     /// The peer sent garbage, oversized or forged data: nothing of that message was applied and
@@ -177,14 +177,14 @@ pub enum NetEvent {
     PeerMisbehaved {
         /// The peer's device.
         peer: DeviceId,
-        /// Why, in words for a person.
+        /// Why, in words.
         reason: String,
     },
     /// Syncing with the peer stopped because of a local problem (storage).
     SyncFailed {
         /// The peer's device.
         peer: DeviceId,
-        /// Why, in words for a person.
+        /// Why, in words.
         reason: String,
     },
     /// A new device presented the link code shown here and was certified as one of this
