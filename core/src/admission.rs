@@ -31,22 +31,30 @@ pub const MAX_WITNESSED_PER_DOC: usize = 1_000;
 /// "I, a confirmed member, saw `member` redeem invite `invite` at `witnessed_at` (my clock)."
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Admission {
+    /// The neighbourhood.
     pub neighbourhood: NeighbourhoodId,
+    /// The public key of the invite redeemed.
     #[serde(with = "hex_bytes")]
     pub invite: [u8; 32],
+    /// The member who joined with it.
     pub member: MemberId,
+    /// When the witness saw it, in milliseconds since the Unix epoch (the witness's clock).
     pub witnessed_at: u64,
     /// The joiner's member certificate, signed with the invite's key: only someone who held
     /// the ticket can have one, so a witness cannot admit made-up members.
     pub joined: Cert,
     /// The witness's membership chain and the certificate of the device that signed.
     pub witness_chain: Chain,
+    /// The certificate of the witness's device that signed.
     pub witness_device: DeviceCert,
+    /// The witness device's signature over the admission.
     #[serde(with = "hex_bytes")]
     pub sig: [u8; 64],
 }
 
 impl Admission {
+    /// An admission of the member certified by `joined` through `invite`, witnessed at
+    /// `witnessed_at` (ms since the Unix epoch) and signed with this device's key.
     pub fn issue(
         device_key: &SecretKey,
         witness_chain: Chain,
@@ -102,16 +110,21 @@ pub struct AdmissionBook {
 
 /// The facts every judgement of membership reads.
 pub struct Judge<'a> {
+    /// The neighbourhood judged.
     pub neighbourhood: NeighbourhoodId,
+    /// The keys revoked in it.
     pub revoked: &'a RevocationSet,
+    /// Its revocations themselves (their dates matter to some judgements).
     pub revocations: &'a [Revocation],
 }
 
 impl AdmissionBook {
+    /// The admission kept for `member`, if any.
     pub fn get(&self, member: &MemberId) -> Option<&Admission> {
         self.by_member.get(member)
     }
 
+    /// Every admission kept, in no particular order.
     pub fn all(&self) -> impl Iterator<Item = &Admission> {
         self.by_member.values()
     }
@@ -134,10 +147,12 @@ impl AdmissionBook {
         self.version
     }
 
+    /// How many members have an admission here.
     pub fn len(&self) -> usize {
         self.by_member.len()
     }
 
+    /// Whether the book is empty.
     pub fn is_empty(&self) -> bool {
         self.by_member.is_empty()
     }

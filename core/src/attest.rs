@@ -16,14 +16,18 @@ use std::collections::{HashMap, HashSet};
 /// "Device `device` of the owner wrote change `hash`."
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attestation {
+    /// The change's hash.
     #[serde(with = "hex_bytes")]
     pub hash: [u8; 32],
+    /// The device that signed it.
     pub device: DeviceId,
+    /// The device's signature over neighbourhood, owner and `hash`.
     #[serde(with = "hex_bytes")]
     pub sig: [u8; 64],
 }
 
 impl Attestation {
+    /// Signs change `hash` of `owner`'s document in `neighbourhood` with this device's key.
     pub fn sign(
         device_key: &SecretKey,
         neighbourhood: &NeighbourhoodId,

@@ -6,6 +6,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Milliseconds in a day.
 pub const DAY_MS: u64 = 86_400_000;
 
 /// A calendar day: days since 1970-01-01 (UTC).

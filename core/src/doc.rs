@@ -33,9 +33,13 @@ const MAX_CHANGES_TRACKED: usize = 64;
 /// Sections of a document touched by a set of changes (see [`MemberDoc::touched_by`]).
 #[derive(Debug, Default)]
 pub struct Changed {
+    /// Something outside the known sections, or too many changes to trace: re-read it all.
     pub everything: bool,
+    /// The owner's profile (display name).
     pub profile: bool,
+    /// The borrowing or lending sections (loan records).
     pub loans: bool,
+    /// The admissions this member witnessed.
     pub admissions: bool,
     /// An object deeper than any real document (a cycle): the changes are refused.
     pub malformed_tree: bool,
@@ -90,6 +94,7 @@ impl MemberDoc {
         Ok(MemberDoc { doc, look_at: first_look(base_ops) })
     }
 
+    /// Wraps an automerge document that is already loaded (say, a rebased copy) as it stands.
     pub fn from_automerge(doc: AutoCommit) -> Self {
         let base_ops = doc.stats().num_ops;
         MemberDoc { doc, look_at: first_look(base_ops) }
@@ -101,6 +106,7 @@ impl MemberDoc {
         self.doc.set_actor(crate::doc_epoch::actor(device, epoch));
     }
 
+    /// The document's current heads: the hashes of the changes nothing else depends on yet.
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.doc.get_heads()
     }
@@ -112,14 +118,18 @@ impl MemberDoc {
         !self.doc.get_missing_deps(std::slice::from_ref(hash)).contains(hash)
     }
 
+    /// The whole document in automerge's compact saved form (a snapshot).
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
     }
 
+    /// The changes that are not ancestors of `have` (every change when `have` is empty).
     pub fn changes_since(&mut self, have: &[ChangeHash]) -> Vec<Change> {
         self.doc.get_changes(have)
     }
 
+    /// The underlying automerge document. Writes made through it are not signed or stored by
+    /// themselves.
     pub fn automerge_mut(&mut self) -> &mut AutoCommit {
         &mut self.doc
     }
@@ -161,6 +171,7 @@ impl MemberDoc {
         self.commit()
     }
 
+    /// The profile's display name, if it is present and a valid name.
     pub fn name(&self) -> Option<String> {
         let profile = self.map(PROFILE).ok()?;
         let name = get_str(&self.doc, &profile, "name")?;

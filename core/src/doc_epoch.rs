@@ -42,6 +42,7 @@ impl Departure {
         }
     }
 
+    /// The departure of a stored code; `Stays` for any code but 1 and 2.
     pub fn from_code(code: u8) -> Departure {
         match code {
             1 => Departure::Left,
@@ -70,7 +71,9 @@ impl Departure {
 /// A document's epoch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Epoch {
+    /// The epoch's number: 0 for a document never rebased, one more with each new epoch.
     pub number: u64,
+    /// Whether the owner left or erased their data with this epoch.
     pub departure: Departure,
 }
 
@@ -100,6 +103,7 @@ pub(crate) fn actor(device: DeviceId, epoch: u64) -> ActorId {
 }
 
 impl MemberDoc {
+    /// The epoch this document declares.
     pub fn epoch(&self) -> Epoch {
         epoch_of(&self.doc)
     }

@@ -29,18 +29,22 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
 pub struct SecretKey(SigningKey);
 
 impl SecretKey {
+    /// A new random key. Fails only if the operating system's random generator does.
     pub fn generate() -> Result<Self> {
         Ok(Self::from_bytes(&random_bytes::<32>()?))
     }
 
+    /// The key with these 32 secret bytes.
     pub fn from_bytes(bytes: &[u8; 32]) -> Self {
         SecretKey(SigningKey::from_bytes(bytes))
     }
 
+    /// The 32 secret bytes. Keep them secret: whoever holds them signs as this key.
     pub fn to_bytes(&self) -> [u8; 32] {
         self.0.to_bytes()
     }
 
+    /// The public key (what member and device ids are made of).
     pub fn public(&self) -> [u8; 32] {
         self.0.verifying_key().to_bytes()
     }
@@ -82,20 +86,26 @@ pub fn verify(public: &[u8; 32], domain: &[u8], parts: &[&[u8]], sig: &[u8; 64])
 /// "This device speaks for this member", signed by the member key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceCert {
+    /// The member the device speaks for (whose key signed this).
     pub member: MemberId,
+    /// The certified device.
     pub device: DeviceId,
+    /// When it was issued, in milliseconds since the Unix epoch.
     pub issued_at: u64,
+    /// The member key's signature over member, device and `issued_at`.
     #[serde(with = "hex_bytes")]
     pub sig: [u8; 64],
 }
 
 impl DeviceCert {
+    /// Certifies `device` for the member whose key is `member_key`.
     pub fn issue(member_key: &SecretKey, device: DeviceId, issued_at: u64) -> Self {
         let member = MemberId(member_key.public());
         let sig = member_key.sign(domain::DEVICE_CERT, &[&member.0, &device.0, &issued_at.to_be_bytes()]);
         DeviceCert { member, device, issued_at, sig }
     }
 
+    /// Whether the signature is the member key's over this certificate's fields.
     pub fn is_valid(&self) -> bool {
         verify(
             &self.member.0,
@@ -110,14 +120,19 @@ impl DeviceCert {
 /// Replicas that know it refuse every change that device signs from then on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceRevocation {
+    /// The member whose device it was (whose key signed this).
     pub member: MemberId,
+    /// The revoked device.
     pub device: DeviceId,
+    /// When it was revoked, in milliseconds since the Unix epoch.
     pub revoked_at: u64,
+    /// The member key's signature over member, device and `revoked_at`.
     #[serde(with = "hex_bytes")]
     pub sig: [u8; 64],
 }
 
 impl DeviceRevocation {
+    /// Revokes `device` for the member whose key is `member_key`.
     pub fn issue(member_key: &SecretKey, device: DeviceId, revoked_at: u64) -> Self {
         let member = MemberId(member_key.public());
         let sig =
@@ -125,6 +140,7 @@ impl DeviceRevocation {
         DeviceRevocation { member, device, revoked_at, sig }
     }
 
+    /// Whether the signature is the member key's over this revocation's fields.
     pub fn is_valid(&self) -> bool {
         verify(
             &self.member.0,
@@ -140,13 +156,19 @@ impl DeviceRevocation {
 /// certify or revoke devices, nor issue invites).
 #[derive(Clone, Debug)]
 pub struct Identity {
+    /// The member key: on the device that created the identity only (`None` on a linked device).
     pub member_key: Option<SecretKey>,
+    /// This device's key, which signs every change made here.
     pub device_key: SecretKey,
+    /// The member key's certificate for this device.
     pub device_cert: DeviceCert,
+    /// The display name.
     pub name: String,
 }
 
 impl Identity {
+    /// A new identity: a new member key, a new device key, and the device certificate issued at
+    /// `now` (milliseconds since the Unix epoch).
     pub fn generate(name: String, now: u64) -> Result<Self> {
         let member_key = SecretKey::generate()?;
         let device_key = SecretKey::generate()?;
@@ -154,6 +176,7 @@ impl Identity {
         Ok(Identity { member_key: Some(member_key), device_key, device_cert, name })
     }
 
+    /// The member this identity is.
     pub fn member_id(&self) -> MemberId {
         self.device_cert.member
     }
@@ -163,6 +186,7 @@ impl Identity {
         self.member_key.as_ref().ok_or(Error::NoMemberKey)
     }
 
+    /// This device.
     pub fn device_id(&self) -> DeviceId {
         DeviceId(self.device_key.public())
     }

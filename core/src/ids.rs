@@ -12,12 +12,15 @@ macro_rules! hex_id {
         pub struct $name(pub [u8; $len]);
 
         impl $name {
+            /// Length of the id, in bytes.
             pub const LEN: usize = $len;
 
+            /// The id's bytes.
             pub fn as_bytes(&self) -> &[u8; $len] {
                 &self.0
             }
 
+            /// The id in lowercase hex (what `Display` and serde's human-readable form show).
             pub fn to_hex(&self) -> String {
                 hex::encode(self.0)
             }
@@ -29,6 +32,7 @@ macro_rules! hex_id {
                 s
             }
 
+            /// The id made of `bytes`; `None` unless there are exactly [`Self::LEN`] of them.
             pub fn from_slice(bytes: &[u8]) -> Option<Self> {
                 <[u8; $len]>::try_from(bytes).ok().map(Self)
             }

@@ -7,6 +7,8 @@
 //! [`store`] (redb), [`readmodel`] and [`search`] (queries), [`node`] (the facade), [`sync`]
 //! (which documents differ, and the formats that carry them).
 
+#![warn(missing_docs)]
+
 pub mod admission;
 pub mod attest;
 pub mod clock;

@@ -19,6 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
+/// What every device link code starts with.
 pub const PREFIX: &str = "partagelink1";
 /// How long a link code can be used after it is shown.
 pub const LINK_TTL_MS: u64 = 10 * 60 * 1000;
@@ -50,6 +51,7 @@ pub struct LinkCode {
 }
 
 impl LinkCode {
+    /// The code as text: [`PREFIX`], then the URL-safe base64 of the code and a checksum.
     pub fn encode(&self) -> String {
         // Serialising a plain struct into a Vec cannot fail.
         let mut bytes = postcard::to_allocvec(self).unwrap_or_default();
@@ -91,7 +93,9 @@ impl LinkCode {
 /// What the offering device sends the new one.
 #[derive(Serialize, Deserialize)]
 pub struct LinkGrant {
+    /// The layout's version ([`GRANT_VERSION`]).
     pub version: u32,
+    /// The member's display name.
     pub name: String,
     /// The new device's certificate, signed by the member key.
     pub device_cert: DeviceCert,
@@ -100,6 +104,7 @@ pub struct LinkGrant {
     pub member_secret: Option<[u8; 32]>,
     /// Memberships (admin root secrets only for a full transfer).
     pub neighbourhoods: Vec<NeighbourhoodRecord>,
+    /// The members of those neighbourhoods, as the offering device knows them.
     pub members: Vec<MemberRecord>,
     /// Every document the offering device holds, as in an export.
     pub documents: Vec<ExportedDoc>,
@@ -108,10 +113,13 @@ pub struct LinkGrant {
 /// One device of this member, as `Node::devices` lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceSummary {
+    /// The device.
     pub device: DeviceId,
     /// When the member key certified it (ms since the epoch).
     pub certified_at: u64,
+    /// Whether it is the device this node runs on.
     pub is_this_device: bool,
+    /// Whether the member revoked it.
     pub revoked: bool,
 }
 

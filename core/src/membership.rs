@@ -15,6 +15,7 @@ use std::collections::HashSet;
 /// Longest chain accepted: eight generations of "a member invited a member".
 pub const MAX_CHAIN_LEN: usize = 16;
 
+/// What a certificate's subject is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CertKind {
     /// The subject is a member of the neighbourhood.
@@ -26,19 +27,27 @@ pub enum CertKind {
 /// One link of a membership chain, signed by `issuer`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cert {
+    /// Whether the subject is a member or an invite key.
     pub kind: CertKind,
+    /// The neighbourhood it is for.
     pub neighbourhood: NeighbourhoodId,
     /// The neighbourhood's display name as the issuer knew it (signed, so tickets can't lie).
     pub neighbourhood_name: String,
+    /// The public key that signed it: the root, a member, or an invite key.
     #[serde(with = "hex_bytes")]
     pub issuer: [u8; 32],
+    /// The public key it certifies (a member key or an invite key).
     #[serde(with = "hex_bytes")]
     pub subject: [u8; 32],
+    /// When it was issued, in milliseconds since the Unix epoch.
     pub issued_at: u64,
+    /// For an invite: until when it may certify members (ms since the Unix epoch). `None` for a
+    /// member certificate.
     pub expires_at: Option<u64>,
     /// For an invite: how many people it may admit (judged by members, see
     /// `crate::admission`). 0 for a member certificate.
     pub uses: u32,
+    /// The issuer's signature over every other field.
     #[serde(with = "hex_bytes")]
     pub sig: [u8; 64],
 }
@@ -55,6 +64,8 @@ impl Cert {
         Self::issue(issuer, CertKind::Member, neighbourhood, neighbourhood_name, subject, issued_at, None, 0)
     }
 
+    /// A certificate of `kind` for `subject`, signed by `issuer`. Times are in milliseconds since
+    /// the Unix epoch.
     #[allow(clippy::too_many_arguments)]
     pub fn issue(
         issuer: &SecretKey,
@@ -99,6 +110,8 @@ impl Cert {
         ]
     }
 
+    /// Whether the issuer's signature over the certificate's fields verifies (the chain rules are
+    /// checked by [`verify_chain`]).
     pub fn signature_valid(&self) -> bool {
         let parts = self.signed_parts();
         let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
@@ -112,21 +125,27 @@ pub type Chain = Vec<Cert>;
 /// "This key is no longer welcome", signed by the neighbourhood root (held by admins).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revocation {
+    /// The neighbourhood whose root signed it.
     pub neighbourhood: NeighbourhoodId,
+    /// The revoked key (a member key or an invite key).
     #[serde(with = "hex_bytes")]
     pub subject: [u8; 32],
+    /// When it was issued, in milliseconds since the Unix epoch.
     pub issued_at: u64,
+    /// The root's signature over neighbourhood, subject and `issued_at`.
     #[serde(with = "hex_bytes")]
     pub sig: [u8; 64],
 }
 
 impl Revocation {
+    /// Revokes `subject` in the neighbourhood whose root key is `root`.
     pub fn issue(root: &SecretKey, subject: [u8; 32], issued_at: u64) -> Self {
         let neighbourhood = NeighbourhoodId(root.public());
         let sig = root.sign(domain::REVOCATION, &[&neighbourhood.0, &subject, &issued_at.to_be_bytes()]);
         Revocation { neighbourhood, subject, issued_at, sig }
     }
 
+    /// Whether the root's signature verifies.
     pub fn is_valid(&self) -> bool {
         verify(
             &self.neighbourhood.0,
@@ -142,6 +161,8 @@ impl Revocation {
 pub struct RevocationSet(HashSet<[u8; 32]>);
 
 impl RevocationSet {
+    /// The keys revoked in `neighbourhood` by those of `revocations` that are for it and verify
+    /// (the others are ignored).
     pub fn from_revocations<'a>(
         neighbourhood: &NeighbourhoodId,
         revocations: impl IntoIterator<Item = &'a Revocation>,
@@ -155,6 +176,7 @@ impl RevocationSet {
         )
     }
 
+    /// Whether `key` is revoked.
     pub fn contains(&self, key: &[u8; 32]) -> bool {
         self.0.contains(key)
     }

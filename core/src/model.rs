@@ -6,13 +6,21 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Longest item title, in characters (after trimming).
 pub const MAX_TITLE_CHARS: usize = 120;
+/// Longest item description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 4_000;
+/// Most tags on one item.
 pub const MAX_TAGS: usize = 20;
+/// Longest tag, in characters.
 pub const MAX_TAG_CHARS: usize = 40;
+/// Most photos on one item.
 pub const MAX_PHOTOS: usize = 12;
+/// Longest display name or neighbourhood name, in characters.
 pub const MAX_NAME_CHARS: usize = 80;
+/// Longest maximum loan length an item may have, in days.
 pub const MAX_LOAN_DAYS: u32 = 365;
+/// An item's maximum loan length when its draft gives none, in days.
 pub const DEFAULT_LOAN_DAYS: u32 = 14;
 
 macro_rules! named_enum {
@@ -20,15 +28,18 @@ macro_rules! named_enum {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "lowercase")]
-        pub enum $name { $($variant),* }
+        pub enum $name { $(#[doc = concat!("Named `", $text, "` in text and JSON.")] $variant),* }
 
         impl $name {
+            /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
 
+            /// The stable lowercase name: what `Display`, `FromStr` (case-insensitive) and serde use.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),* }
             }
 
+            /// Every name, in declaration order (for help texts and pickers).
             pub fn names() -> Vec<&'static str> {
                 Self::ALL.iter().map(|c| c.as_str()).collect()
             }
@@ -72,63 +83,95 @@ named_enum!(
 /// A lendable object, as stored in its owner's document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
+    /// The item's id, bound to its owner (see [`ItemId::new_bound`]).
     pub id: ItemId,
+    /// The neighbourhood it is offered in.
     pub neighbourhood: NeighbourhoodId,
+    /// The member who owns it (whose document holds it).
     pub owner: MemberId,
+    /// Title, trimmed, 1 to [`MAX_TITLE_CHARS`] characters.
     pub title: String,
+    /// Description, trimmed, at most [`MAX_DESCRIPTION_CHARS`] characters (may be empty).
     pub description: String,
+    /// Category.
     pub category: Category,
+    /// Tags, lowercase and without duplicates, at most [`MAX_TAGS`].
     pub tags: Vec<String>,
+    /// How worn it is.
     pub condition: Condition,
     /// Photo references (`ORIGINAL.THUMBNAIL`, BLAKE3 hashes in hex: see [`crate::photo::PhotoRef`]).
     pub photos: Vec<String>,
     /// Deposit asked for, in cents of the local currency.
     pub deposit_cents: Option<u64>,
+    /// Longest loan the owner accepts, in days (1 to [`MAX_LOAN_DAYS`]).
     pub max_loan_days: u32,
+    /// Whether it can be requested now; the owner pauses an item by turning this off.
     pub available: bool,
+    /// When it was added, in milliseconds since the Unix epoch (the adding device's clock).
     pub created_at: u64,
+    /// When it was last changed, in milliseconds since the Unix epoch (the editing device's clock).
     pub updated_at: u64,
 }
 
 /// What a member fills in to add an item.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ItemDraft {
+    /// Title (required; trimmed, at most [`MAX_TITLE_CHARS`] characters).
     pub title: String,
+    /// Description (optional; at most [`MAX_DESCRIPTION_CHARS`] characters).
     pub description: String,
+    /// Category; [`Category::Other`] when `None`.
     pub category: Option<Category>,
+    /// Tags (lowercased, duplicates dropped; at most [`MAX_TAGS`]).
     pub tags: Vec<String>,
+    /// Condition; [`Condition::Good`] when `None`.
     pub condition: Option<Condition>,
+    /// Photo references, as returned when the photos were added (at most [`MAX_PHOTOS`]).
     pub photos: Vec<String>,
+    /// Deposit asked for, in cents of the local currency.
     pub deposit_cents: Option<u64>,
+    /// Longest loan accepted, in days; [`DEFAULT_LOAN_DAYS`] when `None`.
     pub max_loan_days: Option<u32>,
 }
 
 /// A partial edit: `None` leaves a field as it is.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ItemPatch {
+    /// New title.
     pub title: Option<String>,
+    /// New description.
     pub description: Option<String>,
+    /// New category.
     pub category: Option<Category>,
+    /// New tags (replacing the whole list).
     pub tags: Option<Vec<String>>,
+    /// New condition.
     pub condition: Option<Condition>,
+    /// New photo references (replacing the whole list).
     pub photos: Option<Vec<String>>,
     /// `Some(None)` removes the deposit.
     pub deposit_cents: Option<Option<u64>>,
+    /// New longest loan, in days.
     pub max_loan_days: Option<u32>,
 }
 
+/// Trims a title and checks it is not empty and at most [`MAX_TITLE_CHARS`] characters.
 pub fn validate_title(title: &str) -> Result<String, ValidationError> {
     validate_text("title", title, MAX_TITLE_CHARS, true)
 }
 
+/// Trims a description and checks it is at most [`MAX_DESCRIPTION_CHARS`] characters.
 pub fn validate_description(text: &str) -> Result<String, ValidationError> {
     validate_text("description", text, MAX_DESCRIPTION_CHARS, false)
 }
 
+/// Trims a display name and checks it is not empty and at most [`MAX_NAME_CHARS`] characters.
 pub fn validate_name(name: &str) -> Result<String, ValidationError> {
     validate_text("name", name, MAX_NAME_CHARS, true)
 }
 
+/// Trims a neighbourhood name and checks it is not empty and at most [`MAX_NAME_CHARS`]
+/// characters.
 pub fn validate_neighbourhood_name(name: &str) -> Result<String, ValidationError> {
     validate_text("neighbourhood name", name, MAX_NAME_CHARS, true)
 }
@@ -150,6 +193,8 @@ fn validate_text(
     Ok(trimmed.to_owned())
 }
 
+/// Checks at most [`MAX_TAGS`] tags of 1 to [`MAX_TAG_CHARS`] characters each; returns them
+/// trimmed, lowercased and without duplicates (first occurrence kept).
 pub fn validate_tags(tags: &[String]) -> Result<Vec<String>, ValidationError> {
     if tags.len() > MAX_TAGS {
         return Err(ValidationError::TooMany { field: "tags", count: tags.len(), max: MAX_TAGS });
@@ -164,6 +209,8 @@ pub fn validate_tags(tags: &[String]) -> Result<Vec<String>, ValidationError> {
     Ok(out)
 }
 
+/// Checks at most [`MAX_PHOTOS`] photo references, each in the form of [`crate::photo::PhotoRef`];
+/// returns them trimmed and lowercased.
 pub fn validate_photos(photos: &[String]) -> Result<Vec<String>, ValidationError> {
     if photos.len() > MAX_PHOTOS {
         return Err(ValidationError::TooMany { field: "photos", count: photos.len(), max: MAX_PHOTOS });
@@ -180,6 +227,7 @@ pub fn validate_photos(photos: &[String]) -> Result<Vec<String>, ValidationError
         .collect()
 }
 
+/// Checks a maximum loan length is 1 to [`MAX_LOAN_DAYS`] days.
 pub fn validate_loan_days(days: u32) -> Result<u32, ValidationError> {
     if (1..=MAX_LOAN_DAYS).contains(&days) { Ok(days) } else { Err(ValidationError::LoanDays(days)) }
 }

@@ -12,24 +12,33 @@ use std::thread::JoinHandle;
 /// One page of items, and how many match in all.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Page {
+    /// The items on this page, in listing order.
     pub items: Vec<ItemView>,
+    /// How many items match in all, over every page.
     pub total: usize,
 }
 
 /// An item as shown to a user: the item plus its owner's display name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemView {
+    /// The item itself (its fields appear at the top level when serialized).
     #[serde(flatten)]
     pub item: Item,
+    /// The owner's display name in the item's neighbourhood (a short form of the member id when
+    /// the owner's profile is not known yet).
     pub owner_name: String,
 }
 
 /// Which items a listing shows. The default shows everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ItemFilter {
+    /// Only items of this neighbourhood.
     pub neighbourhood: Option<NeighbourhoodId>,
+    /// Only items of this category.
     pub category: Option<Category>,
+    /// Only items this member owns.
     pub owner: Option<MemberId>,
+    /// Only items marked available.
     pub available_only: bool,
 }
 
@@ -52,6 +61,9 @@ struct Entry {
 /// Every item in listing order: folded title, then id; the slot says where the item is.
 type OrderKey = (Arc<str>, ItemId, u32);
 
+/// Every item of every neighbourhood this node holds, with its owner's name, in listing order
+/// (folded title, then id) and indexed for search. The node keeps one and updates it with each
+/// commit; apps query it through [`crate::Node`] methods such as `list_items` and `search`.
 #[derive(Default)]
 pub struct ReadModel {
     /// Each item's dense slot in `entries` (slots of removed items are reused).
@@ -147,6 +159,7 @@ impl ReadModel {
         }
     }
 
+    /// Adds `item`, or replaces the item with the same id.
     pub fn upsert(&mut self, item: Item) {
         let sort_key: Arc<str> = Arc::from(fold(&item.title));
         let slot = match self.slot_of.get(&item.id) {
@@ -175,6 +188,7 @@ impl ReadModel {
         self.reindex(slot);
     }
 
+    /// Removes the item `id`, returning it (`None` if it was not there).
     pub fn remove(&mut self, id: ItemId) -> Option<Item> {
         let slot = self.slot_of.remove(&id)?;
         let entry = self.entries.get_mut(slot as usize)?.take()?;
@@ -201,6 +215,8 @@ impl ReadModel {
         (changed, removed)
     }
 
+    /// Removes every item and member name of neighbourhood `ns`, returning the ids of the items
+    /// removed.
     pub fn remove_neighbourhood(&mut self, ns: NeighbourhoodId) -> Vec<ItemId> {
         let ids: Vec<ItemId> = self.all().filter(|i| i.neighbourhood == ns).map(|i| i.id).collect();
         for id in &ids {
@@ -210,30 +226,37 @@ impl ReadModel {
         ids
     }
 
+    /// Sets the display name shown for `member`'s items in `ns`.
     pub fn set_name(&mut self, ns: NeighbourhoodId, member: MemberId, name: String) {
         self.names.insert((ns, member), name);
     }
 
+    /// The display name of `member` in `ns`, or the short form of its id when none is known.
     pub fn name(&self, ns: &NeighbourhoodId, member: &MemberId) -> String {
         self.names.get(&(*ns, *member)).cloned().unwrap_or_else(|| member.short())
     }
 
+    /// The item `id`, if present.
     pub fn get(&self, id: &ItemId) -> Option<&Item> {
         self.slot_of.get(id).and_then(|slot| self.entry(*slot)).map(|e| &e.item)
     }
 
+    /// `item` with its owner's display name.
     pub fn view(&self, item: &Item) -> ItemView {
         ItemView { owner_name: self.name(&item.neighbourhood, &item.owner), item: item.clone() }
     }
 
+    /// How many items there are, over all neighbourhoods.
     pub fn len(&self) -> usize {
         self.slot_of.len()
     }
 
+    /// Whether there are no items at all.
     pub fn is_empty(&self) -> bool {
         self.slot_of.is_empty()
     }
 
+    /// Every item, in no particular order.
     pub fn all(&self) -> impl Iterator<Item = &Item> {
         self.entries.iter().flatten().map(|e| &e.item)
     }

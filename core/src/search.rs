@@ -109,6 +109,7 @@ impl SearchIndex {
         id
     }
 
+    /// Forgets the words of the item in `slot`.
     pub fn remove(&mut self, slot: u32) {
         let Some(ids) = self.words_of.get_mut(slot as usize).map(std::mem::take) else { return };
         for id in ids {
@@ -175,11 +176,13 @@ impl Matches {
         }
     }
 
+    /// Whether `slot` is in the set.
     pub fn contains(&self, slot: u32) -> bool {
         let slot = slot as usize;
         self.bits.get(slot / 64).is_some_and(|word| word & (1 << (slot % 64)) != 0)
     }
 
+    /// How many slots are in the set.
     pub fn count(&self) -> usize {
         self.bits.iter().map(|w| w.count_ones() as usize).sum()
     }

@@ -46,18 +46,24 @@ const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 const KEY_SCHEMA: &str = "schema_version";
 const KEY_IDENTITY: &str = "identity";
 
+/// The stored form of this installation's [`Identity`]: the secret keys in plain bytes, unless a
+/// [`crate::SecretStore`] keeps them (see `crate::secret_store`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IdentityRecord {
+    /// The display name.
     pub name: String,
     /// Absent on a linked device (see `crate::link`).
     #[serde(with = "crate::identity::hex_bytes::option")]
     pub member_secret: Option<[u8; 32]>,
+    /// This device's secret key.
     #[serde(with = "crate::identity::hex_bytes")]
     pub device_secret: [u8; 32],
+    /// The member key's certificate for this device.
     pub device_cert: DeviceCert,
 }
 
 impl IdentityRecord {
+    /// The record of `id`, secrets included.
     pub fn from_identity(id: &Identity) -> Self {
         IdentityRecord {
             name: id.name.clone(),
@@ -91,16 +97,21 @@ struct IdentityRecordV1 {
     device_cert: DeviceCert,
 }
 
+/// A neighbourhood this member belongs to, as stored on this device.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NeighbourhoodRecord {
+    /// The neighbourhood's id (its root public key).
     pub id: NeighbourhoodId,
+    /// Its name.
     pub name: String,
     /// This member's proof of membership.
     pub chain: Chain,
     /// Present on admins' devices: the root secret that signs revocations.
     #[serde(with = "crate::identity::hex_bytes::option")]
     pub root_secret: Option<[u8; 32]>,
+    /// When this member joined (or founded) it, in milliseconds since the Unix epoch.
     pub joined_at: u64,
+    /// Member revocations issued by the admin, as known here.
     pub revocations: Vec<Revocation>,
     /// Peer addresses learned from tickets (and later from the network).
     pub known_addrs: Vec<String>,
@@ -134,12 +145,18 @@ pub fn legacy_neighbourhood_secret(id: &NeighbourhoodId) -> [u8; 32] {
     blake3::derive_key("partage 2026 legacy neighbourhood secret", &id.0)
 }
 
+/// A member of a neighbourhood (this one included), as known here.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRecord {
+    /// The neighbourhood.
     pub neighbourhood: NeighbourhoodId,
+    /// The member.
     pub member: MemberId,
+    /// The member's display name, from their document's profile.
     pub name: String,
+    /// The member's proof of membership.
     pub chain: Chain,
+    /// The member's devices, as certified by the member key.
     pub devices: Vec<DeviceCert>,
     /// Devices the member revoked (valid revocations only).
     pub revoked_devices: Vec<DeviceRevocation>,
@@ -154,15 +171,21 @@ impl MemberRecord {
 
 /// Everything needed at startup, read in one transaction.
 pub struct Loaded {
+    /// The identity, if one was created.
     pub identity: Option<IdentityRecord>,
+    /// Every neighbourhood.
     pub neighbourhoods: Vec<NeighbourhoodRecord>,
+    /// Every member of every neighbourhood.
     pub members: Vec<MemberRecord>,
+    /// Every item (the read model's rows).
     pub items: Vec<Item>,
 }
 
 /// A document as stored: snapshot plus later changes, and the attestations that vouch for it.
 pub struct StoredDoc {
+    /// The last compacted snapshot (automerge's saved form), if any.
     pub snapshot: Option<Vec<u8>>,
+    /// Raw automerge changes stored since the snapshot, in the order they were stored.
     pub changes: Vec<Vec<u8>>,
 }
 
@@ -172,6 +195,8 @@ pub type DocHeadsKey = (NeighbourhoodId, MemberId);
 /// Non-durable commits in a row at most: the next one is durable.
 const MAX_UNFLUSHED: usize = 8;
 
+/// The redb store file: every record of a data directory. Reads run in their own read
+/// transaction; writes go through [`Store::write`].
 pub struct Store {
     pub(crate) db: Database,
     /// Transactions committed without being made durable yet (see [`Store::write_unflushed`]).
@@ -230,6 +255,7 @@ impl Store {
         Ok(Store { db, unflushed: std::sync::atomic::AtomicUsize::new(0) })
     }
 
+    /// The schema version the file is at (after the migrations of [`Store::open`]).
     pub fn schema_version(&self) -> Result<u32> {
         let txn = self.db.begin_read()?;
         let meta = txn.open_table(META)?;
@@ -237,6 +263,8 @@ impl Store {
         Ok(u32::from_be_bytes(v.value().try_into().map_err(|_| Error::Corrupt("schema version".into()))?))
     }
 
+    /// Reads what a node needs at startup (identity, neighbourhoods, members, items) in one
+    /// transaction.
     pub fn load_all(&self) -> Result<Loaded> {
         let txn = self.db.begin_read()?;
         let meta = txn.open_table(META)?;
@@ -259,6 +287,7 @@ impl Store {
         Ok(Loaded { identity, neighbourhoods, members, items })
     }
 
+    /// The stored document of `owner` in `ns` (snapshot and later changes), if any is stored.
     pub fn doc(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Option<StoredDoc>> {
         let key = doc_key(ns, owner);
         let txn = self.db.begin_read()?;
@@ -339,6 +368,7 @@ impl Store {
         Ok(out)
     }
 
+    /// Every stored attestation of `owner`'s document in `ns`.
     pub fn attestations(&self, ns: &NeighbourhoodId, owner: &MemberId) -> Result<Vec<Attestation>> {
         let key = doc_key(ns, owner);
         let end = prefix_end(&key);
@@ -471,22 +501,26 @@ pub struct Writer<'t> {
 }
 
 impl Writer<'_> {
+    /// Stores (replaces) the identity record.
     pub fn put_identity(&mut self, rec: &IdentityRecord) -> Result<()> {
         self.txn.open_table(META)?.insert(KEY_IDENTITY, encode(rec)?.as_slice())?;
         Ok(())
     }
 
+    /// Stores (replaces) a neighbourhood record.
     pub fn put_neighbourhood(&mut self, rec: &NeighbourhoodRecord) -> Result<()> {
         self.txn.open_table(NEIGHBOURHOODS)?.insert(rec.id.0.as_slice(), encode(rec)?.as_slice())?;
         Ok(())
     }
 
+    /// Stores (replaces) a member record.
     pub fn put_member(&mut self, rec: &MemberRecord) -> Result<()> {
         let key = doc_key(&rec.neighbourhood, &rec.member);
         self.txn.open_table(MEMBERS)?.insert(key.as_slice(), encode(rec)?.as_slice())?;
         Ok(())
     }
 
+    /// Appends one raw automerge change to `owner`'s document in `ns`, after those stored.
     pub fn append_change(&mut self, ns: &NeighbourhoodId, owner: &MemberId, change: &[u8]) -> Result<()> {
         let prefix = doc_key(ns, owner);
         let end = prefix_end(&prefix);
@@ -516,6 +550,7 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Records that `owner` left `ns` (`code` 1) or erased their data there (`code` 2).
     pub fn put_departed(&mut self, ns: &NeighbourhoodId, owner: &MemberId, code: u8) -> Result<()> {
         self.txn.open_table(DEPARTED)?.insert(doc_key(ns, owner).as_slice(), [code].as_slice())?;
         Ok(())
@@ -529,12 +564,14 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Stores (replaces) the current heads of `owner`'s document in `ns`.
     pub fn put_heads(&mut self, ns: &NeighbourhoodId, owner: &MemberId, heads: &[[u8; 32]]) -> Result<()> {
         let key = doc_key(ns, owner);
         self.txn.open_table(DOC_HEADS)?.insert(key.as_slice(), encode(&heads)?.as_slice())?;
         Ok(())
     }
 
+    /// Stores an attestation of `owner`'s document in `ns`, keyed by the change it signs.
     pub fn put_attestation(
         &mut self,
         ns: &NeighbourhoodId,
@@ -546,23 +583,25 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Stores (replaces) the admission of `a.member` in `a.neighbourhood`.
     pub fn put_admission(&mut self, a: &Admission) -> Result<()> {
         let key = doc_key(&a.neighbourhood, &a.member);
         self.txn.open_table(ADMISSIONS)?.insert(key.as_slice(), encode(a)?.as_slice())?;
         Ok(())
     }
 
+    /// Stores (replaces) an item of the read model.
     pub fn put_item(&mut self, item: &Item) -> Result<()> {
         self.txn.open_table(ITEMS)?.insert(item.id.0.as_slice(), encode(item)?.as_slice())?;
         Ok(())
     }
 
+    /// Deletes an item of the read model (nothing if it is not there).
     pub fn delete_item(&mut self, id: &ItemId) -> Result<()> {
         self.txn.open_table(ITEMS)?.remove(id.0.as_slice())?;
         Ok(())
     }
 
-    /// Erases everything stored about one neighbourhood (leaving it).
     /// Deletes what is stored about every member of `ns` but `keep` (its record and document
     /// stay), and the listed items.
     pub fn delete_others_in(
@@ -585,6 +624,7 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Erases everything stored about neighbourhood `ns` (leaving it), and the listed items.
     pub fn delete_neighbourhood(&mut self, ns: &NeighbourhoodId, items: &[ItemId]) -> Result<()> {
         self.txn.open_table(NEIGHBOURHOODS)?.remove(ns.0.as_slice())?;
         let end = prefix_end(&ns.0);

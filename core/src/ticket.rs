@@ -18,6 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
+/// What every invite ticket this build writes starts with.
 pub const PREFIX: &str = "partage2";
 /// Tickets made before neighbourhoods had a shared secret.
 pub const LEGACY_PREFIX: &str = "partage1";
@@ -32,6 +33,7 @@ pub struct InviteTicket {
     pub inviter_chain: Chain,
     /// The invite certificate, issued by the inviter.
     pub invite: Cert,
+    /// The invite key's secret: whoever holds the ticket signs their own member certificate with it.
     pub invite_secret: [u8; 32],
     /// Addresses (multiaddrs) where the inviter could be reached when the ticket was made.
     pub addrs: Vec<String>,
@@ -58,14 +60,17 @@ struct BodyV1 {
 }
 
 impl InviteTicket {
+    /// The neighbourhood the ticket invites to.
     pub fn neighbourhood(&self) -> NeighbourhoodId {
         self.invite.neighbourhood
     }
 
+    /// The neighbourhood's name, as the inviter signed it.
     pub fn neighbourhood_name(&self) -> &str {
         &self.invite.neighbourhood_name
     }
 
+    /// When the invite expires, in milliseconds since the Unix epoch.
     pub fn expires_at(&self) -> u64 {
         self.invite.expires_at.unwrap_or(0)
     }
@@ -92,6 +97,7 @@ impl InviteTicket {
         InviteTicket { inviter_chain, invite, invite_secret, addrs, neighbourhood_secret }
     }
 
+    /// The ticket as text: [`PREFIX`], then URL-safe base64 of its body and a checksum.
     pub fn encode(&self) -> String {
         let body = Body {
             chain: self.chain(),

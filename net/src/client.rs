@@ -33,6 +33,7 @@ pub struct Network {
 /// through Android NSD / iOS Bonjour).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Advertisement {
+    /// This device's peer id on the network it is on now.
     pub peer_id: PeerId,
     /// Listen addresses, each ending in `/p2p/<peer id>`.
     pub addrs: Vec<Multiaddr>,
@@ -46,12 +47,16 @@ pub struct SyncReport {
     pub peers: Vec<PeerSync>,
     /// Dials that failed (most recent last).
     pub dial_errors: Vec<String>,
+    /// How long the call took.
     pub elapsed: Duration,
 }
 
+/// One peer's part of a [`SyncReport`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerSync {
+    /// The peer.
     pub peer_id: PeerId,
+    /// What its round achieved; `None` if it did not finish in time.
     pub outcome: Option<SyncOutcome>,
 }
 
@@ -66,6 +71,42 @@ impl Network {
     /// Starts the network for `node` (which must have an identity): listens, dials the
     /// configured, remembered and ticket addresses, and syncs with every member it meets.
     /// Must be called inside a tokio runtime.
+    ///
+    /// Two devices on 127.0.0.1: a neighbour who shares a ticket carrying its address, and a
+    /// device that joins with it and syncs (a phone would use [`NetConfig::lan`] or the
+    /// default):
+    ///
+    /// ```
+    /// use partage::{ItemDraft, ItemFilter, Node};
+    /// use partage_net::{NetConfig, Network};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let alice = Node::open(dir.path().join("alice"))?;
+    /// alice.init("Alice")?;
+    /// let street = alice.create_neighbourhood("Rue des Lilas")?;
+    /// alice.add_item(&street.id, ItemDraft { title: "Perceuse".into(), ..Default::default() })?;
+    /// let alice_net = Network::start(alice.clone(), NetConfig::loopback()).await?;
+    /// let reachable = alice_net.advertise(Duration::from_secs(5)).await?;
+    /// let addrs = reachable.addrs.iter().map(ToString::to_string).collect();
+    /// let ticket = alice.invite(&street.id, 7, 1, addrs)?; // 7 days, 1 person
+    ///
+    /// let bob = Node::open(dir.path().join("bob"))?;
+    /// bob.init("Bob")?;
+    /// bob.join(&ticket)?;
+    /// // Ticket addresses are dialed at start (`NetConfig::dial_remembered`).
+    /// let bob_net = Network::start(bob.clone(), NetConfig::loopback()).await?;
+    /// let report = bob_net.sync_now(Duration::from_secs(30)).await?;
+    /// assert_eq!(report.peers.len(), 1);
+    /// assert_eq!(bob.list_items(&ItemFilter::default())?[0].item.title, "Perceuse");
+    ///
+    /// bob_net.stop().await?;
+    /// alice_net.stop().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start(node: Node, config: NetConfig) -> Result<Network, NetError> {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());

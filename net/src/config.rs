@@ -6,6 +6,27 @@ use std::time::Duration;
 /// Network settings. [`NetConfig::default`] listens on every interface (TCP and QUIC, ports
 /// chosen by the system) with mDNS **off**; [`NetConfig::lan`] turns mDNS on, and
 /// [`NetConfig::loopback`] is what tests use (127.0.0.1 only, TCP, no mDNS).
+///
+/// Start from one of these and change what differs:
+///
+/// ```
+/// use partage_net::NetConfig;
+/// use std::time::Duration;
+///
+/// # fn main() -> Result<(), partage_net::NetError> {
+/// let config = NetConfig {
+///     // A fixed port, say for a home node behind a port forward.
+///     listen: vec![partage_net::Network::parse_address("/ip4/0.0.0.0/tcp/4001")?],
+///     // A peer known by address, dialed at start and whenever the node resumes or syncs.
+///     peers: vec![partage_net::Network::parse_address("/ip4/192.168.1.20/tcp/4001")?],
+///     redial_interval: Duration::from_secs(60),
+///     ..NetConfig::lan()
+/// };
+/// assert!(config.mdns);
+/// assert!(!NetConfig::default().mdns);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct NetConfig {
     /// Addresses to listen on.

@@ -14,6 +14,7 @@ use partage::DocSummary;
 pub struct SessionKey([u8; 32]);
 
 impl SessionKey {
+    /// The key of the connection between `a` and `b` (the order does not matter).
     pub fn new(a: &PeerId, b: &PeerId) -> Self {
         let (a, b) = (a.to_bytes(), b.to_bytes());
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };

@@ -5,22 +5,41 @@ use partage::ErrorKind;
 /// What can go wrong when starting, steering or querying the network.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
+    /// The core refused or failed (see [`partage::Error`]).
     #[error("{0}")]
     Node(#[from] partage::Error),
+    /// Text that is not a multiaddr.
     #[error("\"{0}\" is not a usable peer address (expected a multiaddr such as /ip4/192.168.1.20/tcp/4001)")]
     BadAddress(String),
+    /// An address could not be listened on.
     #[error("cannot listen on {addr}: {reason}")]
-    Listen { addr: String, reason: String },
+    Listen {
+        /// The address.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
+    /// A peer could not be dialed.
     #[error("cannot dial {addr}: {reason}")]
-    Dial { addr: String, reason: String },
+    Dial {
+        /// The address.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
+    /// The swarm could not be built or started.
     #[error("could not set up the network: {0}")]
     Setup(String),
+    /// The network is paused ([`crate::Network::pause`]): resume it first.
     #[error("the network is paused: resume it first")]
     Paused,
+    /// The network was stopped, or its task ended.
     #[error("the network is stopped")]
     Stopped,
+    /// The network is busy: try again. (Nothing in this version returns it.)
     #[error("the network is busy: try again")]
     Busy,
+    /// Linking a new device over the network failed.
     #[error("linking failed: {0} (are both devices on the same network, with the code still shown?)")]
     Link(String),
 }

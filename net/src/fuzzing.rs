@@ -29,6 +29,7 @@ pub const MAX_FRAME: usize = 32 * 1024 * 1024;
 /// How a session ended (the crate's own `End`, made public for the harness).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ended {
+    /// The stream closed, or the session was let go; nobody is blamed.
     Closed,
     /// The peer is blamed.
     Misbehaved(String),
@@ -150,6 +151,7 @@ impl SessionHarness {
         out
     }
 
+    /// Whether the writer is stalled (see `set_writer_stalled`).
     pub fn writer_stalled(&self) -> bool {
         self.writer_stalled
     }
@@ -169,6 +171,7 @@ impl SessionHarness {
         self.machine.has_outgoing()
     }
 
+    /// The node this harness runs on.
     pub fn node(&self) -> &Node {
         &self.node
     }
@@ -225,7 +228,9 @@ impl SessionHarness {
 /// Frames two harnesses wrote to each other in [`exchange`], as bodies (no length prefix).
 #[derive(Clone, Debug, Default)]
 pub struct Transcript {
+    /// Frames the first harness wrote to the second.
     pub a_to_b: Vec<Vec<u8>>,
+    /// Frames the second harness wrote to the first.
     pub b_to_a: Vec<Vec<u8>>,
     /// Both sides went quiet with nothing in flight, and neither ended.
     pub settled: bool,

@@ -16,6 +16,8 @@
 //!
 //! The core crate knows nothing of libp2p (see `docs/adr/0004-network-crate.md`).
 
+#![warn(missing_docs)]
+
 mod accept;
 mod autonat;
 mod behaviour;

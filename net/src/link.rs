@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+/// The protocol a new device uses to present a link code to the device that shows it.
 pub const LINK_PROTOCOL: &str = "/partage/link/1";
 /// Requests are a version and a secret: anything longer is not one.
 const MAX_REQUEST_BYTES: usize = 128;

@@ -161,13 +161,17 @@ pub struct PeerInfo {
     pub member: Option<MemberId>,
     /// Neighbourhoods it proved membership of (shared with this device).
     pub neighbourhoods: Vec<NeighbourhoodId>,
+    /// Addresses known for it.
     pub addrs: Vec<Multiaddr>,
+    /// At least one connection with it is open.
     pub connected: bool,
     /// A sync session is running on the connection.
     pub session: bool,
     /// A sync round is in progress.
     pub syncing: bool,
+    /// When a sync round with it last finished, by this device's clock.
     pub last_synced: Option<SystemTime>,
+    /// What that round achieved.
     pub last_sync: Option<SyncOutcome>,
     /// Remembered in the store: dialed again after a restart.
     pub remembered: bool,
@@ -191,6 +195,7 @@ pub enum ConnectionPath {
 }
 
 impl ConnectionPath {
+    /// The stable lowercase name: "direct", "relayed" or "upgraded".
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectionPath::Direct => "direct",

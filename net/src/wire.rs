@@ -34,35 +34,95 @@ pub enum Msg {
     /// What I have: per neighbourhood, a tag only its members can compute and a digest of my
     /// documents (both keyed by the neighbourhood id and this session). `reply` asks the peer
     /// to answer with its own `Hello`.
-    Hello { reply: bool, entries: Vec<HelloEntry> },
+    Hello {
+        /// Whether the peer should answer with its own `Hello`.
+        reply: bool,
+        /// One entry per neighbourhood offered (at most [`MAX_NEIGHBOURHOODS`]).
+        entries: Vec<HelloEntry>,
+    },
     /// My membership of `ns`, for a peer whose tag matched.
-    Proof { ns: NeighbourhoodId, proof: WireProof },
+    Proof {
+        /// The neighbourhood.
+        ns: NeighbourhoodId,
+        /// The proof.
+        proof: WireProof,
+    },
     /// Your proof of `ns` was refused: you get nothing of it.
-    Denied { ns: NeighbourhoodId, reason: String },
+    Denied {
+        /// The neighbourhood.
+        ns: NeighbourhoodId,
+        /// Why, in words (at most [`MAX_REASON`] bytes).
+        reason: String,
+    },
     /// The documents I hold in `ns` (hash of heads each) and the revocations I know.
-    Summary { ns: NeighbourhoodId, docs: Vec<DocHash>, revocations: Vec<Revocation> },
+    Summary {
+        /// The neighbourhood.
+        ns: NeighbourhoodId,
+        /// Each document held, with a hash of its heads (at most [`MAX_DOCS`]).
+        docs: Vec<DocHash>,
+        /// The neighbourhood's revocations known (at most [`MAX_REVOCATIONS`]).
+        revocations: Vec<Revocation>,
+    },
     /// Send me what you have of `owner`'s document beyond `heads` (empty: all of it).
-    Want { ns: NeighbourhoodId, owner: MemberId, heads: Vec<[u8; 32]> },
+    Want {
+        /// The neighbourhood.
+        ns: NeighbourhoodId,
+        /// The document's owner.
+        owner: MemberId,
+        /// The heads the sender has (at most [`MAX_HEADS`]).
+        heads: Vec<[u8; 32]>,
+    },
     /// A document or changes to it: the answer to a `Want`, or a live push.
-    Bundle { answer: bool, bundle: WireBundle },
+    Bundle {
+        /// Whether it answers a `Want` (otherwise a live push).
+        answer: bool,
+        /// The document or changes.
+        bundle: WireBundle,
+    },
     /// The answer to a `Want` when I have nothing newer.
-    NoChange { ns: NeighbourhoodId, owner: MemberId },
+    NoChange {
+        /// The neighbourhood.
+        ns: NeighbourhoodId,
+        /// The document's owner.
+        owner: MemberId,
+    },
     /// The answer to a `Want` whose heads I do not all have: you are ahead (or we diverged);
     /// these are my heads.
-    Ahead { ns: NeighbourhoodId, owner: MemberId, heads: Vec<[u8; 32]> },
+    Ahead {
+        /// The neighbourhood.
+        ns: NeighbourhoodId,
+        /// The document's owner.
+        owner: MemberId,
+        /// The sender's heads (at most [`MAX_HEADS`]).
+        heads: Vec<[u8; 32]>,
+    },
     /// My digest of `ns` now; `ack` when it answers a push.
-    Status { ns: NeighbourhoodId, digest: [u8; 32], ack: bool },
+    Status {
+        /// The neighbourhood.
+        ns: NeighbourhoodId,
+        /// The sender's digest of its documents in `ns`.
+        digest: [u8; 32],
+        /// Whether it acknowledges a push.
+        ack: bool,
+    },
 }
 
+/// One neighbourhood offered in a `Hello`, without naming it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HelloEntry {
+    /// A tag only the neighbourhood's members can compute (keyed by its shared secret, bound to
+    /// this session and its sender: ADR 0013).
     pub tag: [u8; 32],
+    /// A digest of the sender's documents in it.
     pub digest: [u8; 32],
 }
 
+/// One document in a `Summary`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocHash {
+    /// The document's owner.
     pub owner: MemberId,
+    /// A hash of the document's heads.
     pub heads: [u8; 32],
 }
 
@@ -72,13 +132,18 @@ pub struct DocHash {
 /// key, this is what names the device (ADR 0016).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireProof {
+    /// The member's proof of membership.
     pub chain: Chain,
+    /// The certificate of the device presenting it.
     pub device: DeviceCert,
+    /// Admissions that confirm the chain's members.
     pub admissions: Vec<Admission>,
+    /// The device's signature over this session's binding.
     pub binding: BindingSignature,
 }
 
 impl WireProof {
+    /// The wire form of `p`, with the session's binding signature.
     pub fn new(p: MembershipProof, binding: BindingSignature) -> Self {
         WireProof { chain: p.chain, device: p.device, admissions: p.admissions, binding }
     }
@@ -97,34 +162,58 @@ impl WireProof {
 /// revocations travel in `Summary` instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireBundle {
+    /// The neighbourhood.
     pub neighbourhood: NeighbourhoodId,
+    /// The document's owner.
     pub owner: MemberId,
+    /// The owner's proof of membership; `None` when the receiver already holds the document.
     pub owner_chain: Option<Chain>,
     /// The admissions that confirm the owner (sent with the chain).
     pub owner_admissions: Vec<Admission>,
     /// Devices the owner revoked.
     pub device_revocations: Vec<DeviceRevocation>,
+    /// The certificates of the devices that signed the payload's heads.
     pub devices: Vec<DeviceCert>,
     /// The core's own exchange format for document contents (bounded decoding of changes).
     pub payload: WirePayload,
+    /// Attestations of the payload's heads.
     pub attestations: Vec<Attestation>,
 }
 
 /// Why a frame could not be read or used.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
+    /// A frame longer than allowed.
     #[error("message too large ({size} bytes, at most {max})")]
-    TooLarge { size: usize, max: usize },
+    TooLarge {
+        /// The frame's length, in bytes.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A frame that does not decode as a message.
     #[error("malformed message: {0}")]
     Malformed(String),
+    /// A list in a message longer than its limit.
     #[error("message exceeds a limit: {what} ({count}, at most {max})")]
-    Limit { what: &'static str, count: usize, max: usize },
+    Limit {
+        /// Which list.
+        what: &'static str,
+        /// Its length.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The stream ended inside a frame.
     #[error("connection closed in the middle of a message")]
     Truncated,
+    /// Nothing arrived for too long inside a frame.
     #[error("a message stalled half-way (nothing arrived for too long)")]
     Stalled,
+    /// A message (its name) that needs a proven membership came before the proof.
     #[error("sent a {0} before proving membership")]
     BeforeProof(&'static str),
+    /// The connection failed.
     #[error("connection error: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -15,18 +15,23 @@ use std::path::Path;
 
 /// The `format` of a data-only export (an import recognises it and refuses it).
 pub const DATA_FORMAT: &str = "partage-data";
+/// The `version` of data-only exports this build writes.
 pub const DATA_VERSION: u32 = 1;
 
 /// What `export --data-only` writes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DataExport {
+    /// Always [`DATA_FORMAT`].
     pub format: String,
+    /// The file format's version ([`DATA_VERSION`]).
     pub version: u32,
     /// Milliseconds since 1970.
     pub exported_at: u64,
     /// Says what this file is, for whoever opens it.
     pub about: String,
+    /// Who I am.
     pub me: Profile,
+    /// The neighbourhoods I belong to.
     pub neighbourhoods: Vec<NeighbourhoodEntry>,
     /// My items, every field, in all my neighbourhoods.
     pub items: Vec<Item>,
@@ -34,19 +39,25 @@ pub struct DataExport {
     pub loans: Vec<LoanView>,
 }
 
+/// My profile in a data-only export.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Profile {
+    /// My display name.
     pub name: String,
     /// My public member id (not a secret).
     pub member: MemberId,
 }
 
+/// A neighbourhood I belong to, in a data-only export.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NeighbourhoodEntry {
+    /// Its id.
     pub id: NeighbourhoodId,
+    /// Its name.
     pub name: String,
     /// Milliseconds since 1970.
     pub joined_at: u64,
+    /// Whether I am an admin of it (this device holds its root key).
     pub admin: bool,
 }
 
@@ -105,7 +116,10 @@ impl Node {
 /// Counts of what a data-only export wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataOnlySummary {
+    /// Neighbourhoods written.
     pub neighbourhoods: usize,
+    /// Items written.
     pub items: usize,
+    /// Loans written.
     pub loans: usize,
 }

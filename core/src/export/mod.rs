@@ -30,7 +30,9 @@ pub mod sealed;
 pub use data_only::{DATA_FORMAT, DataExport, DataOnlySummary};
 pub use sealed::KdfParams;
 
+/// The `format` field of a backup file.
 pub const FORMAT: &str = "partage-export";
+/// The `version` field of backup files this build writes.
 pub const VERSION: u32 = 1;
 /// Export files larger than this are refused before parsing.
 pub const MAX_EXPORT_BYTES: u64 = 512 * 1024 * 1024;
@@ -40,15 +42,23 @@ pub const MAX_SEALED_BYTES: u64 = MAX_EXPORT_BYTES + 1024;
 /// Longest passphrase accepted for a new export, in characters.
 pub const MAX_PASSPHRASE_CHARS: usize = 1024;
 
+/// A backup: everything a device stores, secrets included, as written to an export file (JSON,
+/// optionally sealed under a passphrase).
 #[derive(Serialize, Deserialize)]
 pub struct ExportFile {
+    /// Always [`FORMAT`].
     pub format: String,
+    /// The file format's version ([`VERSION`]).
     pub version: u32,
+    /// When the export was made, in milliseconds since the Unix epoch.
     pub exported_at: u64,
     /// Includes the secret keys: whoever has this file can act as you. Keep it safe.
     pub identity: IdentityRecord,
+    /// Every neighbourhood this member belongs to.
     pub neighbourhoods: Vec<NeighbourhoodRecord>,
+    /// Every member of those neighbourhoods, as known here.
     pub members: Vec<MemberRecord>,
+    /// Every member document stored here (revoked members' excluded), verified again on import.
     pub documents: Vec<ExportedDoc>,
     /// The inventory as readable records. Informational: import rebuilds it from `documents`.
     pub items: Vec<ItemView>,
@@ -57,12 +67,16 @@ pub struct ExportFile {
     pub photos: Vec<photos::ExportedBlob>,
 }
 
+/// One member document in a backup.
 #[derive(Serialize, Deserialize)]
 pub struct ExportedDoc {
+    /// The neighbourhood.
     pub neighbourhood: crate::NeighbourhoodId,
+    /// The document's owner.
     pub owner: crate::MemberId,
     /// Automerge `save()` of the document, base64.
     pub snapshot: String,
+    /// The attestations of the document's heads (its owner's devices' signatures).
     pub attestations: Vec<Attestation>,
     /// The admissions that confirm the owner's membership (see `crate::admission`).
     #[serde(default)]
@@ -72,8 +86,11 @@ pub struct ExportedDoc {
 /// Counts of what an export or import moved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransferSummary {
+    /// Neighbourhoods.
     pub neighbourhoods: usize,
+    /// Member documents.
     pub documents: usize,
+    /// Items.
     pub items: usize,
 }
 

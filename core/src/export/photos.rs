@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
+/// A photo blob in a backup.
 #[derive(Serialize, Deserialize)]
 pub struct ExportedBlob {
     /// BLAKE3 of the bytes, hex.

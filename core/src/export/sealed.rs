@@ -48,7 +48,9 @@ pub const HEADER_LEN: usize = NONCE_AT + NONCE_LEN;
 /// the bounds leave room to raise it (4x the memory, or more passes) without letting a hostile
 /// file make a phone allocate gigabytes or compute for minutes.
 pub const MAX_MEMORY_KIB: u32 = 256 * 1024;
+/// Most Argon2id passes a file may ask for.
 pub const MAX_ITERATIONS: u32 = 10;
+/// Most Argon2id lanes a file may ask for.
 pub const MAX_LANES: u32 = 4;
 /// Bound on memory x iterations (KiB passes): four times the default's work.
 pub const MAX_WORK_KIB: u64 = 4 * (64 * 1024 * 3);
@@ -58,6 +60,7 @@ pub const MAX_WORK_KIB: u64 = 4 * (64 * 1024 * 3);
 pub struct KdfParams {
     /// Memory in KiB.
     pub memory_kib: u32,
+    /// Passes over the memory.
     pub iterations: u32,
     /// Degree of parallelism (lanes). The derivation itself runs on one thread.
     pub lanes: u32,
@@ -149,6 +152,7 @@ pub fn seal(plaintext: Vec<u8>, passphrase: &str, params: KdfParams) -> Result<V
 /// The parsed header of an encrypted export.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SealedHeader {
+    /// The key derivation's cost parameters.
     pub params: KdfParams,
     salt: [u8; SALT_LEN],
     nonce: [u8; NONCE_LEN],

@@ -23,12 +23,20 @@ use crate::ids::LoanId;
 /// The state and booking facts of one loan, before names and titles are attached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Derived {
+    /// The loan's state.
     pub state: LoanState,
+    /// The last day, accepted extensions included.
     pub until: Day,
+    /// The last day asked for by an unanswered extension request (none once the loan is final).
     pub pending_extension: Option<Day>,
+    /// Accepted concurrently with an overlapping better-ranked loan: it does not hold the booking.
     pub conflict: bool,
+    /// A request overlapping a held booking.
     pub waitlisted: bool,
+    /// The borrower confirmed receiving the item after the lender handed it over.
     pub receipt_confirmed: bool,
+    /// The lender reported the item as not returned after its last day, and it is overdue or
+    /// marked returned only by the borrower.
     pub disputed: bool,
 }
 

@@ -17,7 +17,9 @@ use crate::ids::{IdNonce, ItemId, LoanId, MemberId, NeighbourhoodId};
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Change, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
+/// The member document's section holding the member's borrower sides.
 pub const BORROWING: &str = "borrowing";
+/// The member document's section holding the member's lender sides.
 pub const LENDING: &str = "lending";
 
 /// The fields of a borrower's record that are read.
@@ -51,10 +53,15 @@ const LENDER_FIELDS: &[&str] = &[
 /// A lender's side with the keys that identify the loan.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LenderRecord {
+    /// The neighbourhood.
     pub neighbourhood: NeighbourhoodId,
+    /// The lender (whose document holds this side).
     pub lender: MemberId,
+    /// The borrower.
     pub borrower: MemberId,
+    /// The loan.
     pub id: LoanId,
+    /// What the lender has said.
     pub side: LenderSide,
 }
 

@@ -13,6 +13,7 @@ const BORROWING: TableDefinition<&[u8], &[u8]> = TableDefinition::new("loan_borr
 const LENDING: TableDefinition<&[u8], &[u8]> = TableDefinition::new("loan_lending");
 
 impl Store {
+    /// Every stored borrower side and lender record.
     pub fn loan_sides(&self) -> Result<(Vec<BorrowerSide>, Vec<LenderRecord>)> {
         let borrowing =
             self.rows(BORROWING)?.iter().map(|(_, v)| decode(v, "loan")).collect::<Result<_>>()?;
@@ -22,12 +23,14 @@ impl Store {
 }
 
 impl Writer<'_> {
+    /// Stores (replaces) a borrower side.
     pub fn put_borrowing(&mut self, b: &BorrowerSide) -> Result<()> {
         let key = [doc_key(&b.neighbourhood, &b.borrower).as_slice(), &b.id.0].concat();
         self.txn.open_table(BORROWING)?.insert(key.as_slice(), encode(b)?.as_slice())?;
         Ok(())
     }
 
+    /// Stores (replaces) a lender record.
     pub fn put_lending(&mut self, l: &LenderRecord) -> Result<()> {
         let key = [doc_key(&l.neighbourhood, &l.lender).as_slice(), &l.borrower.0, &l.id.0].concat();
         self.txn.open_table(LENDING)?.insert(key.as_slice(), encode(l)?.as_slice())?;

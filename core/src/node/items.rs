@@ -95,6 +95,7 @@ impl Node {
         Ok(())
     }
 
+    /// The item `id` with its owner's name. Fails with [`Error::UnknownItem`] if it is not known here.
     pub fn item(&self, id: &ItemId) -> Result<ItemView> {
         let st = self.lock()?;
         let item = st.read.get(id).ok_or(Error::UnknownItem(*id))?;

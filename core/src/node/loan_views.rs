@@ -27,7 +27,9 @@ pub(super) struct LoanBook {
 /// Which loans a listing shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoanFilter {
+    /// Only loans in this neighbourhood.
     pub neighbourhood: Option<NeighbourhoodId>,
+    /// Only loans of this item.
     pub item: Option<ItemId>,
     /// Only loans where this member is the borrower or the lender.
     pub mine: bool,
@@ -187,6 +189,7 @@ impl State {
 }
 
 impl Node {
+    /// The loan `id` as derived today. Fails with [`LoanError::UnknownLoan`] if it is not known here.
     pub fn loan(&self, id: &LoanId) -> Result<LoanView> {
         self.lock()?.loan_view(id)
     }
@@ -199,6 +202,7 @@ impl Node {
         Ok(filter_views(st.loan_views(day), filter, me))
     }
 
+    /// Loans matching `filter`, as derived today.
     pub fn loans(&self, filter: &LoanFilter) -> Result<Vec<LoanView>> {
         let st = self.lock()?;
         let me = st.identity.as_ref().map(|i| i.member_id());

@@ -83,6 +83,8 @@ impl Node {
         st.loan_view(&id)
     }
 
+    /// Lender accepts a request, with an optional message. Refused if the dates overlap a loan
+    /// already booked ([`LoanError::AlreadyBooked`]).
     pub fn accept_loan(&self, id: &LoanId, message: &str) -> Result<LoanView> {
         let message = check_message(message)?;
         self.lender_move(id, "accept", &[LoanState::Requested], |st, view, l| {
@@ -93,6 +95,7 @@ impl Node {
         })
     }
 
+    /// Lender declines a request, with an optional message.
     pub fn decline_loan(&self, id: &LoanId, message: &str) -> Result<LoanView> {
         let message = check_message(message)?;
         self.lender_move(id, "decline", &[LoanState::Requested], |st, _, l| {
@@ -163,6 +166,7 @@ impl Node {
         })
     }
 
+    /// Borrower cancels a request, or an accepted loan before the handover.
     pub fn cancel_loan(&self, id: &LoanId) -> Result<LoanView> {
         self.borrower_move(id, "cancel", &[LoanState::Requested, LoanState::Accepted], |st, _, b| {
             b.cancelled_at = Some(st.now());

@@ -74,8 +74,11 @@ type DocKey = (NeighbourhoodId, MemberId);
 /// Who this installation is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdentityInfo {
+    /// The member id (the person, the same on every device).
     pub member: MemberId,
+    /// This device's id.
     pub device: DeviceId,
+    /// The display name.
     pub name: String,
 }
 
@@ -286,6 +289,7 @@ impl Node {
         Ok(Node { state: Arc::new(Mutex::new(state)), events, data_dir: dir })
     }
 
+    /// The data directory this node was opened on.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
@@ -323,6 +327,7 @@ impl Node {
         Ok(self.lock()?.warming.values().all(std::thread::JoinHandle::is_finished))
     }
 
+    /// This installation's identity; `None` until [`Node::init`] (or a device link) created one.
     pub fn identity(&self) -> Result<Option<IdentityInfo>> {
         Ok(self.lock()?.identity.as_ref().map(info))
     }

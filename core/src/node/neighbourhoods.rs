@@ -16,12 +16,17 @@ use crate::ticket::InviteTicket;
 /// A neighbourhood as listed to the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeighbourhoodSummary {
+    /// Its id.
     pub id: NeighbourhoodId,
+    /// Its name.
     pub name: String,
     /// Whether this device holds the root key (can revoke members).
     pub admin: bool,
+    /// Members known here (this one included).
     pub members: usize,
+    /// Items known here.
     pub items: usize,
+    /// When this member joined (or founded) it, in milliseconds since the Unix epoch.
     pub joined_at: u64,
     /// A member has witnessed this device's ticket: until then nothing of the neighbourhood
     /// flows here ("waiting for a member to confirm").
@@ -31,8 +36,11 @@ pub struct NeighbourhoodSummary {
 /// A member as listed to the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberSummary {
+    /// The member.
     pub member: MemberId,
+    /// Their display name.
     pub name: String,
+    /// Whether it is this identity.
     pub is_me: bool,
     /// How they joined: `None` for the founder (or when the admission is not known here).
     pub joined: Option<JoinedVia>,
@@ -208,6 +216,8 @@ impl Node {
             .collect()
     }
 
+    /// The summary of neighbourhood `ns`. Fails with [`Error::UnknownNeighbourhood`] if this node is
+    /// not a member.
     pub fn neighbourhood(&self, ns: &NeighbourhoodId) -> Result<NeighbourhoodSummary> {
         let st = self.lock()?;
         summary(&st, ns)

@@ -36,7 +36,9 @@ const PEERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("net_peers");
 /// "I am a member of this neighbourhood, and this device speaks for me."
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipProof {
+    /// The member's proof of membership.
     pub chain: Chain,
+    /// The member key's certificate for the device presenting the proof.
     pub device: DeviceCert,
     /// Admissions that confirm the chain's members (see `crate::admission`); empty while
     /// this device waits for a member to confirm it.
@@ -46,10 +48,13 @@ pub struct MembershipProof {
 /// A peer this device has synced with, and where it was reachable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KnownPeer {
+    /// The peer's device.
     pub device: DeviceId,
     /// Multiaddrs, most recent first.
     pub addrs: Vec<String>,
+    /// When this device last met it, in milliseconds since the Unix epoch.
     pub last_seen_ms: u64,
+    /// When this device last synced with it, in milliseconds since the Unix epoch.
     pub last_synced_ms: Option<u64>,
 }
 

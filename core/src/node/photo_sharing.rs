@@ -12,6 +12,7 @@ use std::collections::HashMap;
 /// Who refers to a blob, and as what.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlobUse {
+    /// Whether the item shows it as an original or a thumbnail.
     pub kind: BlobKind,
     /// The member whose item shows it (whose budget it counts against).
     pub owner: MemberId,

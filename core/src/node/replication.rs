@@ -34,20 +34,27 @@ pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
 /// A member document (or the part of it a peer lacks), with everything needed to verify it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocBundle {
+    /// The neighbourhood.
     pub neighbourhood: NeighbourhoodId,
+    /// The document's owner.
     pub owner: MemberId,
+    /// The owner's proof of membership.
     pub owner_chain: Chain,
+    /// The owner's device certificates (the devices whose signatures count).
     pub devices: Vec<DeviceCert>,
+    /// The neighbourhood's member revocations the sender knows.
     pub revocations: Vec<Revocation>,
     /// The admissions that confirm the owner's membership (see `crate::admission`).
     pub owner_admissions: Vec<Admission>,
     /// Devices the owner revoked: their signatures vouch for nothing new.
     pub device_revocations: Vec<DeviceRevocation>,
+    /// The document, whole or as the changes the receiver lacks.
     pub payload: DocPayload,
     /// Attestations of the payload's heads (enough: hashes cover ancestors).
     pub attestations: Vec<Attestation>,
 }
 
+/// A member document's content in a [`DocBundle`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DocPayload {
     /// A whole compacted document (automerge `save()` format): cheapest for a fresh peer.
@@ -127,7 +134,9 @@ impl DocPayload {
 /// Which version of a member document a replica has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocSummary {
+    /// The document's owner.
     pub owner: MemberId,
+    /// The heads (change hashes) the replica has of it.
     pub heads: Vec<[u8; 32]>,
 }
 
@@ -138,7 +147,9 @@ pub struct ImportReport {
     pub new_changes: usize,
     /// The payload was a whole document this device did not have yet.
     pub whole_document: bool,
+    /// Items added or changed.
     pub items_changed: usize,
+    /// Items removed.
     pub items_removed: usize,
     /// Loan records of the document refused on read, each with its reason
     /// (see `loan::check`); the rest of the document is imported.

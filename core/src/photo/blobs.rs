@@ -20,7 +20,9 @@ pub const MAX_BLOB_BYTES: usize = MAX_ORIGINAL_BYTES;
 /// What a blob is to the item that refers to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BlobKind {
+    /// The downscaled original.
     Original,
+    /// The thumbnail.
     Thumbnail,
 }
 

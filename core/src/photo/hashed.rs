@@ -14,14 +14,17 @@ pub struct HashedBlob {
 }
 
 impl HashedBlob {
+    /// An empty blob.
     pub fn new() -> HashedBlob {
         HashedBlob::default()
     }
 
+    /// Bytes held (filled or not).
     pub fn len(&self) -> usize {
         self.bytes.len()
     }
 
+    /// Whether no byte is held.
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
@@ -64,10 +67,12 @@ impl HashedBlob {
         BlobHash(*self.hasher.finalize().as_bytes())
     }
 
+    /// The bytes held.
     pub fn as_slice(&self) -> &[u8] {
         &self.bytes
     }
 
+    /// The bytes held, without their hash.
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
     }

@@ -24,10 +24,15 @@ const THUMBNAIL_TARGET_BYTES: usize = 20 * 1024;
 /// A photo ready to store: both blobs, their reference, and the original's size in pixels.
 #[derive(Clone, Debug)]
 pub struct Prepared {
+    /// The reference the item stores.
     pub reference: PhotoRef,
+    /// The downscaled original, JPEG-encoded without metadata.
     pub original: Vec<u8>,
+    /// The thumbnail, JPEG-encoded.
     pub thumbnail: Vec<u8>,
+    /// The stored original's width, in pixels (after downscaling).
     pub width: u32,
+    /// The stored original's height, in pixels (after downscaling).
     pub height: u32,
 }
 

@@ -10,10 +10,12 @@ use std::str::FromStr;
 pub struct BlobHash(pub [u8; 32]);
 
 impl BlobHash {
+    /// The hash of `bytes`.
     pub fn of(bytes: &[u8]) -> BlobHash {
         BlobHash(*blake3::hash(bytes).as_bytes())
     }
 
+    /// The hash in lowercase hex (64 characters).
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
@@ -23,6 +25,7 @@ impl BlobHash {
         hex::encode(self.0.get(..4).unwrap_or_default())
     }
 
+    /// Parses 64 hex characters; `None` for anything else.
     pub fn from_hex(text: &str) -> Option<BlobHash> {
         let mut out = [0u8; 32];
         hex::decode_to_slice(text, &mut out).ok()?;
@@ -39,7 +42,9 @@ impl fmt::Display for BlobHash {
 /// One photo of an item: its downscaled original and its thumbnail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PhotoRef {
+    /// The downscaled original (JPEG).
     pub original: BlobHash,
+    /// The thumbnail (JPEG).
     pub thumbnail: BlobHash,
 }
 

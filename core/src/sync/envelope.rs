@@ -42,6 +42,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind's byte in the header.
     pub fn code(self) -> u8 {
         match self {
             Kind::Summary => 1,
@@ -49,6 +50,7 @@ impl Kind {
         }
     }
 
+    /// The kind whose header byte is `code`, if there is one.
     pub fn from_code(code: u8) -> Option<Kind> {
         match code {
             1 => Some(Kind::Summary),
@@ -78,36 +80,93 @@ impl fmt::Display for Kind {
 /// Why a sync file cannot be read (or written).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnvelopeError {
+    /// The bytes do not start with the sync file magic.
     #[error("this is not a Partage sync file")]
     NotPartage,
+    /// A format newer than this build reads.
     #[error(
         "this sync file was made by a newer version of Partage (format {found}, this build reads up to {newest}): update the app"
     )]
-    Newer { found: u8, newest: u8 },
+    Newer {
+        /// The file's format version.
+        found: u8,
+        /// The newest format this build reads.
+        newest: u8,
+    },
+    /// A format older than this build still reads.
     #[error(
         "this sync file was made by an older version of Partage that this build no longer reads (format {found}, oldest readable {oldest}): update the app on the other device"
     )]
-    Older { found: u8, oldest: u8 },
+    Older {
+        /// The file's format version.
+        found: u8,
+        /// The oldest format this build reads.
+        oldest: u8,
+    },
+    /// A file of the other kind (a summary where a bundle was expected, or the reverse).
     #[error("this is a {found}, not a {expected}")]
-    WrongKind { expected: Kind, found: Kind },
+    WrongKind {
+        /// The kind expected.
+        expected: Kind,
+        /// The kind the file holds.
+        found: Kind,
+    },
+    /// A kind byte this build does not know.
     #[error(
         "this sync file holds something this version of Partage does not know (kind {0}): update the app"
     )]
     UnknownKind(u8),
+    /// The body does not decode.
     #[error("the {kind} is damaged or incomplete ({reason})")]
-    Damaged { kind: Kind, reason: String },
+    Damaged {
+        /// The file's kind.
+        kind: Kind,
+        /// Why.
+        reason: String,
+    },
+    /// The file is larger than its kind allows.
     #[error("the {kind} is too large ({size} bytes, at most {max})")]
-    TooLarge { kind: Kind, size: usize, max: usize },
+    TooLarge {
+        /// The file's kind.
+        kind: Kind,
+        /// Its size, in bytes.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A list in the body is longer than allowed.
     #[error("the {kind} lists too many {what} (at most {max})")]
-    TooMany { kind: Kind, what: &'static str, max: usize },
+    TooMany {
+        /// The file's kind.
+        kind: Kind,
+        /// Which list.
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// The file is for another neighbourhood than the one asked for.
     #[error("the {kind} is for another neighbourhood ({}), not {}", .found.short(), .expected.short())]
-    OtherNeighbourhood { kind: Kind, expected: NeighbourhoodId, found: NeighbourhoodId },
+    OtherNeighbourhood {
+        /// The file's kind.
+        kind: Kind,
+        /// The neighbourhood expected.
+        expected: NeighbourhoodId,
+        /// The neighbourhood the file is for.
+        found: NeighbourhoodId,
+    },
+    /// Writing the file failed.
     #[error("could not write the {kind}: {reason}")]
-    Encode { kind: Kind, reason: String },
+    Encode {
+        /// The file's kind.
+        kind: Kind,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A body that travels in an envelope, and its kind.
 pub trait Body: Serialize + DeserializeOwned {
+    /// The kind written in the header.
     const KIND: Kind;
     /// The limits a reader enforces, checked before writing.
     fn check_limits(&self) -> Result<(), OverLimit>;

@@ -38,10 +38,16 @@ pub enum Reachability {
     #[default]
     Unknown,
     /// A home node reached these addresses on its own: peers can dial this device there.
-    Reachable { addresses: Vec<Multiaddr> },
+    Reachable {
+        /// The addresses a home node reached.
+        addresses: Vec<Multiaddr>,
+    },
     /// Every address tested was out of reach (a NAT or a firewall in the way): peers off this
     /// network reach the device through a home node's relay.
-    NotReachable { tested: Vec<Multiaddr> },
+    NotReachable {
+        /// The addresses tested.
+        tested: Vec<Multiaddr>,
+    },
 }
 
 impl Reachability {

@@ -26,8 +26,11 @@ const OPEN_DEADLINE: Duration = Duration::from_secs(10);
 /// How far a transfer got: `received` of `total` bytes of the blob `hash`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FetchProgress {
+    /// The blob.
     pub hash: BlobHash,
+    /// Bytes received so far.
     pub received: u64,
+    /// The blob's size, in bytes.
     pub total: u64,
 }
 

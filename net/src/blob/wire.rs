@@ -5,6 +5,7 @@
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use serde::{Deserialize, Serialize};
 
+/// The protocol photo blobs are fetched over.
 pub const BLOB_PROTOCOL: &str = "/partage/blob/1";
 pub(crate) const VERSION: u32 = 1;
 /// Hashes in one request at most (a page of thumbnails: 64 x 48 KiB = 3 MiB).

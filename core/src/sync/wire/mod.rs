@@ -45,7 +45,9 @@ bounded_list! {
 /// A list that is too long to be written: which one, and its limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OverLimit {
+    /// Which list, in words ("documents", "revocations", ...).
     pub what: &'static str,
+    /// Its limit.
     pub max: usize,
 }
 
@@ -56,7 +58,9 @@ fn within(what: &'static str, len: usize, max: usize) -> Result<(), OverLimit> {
 /// "These are the documents I have of `neighbourhood`, at these heads."
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireSummary {
+    /// The neighbourhood.
     pub neighbourhood: NeighbourhoodId,
+    /// Each document and its heads (at most [`MAX_SUMMARY_DOCS`]).
     #[serde(deserialize_with = "summary_docs")]
     pub docs: Vec<WireDocHeads>,
 }
@@ -64,7 +68,9 @@ pub struct WireSummary {
 /// One member document and the heads (versions) a replica has of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireDocHeads {
+    /// The document's owner.
     pub owner: MemberId,
+    /// The heads (change hashes) the replica has.
     #[serde(deserialize_with = "doc_heads")]
     pub heads: Vec<[u8; 32]>,
 }
@@ -72,7 +78,9 @@ pub struct WireDocHeads {
 /// Member documents (or the parts a peer lacks) of one neighbourhood.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireBundles {
+    /// The neighbourhood.
     pub neighbourhood: NeighbourhoodId,
+    /// The documents (at most [`MAX_BUNDLES`]).
     #[serde(deserialize_with = "bundles")]
     pub bundles: Vec<WireDocBundle>,
 }
@@ -80,19 +88,28 @@ pub struct WireBundles {
 /// One member document with everything needed to verify it (mirrors [`DocBundle`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireDocBundle {
+    /// The neighbourhood.
     pub neighbourhood: NeighbourhoodId,
+    /// The document's owner.
     pub owner: MemberId,
+    /// The owner's proof of membership.
     #[serde(deserialize_with = "chain")]
     pub owner_chain: Vec<Cert>,
+    /// The owner's device certificates.
     #[serde(deserialize_with = "devices")]
     pub devices: Vec<DeviceCert>,
+    /// The neighbourhood's member revocations the sender knows.
     #[serde(deserialize_with = "revocations")]
     pub revocations: Vec<Revocation>,
+    /// The admissions that confirm the owner's membership.
     #[serde(deserialize_with = "admissions")]
     pub owner_admissions: Vec<Admission>,
+    /// Devices the owner revoked.
     #[serde(deserialize_with = "device_revocations")]
     pub device_revocations: Vec<DeviceRevocation>,
+    /// The document, whole or as changes.
     pub payload: WirePayload,
+    /// Attestations of the payload's heads.
     #[serde(deserialize_with = "attestations")]
     pub attestations: Vec<Attestation>,
 }
@@ -113,6 +130,7 @@ fn changes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
 }
 
 impl WireSummary {
+    /// The summary of `docs` in `neighbourhood`.
     pub fn new(neighbourhood: NeighbourhoodId, docs: &[DocSummary]) -> Self {
         WireSummary { neighbourhood, docs: docs.iter().map(WireDocHeads::from).collect() }
     }
@@ -122,6 +140,7 @@ impl WireSummary {
         self.docs.into_iter().map(DocSummary::from).collect()
     }
 
+    /// Checks every list is within what a reader accepts.
     pub fn check_limits(&self) -> Result<(), OverLimit> {
         within("documents", self.docs.len(), MAX_SUMMARY_DOCS)?;
         self.docs.iter().try_for_each(|d| within("heads of one document", d.heads.len(), MAX_DOC_HEADS))
@@ -129,10 +148,12 @@ impl WireSummary {
 }
 
 impl WireBundles {
+    /// The bundles of `neighbourhood`, in their wire form.
     pub fn new(neighbourhood: NeighbourhoodId, bundles: Vec<DocBundle>) -> Self {
         WireBundles { neighbourhood, bundles: bundles.into_iter().map(WireDocBundle::from).collect() }
     }
 
+    /// Checks every list, in every bundle, is within what a reader accepts.
     pub fn check_limits(&self) -> Result<(), OverLimit> {
         within("documents", self.bundles.len(), MAX_BUNDLES)?;
         self.bundles.iter().try_for_each(WireDocBundle::check_limits)
@@ -140,6 +161,7 @@ impl WireBundles {
 }
 
 impl WireDocBundle {
+    /// Checks every list is within what a reader accepts.
     pub fn check_limits(&self) -> Result<(), OverLimit> {
         within("membership certificates", self.owner_chain.len(), MAX_CHAIN_LEN)?;
         within("device certificates", self.devices.len(), MAX_MEMBER_DEVICES)?;

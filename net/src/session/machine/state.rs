@@ -104,14 +104,20 @@ pub struct SyncOutcome {
     /// Both sides hold the same documents of every neighbourhood they share (that the peer may
     /// see): false when something could not be exchanged (refused or revoked data).
     pub converged: bool,
+    /// Documents received and stored.
     pub docs_received: usize,
+    /// Documents sent.
     pub docs_sent: usize,
+    /// Bytes received in the round.
     pub bytes_received: u64,
+    /// Bytes sent in the round.
     pub bytes_sent: u64,
     /// Protocol messages each way in the round (a fresh sync is a few request/answer turns,
     /// plus one message per document).
     pub messages_received: usize,
+    /// Protocol messages sent in the round.
     pub messages_sent: usize,
+    /// How long the round took.
     pub duration: Duration,
 }
 
