@@ -24,9 +24,9 @@ else
     cargo test --workspace
 fi
 
-# nextest does not run doctests: the examples on Node's main methods run here.
-step "cargo test --doc -p partage (the rustdoc examples)"
-cargo test --doc -p partage --quiet
+# nextest does not run doctests: the examples on Node's main methods and Network::start run here.
+step "cargo test --doc -p partage -p partage-net (the rustdoc examples)"
+cargo test --doc -p partage -p partage-net --quiet
 
 step "cargo doc --workspace --no-deps --lib (rustdoc warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --lib --quiet
