@@ -5,15 +5,10 @@
 //! its chunk layout is walked (magic, type, lengths), every compressed column or chunk is
 //! inflated through a counting reader that stops at [`MAX_INFLATED_BYTES`], and the heads the
 //! document chunk declares are returned, so their attestations can be checked first.
-//!
-//! [`plain`] does the same walk and keeps what it inflates: it returns the snapshot with its
-//! document chunk's columns stored uncompressed (same content, same heads, its checksum
-//! recomputed), so that automerge loads it without inflating the columns a second time.
 //! See the storage format of automerge 0.12 (`storage/chunk.rs`, `storage/document.rs`).
 
 use crate::error::VerifyError;
 use automerge::ChangeHash;
-use sha2::{Digest, Sha256};
 use std::io::Read;
 
 /// Bytes a snapshot may inflate to, in all (a 10,000-item document inflates to a few MiB).
@@ -103,134 +98,6 @@ pub fn inspect(bytes: &[u8], max_inflated: usize) -> Result<SnapshotInfo, Verify
     Ok(info)
 }
 
-/// [`inspect`], and the snapshot rewritten with every column of its document chunk
-/// uncompressed, for `AutoCommit::load` (which then has nothing to inflate there). Chunks
-/// after the document chunk (changes saved after it) are copied as they are. The result is at
-/// most `bytes.len()` plus what was inflated within `max_inflated`.
-pub fn plain(bytes: &[u8], max_inflated: usize) -> Result<(SnapshotInfo, Vec<u8>), VerifyError> {
-    let mut input = Input { bytes };
-    let mut info = SnapshotInfo::default();
-    let mut budget = max_inflated;
-    let mut out = Vec::new();
-    while !input.bytes.is_empty() {
-        let start = input.bytes;
-        if input.take(4)? != MAGIC {
-            return Err(bad("not an automerge chunk"));
-        }
-        input.take(4)?;
-        let kind = input.byte()?;
-        let len = input.len()?;
-        let data = input.take(len)?;
-        let whole = start.get(..start.len() - input.bytes.len()).ok_or_else(|| bad("truncated"))?;
-        match kind {
-            DOCUMENT => {
-                let body = plain_document(data, &mut budget, &mut info)?;
-                out.reserve(body.len() + 20);
-                out.extend_from_slice(&MAGIC);
-                let mut header = vec![DOCUMENT];
-                leb(body.len() as u64, &mut header);
-                let digest = Sha256::new().chain_update(&header).chain_update(&body).finalize();
-                out.extend_from_slice(digest.get(..4).ok_or_else(|| bad("checksum"))?);
-                out.extend_from_slice(&header);
-                out.extend_from_slice(&body);
-            }
-            CHANGE => {
-                spend(&mut budget, data.len())?;
-                out.extend_from_slice(whole);
-            }
-            COMPRESSED_CHANGE => {
-                inflate(data, &mut budget)?;
-                out.extend_from_slice(whole);
-            }
-            other => return Err(bad(&format!("unexpected chunk type {other}"))),
-        }
-    }
-    info.inflated = max_inflated - budget;
-    Ok((info, out))
-}
-
-fn leb(mut v: u64, out: &mut Vec<u8>) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-/// A document chunk's body with its columns uncompressed (see [`document`] for the layout).
-fn plain_document(data: &[u8], budget: &mut usize, info: &mut SnapshotInfo) -> Result<Vec<u8>, VerifyError> {
-    let mut input = Input { bytes: data };
-    let actors = input.len()?;
-    for _ in 0..actors {
-        let n = input.len()?;
-        input.take(n)?;
-    }
-    let heads = input.len()?;
-    for _ in 0..heads {
-        let hash: [u8; 32] = input.take(32)?.try_into().map_err(|_| bad("head"))?;
-        info.heads.push(ChangeHash(hash));
-    }
-    let prefix = data.get(..data.len() - input.bytes.len()).ok_or_else(|| bad("truncated"))?;
-    // (spec, stored length) of the change columns, then of the op columns.
-    let mut groups: [Vec<(u64, usize)>; 2] = [Vec::new(), Vec::new()];
-    for group in &mut groups {
-        let count = input.len()?;
-        for _ in 0..count {
-            let spec = input.uleb()?;
-            let len = input.len()?;
-            group.push((spec, len));
-        }
-    }
-    let mut columns = Vec::new();
-    let mut plain_lens: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
-    for (group, lens) in groups.iter().zip(&mut plain_lens) {
-        for &(spec, len) in group {
-            let column = input.take(len)?;
-            let before = columns.len();
-            if spec & DEFLATE_BIT != 0 {
-                inflate_into(column, budget, &mut columns)?;
-            } else {
-                spend(budget, len)?;
-                columns.extend_from_slice(column);
-            }
-            lens.push(columns.len() - before);
-        }
-    }
-    let suffix = input.bytes;
-    let mut body = Vec::with_capacity(prefix.len() + columns.len() + suffix.len() + 64);
-    body.extend_from_slice(prefix);
-    for (group, lens) in groups.iter().zip(&plain_lens) {
-        leb(group.len() as u64, &mut body);
-        for (&(spec, _), &len) in group.iter().zip(lens) {
-            leb(spec & !DEFLATE_BIT, &mut body);
-            leb(len as u64, &mut body);
-        }
-    }
-    body.extend_from_slice(&columns);
-    body.extend_from_slice(suffix);
-    Ok(body)
-}
-
-/// Inflates `data` onto the end of `out`, within the budget.
-fn inflate_into(data: &[u8], budget: &mut usize, out: &mut Vec<u8>) -> Result<(), VerifyError> {
-    let allowed = u64::try_from(*budget).unwrap_or(u64::MAX).saturating_add(1);
-    let before = out.len();
-    flate2::read::DeflateDecoder::new(data)
-        .take(allowed)
-        .read_to_end(out)
-        .map_err(|_| bad("damaged compressed data"))?;
-    let n = out.len() - before;
-    if n > *budget {
-        out.truncate(before);
-        return Err(VerifyError::InflatesTooMuch { max: MAX_INFLATED_BYTES });
-    }
-    spend(budget, n)
-}
-
 fn spend(budget: &mut usize, n: usize) -> Result<(), VerifyError> {
     *budget = budget.checked_sub(n).ok_or(VerifyError::InflatesTooMuch { max: MAX_INFLATED_BYTES })?;
     Ok(())
@@ -285,8 +152,20 @@ fn document(data: &[u8], budget: &mut usize, info: &mut SnapshotInfo) -> Result<
 mod tests {
     use super::*;
     use automerge::transaction::Transactable;
-    use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
+    use automerge::{AutoCommit, ObjType, ROOT};
     use std::io::Write;
+
+    fn leb(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
 
     /// A document chunk with one compressed column of `zeros` zero bytes.
     fn bomb(zeros: usize) -> Vec<u8> {
@@ -337,74 +216,6 @@ mod tests {
         // Under the cap it is walked, and its declared head found.
         let small = bomb(1 << 20);
         assert_eq!(inspect(&small, MAX_INFLATED_BYTES).unwrap().heads, vec![ChangeHash([7; 32])]);
-    }
-
-    #[test]
-    fn the_plain_copy_loads_as_the_same_document_without_compressed_columns() {
-        let mut doc = AutoCommit::new();
-        let items = doc.put_object(ROOT, "items", ObjType::Map).unwrap();
-        for i in 0..500 {
-            doc.put(&items, format!("k{i}"), "une assez longue valeur qui se répète ".repeat(4)).unwrap();
-        }
-        doc.commit();
-        // A change saved after the document chunk is carried over as is.
-        doc.put(&items, "après", "un dernier").unwrap();
-        doc.commit();
-        let mut bytes = doc.save();
-        let last = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
-        doc.put(&items, "encore", "un autre").unwrap();
-        doc.commit();
-        bytes.extend(doc.get_last_local_change().unwrap().raw_bytes());
-        let (info, plain) = plain(&bytes, MAX_INFLATED_BYTES).unwrap();
-        assert_eq!(info, inspect(&bytes, MAX_INFLATED_BYTES).unwrap());
-        assert!(plain.len() > bytes.len(), "nothing was inflated: {} / {}", plain.len(), bytes.len());
-        // Walked again, nothing in it is compressed any more.
-        let again = plain_is_uncompressed(&plain);
-        assert!(again, "a column is still compressed");
-        let mut loaded = AutoCommit::load(&plain).unwrap();
-        assert_eq!(loaded.get_heads(), doc.get_heads());
-        assert!(loaded.get_change_by_hash(&automerge::Change::from_bytes(last).unwrap().hash()).is_some());
-        for key in ["k0", "k499", "après", "encore"] {
-            assert_eq!(
-                loaded.get(&items, key).unwrap().map(|v| v.0),
-                doc.get(&items, key).unwrap().map(|v| v.0)
-            );
-        }
-    }
-
-    /// Whether no column of the document chunk of `bytes` is compressed.
-    fn plain_is_uncompressed(bytes: &[u8]) -> bool {
-        let mut input = Input { bytes };
-        input.take(9).unwrap();
-        let len = input.len().unwrap();
-        let mut doc = Input { bytes: input.take(len).unwrap() };
-        for _ in 0..doc.len().unwrap() {
-            let n = doc.len().unwrap();
-            doc.take(n).unwrap();
-        }
-        let heads = doc.len().unwrap();
-        doc.take(32 * heads).unwrap();
-        for _ in 0..2 {
-            for _ in 0..doc.len().unwrap() {
-                if doc.uleb().unwrap() & DEFLATE_BIT != 0 {
-                    return false;
-                }
-                doc.len().unwrap();
-            }
-        }
-        true
-    }
-
-    #[test]
-    fn the_plain_copy_keeps_the_cap_and_refuses_garbage() {
-        let bytes = bomb(MAX_INFLATED_BYTES + (1 << 20));
-        assert!(matches!(plain(&bytes, MAX_INFLATED_BYTES), Err(VerifyError::InflatesTooMuch { .. })));
-        assert_eq!(plain(&bomb(1 << 20), MAX_INFLATED_BYTES).unwrap().0.heads, vec![ChangeHash([7; 32])]);
-        let saved = AutoCommit::new().save();
-        for cut in 1..saved.len() {
-            assert!(plain(&saved[..cut], MAX_INFLATED_BYTES).is_err());
-        }
-        assert!(plain(&[1, 2, 3, 4, 5, 6, 7, 8, 9], MAX_INFLATED_BYTES).is_err());
     }
 
     #[test]

@@ -586,11 +586,10 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
 
     let have_local = st.docs.contains_key(&key) || st.store.doc(&ns, &b.owner)?.is_some();
     let local_epoch = if have_local { st.doc_mut(&ns, &b.owner)?.epoch().number } else { 0 };
-    // A snapshot is inflated once, within the cap, and loaded from its uncompressed copy.
+    // A snapshot is walked (inflation capped) and loaded once, whichever path it takes.
     let route = match &b.payload {
         DocPayload::Snapshot(bytes) => {
-            let (info, plain) = snapshot::plain(bytes, snapshot::MAX_INFLATED_BYTES)?;
-            let mut declared = info.heads;
+            let mut declared = snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?.heads;
             // A whole document for a member this device has none of: its heads' attestations
             // are checked before automerge loads anything (it loads only what the owner signed).
             let used = if have_local {
@@ -598,7 +597,7 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
             } else {
                 Some(verify_heads_revoked(&ns, &b.owner, &devices, &revoked, &b.attestations, &declared)?)
             };
-            let mut doc = load(&plain)?;
+            let mut doc = load(bytes)?;
             let epoch = crate::doc_epoch::epoch_of(&doc).number;
             if have_local && epoch == local_epoch {
                 // The epoch here: merged change by change, each covered by an attestation.
@@ -709,7 +708,7 @@ enum Route {
     Merge(Vec<Change>),
 }
 
-/// Loads a snapshot already walked by `snapshot::plain`.
-fn load(plain: &[u8]) -> Result<AutoCommit> {
-    Ok(AutoCommit::load(plain).map_err(|e| VerifyError::Malformed(e.to_string()))?)
+/// Loads a snapshot already walked by `snapshot::inspect`.
+fn load(bytes: &[u8]) -> Result<AutoCommit> {
+    Ok(AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?)
 }
