@@ -203,15 +203,21 @@ impl ReadModel {
     }
 
     /// What differs between the read model and `items`, the full item list of one member
-    /// document: (items new or changed, ids no longer present). Changes nothing.
-    pub fn diff_doc(&self, ns: NeighbourhoodId, owner: MemberId, items: &[Item]) -> (Vec<Item>, Vec<ItemId>) {
+    /// document: (items new or changed, ids no longer present). Changes nothing; the items
+    /// that are new or changed are moved out of `items`, not copied.
+    pub fn diff_doc(
+        &self,
+        ns: NeighbourhoodId,
+        owner: MemberId,
+        items: Vec<Item>,
+    ) -> (Vec<Item>, Vec<ItemId>) {
         let present: std::collections::HashSet<ItemId> = items.iter().map(|i| i.id).collect();
         let removed = self
             .all()
             .filter(|i| i.neighbourhood == ns && i.owner == owner && !present.contains(&i.id))
             .map(|i| i.id)
             .collect();
-        let changed = items.iter().filter(|i| self.get(&i.id) != Some(*i)).cloned().collect();
+        let changed = items.into_iter().filter(|i| self.get(&i.id) != Some(i)).collect();
         (changed, removed)
     }
 

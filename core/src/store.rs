@@ -596,6 +596,18 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// [`Writer::put_item`] for many items, the table opened once and the keys inserted in
+    /// order (a whole document of a full sync).
+    pub fn put_items(&mut self, items: &[Item]) -> Result<()> {
+        let mut sorted: Vec<&Item> = items.iter().collect();
+        sorted.sort_unstable_by_key(|i| i.id.0);
+        let mut table = self.txn.open_table(ITEMS)?;
+        for item in sorted {
+            table.insert(item.id.0.as_slice(), encode(item)?.as_slice())?;
+        }
+        Ok(())
+    }
+
     /// Deletes an item of the read model (nothing if it is not there).
     pub fn delete_item(&mut self, id: &ItemId) -> Result<()> {
         self.txn.open_table(ITEMS)?.remove(id.0.as_slice())?;

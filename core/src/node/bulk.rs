@@ -63,7 +63,7 @@ impl Node {
         let Some(change) = st.doc_mut(ns, &me)?.create_items(&items, &nonces)? else {
             return Ok(Vec::new());
         };
-        self.commit_own(&mut st, *ns, &change, |w| items.iter().try_for_each(|item| w.put_item(item)))?;
+        self.commit_own(&mut st, *ns, &change, |w| w.put_items(&items))?;
         let views: Vec<ItemView> = items.iter().map(|item| st.read.view(item)).collect();
         for item in items {
             st.read.upsert(item);

@@ -380,7 +380,7 @@ impl Node {
             Vec::new()
         };
         let (changed, removed) = match items_now {
-            Some(items) => st.read.diff_doc(ns, owner, &items),
+            Some(items) => st.read.diff_doc(ns, owner, items),
             None => {
                 let changed: Vec<Item> = some_items
                     .iter()
@@ -428,9 +428,7 @@ impl Node {
             if revocations_changed {
                 w.put_neighbourhood(&rec)?;
             }
-            for item in &changed {
-                w.put_item(item)?;
-            }
+            w.put_items(&changed)?;
             if let Some((borrowing, lending)) = &loans {
                 w.replace_loans_of(&ns, &owner, borrowing, lending)?;
             }
@@ -599,46 +597,60 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
 
     let have_local = st.docs.contains_key(&key) || st.store.doc(&ns, &b.owner)?.is_some();
     let local_epoch = if have_local { st.doc_mut(&ns, &b.owner)?.epoch().number } else { 0 };
-    let (doc, attestations) = match &b.payload {
-        // A whole document for a member this device has none of, or of a later epoch than the
-        // one here: its heads' attestations cover every change in it, so there is no need to
-        // list (or replay) the changes.
-        DocPayload::Snapshot(bytes) if !have_local || snapshot_epoch(bytes)? != local_epoch => {
-            // Heads first, from the snapshot's own header, and inflation capped: automerge
-            // loads only what the owner signed, and nothing that inflates without bound.
-            let declared = snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?.heads;
-            let used = verify_heads_revoked(&ns, &b.owner, &devices, &revoked, &b.attestations, &declared)?;
-            let mut doc = AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
-            let mut heads = doc.get_heads();
-            heads.sort();
-            let mut declared = declared;
-            declared.sort();
-            if heads != declared {
-                return Err(
-                    VerifyError::Malformed("the snapshot's content does not match its heads".into()).into()
-                );
-            }
-            let epoch = crate::doc_epoch::epoch_of(&doc).number;
-            if epoch < local_epoch {
-                return Err(VerifyError::OlderEpoch { epoch, here: local_epoch }.into());
-            }
-            (Incoming::Fresh { doc: Box::new(doc), snapshot: bytes.clone(), replaces: have_local }, used)
-        }
-        payload => {
-            let changes = match payload {
-                DocPayload::Snapshot(bytes) => {
-                    snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?;
-                    AutoCommit::load(bytes)
-                        .map_err(|e| VerifyError::Malformed(e.to_string()))?
-                        .get_changes(&[])
-                }
-                DocPayload::Changes(list) => list
-                    .iter()
-                    .map(|bytes| {
-                        Change::from_bytes(bytes.clone()).map_err(|e| VerifyError::Malformed(e.to_string()))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
+    // A snapshot is walked (inflation capped) and loaded once, whichever path it takes.
+    let route = match &b.payload {
+        DocPayload::Snapshot(bytes) => {
+            let mut declared = snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?.heads;
+            // A whole document for a member this device has none of: its heads' attestations
+            // are checked before automerge loads anything (it loads only what the owner signed).
+            let used = if have_local {
+                None
+            } else {
+                Some(verify_heads_revoked(&ns, &b.owner, &devices, &revoked, &b.attestations, &declared)?)
             };
+            let mut doc = load(bytes)?;
+            let epoch = crate::doc_epoch::epoch_of(&doc).number;
+            if have_local && epoch == local_epoch {
+                // The epoch here: merged change by change, each covered by an attestation.
+                Route::Merge(doc.get_changes(&[]))
+            } else {
+                // No local copy, or one of another epoch (read before the signatures, only to
+                // choose the path): the heads' attestations cover every change in it.
+                let used = match used {
+                    Some(used) => used,
+                    None => {
+                        verify_heads_revoked(&ns, &b.owner, &devices, &revoked, &b.attestations, &declared)?
+                    }
+                };
+                let mut heads = doc.get_heads();
+                heads.sort();
+                declared.sort();
+                if heads != declared {
+                    return Err(VerifyError::Malformed(
+                        "the snapshot's content does not match its heads".into(),
+                    )
+                    .into());
+                }
+                if epoch < local_epoch {
+                    return Err(VerifyError::OlderEpoch { epoch, here: local_epoch }.into());
+                }
+                Route::Adopt(
+                    Incoming::Fresh { doc: Box::new(doc), snapshot: bytes.clone(), replaces: have_local },
+                    used,
+                )
+            }
+        }
+        DocPayload::Changes(list) => Route::Merge(
+            list.iter()
+                .map(|bytes| {
+                    Change::from_bytes(bytes.clone()).map_err(|e| VerifyError::Malformed(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    let (doc, attestations) = match route {
+        Route::Adopt(doc, used) => (doc, used),
+        Route::Merge(changes) => {
             let known: HashSet<ChangeHash> = if have_local {
                 let doc = st.doc_mut(&ns, &b.owner)?;
                 changes.iter().map(Change::hash).filter(|h| doc.has_change(h)).collect()
@@ -700,10 +712,14 @@ impl State {
     }
 }
 
-/// The epoch a snapshot declares, read before its signatures are checked only to choose the
-/// path (adopt or merge): the adopting path verifies the heads before anything is used.
-fn snapshot_epoch(bytes: &[u8]) -> Result<u64> {
-    snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?;
-    let doc = AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
-    Ok(crate::doc_epoch::epoch_of(&doc).number)
+/// What an incoming document becomes: adopted whole (with the attestations that vouch for
+/// it), or merged change by change.
+enum Route {
+    Adopt(Incoming, Vec<Attestation>),
+    Merge(Vec<Change>),
+}
+
+/// Loads a snapshot already walked by `snapshot::inspect`.
+fn load(bytes: &[u8]) -> Result<AutoCommit> {
+    Ok(AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?)
 }

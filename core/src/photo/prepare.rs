@@ -11,8 +11,11 @@ use super::limits::{
 };
 use super::{BlobHash, PhotoError, PhotoRef};
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use image::imageops::{self, FilterType};
+use image::metadata::Orientation;
+use image::{
+    DynamicImage, ImageBuffer, ImageDecoder, ImageFormat, ImageReader, Limits, Pixel, RgbImage, RgbaImage,
+};
 use std::io::Cursor;
 
 /// JPEG qualities tried in turn until a blob fits its bound.
@@ -45,9 +48,10 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, PhotoError> {
     let big = fit(&upright, ORIGINAL_SIDE);
     let original = encode_within(&big, &ORIGINAL_QUALITIES, MAX_ORIGINAL_BYTES, MAX_ORIGINAL_BYTES)?;
     // From the downscaled original: a filter's cost grows with the scale factor.
-    let small = fit(&DynamicImage::ImageRgb8(big), THUMBNAIL_SIDE);
+    let small = fit(&Pixels::Rgb(big), THUMBNAIL_SIDE);
     let thumbnail = encode_within(&small, &THUMBNAIL_QUALITIES, THUMBNAIL_TARGET_BYTES, MAX_THUMBNAIL_BYTES)?;
-    let (width, height) = fitted_size(upright.width(), upright.height(), ORIGINAL_SIDE);
+    let (w, h) = upright.dimensions();
+    let (width, height) = fitted_size(w, h, ORIGINAL_SIDE);
     Ok(Prepared {
         reference: PhotoRef { original: BlobHash::of(&original), thumbnail: BlobHash::of(&thumbnail) },
         original,
@@ -57,9 +61,27 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, PhotoError> {
     })
 }
 
+/// A decoded photo, 8 bits per channel. Whatever the input's depth and channels (grey, 16-bit
+/// PNG...), it is worked on in one of these two forms only: every operation on a
+/// `DynamicImage` is compiled once per pixel type (ten of them), and the library is shipped
+/// to phones (issue 14: its size).
+enum Pixels {
+    Rgb(RgbImage),
+    Rgba(RgbaImage),
+}
+
+impl Pixels {
+    fn dimensions(&self) -> (u32, u32) {
+        match self {
+            Pixels::Rgb(b) => b.dimensions(),
+            Pixels::Rgba(b) => b.dimensions(),
+        }
+    }
+}
+
 /// Decodes with bounded dimensions and allocation (a 50-byte PNG can claim 4 billion pixels),
 /// then applies the EXIF orientation.
-fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, PhotoError> {
+fn decode_upright(bytes: &[u8]) -> Result<Pixels, PhotoError> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| PhotoError::Unreadable(e.to_string()))?;
@@ -76,10 +98,47 @@ fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, PhotoError> {
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     // A broken orientation tag is not worth refusing the photo for: it stays as stored.
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
-    img.apply_orientation(orientation);
-    Ok(img)
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    Ok(if img.color().has_alpha() {
+        Pixels::Rgba(upright(img.into_rgba8(), orientation))
+    } else {
+        Pixels::Rgb(upright(img.into_rgb8(), orientation))
+    })
+}
+
+/// `img` turned by its EXIF orientation (as `DynamicImage::apply_orientation` does).
+fn upright<P: Pixel + 'static>(
+    mut img: ImageBuffer<P, Vec<P::Subpixel>>,
+    orientation: Orientation,
+) -> ImageBuffer<P, Vec<P::Subpixel>> {
+    match orientation {
+        Orientation::NoTransforms => img,
+        Orientation::Rotate90 => imageops::rotate90(&img),
+        Orientation::Rotate180 => {
+            imageops::rotate180_in_place(&mut img);
+            img
+        }
+        Orientation::Rotate270 => imageops::rotate270(&img),
+        Orientation::FlipHorizontal => {
+            imageops::flip_horizontal_in_place(&mut img);
+            img
+        }
+        Orientation::FlipVertical => {
+            imageops::flip_vertical_in_place(&mut img);
+            img
+        }
+        Orientation::Rotate90FlipH => {
+            let mut turned = imageops::rotate90(&img);
+            imageops::flip_horizontal_in_place(&mut turned);
+            turned
+        }
+        Orientation::Rotate270FlipH => {
+            let mut turned = imageops::rotate270(&img);
+            imageops::flip_horizontal_in_place(&mut turned);
+            turned
+        }
+    }
 }
 
 fn decode_error(e: image::ImageError) -> PhotoError {
@@ -101,23 +160,27 @@ fn fitted_size(w: u32, h: u32, side: u32) -> (u32, u32) {
 
 /// The image as opaque RGB, its long side at most `side`. Transparent pixels are laid on white
 /// (JPEG has no alpha), as a photo viewer shows them.
-fn fit(img: &DynamicImage, side: u32) -> RgbImage {
-    let (w, h) = fitted_size(img.width(), img.height(), side);
-    let scaled = if (w, h) == (img.width(), img.height()) {
-        img.clone()
-    } else {
-        img.resize_exact(w, h, FilterType::Triangle)
+fn fit(img: &Pixels, side: u32) -> RgbImage {
+    let rgba = match img {
+        Pixels::Rgb(rgb) => return scaled(rgb, side),
+        Pixels::Rgba(rgba) => scaled(rgba, side),
     };
-    if !scaled.color().has_alpha() {
-        return scaled.to_rgb8();
-    }
-    let rgba = scaled.to_rgba8();
+    let (w, h) = rgba.dimensions();
     RgbImage::from_fn(w, h, |x, y| {
         let p = rgba.get_pixel(x, y).0;
         let [r, g, b, a] = p.map(u16::from);
         let over = |c: u16| ((c * a + 255 * (255 - a)) / 255) as u8;
         image::Rgb([over(r), over(g), over(b)])
     })
+}
+
+/// `img` with its long side at most `side` (never scaled up).
+fn scaled<P: Pixel + 'static>(
+    img: &ImageBuffer<P, Vec<P::Subpixel>>,
+    side: u32,
+) -> ImageBuffer<P, Vec<P::Subpixel>> {
+    let (w, h) = fitted_size(img.width(), img.height(), side);
+    if (w, h) == img.dimensions() { img.clone() } else { imageops::resize(img, w, h, FilterType::Triangle) }
 }
 
 /// The first quality whose JPEG is at most `target` bytes, else the smallest if it is at most
