@@ -28,27 +28,24 @@ pub fn snapshot(net: &Network) -> Value {
             })
         })
         .collect();
+    // Read once: state and addresses from the same snapshot.
+    let reachability = net.reachability();
     json!({
         "pid": std::process::id(),
         "peer_id": net.peer_id().to_string(),
         "listen": net.listen_addresses().iter().map(ToString::to_string).collect::<Vec<_>>(),
         "port_mapping": net.port_mapping(),
         "reachability": {
-            "state": net.reachability().as_str(),
-            "addresses": reachability_addresses(&net.reachability()),
+            "state": reachability.as_str(),
+            "addresses": reachability_addresses(&reachability),
         },
         "peers": peers,
     })
 }
 
-/// The addresses a reachability names (reached, or tested in vain), as text.
+/// The addresses a reachability names, as text.
 pub(crate) fn reachability_addresses(r: &partage_net::Reachability) -> Vec<String> {
-    let addrs = match r {
-        partage_net::Reachability::Unknown => return Vec::new(),
-        partage_net::Reachability::Reachable { addresses } => addresses,
-        partage_net::Reachability::NotReachable { tested } => tested,
-    };
-    addrs.iter().map(ToString::to_string).collect()
+    r.addresses().iter().map(ToString::to_string).collect()
 }
 
 /// Writes `status` through a temporary file (a reader never sees half of it).

@@ -59,6 +59,15 @@ impl Reachability {
             Reachability::NotReachable { .. } => "not reachable",
         }
     }
+
+    /// The addresses it names: those reached, or those tested in vain (none when unknown).
+    pub fn addresses(&self) -> &[Multiaddr] {
+        match self {
+            Reachability::Unknown => &[],
+            Reachability::Reachable { addresses } => addresses,
+            Reachability::NotReachable { tested } => tested,
+        }
+    }
 }
 
 /// The IP address of a direct address (not through a relay): the only kind worth testing, and
