@@ -177,16 +177,14 @@ impl EventLoop {
                 // A stream this side opened that merely closed may have been dropped by the
                 // other side's libp2p under load, before anyone read it (libp2p-stream hands
                 // inbound streams over through a channel of one: many peers connecting at once
-                // lose some): the connection stays for a fresh stream, opened at the next
-                // housekeeping, a few times at most within the unverified deadline (whoever
-                // dialed: only the opener can retry, and closing would leave a dialer that is
-                // not the opener with nothing to retry and no reason to redial). The
-                // unverified slots and their deadline bound what a stranger keeps this way.
-                // Otherwise a session that proved nothing does not leave its connections
-                // lingering.
+                // lose some): to a peer this device dialed, the connection stays for a fresh
+                // stream, opened at the next housekeeping, a few times at most within the
+                // unverified deadline (a stranger that came in is not kept). Otherwise a session that proved nothing does not leave its
+                // connections lingering.
                 let retry = !verified
                     && matches!(end, End::Closed)
                     && opener
+                    && entry.dialed
                     && entry.closed_unproven < MAX_STREAM_RETRIES;
                 if retry {
                     entry.closed_unproven += 1;
