@@ -366,3 +366,54 @@ async fn net_a_generic_libp2p_peer_completes_identify_and_ping_every_time() {
     assert_eq!(node_opens, 10);
     na.stop().await.unwrap();
 }
+
+/// A peer this device dialed closes every connection before proving anything, as a member's
+/// node does when it opens the sync stream, did not dial, and that first stream was lost (the
+/// race of `net_home_node::net_losing_one_of_two_home_nodes_loses_nothing`). The dialer tries
+/// again, since only it can; and a stranger that does this for ever is dialed a few times, not
+/// in a loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_a_dialed_peer_that_closes_before_proving_anything_is_redialed_a_few_times() {
+    let (nodes, _) = neighbourhood(&["Alice"]);
+    let na = Network::start(nodes[0].node.clone(), config()).await.unwrap();
+    // The closer's id is the smaller: it is the side that would open the sync stream.
+    let key = loop {
+        let key = libp2p::identity::Keypair::generate_ed25519();
+        if key.public().to_peer_id() < na.peer_id() {
+            break key;
+        }
+    };
+    let mut closer = SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|_| libp2p::swarm::dummy::Behaviour)
+        .unwrap()
+        .build();
+    closer.listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap()).unwrap();
+    let listening = loop {
+        if let SwarmEvent::NewListenAddr { address, .. } = closer.select_next_some().await {
+            break address;
+        }
+    };
+    let closer_id = *closer.local_peer_id();
+    na.dial(listening.with(libp2p::multiaddr::Protocol::P2p(closer_id))).await.unwrap();
+
+    // Count Alice's connections until none has come for 5 s (each is closed at once).
+    let mut connections = 0u32;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), closer.select_next_some()).await {
+            Ok(SwarmEvent::ConnectionEstablished { peer_id, connection_id, .. }) => {
+                assert_eq!(peer_id, na.peer_id());
+                connections += 1;
+                closer.close_connection(connection_id);
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+        assert!(connections <= 10, "Alice keeps redialing a peer that never proves anything");
+    }
+    assert!(connections >= 2, "Alice never dialed again after her one connection was closed");
+    assert!(connections <= 6, "{connections} connections: one dial and 5 retries at most");
+    na.stop().await.unwrap();
+}

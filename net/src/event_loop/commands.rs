@@ -238,7 +238,7 @@ impl EventLoop {
     }
 
     /// Dials a peer at every address known for it; `false` if nothing started.
-    fn dial_peer(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) -> bool {
+    pub(super) fn dial_peer(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) -> bool {
         if peer == self.local || self.swarm.is_connected(&peer) || self.is_banned(&peer) {
             return false;
         }

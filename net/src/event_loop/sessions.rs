@@ -188,7 +188,12 @@ impl EventLoop {
                     && entry.closed_unproven < MAX_STREAM_RETRIES;
                 if retry {
                     entry.closed_unproven += 1;
-                } else if !verified {
+                } else if !verified && matches!(end, End::Failed(_)) {
+                    // It answered and was refused (or refused us): not a lost stream, so no
+                    // redial either (`redial_unproven`).
+                    entry.closed_unproven = MAX_STREAM_RETRIES;
+                }
+                if !retry && !verified {
                     for conn in self.slots.take_peer(&peer) {
                         self.swarm.close_connection(conn.conn);
                     }
@@ -210,6 +215,33 @@ impl EventLoop {
                 }
             }
         }
+    }
+
+    /// Dials again a peer this device dialed whose last connection closed before it proved
+    /// anything, a few times at most (`MAX_STREAM_RETRIES`, shared with the opener's retries);
+    /// `true` if a dial started. The first stream may have been dropped on this side (see
+    /// `on_report`): when the other side is the one that opens the stream but did not dial, it
+    /// closes the connection instead of retrying, and only the dialer can try again. Not for a
+    /// peer whose session failed, one that is not a Partage peer, a member (redialed as such
+    /// once remembered) or one this device did not dial.
+    pub(super) fn redial_unproven(&mut self, peer: PeerId) -> bool {
+        if self.paused || self.stopping || self.is_banned(&peer) {
+            return false;
+        }
+        let Some(entry) = self.peers.get_mut(&peer) else { return false };
+        if !entry.dialed
+            || entry.member.is_some()
+            || entry.remembered
+            || entry.speaks_partage == Some(false)
+            || entry.closed_unproven >= MAX_STREAM_RETRIES
+            || entry.addrs.is_empty()
+        {
+            return false;
+        }
+        entry.closed_unproven += 1;
+        let addrs = entry.addrs.iter().map(|a| with_peer(a, &peer)).collect();
+        crate::trace!("{} redials {peer}: its connection closed before it proved anything", self.local);
+        self.dial_peer(peer, addrs)
     }
 
     /// The peer's entry, if `session` is its current session (reports of replaced ones are

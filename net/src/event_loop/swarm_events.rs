@@ -56,7 +56,9 @@ impl EventLoop {
                     if let Some(device) = self.device(&peer_id) {
                         self.emit(NetEvent::PeerDisconnected { peer: device });
                     }
-                    self.forget_if_unknown(&peer_id);
+                    if !self.redial_unproven(peer_id) {
+                        self.forget_if_unknown(&peer_id);
+                    }
                 }
             }
             SwarmEvent::OutgoingConnectionError { connection_id, peer_id, error } => {
