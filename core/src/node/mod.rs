@@ -17,6 +17,7 @@ mod neighbourhoods;
 mod network;
 mod photo_sharing;
 mod photos;
+mod prepare;
 mod replication;
 mod restore;
 mod warm;
@@ -27,6 +28,7 @@ pub use loan_views::LoanFilter;
 pub use neighbourhoods::{MemberSummary, NeighbourhoodSummary};
 pub use network::{KnownPeer, MAX_ADDRS_PER_PEER, MAX_KNOWN_PEERS, MembershipProof};
 pub use photo_sharing::BlobUse;
+pub use prepare::{MAX_PREPARED_DOCS, PreparedDoc};
 pub use replication::{
     DocBundle, DocPayload, DocSummary, ImportReport, MAX_BUNDLE_BYTES, MAX_CHANGES_PER_BUNDLE,
     MAX_DEVICE_REVOCATIONS, MAX_DOC_HEADS, MAX_MEMBER_DEVICES, MIN_CHANGE_BYTES,

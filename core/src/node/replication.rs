@@ -1,6 +1,7 @@
 //! Moving documents between replicas: what a peer (or a backup) sends, and the one import path
 //! that verifies it before anything is applied or stored.
 
+use super::prepare::PreparedDoc;
 use super::{DocKey, Node, State};
 use crate::admission::{Admission, MAX_CARRIED_ADMISSIONS, MAX_WITNESSED_PER_DOC};
 use crate::attest::{Attestation, trusted_unrevoked, verify_changes_revoked, verify_heads_revoked};
@@ -9,7 +10,7 @@ use crate::doc_epoch::Departure;
 use crate::error::{ChainError, Error, Result, VerifyError};
 use crate::events::Event;
 use crate::identity::{DeviceCert, DeviceRevocation};
-use crate::ids::{ItemId, MemberId, NeighbourhoodId};
+use crate::ids::{DeviceId, ItemId, MemberId, NeighbourhoodId};
 use crate::membership::{Chain, Revocation, RevocationSet, verify_chain};
 use crate::model::Item;
 use crate::snapshot;
@@ -123,7 +124,7 @@ fn bounded_changes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>
 }
 
 impl DocPayload {
-    fn size(&self) -> usize {
+    pub(super) fn size(&self) -> usize {
         match self {
             DocPayload::Snapshot(b) => b.len(),
             DocPayload::Changes(cs) => cs.iter().map(Vec::len).sum(),
@@ -235,7 +236,7 @@ impl Node {
     /// owner is a member, every device is certified by the owner, and every new change is
     /// covered by a valid attestation.
     pub fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport> {
-        self.import_bundle_with(bundle, Flush::Now)
+        self.import_bundle_with(bundle, Flush::Now, None)
     }
 
     /// [`Node::import_bundle`] without waiting for the disk: the document is stored, listed and
@@ -243,7 +244,7 @@ impl Node {
     /// For the documents of a sync round, which the peer sends again if a crash loses them:
     /// one fsync per round instead of one per document.
     pub fn import_bundle_unflushed(&self, bundle: &DocBundle) -> Result<ImportReport> {
-        self.import_bundle_with(bundle, Flush::Later)
+        self.import_bundle_with(bundle, Flush::Later, None)
     }
 
     /// Makes every import so far durable (one fsync if one is pending).
@@ -256,7 +257,12 @@ impl Node {
         Ok(())
     }
 
-    fn import_bundle_with(&self, bundle: &DocBundle, flush: Flush) -> Result<ImportReport> {
+    pub(super) fn import_bundle_with(
+        &self,
+        bundle: &DocBundle,
+        flush: Flush,
+        prepared: Option<PreparedDoc>,
+    ) -> Result<ImportReport> {
         let mut st = self.lock()?;
         let ns = bundle.neighbourhood;
         let was_confirmed = st.confirmed(&ns);
@@ -268,7 +274,7 @@ impl Node {
         // The first confirmed member to meet a pending joiner (here, through their document)
         // judges their ticket, with this device's clock and records.
         self.confirm_or_witness(&mut st, &ns, &bundle.owner_chain).map_err(not_member)?;
-        let verified = verify_bundle(&mut st, bundle)?;
+        let verified = verify_bundle(&mut st, bundle, prepared)?;
         let report = self.commit_verified(&mut st, verified, flush)?;
         if st.purge_pending {
             self.purge(&mut st, false)?;
@@ -547,8 +553,44 @@ fn not_member(e: Error) -> Error {
     }
 }
 
-/// Every check an incoming document must pass; writes nothing.
-pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
+/// The owner's devices as this device knows them joined with the bundle's: every certificate
+/// listed, the revocations, and which devices' signatures count.
+pub(super) struct OwnerDevices {
+    pub(super) listed: Vec<DeviceCert>,
+    pub(super) revocations: Vec<DeviceRevocation>,
+    pub(super) trusted: HashSet<DeviceId>,
+    pub(super) revoked: HashSet<DeviceId>,
+}
+
+/// Joins the owner's stored device certificates and revocations with the bundle's (bounded).
+pub(super) fn owner_devices(b: &DocBundle, stored: Option<&MemberRecord>) -> Result<OwnerDevices> {
+    let mut listed: Vec<DeviceCert> = stored.map(|m| m.devices.clone()).unwrap_or_default();
+    for cert in &b.devices {
+        if !listed.contains(cert) {
+            listed.push(cert.clone());
+        }
+    }
+    let mut revocations: Vec<DeviceRevocation> =
+        stored.map(|m| m.revoked_devices.clone()).unwrap_or_default();
+    for r in b.device_revocations.iter().take(MAX_DEVICE_REVOCATIONS) {
+        if r.member == b.owner && r.is_valid() && !revocations.iter().any(|k| k.device == r.device) {
+            revocations.push(r.clone());
+        }
+    }
+    if listed.len() > MAX_MEMBER_DEVICES || b.attestations.len() > MAX_MEMBER_DEVICES {
+        return Err(VerifyError::TooMany { what: "devices or signatures", max: MAX_MEMBER_DEVICES }.into());
+    }
+    let (trusted, revoked) = trusted_unrevoked(&b.owner, &listed, &revocations)?;
+    Ok(OwnerDevices { listed, revocations, trusted, revoked })
+}
+
+/// Every check an incoming document must pass; writes nothing. `prepared`: the same document
+/// checked and loaded beforehand (see `prepare`), used only if it still fits.
+pub(super) fn verify_bundle(
+    st: &mut State,
+    b: &DocBundle,
+    prepared: Option<PreparedDoc>,
+) -> Result<Verified> {
     let size = b.payload.size();
     if size > MAX_BUNDLE_BYTES {
         return Err(VerifyError::TooLarge { size, max: MAX_BUNDLE_BYTES }.into());
@@ -576,30 +618,24 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
         );
     }
     let key = (ns, b.owner);
-    let mut devices_list: Vec<DeviceCert> =
-        st.members.get(&key).map(|m| m.devices.clone()).unwrap_or_default();
-    for cert in &b.devices {
-        if !devices_list.contains(cert) {
-            devices_list.push(cert.clone());
-        }
-    }
-    let mut revoked_devices: Vec<DeviceRevocation> =
-        st.members.get(&key).map(|m| m.revoked_devices.clone()).unwrap_or_default();
-    for r in b.device_revocations.iter().take(MAX_DEVICE_REVOCATIONS) {
-        if r.member == b.owner && r.is_valid() && !revoked_devices.iter().any(|k| k.device == r.device) {
-            revoked_devices.push(r.clone());
-        }
-    }
-    if devices_list.len() > MAX_MEMBER_DEVICES || b.attestations.len() > MAX_MEMBER_DEVICES {
-        return Err(VerifyError::TooMany { what: "devices or signatures", max: MAX_MEMBER_DEVICES }.into());
-    }
-    let (devices, revoked) = trusted_unrevoked(&b.owner, &devices_list, &revoked_devices)?;
+    let OwnerDevices { listed: devices_list, revocations: revoked_devices, trusted: devices, revoked } =
+        owner_devices(b, st.members.get(&key))?;
 
     let have_local = st.docs.contains_key(&key) || st.store.doc(&ns, &b.owner)?.is_some();
     let local_epoch = if have_local { st.doc_mut(&ns, &b.owner)?.epoch().number } else { 0 };
+    // A whole document already checked and loaded off the lock (`prepare`), on what still holds.
+    let ready = match (&b.payload, prepared) {
+        (DocPayload::Snapshot(bytes), Some(p)) if !have_local => {
+            p.take_if_fits(&key, bytes, &devices, &revoked)
+        }
+        _ => None,
+    };
     // A snapshot is walked (inflation capped) and loaded once, whichever path it takes.
-    let route = match &b.payload {
-        DocPayload::Snapshot(bytes) => {
+    let route = match (&b.payload, ready) {
+        (DocPayload::Snapshot(bytes), Some((doc, used))) => {
+            Route::Adopt(Incoming::Fresh { doc, snapshot: bytes.clone(), replaces: false }, used)
+        }
+        (DocPayload::Snapshot(bytes), None) => {
             let mut declared = snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES)?.heads;
             // A whole document for a member this device has none of: its heads' attestations
             // are checked before automerge loads anything (it loads only what the owner signed).
@@ -640,7 +676,7 @@ pub(super) fn verify_bundle(st: &mut State, b: &DocBundle) -> Result<Verified> {
                 )
             }
         }
-        DocPayload::Changes(list) => Route::Merge(
+        (DocPayload::Changes(list), _) => Route::Merge(
             list.iter()
                 .map(|bytes| {
                     Change::from_bytes(bytes.clone()).map_err(|e| VerifyError::Malformed(e.to_string()))
@@ -720,6 +756,6 @@ enum Route {
 }
 
 /// Loads a snapshot already walked by `snapshot::inspect`.
-fn load(bytes: &[u8]) -> Result<AutoCommit> {
+pub(super) fn load(bytes: &[u8]) -> Result<AutoCommit> {
     Ok(AutoCommit::load(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?)
 }

@@ -63,7 +63,7 @@ impl Node {
         let mut verified = Vec::with_capacity(bundles.len());
         let mut documents = 0;
         for b in &bundles {
-            match verify_bundle(&mut st, b) {
+            match verify_bundle(&mut st, b, None) {
                 Ok(v) => {
                     verified.push(v);
                     documents += 1;

@@ -36,6 +36,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 const WRITE_QUEUE: usize = 2;
 /// Decoded frames waiting for the session.
 const READ_QUEUE: usize = 2;
+/// Frames handled in one step at most: the one received and those queued behind it.
+const MAX_FRAMES_AT_ONCE: usize = READ_QUEUE + 1;
 /// Commands waiting for the session.
 pub(crate) const COMMAND_QUEUE: usize = 8;
 /// Callers waiting on one round at most (later ones are told at once, unconverged).
@@ -194,11 +196,7 @@ impl Driver {
                     Err(_) => Err(End::Closed),
                 },
                 item = inbound.recv() => match item {
-                    Some(Ok(frame)) => {
-                        // The frame keeps its share of the budget until it is handled.
-                        let _permit = frame.permit;
-                        self.step(Input::Frame { body: frame.body, size: frame.size }, None).await
-                    }
+                    Some(Ok(frame)) => self.on_frames(frame, &mut inbound).await,
                     Some(Err(e)) if e.is_misbehaviour() => Err(End::Misbehaved(e.to_string())),
                     Some(Err(_)) | None => Err(End::Closed),
                 },
@@ -220,6 +218,49 @@ impl Driver {
                 crate::trace!("session ends: {end:?}");
                 return end;
             }
+        }
+    }
+
+    /// Handles `first` with the frames already read behind it (up to `MAX_FRAMES_AT_ONCE`) in
+    /// one step, so that the documents among them load on the available cores together; an
+    /// error read behind them ends the session once they are handled.
+    async fn on_frames(
+        &mut self,
+        first: io::Inbound,
+        inbound: &mut mpsc::Receiver<Result<io::Inbound, WireError>>,
+    ) -> Result<(), End> {
+        let mut frames = vec![first];
+        let mut error = None;
+        while frames.len() < MAX_FRAMES_AT_ONCE {
+            match inbound.try_recv() {
+                Ok(Ok(frame)) => frames.push(frame),
+                Ok(Err(e)) => {
+                    error = Some(e);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        // Each frame keeps its share of the budget until it is handled.
+        let mut permits = Vec::with_capacity(frames.len());
+        let mut bodies = Vec::with_capacity(frames.len());
+        for frame in frames {
+            permits.push(frame.permit);
+            bodies.push((frame.body, frame.size));
+        }
+        let input = match bodies.len() {
+            1 => {
+                let (body, size) = bodies.remove(0);
+                Input::Frame { body, size }
+            }
+            _ => Input::Frames(bodies),
+        };
+        self.step(input, None).await?;
+        drop(permits);
+        match error {
+            Some(e) if e.is_misbehaviour() => Err(End::Misbehaved(e.to_string())),
+            Some(_) => Err(End::Closed),
+            None => Ok(()),
         }
     }
 

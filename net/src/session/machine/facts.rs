@@ -3,7 +3,7 @@
 
 use partage::identity::DeviceRevocation;
 use partage::membership::{Chain, Revocation};
-use partage::node::MembershipProof;
+use partage::node::{MembershipProof, PreparedDoc};
 use partage::session_binding::BindingSignature;
 use partage::{DeviceId, DocBundle, DocSummary, ImportReport, MemberId, NeighbourhoodId, Node, Result};
 
@@ -45,9 +45,17 @@ pub(crate) trait Facts {
     ) -> Result<Option<DocBundle>>;
     /// Verifies a document from the peer and stores it.
     fn import_bundle(&self, bundle: &DocBundle) -> Result<ImportReport>;
-    /// The same, without waiting for the disk (see `Node::import_bundle_unflushed`): for the
-    /// answers of a round, made durable together by `flush` when the round's wants are answered.
-    fn import_bundle_unflushed(&self, bundle: &DocBundle) -> Result<ImportReport>;
+    /// Checks and loads whole documents of members this device holds nothing of, on the
+    /// available cores (see `Node::prepare_whole_documents`).
+    fn prepare_whole_documents(&self, bundles: &[&DocBundle]) -> Vec<Option<PreparedDoc>>;
+    /// The same, without waiting for the disk (see `Node::import_bundle_unflushed`), with the
+    /// document prepared for it if any (see `Node::import_prepared_unflushed`): for the answers
+    /// of a round, made durable together by `flush` when the round's wants are answered.
+    fn import_prepared_unflushed(
+        &self,
+        bundle: &DocBundle,
+        prepared: Option<PreparedDoc>,
+    ) -> Result<ImportReport>;
     /// Makes every import so far durable.
     fn flush(&self) -> Result<()>;
     /// Whether a bundle with these heads and device revocations would bring nothing new (see
@@ -125,8 +133,16 @@ impl Facts for Node {
         Node::import_bundle(self, bundle)
     }
 
-    fn import_bundle_unflushed(&self, bundle: &DocBundle) -> Result<ImportReport> {
-        Node::import_bundle_unflushed(self, bundle)
+    fn prepare_whole_documents(&self, bundles: &[&DocBundle]) -> Vec<Option<PreparedDoc>> {
+        Node::prepare_whole_documents(self, bundles)
+    }
+
+    fn import_prepared_unflushed(
+        &self,
+        bundle: &DocBundle,
+        prepared: Option<PreparedDoc>,
+    ) -> Result<ImportReport> {
+        Node::import_prepared_unflushed(self, bundle, prepared)
     }
 
     fn flush(&self) -> Result<()> {

@@ -65,6 +65,8 @@ pub(crate) enum Input {
     Start,
     /// A whole frame body from the peer (not decoded yet) and its size on the wire.
     Frame { body: Vec<u8>, size: usize },
+    /// Frames that arrived together (bodies and sizes), handled in order.
+    Frames(Vec<(Vec<u8>, usize)>),
     /// The app asked for a sync round.
     SyncRequested,
     /// Local data changed (see [`Touched`]).
@@ -134,6 +136,9 @@ pub(crate) struct Machine {
     /// When the peer last sent a whole message.
     last_heard: Instant,
     actions: Vec<Action>,
+    /// Whole documents checked and loaded ahead of their frames (`prepare_answers`); emptied
+    /// after every step.
+    prepared: HashMap<(NeighbourhoodId, partage::MemberId), partage::node::PreparedDoc>,
 }
 
 /// One queued outgoing item.
@@ -176,6 +181,7 @@ impl Machine {
             useless_pushes: limits::Window::new(now),
             last_heard: now,
             actions: Vec::new(),
+            prepared: HashMap::new(),
         }
     }
 
@@ -198,13 +204,25 @@ impl Machine {
     /// Handles one input.
     pub(crate) fn step(&mut self, input: Input, facts: &dyn Facts, now: Instant) -> Step {
         self.now = now;
-        let result = self.dispatch(input, facts).and_then(|()| {
-            if self.outbox.len() > MAX_OUTBOX {
-                return Err(End::Misbehaved("asked for more than the protocol allows at once".into()));
+        let result = match input {
+            Input::Frames(frames) => {
+                self.prepare_answers(&frames, facts);
+                frames
+                    .into_iter()
+                    .try_for_each(|(body, size)| self.handle_input(Input::Frame { body, size }, facts))
             }
-            self.check_round(facts)
-        });
+            input => self.handle_input(input, facts),
+        };
+        self.prepared.clear();
         Step { actions: std::mem::take(&mut self.actions), end: result.err() }
+    }
+
+    fn handle_input(&mut self, input: Input, facts: &dyn Facts) -> Result<(), End> {
+        self.dispatch(input, facts)?;
+        if self.outbox.len() > MAX_OUTBOX {
+            return Err(End::Misbehaved("asked for more than the protocol allows at once".into()));
+        }
+        self.check_round(facts)
     }
 
     /// The session is over: closes an open round without announcing it; its outcome (not
@@ -223,6 +241,9 @@ impl Machine {
         match input {
             Input::Start => self.start(facts),
             Input::Frame { body, size } => self.on_frame(&body, size, facts),
+            Input::Frames(frames) => {
+                frames.into_iter().try_for_each(|(body, size)| self.on_frame(&body, size, facts))
+            }
             Input::SyncRequested => self.request_round(facts),
             Input::Changed(touched) => self.on_changes(touched, facts),
             Input::WriterReady => self.send_next(facts),

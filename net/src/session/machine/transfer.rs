@@ -7,6 +7,7 @@ use crate::session::End;
 use crate::wire::{Msg, WireBundle};
 use partage::DocBundle;
 use partage::events::NetEvent;
+use partage::sync::wire::WirePayload;
 
 impl Machine {
     pub(super) fn on_bundle(
@@ -52,8 +53,12 @@ impl Machine {
         };
         // An answer in a round is made durable with the round's other answers (`answered`); a
         // live push at once.
-        let imported =
-            if answer { facts.import_bundle_unflushed(&bundle) } else { facts.import_bundle(&bundle) };
+        let imported = if answer {
+            let prepared = self.prepared.remove(&(ns, owner));
+            facts.import_prepared_unflushed(&bundle, prepared)
+        } else {
+            facts.import_bundle(&bundle)
+        };
         match imported {
             Ok(report) => {
                 self.totals.docs_in += 1;
@@ -95,6 +100,50 @@ impl Machine {
             },
         }
         if answer { self.answered(ns, owner, facts) } else { self.queue_status(ns, true, facts) }
+    }
+}
+
+impl Machine {
+    /// Frames that arrived together: the whole documents among them that answer my wants are
+    /// checked and loaded on the available cores first (`Node::prepare_whole_documents`), then
+    /// each frame is handled in order as if it came alone, the import taking its prepared
+    /// document. Only documents of a neighbourhood the peer proved membership of.
+    pub(super) fn prepare_answers(&mut self, frames: &[(Vec<u8>, usize)], facts: &dyn Facts) {
+        if !self.shared.values().any(|st| st.verified()) {
+            return;
+        }
+        let mut bundles = Vec::new();
+        for (body, _) in frames {
+            let Ok(Msg::Bundle { answer: true, bundle: wire }) = crate::wire::decode(body) else { continue };
+            let wanted = self
+                .shared
+                .get(&wire.neighbourhood)
+                .is_some_and(|st| st.verified() && st.wants.contains(&wire.owner));
+            if !wanted || wire.owner_chain.is_none() || !matches!(wire.payload, WirePayload::Snapshot(_)) {
+                continue;
+            }
+            if let Some(bundle) = to_doc_bundle(wire, facts) {
+                bundles.push(bundle);
+            }
+        }
+        // One alone gains nothing from being prepared apart.
+        if bundles.len() < 2 {
+            return;
+        }
+        let refs: Vec<&DocBundle> = bundles.iter().collect();
+        let prepared = facts.prepare_whole_documents(&refs);
+        crate::trace!(
+            "{} prepared {} of {} whole documents from {}",
+            self.p.local,
+            prepared.iter().flatten().count(),
+            bundles.len(),
+            self.p.peer
+        );
+        for (bundle, prepared) in bundles.iter().zip(prepared) {
+            if let Some(prepared) = prepared {
+                self.prepared.insert((bundle.neighbourhood, bundle.owner), prepared);
+            }
+        }
     }
 }
 
