@@ -128,6 +128,7 @@ impl Default for NetConfig {
 
 impl NetConfig {
     /// Every interface, with mDNS discovery on: what an app on a home or building LAN wants.
+    /// Needs the `mdns` feature (see [`NetConfig::mdns`]).
     pub fn lan() -> Self {
         NetConfig { mdns: true, ..NetConfig::default() }
     }
