@@ -13,8 +13,8 @@ use libp2p::swarm::{
     ToSwarm, dummy,
 };
 use libp2p::{
-    Multiaddr, PeerId, Swarm, SwarmBuilder, allow_block_list, connection_limits, dcutr, identify, mdns,
-    noise, ping, relay, tcp, yamux,
+    Multiaddr, PeerId, Swarm, SwarmBuilder, allow_block_list, connection_limits, dcutr, identify, noise,
+    ping, relay, tcp, yamux,
 };
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -34,7 +34,8 @@ pub(crate) struct Behaviour {
     pub pending_per_ip: PendingPerIp,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
-    pub mdns: Toggle<mdns::tokio::Behaviour>,
+    /// LAN discovery, with the `mdns` feature and [`NetConfig::mdns`].
+    pub mdns: Toggle<Mdns>,
     pub stream: libp2p_stream::Behaviour,
     /// Reservations and circuits through home nodes (every node).
     pub relay_client: relay::client::Behaviour,
@@ -48,6 +49,39 @@ pub(crate) struct Behaviour {
     pub probes: HomeNodeProbes,
     /// A home node dials verified members back when they ask (AutoNAT v2).
     pub probe_server: Toggle<MembersOnlyProbes>,
+}
+
+/// LAN discovery: libp2p's mDNS with the `mdns` feature, nothing without it (the phone
+/// libraries, whose apps discover peers with Bonjour and Android NSD).
+#[cfg(feature = "mdns")]
+pub(crate) type Mdns = libp2p::mdns::tokio::Behaviour;
+#[cfg(not(feature = "mdns"))]
+pub(crate) type Mdns = dummy::Behaviour;
+
+/// A config that asks for mDNS in a build without it is refused ([`NetError::NoMdns`]) before
+/// anything is built or listens, not silently run without discovery.
+fn check_mdns(config: &NetConfig) -> Result<(), NetError> {
+    if config.mdns && !cfg!(feature = "mdns") {
+        return Err(NetError::NoMdns);
+    }
+    Ok(())
+}
+
+/// The mDNS behaviour, if the config asks for it.
+#[cfg(feature = "mdns")]
+fn new_mdns(config: &NetConfig, peer: PeerId) -> std::io::Result<Option<Mdns>> {
+    if !config.mdns {
+        return Ok(None);
+    }
+    let mdns_config = libp2p::mdns::Config {
+        query_interval: config.mdns_query_interval,
+        ..libp2p::mdns::Config::default()
+    };
+    Mdns::new(mdns_config, peer).map(Some)
+}
+#[cfg(not(feature = "mdns"))]
+fn new_mdns(_config: &NetConfig, _peer: PeerId) -> std::io::Result<Option<Mdns>> {
+    Ok(None)
 }
 
 #[cfg(feature = "upnp")]
@@ -81,8 +115,7 @@ pub(crate) fn build_swarm(
         .with_max_pending_incoming(Some(config.max_pending))
         .with_max_pending_outgoing(Some(config.max_pending))
         .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER));
-    let mdns_config = mdns::Config { query_interval: config.mdns_query_interval, ..mdns::Config::default() };
-    let want_mdns = config.mdns;
+    check_mdns(config)?;
     let home_node = config.home_node;
     let upnp = home_node && config.upnp && cfg!(feature = "upnp");
     let (members, home_nodes) = (members.clone(), home_nodes.clone());
@@ -96,7 +129,7 @@ pub(crate) fn build_swarm(
         .map_err(|e| NetError::Setup(format!("relay transport: {e}")))?
         .with_behaviour(|key, relay_client| -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
             let peer = key.public().to_peer_id();
-            let mdns = if want_mdns { Some(mdns::tokio::Behaviour::new(mdns_config, peer)?) } else { None };
+            let mdns = new_mdns(config, peer)?;
             let probe_server = home_node.then(|| MembersOnlyProbes::new(members.clone()));
             let relay = home_node.then(|| {
                 let mut relay = relay::Behaviour::new(peer, crate::relay::server_config(&members));

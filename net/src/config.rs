@@ -37,7 +37,9 @@ pub struct NetConfig {
     /// sync with one given peer.
     pub dial_remembered: bool,
     /// Discover peers on the local network with mDNS. Never turn this on in tests outside a
-    /// network namespace of their own: the multicast would leave the machine.
+    /// network namespace of their own: the multicast would leave the machine. Needs the `mdns`
+    /// feature (on by default): without it, [`crate::Network::start`] refuses this with
+    /// [`crate::NetError::NoMdns`].
     pub mdns: bool,
     /// How often mDNS asks the LAN who is there.
     pub mdns_query_interval: Duration,
@@ -126,6 +128,7 @@ impl Default for NetConfig {
 
 impl NetConfig {
     /// Every interface, with mDNS discovery on: what an app on a home or building LAN wants.
+    /// Needs the `mdns` feature (see [`NetConfig::mdns`]).
     pub fn lan() -> Self {
         NetConfig { mdns: true, ..NetConfig::default() }
     }

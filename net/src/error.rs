@@ -42,6 +42,12 @@ pub enum NetError {
     /// Linking a new device over the network failed.
     #[error("linking failed: {0} (are both devices on the same network, with the code still shown?)")]
     Link(String),
+    /// [`crate::NetConfig::mdns`] is on, but this build was made without the `mdns` feature (the
+    /// phone libraries are): nothing was started. Only returned by such builds.
+    #[error(
+        "this build has no mDNS (made without the `mdns` feature, like the phone libraries): turn mDNS off and use the platform's discovery (Bonjour, Android NSD) or peer addresses"
+    )]
+    NoMdns,
 }
 
 impl NetError {
@@ -50,9 +56,11 @@ impl NetError {
         match self {
             NetError::Node(e) => e.kind(),
             NetError::BadAddress(_) => ErrorKind::InvalidInput,
-            NetError::Listen { .. } | NetError::Dial { .. } | NetError::Setup(_) | NetError::Link(_) => {
-                ErrorKind::Network
-            }
+            NetError::Listen { .. }
+            | NetError::Dial { .. }
+            | NetError::Setup(_)
+            | NetError::Link(_)
+            | NetError::NoMdns => ErrorKind::Network,
             NetError::Paused => ErrorKind::Paused,
             NetError::Stopped => ErrorKind::Stopped,
             NetError::Busy => ErrorKind::Busy,
@@ -71,6 +79,7 @@ mod tests {
         assert_eq!(NetError::Busy.kind(), ErrorKind::Busy);
         assert_eq!(NetError::Setup("x".into()).kind(), ErrorKind::Network);
         assert_eq!(NetError::BadAddress("x".into()).kind(), ErrorKind::InvalidInput);
+        assert_eq!(NetError::NoMdns.kind(), ErrorKind::Network);
         assert_eq!(NetError::Node(partage::Error::NoIdentity).kind(), ErrorKind::NoIdentity);
     }
 }

@@ -4,7 +4,9 @@ use crate::session::{SessionCmd, SyncOutcome};
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use partage::{DeviceId, MemberId, NeighbourhoodId};
-use std::collections::{BTreeSet, HashSet, VecDeque};
+#[cfg(feature = "mdns")]
+use std::collections::VecDeque;
+use std::collections::{BTreeSet, HashSet};
 use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
@@ -25,6 +27,7 @@ pub(crate) const MAX_REDIAL_ATTEMPTS: u32 = 10;
 /// The wait between redials of one target doubles up to this many times the redial interval.
 pub(crate) const MAX_BACKOFF_FACTOR: u32 = 16;
 /// Peers found by mDNS remembered (to announce each once), at most.
+#[cfg(feature = "mdns")]
 pub(crate) const MAX_DISCOVERED: usize = 256;
 /// Peers blocked at once, at most (the one whose block ends first is let go early).
 pub(crate) const MAX_BANNED: usize = 1024;
@@ -92,13 +95,15 @@ impl Redial {
     }
 }
 
-/// Peers seen recently, the oldest forgotten beyond `cap`.
+/// Peers seen recently, the oldest forgotten beyond `cap` (those found by mDNS).
+#[cfg(feature = "mdns")]
 pub(crate) struct RecentPeers {
     cap: usize,
     order: VecDeque<PeerId>,
     set: HashSet<PeerId>,
 }
 
+#[cfg(feature = "mdns")]
 impl RecentPeers {
     pub fn new(cap: usize) -> Self {
         RecentPeers { cap: cap.max(1), order: VecDeque::new(), set: HashSet::new() }
@@ -365,6 +370,7 @@ mod tests {
         assert!(r.due(t0 + Duration::from_secs(16)));
     }
 
+    #[cfg(feature = "mdns")]
     #[test]
     fn recent_peers_forget_the_oldest() {
         let mut set = RecentPeers::new(3);

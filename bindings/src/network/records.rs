@@ -16,7 +16,9 @@ pub struct NetworkConfig {
     /// Multiaddrs to dial at start (and whenever the node resumes or syncs).
     #[uniffi(default = [])]
     pub peer_addresses: Vec<String>,
-    /// Discover peers on the LAN with mDNS from Rust (often blocked on phones).
+    /// Discover peers on the LAN with mDNS from Rust (often blocked on phones). The Android and
+    /// iOS libraries are built without it (the `mdns` feature): there, `true` makes starting
+    /// the network fail with a network error.
     #[uniffi(default = false)]
     pub mdns: bool,
     /// Established connections at most (default 64).

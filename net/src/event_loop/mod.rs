@@ -14,7 +14,9 @@ use crate::behaviour::Behaviour;
 use crate::command::Command;
 use crate::config::NetConfig;
 use crate::peer_set::PeerSet;
-use crate::peers::{LooseAddr, MAX_BANNED, MAX_DISCOVERED, PeerEntry, PeerInfo, RecentPeers, Snapshot};
+use crate::peers::{LooseAddr, MAX_BANNED, PeerEntry, PeerInfo, Snapshot};
+#[cfg(feature = "mdns")]
+use crate::peers::{MAX_DISCOVERED, RecentPeers};
 use crate::session::Report;
 use crate::transport::NetworkLabel;
 use futures::StreamExt;
@@ -93,6 +95,7 @@ pub(crate) struct EventLoop {
     /// Where to listen when resuming.
     resume_addrs: Vec<Multiaddr>,
     /// Peers found by mDNS and already announced (the oldest forgotten beyond a cap).
+    #[cfg(feature = "mdns")]
     discovered: RecentPeers,
     /// Blocked peers and until when (at most `MAX_BANNED`).
     banned: HashMap<PeerId, Instant>,
@@ -228,6 +231,7 @@ impl EventLoop {
             listeners: Vec::new(),
             listen_addrs: Vec::new(),
             resume_addrs: Vec::new(),
+            #[cfg(feature = "mdns")]
             discovered: RecentPeers::new(MAX_DISCOVERED),
             banned: HashMap::new(),
             member_blocks,

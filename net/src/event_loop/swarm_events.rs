@@ -5,10 +5,13 @@ use super::slots::Unverified;
 use crate::behaviour::BehaviourEvent;
 use crate::peers::{IpGroup, dialable, with_peer, with_port_of};
 use libp2p::core::ConnectedPoint;
+#[cfg(feature = "mdns")]
+use libp2p::mdns;
 use libp2p::swarm::ConnectionId;
 use libp2p::swarm::SwarmEvent;
+#[cfg(feature = "mdns")]
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
-use libp2p::{Multiaddr, PeerId, identify, mdns};
+use libp2p::{Multiaddr, PeerId, identify};
 use partage::events::NetEvent;
 
 impl EventLoop {
@@ -115,9 +118,11 @@ impl EventLoop {
                 self.trust_probe_server(peer_id);
                 self.store_home_node(peer_id);
             }
+            #[cfg(feature = "mdns")]
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 self.on_discovered(found);
             }
+            #[cfg(feature = "mdns")]
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Expired(gone))) => {
                 for (peer, _) in gone {
                     self.discovered.remove(&peer);
@@ -207,6 +212,7 @@ impl EventLoop {
         }
     }
 
+    #[cfg(feature = "mdns")]
     fn on_discovered(&mut self, found: Vec<(PeerId, Multiaddr)>) {
         if self.paused {
             return;
