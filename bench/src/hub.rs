@@ -92,12 +92,19 @@ fn core(
     r.progress("the core's share in-process");
     let one_edit = inproc::measure(&hub, other, ns, args.edits)?;
     let mut full: Vec<(f64, f64)> = Vec::with_capacity(args.runs);
-    for _ in 0..args.runs {
+    let (mut alone, mut together) = (Vec::new(), Vec::new());
+    for run in 0..args.runs {
         let (build, import) = inproc::full_sync(&hub, ns)?;
         full.push((ms(build), ms(import)));
+        // Alternated, and in the other order every other run: the machine drifts.
+        for prepared in [run % 2 == 1, run % 2 == 0] {
+            let t = ms(inproc::round_import(&hub, ns, prepared)?);
+            if prepared { together.push(t) } else { alone.push(t) }
+        }
     }
     let build = Spread::of(&full.iter().map(|p| p.0).collect::<Vec<_>>());
     let import = Spread::of(&full.iter().map(|p| p.1).collect::<Vec<_>>());
+    let (alone, together) = (Spread::of(&alone), Spread::of(&together));
     r.set("bulk_import_items_per_s", bulk.json());
     r.set("store_file_bytes", json!(store_bytes));
     r.set("reopen_ms", reopen.open.json());
@@ -107,7 +114,15 @@ fn core(
     r.set("search", search.json());
     r.set("search_first_page", search.first_page_json());
     r.set("one_edit_in_process", one_edit.json());
-    r.set("full_sync_in_process", json!({ "bundles_ms": build.json(), "import_ms": import.json() }));
+    r.set(
+        "full_sync_in_process",
+        json!({
+            "bundles_ms": build.json(),
+            "import_ms": import.json(),
+            "round_import_ms": alone.json(),
+            "round_import_prepared_ms": together.json(),
+        }),
+    );
     r.line(format!("bulk import           {} (add_items, durable)", bulk.show("items/s")));
     r.line(format!("store file            {:.2} MiB", store_bytes as f64 / 1048576.0));
     r.lines(reopen.lines("(hub)"));
@@ -120,5 +135,10 @@ fn core(
         one_edit.bundle_bytes
     ));
     r.line(format!("full sync in-process  bundles {}, import {}", build.show("ms"), import.show("ms")));
+    r.line(format!(
+        "  as a round (1 flush) one by one {}, prepared two at a time {}",
+        alone.show("ms"),
+        together.show("ms")
+    ));
     Ok(hub)
 }

@@ -95,3 +95,36 @@ pub fn full_sync(from: &TestNode, ns: &NeighbourhoodId) -> Res<(Duration, Durati
     }
     Ok((build, t.elapsed()))
 }
+
+/// Whole documents a session was seen to prepare together (a 20-document full sync over
+/// libp2p on this machine: ten batches of two, `PARTAGE_NET_DEBUG=1`).
+const PREPARED_AT_ONCE: usize = 2;
+
+/// The same documents imported into a fresh member as a sync round imports them (durable once,
+/// at the end): one after the other, or (`prepared`) checked and loaded `PREPARED_AT_ONCE` at a
+/// time on the available cores first, as a session does with frames that arrive together.
+pub fn round_import(from: &TestNode, ns: &NeighbourhoodId, prepared: bool) -> Res<Duration> {
+    let fresh = TestNode::new("Nouveau");
+    fresh.node.join(&from.node.invite(ns, 1, 1, vec![])?)?;
+    let bundles = from
+        .node
+        .doc_summaries(ns)?
+        .into_iter()
+        .map(|s| from.node.doc_bundle(ns, &s.owner, &[]))
+        .collect::<Result<Vec<_>, _>>()?;
+    let t = Instant::now();
+    if prepared {
+        for chunk in bundles.chunks(PREPARED_AT_ONCE) {
+            let refs: Vec<&partage::DocBundle> = chunk.iter().collect();
+            for (b, p) in chunk.iter().zip(fresh.node.prepare_whole_documents(&refs)) {
+                fresh.node.import_prepared_unflushed(b, p)?;
+            }
+        }
+    } else {
+        for b in &bundles {
+            fresh.node.import_bundle_unflushed(b)?;
+        }
+    }
+    fresh.node.flush()?;
+    Ok(t.elapsed())
+}

@@ -333,6 +333,8 @@ pub async fn read_body<R: AsyncRead + Unpin>(r: &mut R, len: usize) -> Result<Ve
 const PRE_AUTH_KINDS: [(u8, &str); 3] = [(0, "hello"), (PROOF_KIND, "proof"), (2, "denied")];
 /// Postcard variant index of [`Msg::Proof`]: the first byte of its body.
 pub const PROOF_KIND: u8 = 1;
+/// Postcard variant index of [`Msg::Bundle`].
+pub const BUNDLE_KIND: u8 = 5;
 const KIND_NAMES: [&str; 9] =
     ["hello", "proof", "denied", "summary", "want", "bundle", "no-change", "ahead", "status"];
 

@@ -141,13 +141,27 @@ fn a_document_prepared_before_its_signer_was_revoked_is_not_let_in() {
 }
 
 #[test]
-fn at_most_a_bounded_number_of_documents_are_prepared_at_once() {
+fn only_members_documents_are_prepared_and_a_bounded_number_at_once() {
     let (nodes, ns, whole) = street();
     let dana = newcomer("Dana", &nodes[0].node, &ns);
     let many: Vec<&DocBundle> = std::iter::repeat_n(&whole[0], MAX_PREPARED_DOCS + 4).collect();
     let prepared = dana.node.prepare_whole_documents(&many);
     assert_eq!(prepared.len(), many.len());
     assert_eq!(prepared.iter().filter(|p| p.is_some()).count(), MAX_PREPARED_DOCS);
+    // A document whose owner's chain is not of this neighbourhood (another street's member,
+    // relabelled) or names someone else: nothing is loaded for it.
+    let (elsewhere, other_ns) = neighbourhood(&["Zoé"]);
+    elsewhere[0].node.add_item(&other_ns, draft("Tondeuse")).unwrap();
+    let mut foreign = elsewhere[0].node.doc_bundle(&other_ns, &member(&elsewhere[0].node), &[]).unwrap();
+    foreign.neighbourhood = ns;
+    let mut renamed = whole[0].clone();
+    renamed.owner = whole[1].owner;
+    assert!(dana.node.prepare_whole_documents(&[&foreign, &renamed]).iter().all(Option::is_none));
+    // A member revoked before Dana met her document: nothing is loaded for it either.
+    let alice = &nodes[0].node;
+    alice.revoke(&ns, &whole[2].owner).unwrap();
+    dana.node.apply_revocations(&ns, &alice.revocations(&ns).unwrap()).unwrap();
+    assert!(dana.node.prepare_whole_documents(&[&whole[2], &whole[2]]).iter().all(Option::is_none));
     // A document Dana holds already is not prepared: the import merges it instead.
     dana.node.import_bundle(&whole[0]).unwrap();
     assert!(dana.node.prepare_whole_documents(&[&whole[0], &whole[0]]).iter().all(Option::is_none));

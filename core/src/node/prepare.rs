@@ -10,6 +10,7 @@ use super::replication::{DocBundle, DocPayload, MAX_BUNDLE_BYTES, OwnerDevices, 
 use super::{DocKey, Node};
 use crate::attest::{Attestation, verify_heads_revoked};
 use crate::ids::DeviceId;
+use crate::membership::{RevocationSet, verify_chain};
 use crate::snapshot;
 use crate::store::MemberRecord;
 use automerge::AutoCommit;
@@ -78,7 +79,7 @@ impl Node {
             let mut done = Vec::new();
             while let Some((i, stored)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
                 if let Some(b) = bundles.get(*i) {
-                    done.push((*i, prepare(b, stored.as_ref())));
+                    done.push((*i, prepare(b, stored)));
                 }
             }
             done
@@ -114,7 +115,7 @@ impl Node {
 
     /// The bundles worth preparing (a snapshot of a document this device holds nothing of),
     /// with what this device knows of the owner, read under the lock.
-    fn preparable(&self, bundles: &[&DocBundle]) -> Vec<(usize, Option<MemberRecord>)> {
+    fn preparable(&self, bundles: &[&DocBundle]) -> Vec<(usize, Owner)> {
         let Ok(st) = self.lock() else { return Vec::new() };
         let mut bytes = 0usize;
         let mut jobs = Vec::new();
@@ -126,24 +127,38 @@ impl Node {
             let key = (b.neighbourhood, b.owner);
             let held =
                 st.docs.contains_key(&key) || !matches!(st.store.doc(&b.neighbourhood, &b.owner), Ok(None));
+            let Ok(rec) = st.neighbourhood(&b.neighbourhood) else { continue };
             if held {
                 continue;
             }
             bytes += snapshot.len();
-            jobs.push((i, st.members.get(&key).cloned()));
+            let revoked = RevocationSet::from_revocations(&b.neighbourhood, &rec.revocations);
+            jobs.push((i, Owner { record: st.members.get(&key).cloned(), revoked }));
         }
         jobs
     }
 }
 
+/// What this device knows of a document's owner when it prepares it: their stored record, and
+/// the neighbourhood's revoked members.
+struct Owner {
+    record: Option<MemberRecord>,
+    revoked: RevocationSet,
+}
+
 /// What `verify_bundle` does for a whole document of a member this device holds nothing of,
-/// up to automerge's load, in the same order; `None` if any check fails.
-fn prepare(b: &DocBundle, stored: Option<&MemberRecord>) -> Option<PreparedDoc> {
+/// up to automerge's load, in the same order; `None` if any check fails. The owner's chain is
+/// checked first, so that nothing is loaded for a made-up owner (the import checks it again,
+/// with the rest of the membership rules).
+fn prepare(b: &DocBundle, owner: &Owner) -> Option<PreparedDoc> {
     let DocPayload::Snapshot(bytes) = &b.payload else { return None };
     if b.payload.size() > MAX_BUNDLE_BYTES {
         return None;
     }
-    let OwnerDevices { trusted, revoked, .. } = owner_devices(b, stored).ok()?;
+    if verify_chain(&b.owner_chain, &b.neighbourhood, &owner.revoked).ok()? != b.owner {
+        return None;
+    }
+    let OwnerDevices { trusted, revoked, .. } = owner_devices(b, owner.record.as_ref()).ok()?;
     let mut declared = snapshot::inspect(bytes, snapshot::MAX_INFLATED_BYTES).ok()?.heads;
     let used =
         verify_heads_revoked(&b.neighbourhood, &b.owner, &trusted, &revoked, &b.attestations, &declared)

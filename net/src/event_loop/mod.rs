@@ -112,6 +112,8 @@ pub(crate) struct EventLoop {
     writes: JoinSet<()>,
     next_session: u64,
     budget: Arc<Semaphore>,
+    /// Slots for whole documents the sessions' readers load ahead (`session::io`).
+    prepared_ahead: Arc<Semaphore>,
     snapshot: watch::Sender<Snapshot>,
     dirty: bool,
     /// Peers verified per neighbourhood in their current session: who gets photo blobs.
@@ -242,6 +244,7 @@ impl EventLoop {
             writes: JoinSet::new(),
             next_session: 0,
             budget,
+            prepared_ahead: Arc::new(Semaphore::new(crate::session::PREPARED_AHEAD)),
             snapshot,
             dirty: true,
             config,

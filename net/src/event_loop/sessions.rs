@@ -94,6 +94,7 @@ impl EventLoop {
             max_frame: self.config.max_message_bytes,
             round_idle: self.config.round_idle_timeout,
             budget: self.budget.clone(),
+            prepared_ahead: self.prepared_ahead.clone(),
             reports: self.reports_tx.clone(),
             blocks: self.member_blocks.clone(),
         };

@@ -74,6 +74,7 @@ fn params(node: &Node, peer: &Node, id: u64, reports: mpsc::Sender<Report>) -> S
         max_frame: 32 * 1024 * 1024,
         round_idle: ROUND_IDLE,
         budget: Arc::new(Semaphore::new(128 * 1024 * 1024)),
+        prepared_ahead: Arc::new(Semaphore::new(crate::session::PREPARED_AHEAD)),
         reports,
         blocks: Arc::default(),
     }

@@ -8,8 +8,11 @@
 //! the shared budget is taken as bytes arrive, so a stalled frame holds only what it actually
 //! sent, and not for long.
 
-use crate::wire::{self, WireError};
+use crate::wire::{self, Msg, WireError};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use partage::node::PreparedDoc;
+use partage::sync::wire::WirePayload;
+use partage::{DocBundle, MemberId, NeighbourhoodId, Node};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
@@ -38,16 +41,41 @@ pub(crate) struct Inbound {
     pub body: Vec<u8>,
     pub size: usize,
     pub permit: Option<OwnedSemaphorePermit>,
+    /// The whole document in it, checked and loaded while the session handled earlier frames.
+    pub prepared: Option<Prepared>,
 }
+
+/// A whole document a frame carries, prepared ahead (see `prepare_ahead`).
+pub(crate) struct Prepared {
+    pub key: (NeighbourhoodId, MemberId),
+    pub doc: PreparedDoc,
+    /// One of the node's few slots for documents loaded ahead, held until the step that
+    /// handles the frame is over.
+    pub slot: OwnedSemaphorePermit,
+}
+
+/// What the reader needs to prepare whole documents ahead of the session.
+pub(crate) struct Ahead {
+    pub node: Node,
+    /// Documents loaded ahead and not yet handled, node-wide: each may take up to what the
+    /// inflation cap allows, so only a few at once (`PREPARED_AHEAD`).
+    pub slots: Arc<Semaphore>,
+}
+
+/// Whole documents loaded ahead of their sessions at once, node-wide (two cores' worth).
+pub(crate) const PREPARED_AHEAD: usize = 2;
 
 /// Reads frames until the stream ends or a frame is bad; the error (if any) is the last item.
 /// `verified` is set by the session once the peer has proven membership of a neighbourhood.
+/// With a `node`, a whole document in a frame from a proven member is prepared before the
+/// frame is queued (`prepare_ahead`): the next document loads while the session stores this one.
 pub(crate) async fn read_loop<R: AsyncRead + Unpin>(
     mut r: R,
     max: usize,
     budget: Arc<Semaphore>,
     mut proofs: watch::Receiver<Proofs>,
     tx: mpsc::Sender<Result<Inbound, WireError>>,
+    ahead: Option<Ahead>,
 ) {
     // Proof frames read so far (the session judges them in order).
     let mut proofs_read = 0u32;
@@ -55,7 +83,15 @@ pub(crate) async fn read_loop<R: AsyncRead + Unpin>(
         let item = read_one(&mut r, max, &budget, &mut proofs, &mut proofs_read).await;
         let stop = !matches!(item, Ok(Some(_)));
         let sent = match item {
-            Ok(Some(inbound)) => tx.send(Ok(inbound)).await,
+            Ok(Some(mut inbound)) => {
+                if let Some(ahead) = &ahead
+                    && proofs.borrow().verified
+                    && inbound.body.first() == Some(&wire::BUNDLE_KIND)
+                {
+                    inbound.prepared = prepare_ahead(&inbound.body, ahead).await;
+                }
+                tx.send(Ok(inbound)).await
+            }
             Ok(None) => return,
             Err(e) => tx.send(Err(e)).await,
         };
@@ -120,7 +156,42 @@ async fn read_one<R: AsyncRead + Unpin>(
     if body.first() == Some(&wire::PROOF_KIND) {
         *proofs_read = proofs_read.saturating_add(1);
     }
-    Ok(Some(Inbound { body, size: len + wire::PREFIX, permit }))
+    Ok(Some(Inbound { body, size: len + wire::PREFIX, permit, prepared: None }))
+}
+
+/// The whole document a `Bundle` frame answering a want carries, checked and loaded on a
+/// blocking thread (`Node::prepare_whole_documents`: the owner's chain, the snapshot's cap, the
+/// heads' signatures, then automerge's load); `None` for anything else. What the session does
+/// with the frame is decided there as before: a prepared document it does not import is dropped
+/// with the step, and one it imports is used only if it still fits
+/// (`Node::import_prepared_unflushed`).
+async fn prepare_ahead(body: &[u8], ahead: &Ahead) -> Option<Prepared> {
+    // No slot free: the session imports it the usual way.
+    let slot = ahead.slots.clone().try_acquire_owned().ok()?;
+    let Ok(Msg::Bundle { answer: true, bundle }) = wire::decode(body) else { return None };
+    let chain = bundle.owner_chain?;
+    if !matches!(bundle.payload, WirePayload::Snapshot(_)) {
+        return None;
+    }
+    let bundle = DocBundle {
+        neighbourhood: bundle.neighbourhood,
+        owner: bundle.owner,
+        owner_chain: chain,
+        owner_admissions: bundle.owner_admissions,
+        device_revocations: bundle.device_revocations,
+        devices: bundle.devices,
+        revocations: Vec::new(),
+        payload: bundle.payload.into(),
+        attestations: bundle.attestations,
+    };
+    let node = ahead.node.clone();
+    tokio::task::spawn_blocking(move || {
+        let doc = node.prepare_whole_documents(&[&bundle]).pop().flatten()?;
+        Some(Prepared { key: (bundle.neighbourhood, bundle.owner), doc, slot })
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// Writes frames in order, flushing each (a push must leave at once), then closes the stream.

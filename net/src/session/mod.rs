@@ -32,6 +32,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+pub(crate) use io::PREPARED_AHEAD;
+
 /// Frames handed to the writer task ahead of the socket.
 const WRITE_QUEUE: usize = 2;
 /// Decoded frames waiting for the session.
@@ -57,6 +59,8 @@ pub(crate) struct SessionParams {
     /// See `NetConfig::round_idle_timeout`.
     pub round_idle: std::time::Duration,
     pub budget: Arc<Semaphore>,
+    /// Slots for whole documents loaded ahead by the readers (`io::PREPARED_AHEAD`), node-wide.
+    pub prepared_ahead: Arc<Semaphore>,
     pub reports: mpsc::Sender<Report>,
     pub blocks: Arc<crate::member_blocks::MemberBlocks>,
 }
@@ -122,7 +126,14 @@ where
     let (in_tx, in_rx) = mpsc::channel(READ_QUEUE);
     let (out_tx, out_rx) = mpsc::channel(WRITE_QUEUE);
     let (proofs, proofs_rx) = tokio::sync::watch::channel(io::Proofs::default());
-    let reader = tokio::spawn(io::read_loop(read_half, p.max_frame, p.budget.clone(), proofs_rx, in_tx));
+    let reader = tokio::spawn(io::read_loop(
+        read_half,
+        p.max_frame,
+        p.budget.clone(),
+        proofs_rx,
+        in_tx,
+        Some(io::Ahead { node: p.node.clone(), slots: p.prepared_ahead.clone() }),
+    ));
     let writer = tokio::spawn(io::write_loop(write_half, out_rx));
     let params = machine::Params {
         local: p.local,
@@ -243,10 +254,15 @@ impl Driver {
         }
         // Each frame keeps its share of the budget until it is handled.
         let mut permits = Vec::with_capacity(frames.len());
+        let mut slots = Vec::new();
         let mut bodies = Vec::with_capacity(frames.len());
         for frame in frames {
             permits.push(frame.permit);
             bodies.push((frame.body, frame.size));
+            if let (Some(prepared), Some(machine)) = (frame.prepared, self.machine.as_mut()) {
+                machine.offer_prepared(prepared.key, prepared.doc);
+                slots.push(prepared.slot);
+            }
         }
         let input = match bodies.len() {
             1 => {
@@ -256,7 +272,7 @@ impl Driver {
             _ => Input::Frames(bodies),
         };
         self.step(input, None).await?;
-        drop(permits);
+        drop((permits, slots));
         match error {
             Some(e) if e.is_misbehaviour() => Err(End::Misbehaved(e.to_string())),
             Some(_) => Err(End::Closed),

@@ -5,9 +5,10 @@ use super::membership::{Blame, blame, owner_revoked, short_reason};
 use super::{Facts, Machine, Out, limits};
 use crate::session::End;
 use crate::wire::{Msg, WireBundle};
-use partage::DocBundle;
 use partage::events::NetEvent;
+use partage::node::PreparedDoc;
 use partage::sync::wire::WirePayload;
+use partage::{DocBundle, MemberId, NeighbourhoodId};
 
 impl Machine {
     pub(super) fn on_bundle(
@@ -55,6 +56,7 @@ impl Machine {
         // live push at once.
         let imported = if answer {
             let prepared = self.prepared.remove(&(ns, owner));
+            crate::trace!("{} imports {} (prepared: {})", self.p.local, owner.short(), prepared.is_some());
             facts.import_prepared_unflushed(&bundle, prepared)
         } else {
             facts.import_bundle(&bundle)
@@ -104,6 +106,12 @@ impl Machine {
 }
 
 impl Machine {
+    /// A whole document the reader prepared for a frame the next step handles (see
+    /// `io::prepare_ahead`); dropped with the step if the frame's import does not take it.
+    pub(crate) fn offer_prepared(&mut self, key: (NeighbourhoodId, MemberId), doc: PreparedDoc) {
+        self.prepared.insert(key, doc);
+    }
+
     /// Frames that arrived together: the whole documents among them that answer my wants are
     /// checked and loaded on the available cores first (`Node::prepare_whole_documents`), then
     /// each frame is handled in order as if it came alone, the import taking its prepared
@@ -119,7 +127,12 @@ impl Machine {
                 .shared
                 .get(&wire.neighbourhood)
                 .is_some_and(|st| st.verified() && st.wants.contains(&wire.owner));
-            if !wanted || wire.owner_chain.is_none() || !matches!(wire.payload, WirePayload::Snapshot(_)) {
+            let ready = self.prepared.contains_key(&(wire.neighbourhood, wire.owner));
+            if !wanted
+                || ready
+                || wire.owner_chain.is_none()
+                || !matches!(wire.payload, WirePayload::Snapshot(_))
+            {
                 continue;
             }
             if let Some(bundle) = to_doc_bundle(wire, facts) {
