@@ -78,16 +78,9 @@ pub fn measure(from: &TestNode, to: &TestNode, ns: &NeighbourhoodId, edits: usiz
 /// A whole inventory carried to a fresh member in-process: time to build the bundles on the
 /// sending side and to verify and import them on the receiving side.
 pub fn full_sync(from: &TestNode, ns: &NeighbourhoodId) -> Res<(Duration, Duration)> {
-    let fresh = TestNode::new("Nouveau");
-    let ticket = from.node.invite(ns, 1, 1, vec![])?;
-    fresh.node.join(&ticket)?;
+    let fresh = fresh_member(from, ns)?;
     let t = Instant::now();
-    let bundles = from
-        .node
-        .doc_summaries(ns)?
-        .into_iter()
-        .map(|s| from.node.doc_bundle(ns, &s.owner, &[]))
-        .collect::<Result<Vec<_>, _>>()?;
+    let bundles = whole_documents(from, ns)?;
     let build = t.elapsed();
     let t = Instant::now();
     for b in &bundles {
@@ -104,14 +97,8 @@ const PREPARED_AT_ONCE: usize = 2;
 /// at the end): one after the other, or (`prepared`) checked and loaded `PREPARED_AT_ONCE` at a
 /// time on the available cores first, as a session does with frames that arrive together.
 pub fn round_import(from: &TestNode, ns: &NeighbourhoodId, prepared: bool) -> Res<Duration> {
-    let fresh = TestNode::new("Nouveau");
-    fresh.node.join(&from.node.invite(ns, 1, 1, vec![])?)?;
-    let bundles = from
-        .node
-        .doc_summaries(ns)?
-        .into_iter()
-        .map(|s| from.node.doc_bundle(ns, &s.owner, &[]))
-        .collect::<Result<Vec<_>, _>>()?;
+    let fresh = fresh_member(from, ns)?;
+    let bundles = whole_documents(from, ns)?;
     let t = Instant::now();
     if prepared {
         for chunk in bundles.chunks(PREPARED_AT_ONCE) {
@@ -127,4 +114,21 @@ pub fn round_import(from: &TestNode, ns: &NeighbourhoodId, prepared: bool) -> Re
     }
     fresh.node.flush()?;
     Ok(t.elapsed())
+}
+
+/// A member who just joined through `from` and holds nothing else.
+fn fresh_member(from: &TestNode, ns: &NeighbourhoodId) -> Res<TestNode> {
+    let fresh = TestNode::new("Nouveau");
+    fresh.node.join(&from.node.invite(ns, 1, 1, vec![])?)?;
+    Ok(fresh)
+}
+
+/// Every document `from` holds in `ns`, whole.
+fn whole_documents(from: &TestNode, ns: &NeighbourhoodId) -> Res<Vec<partage::DocBundle>> {
+    Ok(from
+        .node
+        .doc_summaries(ns)?
+        .into_iter()
+        .map(|s| from.node.doc_bundle(ns, &s.owner, &[]))
+        .collect::<Result<Vec<_>, _>>()?)
 }

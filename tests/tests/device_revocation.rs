@@ -2,8 +2,8 @@
 //! what that device signs, and the device can no longer prove membership. Played by an attacker
 //! holding the stolen device key (which the member certified earlier).
 
-use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+mod forged;
+
 use partage::attest::Attestation;
 use partage::identity::{DeviceCert, SecretKey};
 use partage::node::MembershipProof;
@@ -26,29 +26,13 @@ fn item_by_device(
     cert: &DeviceCert,
     title: &str,
 ) -> DocBundle {
-    let base = holder.doc_bundle(ns, owner, &[]).unwrap();
-    let DocPayload::Snapshot(bytes) = &base.payload else { panic!("a snapshot") };
-    let mut doc = AutoCommit::load(bytes).unwrap().with_actor(ActorId::random());
-    let items = match doc.get(ROOT, "items").unwrap() {
-        Some((Value::Object(ObjType::Map), id)) => id,
-        _ => panic!("no items map"),
-    };
-    let (id, nonce) = partage::ItemId::new_bound(ns, owner).unwrap();
-    let obj = doc.put_object(&items, id.to_hex().as_str(), ObjType::Map).unwrap();
-    doc.put(&obj, "id_nonce", ScalarValue::Bytes(nonce.to_vec())).unwrap();
-    doc.put(&obj, "title", title).unwrap();
-    doc.put(&obj, "category", "tools").unwrap();
-    doc.put(&obj, "max_loan_days", ScalarValue::Uint(7)).unwrap();
-    doc.put(&obj, "available", true).unwrap();
-    doc.put(&obj, "created_at", ScalarValue::Uint(1)).unwrap();
-    doc.put(&obj, "updated_at", ScalarValue::Uint(1)).unwrap();
-    let hash = doc.commit().unwrap();
-    let change = doc.get_change_by_hash(&hash).unwrap();
+    let forged::Extended { base, mut doc, head } = forged::with_item(holder, ns, owner, title);
+    let change = doc.get_change_by_hash(&head).unwrap();
     let mut devices = base.devices.clone();
     devices.push(cert.clone());
     DocBundle {
         payload: DocPayload::Changes(vec![change.raw_bytes().to_vec()]),
-        attestations: vec![Attestation::sign(device, ns, owner, &hash)],
+        attestations: vec![Attestation::sign(device, ns, owner, &head)],
         devices,
         ..base
     }

@@ -65,6 +65,15 @@ pub(crate) struct SessionParams {
     pub blocks: Arc<crate::member_blocks::MemberBlocks>,
 }
 
+/// A task aborted when this handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Requests from the event loop.
 pub(crate) enum SessionCmd {
     /// Run a sync round now and say how it went.
@@ -126,14 +135,16 @@ where
     let (in_tx, in_rx) = mpsc::channel(READ_QUEUE);
     let (out_tx, out_rx) = mpsc::channel(WRITE_QUEUE);
     let (proofs, proofs_rx) = tokio::sync::watch::channel(io::Proofs::default());
-    let reader = tokio::spawn(io::read_loop(
+    // Aborted when the session ends, or when the event loop drops it (a stop): the reader holds
+    // a handle on the node, which must be gone once the network has stopped.
+    let reader = AbortOnDrop(tokio::spawn(io::read_loop(
         read_half,
         p.max_frame,
         p.budget.clone(),
         proofs_rx,
         in_tx,
         Some(io::Ahead { node: p.node.clone(), slots: p.prepared_ahead.clone() }),
-    ));
+    )));
     let writer = tokio::spawn(io::write_loop(write_half, out_rx));
     let params = machine::Params {
         local: p.local,
@@ -155,7 +166,7 @@ where
     if let Some(outcome) = driver.machine.as_mut().and_then(|m| m.abandon(Instant::now())) {
         driver.tell_waiters(&outcome);
     }
-    reader.abort();
+    drop(reader);
     // The writer ends by itself once the last frames are written (its channel is closed).
     drop(writer);
     // Answers of a round cut short are made durable now (a whole round flushes by itself).
