@@ -180,6 +180,33 @@ pub struct WireBundle {
     pub attestations: Vec<Attestation>,
 }
 
+impl WireBundle {
+    /// The core's bundle, with the owner's chain (the one sent, or the receiver's own).
+    pub fn with_chain(self, owner_chain: Chain) -> partage::DocBundle {
+        partage::DocBundle {
+            neighbourhood: self.neighbourhood,
+            owner: self.owner,
+            owner_chain,
+            owner_admissions: self.owner_admissions,
+            device_revocations: self.device_revocations,
+            devices: self.devices,
+            revocations: Vec::new(),
+            payload: self.payload.into(),
+            attestations: self.attestations,
+        }
+    }
+
+    /// The core's bundle if this is a whole document sent with its owner's chain (what a
+    /// member who holds nothing of it can check and load before importing it).
+    pub fn whole_document(mut self) -> Option<partage::DocBundle> {
+        if !matches!(self.payload, WirePayload::Snapshot(_)) {
+            return None;
+        }
+        let chain = self.owner_chain.take()?;
+        Some(self.with_chain(chain))
+    }
+}
+
 /// Why a frame could not be read or used.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {

@@ -11,8 +11,7 @@
 use crate::wire::{self, Msg, WireError};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use partage::node::PreparedDoc;
-use partage::sync::wire::WirePayload;
-use partage::{DocBundle, MemberId, NeighbourhoodId, Node};
+use partage::{MemberId, NeighbourhoodId, Node};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
@@ -169,21 +168,7 @@ async fn prepare_ahead(body: &[u8], ahead: &Ahead) -> Option<Prepared> {
     // No slot free: the session imports it the usual way.
     let slot = ahead.slots.clone().try_acquire_owned().ok()?;
     let Ok(Msg::Bundle { answer: true, bundle }) = wire::decode(body) else { return None };
-    let chain = bundle.owner_chain?;
-    if !matches!(bundle.payload, WirePayload::Snapshot(_)) {
-        return None;
-    }
-    let bundle = DocBundle {
-        neighbourhood: bundle.neighbourhood,
-        owner: bundle.owner,
-        owner_chain: chain,
-        owner_admissions: bundle.owner_admissions,
-        device_revocations: bundle.device_revocations,
-        devices: bundle.devices,
-        revocations: Vec::new(),
-        payload: bundle.payload.into(),
-        attestations: bundle.attestations,
-    };
+    let bundle = bundle.whole_document()?;
     let node = ahead.node.clone();
     tokio::task::spawn_blocking(move || {
         let doc = node.prepare_whole_documents(&[&bundle]).pop().flatten()?;

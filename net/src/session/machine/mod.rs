@@ -204,21 +204,14 @@ impl Machine {
     /// Handles one input.
     pub(crate) fn step(&mut self, input: Input, facts: &dyn Facts, now: Instant) -> Step {
         self.now = now;
-        let result = match input {
-            Input::Frames(frames) => {
-                self.prepare_answers(&frames, facts);
-                frames
-                    .into_iter()
-                    .try_for_each(|(body, size)| self.handle_input(Input::Frame { body, size }, facts))
-            }
-            input => self.handle_input(input, facts),
-        };
+        let result = self.dispatch(input, facts).and_then(|()| self.after_input(facts));
         self.prepared.clear();
         Step { actions: std::mem::take(&mut self.actions), end: result.err() }
     }
 
-    fn handle_input(&mut self, input: Input, facts: &dyn Facts) -> Result<(), End> {
-        self.dispatch(input, facts)?;
+    /// What every input is followed by: the outbox bound, and whether the round is over (both
+    /// settled checks: a second call changes nothing).
+    fn after_input(&mut self, facts: &dyn Facts) -> Result<(), End> {
         if self.outbox.len() > MAX_OUTBOX {
             return Err(End::Misbehaved("asked for more than the protocol allows at once".into()));
         }
@@ -242,7 +235,12 @@ impl Machine {
             Input::Start => self.start(facts),
             Input::Frame { body, size } => self.on_frame(&body, size, facts),
             Input::Frames(frames) => {
-                frames.into_iter().try_for_each(|(body, size)| self.on_frame(&body, size, facts))
+                // Each frame as if it came alone, after the documents among them were prepared.
+                self.prepare_answers(&frames, facts);
+                frames.into_iter().try_for_each(|(body, size)| {
+                    self.on_frame(&body, size, facts)?;
+                    self.after_input(facts)
+                })
             }
             Input::SyncRequested => self.request_round(facts),
             Input::Changed(touched) => self.on_changes(touched, facts),

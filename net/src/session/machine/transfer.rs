@@ -7,7 +7,6 @@ use crate::session::End;
 use crate::wire::{Msg, WireBundle};
 use partage::events::NetEvent;
 use partage::node::PreparedDoc;
-use partage::sync::wire::WirePayload;
 use partage::{DocBundle, MemberId, NeighbourhoodId};
 
 impl Machine {
@@ -128,16 +127,10 @@ impl Machine {
                 .get(&wire.neighbourhood)
                 .is_some_and(|st| st.verified() && st.wants.contains(&wire.owner));
             let ready = self.prepared.contains_key(&(wire.neighbourhood, wire.owner));
-            if !wanted
-                || ready
-                || wire.owner_chain.is_none()
-                || !matches!(wire.payload, WirePayload::Snapshot(_))
-            {
+            if !wanted || ready {
                 continue;
             }
-            if let Some(bundle) = to_doc_bundle(wire, facts) {
-                bundles.push(bundle);
-            }
+            bundles.extend(wire.whole_document());
         }
         // One alone gains nothing from being prepared apart.
         if bundles.len() < 2 {
@@ -162,20 +155,10 @@ impl Machine {
 
 /// Rebuilds the core's bundle; `None` if the chain was left out and this device does not hold
 /// the document.
-fn to_doc_bundle(w: WireBundle, facts: &dyn Facts) -> Option<DocBundle> {
-    let owner_chain = match w.owner_chain {
+fn to_doc_bundle(mut w: WireBundle, facts: &dyn Facts) -> Option<DocBundle> {
+    let owner_chain = match w.owner_chain.take() {
         Some(chain) => chain,
         None => facts.owner_chain(&w.neighbourhood, &w.owner).ok().flatten()?,
     };
-    Some(DocBundle {
-        neighbourhood: w.neighbourhood,
-        owner: w.owner,
-        owner_chain,
-        owner_admissions: w.owner_admissions,
-        device_revocations: w.device_revocations,
-        devices: w.devices,
-        revocations: Vec::new(),
-        payload: w.payload.into(),
-        attestations: w.attestations,
-    })
+    Some(w.with_chain(owner_chain))
 }
