@@ -80,7 +80,16 @@ pub fn verify(public: &[u8; 32], domain: &[u8], parts: &[&[u8]], sig: &[u8; 64])
     if key.is_weak() {
         return false;
     }
-    key.verify(&message(domain, parts), &Signature::from_bytes(sig)).is_ok()
+    let msg = message(domain, parts);
+    let fingerprint = crate::verified_sigs::fingerprint(public, &msg, sig);
+    if crate::verified_sigs::seen(&fingerprint) {
+        return true;
+    }
+    let valid = key.verify(&msg, &Signature::from_bytes(sig)).is_ok();
+    if valid {
+        crate::verified_sigs::remember(fingerprint);
+    }
+    valid
 }
 
 /// "This device speaks for this member", signed by the member key.
@@ -272,5 +281,36 @@ mod tests {
         assert!(verify(&k.public(), domain::CHANGE, &[b"abc"], &sig));
         assert!(!verify(&k.public(), domain::REVOCATION, &[b"abc"], &sig));
         assert!(!verify(&k.public(), domain::CHANGE, &[b"ab", b"c"], &sig));
+    }
+
+    #[test]
+    fn a_remembered_signature_vouches_only_for_its_own_key_message_and_signature() {
+        let k = SecretKey::generate().unwrap();
+        let other = SecretKey::generate().unwrap();
+        let sig = k.sign(domain::CHANGE, &[b"lend the drill"]);
+        // Verified once (and so remembered), then checked again from the cache.
+        assert!(verify(&k.public(), domain::CHANGE, &[b"lend the drill"], &sig));
+        assert!(crate::verified_sigs::len() > 0);
+        assert!(verify(&k.public(), domain::CHANGE, &[b"lend the drill"], &sig));
+        // Nothing near the remembered triple passes because of it.
+        assert!(!verify(&other.public(), domain::CHANGE, &[b"lend the drill"], &sig));
+        assert!(!verify(&k.public(), domain::CHANGE, &[b"lend the drill!"], &sig));
+        assert!(!verify(&k.public(), domain::REVOCATION, &[b"lend the drill"], &sig));
+        let mut flipped = sig;
+        flipped[0] ^= 1;
+        assert!(!verify(&k.public(), domain::CHANGE, &[b"lend the drill"], &flipped));
+        // A failure is not remembered as a success either.
+        assert!(!verify(&k.public(), domain::CHANGE, &[b"lend the drill"], &flipped));
+    }
+
+    #[test]
+    fn the_verified_signatures_cache_stays_bounded() {
+        let k = SecretKey::generate().unwrap();
+        for i in 0..crate::verified_sigs::MAX_ENTRIES + 10 {
+            let part = (i as u64).to_be_bytes();
+            let sig = k.sign(domain::CHANGE, &[&part]);
+            assert!(verify(&k.public(), domain::CHANGE, &[&part], &sig));
+            assert!(crate::verified_sigs::len() <= crate::verified_sigs::MAX_ENTRIES);
+        }
     }
 }

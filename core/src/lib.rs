@@ -35,6 +35,7 @@ pub mod store;
 mod store_rewrite;
 pub mod sync;
 pub mod ticket;
+mod verified_sigs;
 
 pub use error::{
     ChainError, Error, ErrorKind, LinkError, LoanError, Result, RowError, TicketError, ValidationError,

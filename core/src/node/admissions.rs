@@ -1,6 +1,7 @@
 //! Membership as members judge it: admissions (see `crate::admission`), witnessing joiners,
 //! and dropping whoever no longer stands (revoked, or admitted beyond an invite's uses).
 
+use super::replication::Flush;
 use super::{Node, State};
 use crate::admission::{Admission, AdmissionBook, Judge, MAX_CARRIED_ADMISSIONS};
 use crate::error::{ChainError, Result};
@@ -67,8 +68,14 @@ impl State {
     }
 
     /// Adds the trustworthy admissions among `incoming` to the book (and the store); returns
-    /// how many were new.
-    pub(super) fn learn_admissions(&mut self, ns: &NeighbourhoodId, incoming: &[Admission]) -> Result<usize> {
+    /// how many were new. An import that flushes at the end of its round learns them unflushed
+    /// too: the round's flush (or any later durable write) keeps them, in order.
+    pub(super) fn learn_admissions(
+        &mut self,
+        ns: &NeighbourhoodId,
+        incoming: &[Admission],
+        flush: Flush,
+    ) -> Result<usize> {
         if incoming.is_empty() {
             return Ok(0);
         }
@@ -77,7 +84,13 @@ impl State {
         let result = match added {
             Ok(fresh) if fresh.is_empty() => Ok(0),
             Ok(fresh) => {
-                self.store.write(|w| fresh.iter().try_for_each(|a| w.put_admission(a))).map(|()| fresh.len())
+                let put =
+                    |w: &mut crate::store::Writer<'_>| fresh.iter().try_for_each(|a| w.put_admission(a));
+                let written = match flush {
+                    Flush::Now => self.store.write(put),
+                    Flush::Later => self.store.write_unflushed(put),
+                };
+                written.map(|()| fresh.len())
             }
             Err(e) => Err(e),
         };
@@ -175,12 +188,15 @@ impl Node {
             .filter(|m| m.neighbourhood == *ns && m.member != me && st.confirm(ns, &m.chain).is_err())
             .map(|m| m.member)
             .collect();
-        let items: Vec<_> = st
-            .read
-            .all()
-            .filter(|i| i.neighbourhood == *ns && gone.contains(&i.owner))
-            .map(|i| i.id)
-            .collect();
+        let items: Vec<_> = if gone.is_empty() {
+            Vec::new()
+        } else {
+            st.read
+                .all()
+                .filter(|i| i.neighbourhood == *ns && gone.contains(&i.owner))
+                .map(|i| i.id)
+                .collect()
+        };
         if !items.is_empty() {
             // Their photos go with them (unless another item shows the same blob), in the same
             // transaction: not left for the next open's sweep.

@@ -9,6 +9,7 @@
 //! - known peer addresses, stored so a restarted node redials without rediscovery;
 //! - a way to report network activity through the node's event stream.
 
+use super::replication::Flush;
 use super::{Node, State};
 use crate::admission::{Admission, MAX_CARRIED_ADMISSIONS};
 use crate::clock::now_ms;
@@ -123,7 +124,7 @@ impl Node {
         }
         let was_confirmed = st.confirmed(ns);
         let carried = proof.admissions.get(..MAX_CARRIED_ADMISSIONS).unwrap_or(&proof.admissions);
-        if st.learn_admissions(ns, carried)? > 0 {
+        if st.learn_admissions(ns, carried, Flush::Now)? > 0 {
             self.settle_members(&mut st, ns, was_confirmed)?;
         }
         self.confirm_or_witness(&mut st, ns, &proof.chain)

@@ -268,7 +268,7 @@ impl Node {
         let was_confirmed = st.confirmed(&ns);
         let carried =
             bundle.owner_admissions.get(..MAX_CARRIED_ADMISSIONS).unwrap_or(&bundle.owner_admissions);
-        if st.learn_admissions(&ns, carried)? > 0 {
+        if st.learn_admissions(&ns, carried, flush)? > 0 {
             self.settle_members(&mut st, &ns, was_confirmed)?;
         }
         // The first confirmed member to meet a pending joiner (here, through their document)
@@ -481,7 +481,8 @@ impl Node {
         }
         if !witnessed.is_empty() {
             let was_confirmed = st.confirmed(&ns);
-            if st.learn_admissions(&ns, witnessed.get(..MAX_WITNESSED_PER_DOC).unwrap_or(&witnessed))? > 0 {
+            let witnessed = witnessed.get(..MAX_WITNESSED_PER_DOC).unwrap_or(&witnessed);
+            if st.learn_admissions(&ns, witnessed, flush)? > 0 {
                 self.settle_members(st, &ns, was_confirmed)?;
             }
         }

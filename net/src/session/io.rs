@@ -48,9 +48,9 @@ pub(crate) struct Inbound {
 pub(crate) struct Prepared {
     pub key: (NeighbourhoodId, MemberId),
     pub doc: PreparedDoc,
-    /// One of the node's few slots for documents loaded ahead, held until the step that
-    /// handles the frame is over.
-    pub slot: OwnedSemaphorePermit,
+    /// One of the node's few slots for documents loaded ahead and one of this session's,
+    /// held until the step that handles the frame is over.
+    pub slot: (OwnedSemaphorePermit, OwnedSemaphorePermit),
 }
 
 /// What the reader needs to prepare whole documents ahead of the session.
@@ -59,6 +59,8 @@ pub(crate) struct Ahead {
     /// Documents loaded ahead and not yet handled, node-wide: each may take up to what the
     /// inflation cap allows, so only a few at once (`PREPARED_AHEAD`).
     pub slots: Arc<Semaphore>,
+    /// This session's documents loaded ahead and not yet handled (`PREPARED_AHEAD`).
+    pub own: Arc<Semaphore>,
 }
 
 /// Whole documents loaded ahead of their sessions at once, node-wide (two cores' worth).
@@ -165,10 +167,16 @@ async fn read_one<R: AsyncRead + Unpin>(
 /// with the step, and one it imports is used only if it still fits
 /// (`Node::import_prepared_unflushed`).
 async fn prepare_ahead(body: &[u8], ahead: &Ahead) -> Option<Prepared> {
-    // No slot free: the session imports it the usual way.
-    let slot = ahead.slots.clone().try_acquire_owned().ok()?;
     let Ok(Msg::Bundle { answer: true, bundle }) = wire::decode(body) else { return None };
     let bundle = bundle.whole_document()?;
+    // This session's own slots are held by the frames before this one (the one being stored,
+    // the one prepared next) and come free as the session stores them: waiting for one keeps the
+    // pipeline full, where going on would leave this document to be loaded under the node's
+    // lock, and costs the session nothing (it is busy with those frames). The node-wide slots
+    // are not waited for: other sessions, perhaps a hostile member's, may hold them; without
+    // one the session imports the frame the usual way.
+    let own = ahead.own.clone().acquire_owned().await.ok()?;
+    let slot = (ahead.slots.clone().try_acquire_owned().ok()?, own);
     let node = ahead.node.clone();
     tokio::task::spawn_blocking(move || {
         let doc = node.prepare_whole_documents(&[&bundle]).pop().flatten()?;

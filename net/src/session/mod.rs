@@ -143,7 +143,11 @@ where
         p.budget.clone(),
         proofs_rx,
         in_tx,
-        Some(io::Ahead { node: p.node.clone(), slots: p.prepared_ahead.clone() }),
+        Some(io::Ahead {
+            node: p.node.clone(),
+            slots: p.prepared_ahead.clone(),
+            own: Arc::new(Semaphore::new(PREPARED_AHEAD)),
+        }),
     )));
     let writer = tokio::spawn(io::write_loop(write_half, out_rx));
     let params = machine::Params {
