@@ -33,17 +33,24 @@ fn member_config(peers: Vec<Multiaddr>) -> NetConfig {
 /// and hole punching upgrades them to a direct connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn net_members_behind_two_nats_converge_through_the_home_node() {
-    let path = members_meet("net_members_behind_two_nats_converge_through_the_home_node", false).await;
+    let Some(path) = members_meet("net_members_behind_two_nats_converge_through_the_home_node", false).await
+    else {
+        return; // skipped, and said so
+    };
     // These NATs allow it (their firewalls drop unsolicited packets, so a stray one blocks nothing).
-    assert_eq!(path, Some(Some(ConnectionPath::Upgraded)), "hole punching through two port-keeping NATs");
+    assert_eq!(path, Some(ConnectionPath::Upgraded), "hole punching through two port-keeping NATs");
 }
 
 /// Routers that pick a random port per connection: hole punching cannot get through, and the
 /// members stay connected through the home node's relay, edits flowing both ways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn net_members_behind_symmetric_nats_stay_relayed_and_keep_syncing() {
-    let path = members_meet("net_members_behind_symmetric_nats_stay_relayed_and_keep_syncing", true).await;
-    assert_eq!(path, Some(Some(ConnectionPath::Relayed)), "no direct path through symmetric NATs");
+    let Some(path) =
+        members_meet("net_members_behind_symmetric_nats_stay_relayed_and_keep_syncing", true).await
+    else {
+        return; // skipped, and said so
+    };
+    assert_eq!(path, Some(ConnectionPath::Relayed), "no direct path through symmetric NATs");
 }
 
 /// The scenario of both tests; the path Bob reaches Alice by at the end (`None` when it skipped).
