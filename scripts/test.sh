@@ -25,11 +25,12 @@ else
 fi
 
 # The phone libraries build partage-ffi with --no-default-features, so partage-net without its
-# `mdns` feature: that build must lint clean and refuse NetConfig::mdns (net/tests/no_mdns.rs,
-# which is empty with the default features). Only partage-net and libp2p are rebuilt.
-step "partage-net --no-default-features (no mDNS, as in the phone libraries): clippy, net/tests/no_mdns.rs"
+# `mdns` and `quic` features: that build must lint clean, refuse NetConfig::mdns and QUIC
+# addresses, and sync over TCP (net/tests/no_mdns.rs, no_quic.rs: empty with the default
+# features). Only partage-net and libp2p are rebuilt.
+step "partage-net --no-default-features (no mDNS, no QUIC, as in the phone libraries): clippy, net/tests/no_mdns.rs, no_quic.rs"
 cargo clippy -p partage-net --all-targets --no-default-features -- -D warnings
-cargo test -p partage-net --no-default-features --test no_mdns --quiet
+cargo test -p partage-net --no-default-features --test no_mdns --test no_quic --quiet
 
 # nextest does not run doctests: the examples on Node's main methods and Network::start run here.
 step "cargo test --doc -p partage -p partage-net (the rustdoc examples)"

@@ -11,6 +11,9 @@ plugins {
 val repoRoot: File = rootDir.parentFile
 val abis = (findProperty("partage.abis") as String).split(",").map { it.trim() }
 val cargoProfile = findProperty("partage.cargoProfile") as String
+// Cargo features to add to the phone build, e.g. `-Ppartage.cargoFeatures=quic` for QUIC next to
+// TCP (2.8 MB more per ABI; ADR 0022). None by default: TCP only, no mDNS.
+val cargoFeatures = (findProperty("partage.cargoFeatures") as String?)?.trim().orEmpty()
 val partageVersion = findProperty("partage.version") as String
 val jniOut = layout.buildDirectory.dir("rustJniLibs")
 val generatedKotlin = layout.buildDirectory.dir("generated/uniffi")
@@ -93,11 +96,13 @@ val cargoNdk by tasks.registering(Exec::class) {
     inputs.files(rustSources)
     inputs.property("abis", abis)
     inputs.property("cargoProfile", cargoProfile)
+    inputs.property("cargoFeatures", cargoFeatures)
     outputs.dir(jniOut)
     val args = mutableListOf("cargo", "ndk")
     abis.forEach { args += listOf("-t", it) }
     args += listOf("-o", jniOut.get().asFile.path, "rustc", "-p", "partage-ffi", "--lib")
     args += listOf("--crate-type", "cdylib", "--no-default-features")
+    if (cargoFeatures.isNotEmpty()) args += listOf("--features", cargoFeatures)
     when (cargoProfile) {
         "debug" -> {}
         "release" -> args += "--release"

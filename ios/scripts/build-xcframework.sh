@@ -4,6 +4,7 @@
 # (ios/Sources/PartageFFI/PartageFFI.swift). Run on a Mac with Xcode and rustup.
 #   ios/scripts/build-xcframework.sh            profile release-ffi (fat LTO, stripped) for every slice
 #   PROFILE=release ios/scripts/build-xcframework.sh   (or PROFILE=debug)
+#   FEATURES=quic ios/scripts/build-xcframework.sh     QUIC next to TCP (larger; ADR 0022)
 set -euo pipefail
 
 ios="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,7 +32,7 @@ esac
 for target in "${targets[@]}"; do
     echo "==> cargo rustc --crate-type staticlib --target $target ($profile)"
     cargo rustc -p partage-ffi --lib --crate-type staticlib --no-default-features \
-        ${flag[@]+"${flag[@]}"} --target "$target"  # (bash 3.2-safe)
+        ${FEATURES:+--features "$FEATURES"} ${flag[@]+"${flag[@]}"} --target "$target"  # (bash 3.2-safe)
 done
 out_dir=$profile
 [ "$profile" = dev ] && out_dir=debug

@@ -6,6 +6,7 @@ use crate::error::NetError;
 use crate::peer_set::PeerSet;
 use crate::peers::IpGroup;
 use libp2p::core::Endpoint;
+use libp2p::core::multiaddr::Protocol;
 use libp2p::core::transport::PortUse;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{
@@ -67,6 +68,23 @@ fn check_mdns(config: &NetConfig) -> Result<(), NetError> {
     Ok(())
 }
 
+/// A config that listens on QUIC in a build without it is refused ([`NetError::NoQuic`]) before
+/// anything is built or listens: libp2p alone would fail with "multiaddr not supported".
+fn check_quic(config: &NetConfig) -> Result<(), NetError> {
+    if cfg!(feature = "quic") {
+        return Ok(());
+    }
+    match config.listen.iter().find(|addr| is_quic(addr)) {
+        Some(addr) => Err(NetError::NoQuic { addr: addr.to_string() }),
+        None => Ok(()),
+    }
+}
+
+/// A QUIC address (`/udp/…/quic-v1`, or the older draft `/quic`), anywhere in the multiaddr.
+pub(crate) fn is_quic(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| matches!(p, Protocol::QuicV1 | Protocol::Quic))
+}
+
 /// The mDNS behaviour, if the config asks for it.
 #[cfg(feature = "mdns")]
 fn new_mdns(config: &NetConfig, peer: PeerId) -> std::io::Result<Option<Mdns>> {
@@ -116,15 +134,19 @@ pub(crate) fn build_swarm(
         .with_max_pending_outgoing(Some(config.max_pending))
         .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER));
     check_mdns(config)?;
+    check_quic(config)?;
     let home_node = config.home_node;
     let upnp = home_node && config.upnp && cfg!(feature = "upnp");
     let (members, home_nodes) = (members.clone(), home_nodes.clone());
     let max_pending_per_ip = config.max_pending_per_ip;
-    let swarm = SwarmBuilder::with_existing_identity(keypair)
+    let builder = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
-        .map_err(|e| NetError::Setup(format!("TCP transport: {e}")))?
-        .with_quic()
+        .map_err(|e| NetError::Setup(format!("TCP transport: {e}")))?;
+    // QUIC next to TCP with the `quic` feature; the phone libraries are TCP only (ADR 0022).
+    #[cfg(feature = "quic")]
+    let builder = builder.with_quic();
+    let swarm = builder
         .with_relay_client(noise::Config::new, yamux::Config::default)
         .map_err(|e| NetError::Setup(format!("relay transport: {e}")))?
         .with_behaviour(|key, relay_client| -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
@@ -245,6 +267,22 @@ impl NetworkBehaviour for PendingPerIp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quic_addresses_are_told_from_tcp_ones() {
+        let is = |s: &str| is_quic(&s.parse().unwrap());
+        assert!(is("/ip4/0.0.0.0/udp/0/quic-v1"));
+        assert!(is("/ip6/::1/udp/4001/quic"));
+        assert!(!is("/ip4/0.0.0.0/tcp/0"));
+        assert!(!is("/ip4/127.0.0.1/udp/4001"));
+        let quic_only = NetConfig {
+            listen: vec!["/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()],
+            ..NetConfig::default()
+        };
+        let refused = check_quic(&quic_only);
+        assert_eq!(refused.is_err(), !cfg!(feature = "quic"), "{refused:?}");
+        assert!(check_quic(&NetConfig::default()).is_ok(), "the default listens only where the build can");
+    }
 
     #[test]
     fn one_address_cannot_take_every_pending_slot() {

@@ -29,7 +29,9 @@ use std::time::Duration;
 /// ```
 #[derive(Clone, Debug)]
 pub struct NetConfig {
-    /// Addresses to listen on.
+    /// Addresses to listen on. By default every interface on TCP, and on QUIC too with the
+    /// `quic` feature (on by default); a build without it refuses a QUIC address here with
+    /// [`crate::NetError::NoQuic`].
     pub listen: Vec<Multiaddr>,
     /// Peers to dial at start (and whenever the node resumes or syncs).
     pub peers: Vec<Multiaddr>,
@@ -100,7 +102,7 @@ pub struct NetConfig {
 impl Default for NetConfig {
     fn default() -> Self {
         NetConfig {
-            listen: vec![any_addr("/ip4/0.0.0.0/tcp/0"), any_addr("/ip4/0.0.0.0/udp/0/quic-v1")],
+            listen: default_listen(),
             peers: Vec::new(),
             dial_remembered: true,
             mdns: false,
@@ -137,6 +139,15 @@ impl NetConfig {
     pub fn loopback() -> Self {
         NetConfig { listen: vec![any_addr("/ip4/127.0.0.1/tcp/0")], ..NetConfig::default() }
     }
+}
+
+/// Every interface, a port of the system's choice: TCP, and QUIC in builds with it.
+fn default_listen() -> Vec<Multiaddr> {
+    let mut listen = vec![any_addr("/ip4/0.0.0.0/tcp/0")];
+    if cfg!(feature = "quic") {
+        listen.push(any_addr("/ip4/0.0.0.0/udp/0/quic-v1"));
+    }
+    listen
 }
 
 fn any_addr(s: &str) -> Multiaddr {

@@ -48,6 +48,16 @@ pub enum NetError {
         "this build has no mDNS (made without the `mdns` feature, like the phone libraries): turn mDNS off and use the platform's discovery (Bonjour, Android NSD) or peer addresses"
     )]
     NoMdns,
+    /// A QUIC address was given to listen on (nothing was started) or to dial (it was skipped),
+    /// but this build was made without the `quic` feature (the phone libraries are: TCP only).
+    /// Only returned by such builds.
+    #[error(
+        "this build has no QUIC (made without the `quic` feature, like the phone libraries): {addr} cannot be used, give a TCP address (/tcp/...) instead"
+    )]
+    NoQuic {
+        /// The QUIC address that was given.
+        addr: String,
+    },
 }
 
 impl NetError {
@@ -60,7 +70,8 @@ impl NetError {
             | NetError::Dial { .. }
             | NetError::Setup(_)
             | NetError::Link(_)
-            | NetError::NoMdns => ErrorKind::Network,
+            | NetError::NoMdns
+            | NetError::NoQuic { .. } => ErrorKind::Network,
             NetError::Paused => ErrorKind::Paused,
             NetError::Stopped => ErrorKind::Stopped,
             NetError::Busy => ErrorKind::Busy,

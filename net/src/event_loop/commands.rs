@@ -60,6 +60,11 @@ impl EventLoop {
         let mut started = 0;
         let mut first_error = None;
         for addr in addrs {
+            // Without the `quic` feature, a QUIC address is neither dialed nor kept for redials.
+            if !cfg!(feature = "quic") && crate::behaviour::is_quic(addr) {
+                first_error.get_or_insert(NetError::NoQuic { addr: addr.to_string() });
+                continue;
+            }
             match self.dial(addr) {
                 Ok(true) => started += 1,
                 Ok(false) => {}
