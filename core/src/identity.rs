@@ -92,6 +92,13 @@ pub fn verify(public: &[u8; 32], domain: &[u8], parts: &[&[u8]], sig: &[u8; 64])
     valid
 }
 
+/// Forgets the signatures this process remembers as verified (ADR 0021): the next checks verify
+/// again. For benchmarks of a device that meets the signatures for the first time while other
+/// nodes in the same process (the sending side of the benchmark) have verified them already.
+pub fn forget_verified_signatures() {
+    crate::verified_sigs::forget();
+}
+
 /// "This device speaks for this member", signed by the member key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceCert {
@@ -301,6 +308,19 @@ mod tests {
         assert!(!verify(&k.public(), domain::CHANGE, &[b"lend the drill"], &flipped));
         // A failure is not remembered as a success either.
         assert!(!verify(&k.public(), domain::CHANGE, &[b"lend the drill"], &flipped));
+    }
+
+    #[test]
+    fn forgotten_signatures_are_verified_again() {
+        let k = SecretKey::generate().unwrap();
+        let sig = k.sign(domain::CHANGE, &[b"forget me"]);
+        assert!(verify(&k.public(), domain::CHANGE, &[b"forget me"], &sig));
+        forget_verified_signatures();
+        let fp =
+            crate::verified_sigs::fingerprint(&k.public(), &message(domain::CHANGE, &[b"forget me"]), &sig);
+        assert!(!crate::verified_sigs::seen(&fp), "forgotten");
+        assert!(verify(&k.public(), domain::CHANGE, &[b"forget me"], &sig), "and verified again");
+        assert!(!verify(&k.public(), domain::CHANGE, &[b"forget you"], &sig));
     }
 
     #[test]

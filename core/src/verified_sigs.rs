@@ -42,6 +42,13 @@ pub(crate) fn remember(fingerprint: [u8; 32]) {
     }
 }
 
+/// Forgets every remembered triple.
+pub(crate) fn forget() {
+    if let Ok(mut set) = cache().lock() {
+        set.clear();
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn len() -> usize {
     cache().lock().map_or(0, |set| set.len())
