@@ -292,6 +292,7 @@ mod tests {
 
     #[test]
     fn a_remembered_signature_vouches_only_for_its_own_key_message_and_signature() {
+        let _cache = crate::verified_sigs::TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let k = SecretKey::generate().unwrap();
         let other = SecretKey::generate().unwrap();
         let sig = k.sign(domain::CHANGE, &[b"lend the drill"]);
@@ -312,6 +313,7 @@ mod tests {
 
     #[test]
     fn forgotten_signatures_are_verified_again() {
+        let _cache = crate::verified_sigs::TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let k = SecretKey::generate().unwrap();
         let sig = k.sign(domain::CHANGE, &[b"forget me"]);
         assert!(verify(&k.public(), domain::CHANGE, &[b"forget me"], &sig));
@@ -325,6 +327,7 @@ mod tests {
 
     #[test]
     fn the_verified_signatures_cache_stays_bounded() {
+        let _cache = crate::verified_sigs::TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let k = SecretKey::generate().unwrap();
         for i in 0..crate::verified_sigs::MAX_ENTRIES + 10 {
             let part = (i as u64).to_be_bytes();

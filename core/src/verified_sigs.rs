@@ -49,6 +49,11 @@ pub(crate) fn forget() {
     }
 }
 
+/// Tests that look at the process-wide set, or empty it, take this first (`cargo test` runs
+/// them on threads of one process).
+#[cfg(test)]
+pub(crate) static TEST_LOCK: Mutex<()> = Mutex::new(());
+
 #[cfg(test)]
 pub(crate) fn len() -> usize {
     cache().lock().map_or(0, |set| set.len())
