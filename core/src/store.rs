@@ -20,7 +20,8 @@ use std::path::Path;
 /// Current on-disk schema. Bump it and add a step to `migrate` when the layout changes.
 /// 2: neighbourhood records carry the neighbourhood's shared secret (ADR 0013), and the
 /// identity's member secret is optional (linked devices, ADR 0014).
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: items are keyed by their owner's prefix and their id ([`item_key`]), not by id alone.
+pub const SCHEMA_VERSION: u32 = 3;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const NEIGHBOURHOODS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("neighbourhoods");
@@ -40,8 +41,10 @@ const ADMISSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("admissio
 /// Members who left or erased their data: (neighbourhood, member) → departure code (1 left,
 /// 2 erased), from their documents' epochs (see `crate::doc_epoch`).
 const DEPARTED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("departed");
-/// Key: item id. Value: the item (read model).
-const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
+/// Key: [`item_key`]. Value: the item (read model).
+const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items_by_owner");
+/// Schema 2's item table, keyed by item id alone (moved into [`ITEMS`] by `migrate`).
+const ITEMS_BY_ID: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 
 const KEY_SCHEMA: &str = "schema_version";
 const KEY_IDENTITY: &str = "identity";
@@ -213,6 +216,20 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T>
 
 pub(crate) fn doc_key(ns: &NeighbourhoodId, owner: &MemberId) -> Vec<u8> {
     [ns.0.as_slice(), owner.0.as_slice()].concat()
+}
+
+/// How many bytes of the owner's key lead an item's key.
+const ITEM_OWNER_PREFIX: usize = 8;
+
+/// An item's key in the item table: the first bytes of its owner's key, then its id. A member's
+/// items sit side by side, so storing a whole document's items (a full sync) writes a few
+/// leaves of the table instead of touching most of them (ids are random). Ids are unique on
+/// their own (bound to their owner), so the prefix only orders, never disambiguates.
+pub(crate) fn item_key(owner: &MemberId, id: &ItemId) -> [u8; ITEM_OWNER_PREFIX + ItemId::LEN] {
+    let mut key = [0; ITEM_OWNER_PREFIX + ItemId::LEN];
+    key[..ITEM_OWNER_PREFIX].copy_from_slice(&owner.0[..ITEM_OWNER_PREFIX]);
+    key[ITEM_OWNER_PREFIX..].copy_from_slice(&id.0);
+    key
 }
 
 /// Keys in `[prefix, prefix+1)`: every key that starts with `prefix`.
@@ -432,8 +449,29 @@ fn migrate(txn: &WriteTransaction, from: u32) -> Result<()> {
             migrate_identity_member_key_optional(txn)?;
             migrate_neighbourhood_secret(txn)?;
         }
+        if version == 2 {
+            migrate_items_keyed_by_owner(txn)?;
+        }
         version += 1;
     }
+    Ok(())
+}
+
+/// 2 → 3: items move from the table keyed by id to the one keyed by [`item_key`].
+fn migrate_items_keyed_by_owner(txn: &WriteTransaction) -> Result<()> {
+    let old = match txn.open_table(ITEMS_BY_ID) {
+        Ok(table) => table,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut new = txn.open_table(ITEMS)?;
+    for row in old.iter()? {
+        let (_, value) = row?;
+        let item: Item = decode(value.value(), "item (schema 2)")?;
+        new.insert(item_key(&item.owner, &item.id).as_slice(), value.value())?;
+    }
+    drop((old, new));
+    txn.delete_table(ITEMS_BY_ID)?;
     Ok(())
 }
 
@@ -592,35 +630,36 @@ impl Writer<'_> {
 
     /// Stores (replaces) an item of the read model.
     pub fn put_item(&mut self, item: &Item) -> Result<()> {
-        self.txn.open_table(ITEMS)?.insert(item.id.0.as_slice(), encode(item)?.as_slice())?;
+        let key = item_key(&item.owner, &item.id);
+        self.txn.open_table(ITEMS)?.insert(key.as_slice(), encode(item)?.as_slice())?;
         Ok(())
     }
 
     /// [`Writer::put_item`] for many items, the table opened once and the keys inserted in
     /// order (a whole document of a full sync).
     pub fn put_items(&mut self, items: &[Item]) -> Result<()> {
-        let mut sorted: Vec<&Item> = items.iter().collect();
-        sorted.sort_unstable_by_key(|i| i.id.0);
+        let mut keyed: Vec<_> = items.iter().map(|i| (item_key(&i.owner, &i.id), i)).collect();
+        keyed.sort_unstable_by_key(|(key, _)| *key);
         let mut table = self.txn.open_table(ITEMS)?;
-        for item in sorted {
-            table.insert(item.id.0.as_slice(), encode(item)?.as_slice())?;
+        for (key, item) in keyed {
+            table.insert(key.as_slice(), encode(item)?.as_slice())?;
         }
         Ok(())
     }
 
-    /// Deletes an item of the read model (nothing if it is not there).
-    pub fn delete_item(&mut self, id: &ItemId) -> Result<()> {
-        self.txn.open_table(ITEMS)?.remove(id.0.as_slice())?;
+    /// Deletes `owner`'s item `id` from the read model (nothing if it is not there).
+    pub fn delete_item(&mut self, owner: &MemberId, id: &ItemId) -> Result<()> {
+        self.txn.open_table(ITEMS)?.remove(item_key(owner, id).as_slice())?;
         Ok(())
     }
 
     /// Deletes what is stored about every member of `ns` but `keep` (its record and document
-    /// stay), and the listed items.
+    /// stay), and the listed items (owner, id).
     pub fn delete_others_in(
         &mut self,
         ns: &NeighbourhoodId,
         keep: &MemberId,
-        items: &[ItemId],
+        items: &[(MemberId, ItemId)],
     ) -> Result<()> {
         let end = prefix_end(&ns.0);
         let mine = doc_key(ns, keep);
@@ -630,22 +669,23 @@ impl Writer<'_> {
                 .retain_in(ns.0.as_slice()..end.as_slice(), |k, _| k.starts_with(&mine))?;
         }
         let mut table = self.txn.open_table(ITEMS)?;
-        for id in items {
-            table.remove(id.0.as_slice())?;
+        for (owner, id) in items {
+            table.remove(item_key(owner, id).as_slice())?;
         }
         Ok(())
     }
 
-    /// Erases everything stored about neighbourhood `ns` (leaving it), and the listed items.
-    pub fn delete_neighbourhood(&mut self, ns: &NeighbourhoodId, items: &[ItemId]) -> Result<()> {
+    /// Erases everything stored about neighbourhood `ns` (leaving it), and the listed items
+    /// (owner, id).
+    pub fn delete_neighbourhood(&mut self, ns: &NeighbourhoodId, items: &[(MemberId, ItemId)]) -> Result<()> {
         self.txn.open_table(NEIGHBOURHOODS)?.remove(ns.0.as_slice())?;
         let end = prefix_end(&ns.0);
         for def in [MEMBERS, SNAPSHOTS, CHANGES, ATTESTATIONS, DOC_HEADS, ADMISSIONS, DEPARTED] {
             self.txn.open_table(def)?.retain_in(ns.0.as_slice()..end.as_slice(), |_, _| false)?;
         }
         let mut table = self.txn.open_table(ITEMS)?;
-        for id in items {
-            table.remove(id.0.as_slice())?;
+        for (owner, id) in items {
+            table.remove(item_key(owner, id).as_slice())?;
         }
         Ok(())
     }
@@ -780,5 +820,69 @@ mod neighbourhood_secret_tests {
         json.as_object_mut().unwrap().remove("shared_secret");
         let old: NeighbourhoodRecord = serde_json::from_value(json).unwrap();
         assert_eq!(old.secret(), legacy_neighbourhood_secret(&ns));
+    }
+}
+
+#[cfg(test)]
+mod item_key_tests {
+    use super::*;
+    use crate::model::ItemDraft;
+
+    fn item(owner: MemberId, title: &str) -> Item {
+        let ns = NeighbourhoodId([3; 32]);
+        let (id, _) = ItemId::new_bound(&ns, &owner).unwrap();
+        ItemDraft { title: title.into(), ..ItemDraft::default() }.into_item(id, ns, owner, 1).unwrap()
+    }
+
+    #[test]
+    fn a_schema_2_store_opens_with_its_items_keyed_by_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let (ada, bo) = (MemberId([1; 32]), MemberId([2; 32]));
+        let items = [item(ada, "Perceuse"), item(bo, "Échelle"), item(ada, "Tente")];
+        {
+            // Written as schema 2 did: items keyed by id alone, in the table named "items".
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(META).unwrap().insert(KEY_SCHEMA, 2u32.to_be_bytes().as_slice()).unwrap();
+            let mut table = txn.open_table(ITEMS_BY_ID).unwrap();
+            for i in &items {
+                table.insert(i.id.0.as_slice(), encode(i).unwrap().as_slice()).unwrap();
+            }
+            drop(table);
+            txn.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let mut loaded = store.load_all().unwrap().items;
+        loaded.sort_by_key(|i: &Item| i.title.clone());
+        let mut expected = items.to_vec();
+        expected.sort_by_key(|i| i.title.clone());
+        assert_eq!(loaded, expected);
+        assert!(store.rows(ITEMS_BY_ID).unwrap().is_empty(), "the old table is gone");
+        // Deleting under the new key finds the migrated row.
+        store.write(|w| w.delete_item(&ada, &items[0].id)).unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let left: Vec<String> = store.load_all().unwrap().items.into_iter().map(|i| i.title).collect();
+        assert_eq!(left.len(), 2);
+        assert!(!left.contains(&"Perceuse".to_string()));
+    }
+
+    #[test]
+    fn a_members_items_sit_side_by_side_in_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store.redb")).unwrap();
+        let (ada, bo) = (MemberId([1; 32]), MemberId([2; 32]));
+        let mixed: Vec<Item> =
+            (0..20).map(|n| item(if n % 2 == 0 { ada } else { bo }, &format!("objet {n}"))).collect();
+        store.write(|w| w.put_items(&mixed)).unwrap();
+        let owners: Vec<MemberId> = store
+            .rows(ITEMS)
+            .unwrap()
+            .iter()
+            .map(|(_, v)| decode::<Item>(v, "item").unwrap().owner)
+            .collect();
+        assert_eq!(owners, [vec![ada; 10], vec![bo; 10]].concat());
     }
 }

@@ -6,7 +6,7 @@ use super::{Node, State};
 use crate::admission::{Admission, AdmissionBook, Judge, MAX_CARRIED_ADMISSIONS};
 use crate::error::{ChainError, Result};
 use crate::events::Event;
-use crate::ids::{MemberId, NeighbourhoodId};
+use crate::ids::{ItemId, MemberId, NeighbourhoodId};
 use crate::membership::{CertKind, Chain, RevocationSet};
 
 /// Judgements cached at most (one per member chain; cleared when full).
@@ -194,19 +194,20 @@ impl Node {
             st.read
                 .all()
                 .filter(|i| i.neighbourhood == *ns && gone.contains(&i.owner))
-                .map(|i| i.id)
+                .map(|i| (i.owner, i.id))
                 .collect()
         };
         if !items.is_empty() {
             // Their photos go with them (unless another item shows the same blob), in the same
             // transaction: not left for the next open's sweep.
-            let unused = st.blobs_freed_by_removing(&items);
+            let ids: Vec<ItemId> = items.iter().map(|(_, id)| *id).collect();
+            let unused = st.blobs_freed_by_removing(&ids);
             st.store.write(|w| {
-                items.iter().try_for_each(|id| w.delete_item(id))?;
+                items.iter().try_for_each(|(owner, id)| w.delete_item(owner, id))?;
                 unused.iter().try_for_each(|h| w.delete_blob(h))
             })?;
         }
-        for id in &items {
+        for (_, id) in &items {
             st.read.remove(*id);
             self.emit(Event::ItemRemoved { neighbourhood: *ns, item: *id });
         }

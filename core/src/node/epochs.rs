@@ -39,7 +39,8 @@ impl Node {
         }
         let departure = if erase { Departure::Erased } else { Departure::Left };
         self.rebase_own(&mut st, ns, departure)?;
-        let items: Vec<_> = st.read.all().filter(|i| i.neighbourhood == *ns).map(|i| i.id).collect();
+        let items: Vec<_> =
+            st.read.all().filter(|i| i.neighbourhood == *ns).map(|i| (i.owner, i.id)).collect();
         st.store.write(|w| {
             w.delete_others_in(ns, &me, &items)?;
             w.delete_loans_in(ns)

@@ -82,7 +82,7 @@ impl Node {
         let change = st.doc_mut(&ns, &me)?.remove_item(*id)?.ok_or(Error::UnknownItem(*id))?;
         let unused = st.blobs_freed_by_removing(std::slice::from_ref(id));
         st.commit_local(ns, &change, |w| {
-            w.delete_item(id)?;
+            w.delete_item(&me, id)?;
             unused.iter().try_for_each(|h| w.delete_blob(h))
         })?;
         st.read.remove(*id);

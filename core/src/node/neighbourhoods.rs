@@ -258,7 +258,8 @@ impl Node {
 
     /// Erases everything this device stored about `ns`.
     pub(super) fn forget_neighbourhood(&self, st: &mut super::State, ns: &NeighbourhoodId) -> Result<()> {
-        let items: Vec<_> = st.read.all().filter(|i| i.neighbourhood == *ns).map(|i| i.id).collect();
+        let items: Vec<_> =
+            st.read.all().filter(|i| i.neighbourhood == *ns).map(|i| (i.owner, i.id)).collect();
         st.store.write(|w| {
             w.delete_neighbourhood(ns, &items)?;
             w.delete_loans_in(ns)

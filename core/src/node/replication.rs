@@ -439,7 +439,7 @@ impl Node {
                 w.replace_loans_of(&ns, &owner, borrowing, lending)?;
             }
             for id in &removed {
-                w.delete_item(id)?;
+                w.delete_item(&owner, id)?;
             }
             Ok(())
         };
