@@ -196,3 +196,6 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(mut w: W, mut rx: mpsc::Re
     }
     let _ = w.close().await;
 }
+
+#[cfg(test)]
+mod prepare_ahead_tests;
