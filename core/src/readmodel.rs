@@ -152,8 +152,9 @@ impl ReadModel {
         }
         match self.entries.get(slot as usize).and_then(Option::as_ref) {
             Some(entry) => {
-                let [title, description, tags] = texts_of(&entry.item);
-                self.index.insert(slot, &[&title, &description, &tags]);
+                // Borrowed, not copied: an import indexes every item of a new document here.
+                let tags = entry.item.tags.join(" ");
+                self.index.insert(slot, &[&entry.item.title, &entry.item.description, &tags]);
             }
             None => self.index.remove(slot),
         }

@@ -12,6 +12,14 @@ const BORROWING: TableDefinition<&[u8], &[u8]> = TableDefinition::new("loan_borr
 /// Key: neighbourhood ‖ lender ‖ borrower ‖ loan id.
 const LENDING: TableDefinition<&[u8], &[u8]> = TableDefinition::new("loan_lending");
 
+fn borrowing_key(b: &BorrowerSide) -> Vec<u8> {
+    [doc_key(&b.neighbourhood, &b.borrower).as_slice(), &b.id.0].concat()
+}
+
+fn lending_key(l: &LenderRecord) -> Vec<u8> {
+    [doc_key(&l.neighbourhood, &l.lender).as_slice(), &l.borrower.0, &l.id.0].concat()
+}
+
 impl Store {
     /// Every stored borrower side and lender record.
     pub fn loan_sides(&self) -> Result<(Vec<BorrowerSide>, Vec<LenderRecord>)> {
@@ -25,15 +33,13 @@ impl Store {
 impl Writer<'_> {
     /// Stores (replaces) a borrower side.
     pub fn put_borrowing(&mut self, b: &BorrowerSide) -> Result<()> {
-        let key = [doc_key(&b.neighbourhood, &b.borrower).as_slice(), &b.id.0].concat();
-        self.txn.open_table(BORROWING)?.insert(key.as_slice(), encode(b)?.as_slice())?;
+        self.txn.open_table(BORROWING)?.insert(borrowing_key(b).as_slice(), encode(b)?.as_slice())?;
         Ok(())
     }
 
     /// Stores (replaces) a lender record.
     pub fn put_lending(&mut self, l: &LenderRecord) -> Result<()> {
-        let key = [doc_key(&l.neighbourhood, &l.lender).as_slice(), &l.borrower.0, &l.id.0].concat();
-        self.txn.open_table(LENDING)?.insert(key.as_slice(), encode(l)?.as_slice())?;
+        self.txn.open_table(LENDING)?.insert(lending_key(l).as_slice(), encode(l)?.as_slice())?;
         Ok(())
     }
 
@@ -47,14 +53,18 @@ impl Writer<'_> {
     ) -> Result<()> {
         let prefix = doc_key(ns, owner);
         let end = prefix_end(&prefix);
-        for def in [BORROWING, LENDING] {
-            self.txn.open_table(def)?.retain_in(prefix.as_slice()..end.as_slice(), |_, _| false)?;
-        }
+        // Each table opened once for the whole document (a full sync brings dozens of records
+        // per document), not once per record.
+        let mut table = self.txn.open_table(BORROWING)?;
+        table.retain_in(prefix.as_slice()..end.as_slice(), |_, _| false)?;
         for b in borrowing {
-            self.put_borrowing(b)?;
+            table.insert(borrowing_key(b).as_slice(), encode(b)?.as_slice())?;
         }
+        drop(table);
+        let mut table = self.txn.open_table(LENDING)?;
+        table.retain_in(prefix.as_slice()..end.as_slice(), |_, _| false)?;
         for l in lending {
-            self.put_lending(l)?;
+            table.insert(lending_key(l).as_slice(), encode(l)?.as_slice())?;
         }
         Ok(())
     }
