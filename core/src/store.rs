@@ -20,7 +20,7 @@ use std::path::Path;
 /// Current on-disk schema. Bump it and add a step to `migrate` when the layout changes.
 /// 2: neighbourhood records carry the neighbourhood's shared secret (ADR 0013), and the
 /// identity's member secret is optional (linked devices, ADR 0014).
-/// 3: items are keyed by their owner's prefix and their id ([`item_key`]), not by id alone.
+/// 3: items are keyed by their owner's prefix and their id (`store::item_key`), not by id alone.
 pub const SCHEMA_VERSION: u32 = 3;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
