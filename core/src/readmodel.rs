@@ -5,6 +5,7 @@ use crate::ids::{ItemId, MemberId, NeighbourhoodId};
 use crate::model::{Category, Item};
 use crate::search::{SearchIndex, fold};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -85,9 +86,9 @@ struct Building {
     changed: HashSet<u32>,
 }
 
-/// The texts a search looks in.
-fn texts_of(item: &Item) -> [String; 3] {
-    [item.title.clone(), item.description.clone(), item.tags.join(" ")]
+/// The texts a search looks in (borrowed where the item holds them as they are).
+fn texts_of(item: &Item) -> [Cow<'_, str>; 3] {
+    [Cow::Borrowed(&item.title), Cow::Borrowed(&item.description), Cow::Owned(item.tags.join(" "))]
 }
 
 fn index_all(texts: Vec<(u32, [String; 3])>) -> SearchIndex {
@@ -125,7 +126,7 @@ impl ReadModel {
     fn indexed_texts(&self) -> Vec<(u32, [String; 3])> {
         self.order
             .iter()
-            .filter_map(|(_, _, slot)| Some((*slot, texts_of(&self.entry(*slot)?.item))))
+            .filter_map(|(_, _, slot)| Some((*slot, texts_of(&self.entry(*slot)?.item).map(Cow::into_owned))))
             .collect()
     }
 
@@ -153,8 +154,8 @@ impl ReadModel {
         match self.entries.get(slot as usize).and_then(Option::as_ref) {
             Some(entry) => {
                 // Borrowed, not copied: an import indexes every item of a new document here.
-                let tags = entry.item.tags.join(" ");
-                self.index.insert(slot, &[&entry.item.title, &entry.item.description, &tags]);
+                let [title, description, tags] = texts_of(&entry.item);
+                self.index.insert(slot, &[&title, &description, &tags]);
             }
             None => self.index.remove(slot),
         }
