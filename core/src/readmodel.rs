@@ -101,7 +101,7 @@ fn index_all(texts: Vec<(u32, [String; 3])>) -> SearchIndex {
 
 impl ReadModel {
     /// A read model of stored items whose search index is built on another thread.
-    pub fn load(items: Vec<Item>) -> ReadModel {
+    pub fn load(items: impl IntoIterator<Item = Item>) -> ReadModel {
         let mut read = ReadModel {
             building: Some(Building { builder: None, changed: HashSet::new() }),
             ..ReadModel::default()

@@ -180,9 +180,10 @@ pub struct Loaded {
     pub neighbourhoods: Vec<NeighbourhoodRecord>,
     /// Every member of every neighbourhood.
     pub members: Vec<MemberRecord>,
-    /// Every item (the read model's rows).
-    pub items: Vec<Item>,
 }
+
+/// How many items [`Store::each_item_batch`] hands on at a time.
+pub const ITEM_BATCH: usize = 256;
 
 /// A document as stored: snapshot plus later changes, and the attestations that vouch for it.
 pub struct StoredDoc {
@@ -280,8 +281,8 @@ impl Store {
         Ok(u32::from_be_bytes(v.value().try_into().map_err(|_| Error::Corrupt("schema version".into()))?))
     }
 
-    /// Reads what a node needs at startup (identity, neighbourhoods, members, items) in one
-    /// transaction.
+    /// Reads what a node needs at startup (identity, neighbourhoods, members) in one
+    /// transaction; the items come from [`Store::each_item_batch`].
     pub fn load_all(&self) -> Result<Loaded> {
         let txn = self.db.begin_read()?;
         let meta = txn.open_table(META)?;
@@ -297,11 +298,25 @@ impl Store {
         for row in txn.open_table(MEMBERS)?.iter()? {
             members.push(decode(row?.1.value(), "member")?);
         }
-        let mut items = Vec::new();
+        Ok(Loaded { identity, neighbourhoods, members })
+    }
+
+    /// Decodes every stored item (the read model's rows) and hands them to `sink` in batches of
+    /// [`ITEM_BATCH`], so that a reopen can build the read model on another thread while this
+    /// one decodes (`Node::open`).
+    pub fn each_item_batch(&self, mut sink: impl FnMut(Vec<Item>)) -> Result<()> {
+        let txn = self.db.begin_read()?;
+        let mut batch = Vec::with_capacity(ITEM_BATCH);
         for row in txn.open_table(ITEMS)?.iter()? {
-            items.push(decode(row?.1.value(), "item")?);
+            batch.push(decode(row?.1.value(), "item")?);
+            if batch.len() == ITEM_BATCH {
+                sink(std::mem::replace(&mut batch, Vec::with_capacity(ITEM_BATCH)));
+            }
         }
-        Ok(Loaded { identity, neighbourhoods, members, items })
+        if !batch.is_empty() {
+            sink(batch);
+        }
+        Ok(())
     }
 
     /// The stored document of `owner` in `ns` (snapshot and later changes), if any is stored.
@@ -854,7 +869,7 @@ mod item_key_tests {
         }
         let store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-        let mut loaded = store.load_all().unwrap().items;
+        let mut loaded = all_items(&store);
         loaded.sort_by_key(|i: &Item| i.title.clone());
         let mut expected = items.to_vec();
         expected.sort_by_key(|i| i.title.clone());
@@ -864,7 +879,7 @@ mod item_key_tests {
         store.write(|w| w.delete_item(&ada, &items[0].id)).unwrap();
         drop(store);
         let store = Store::open(&path).unwrap();
-        let left: Vec<String> = store.load_all().unwrap().items.into_iter().map(|i| i.title).collect();
+        let left: Vec<String> = all_items(&store).into_iter().map(|i| i.title).collect();
         assert_eq!(left.len(), 2);
         assert!(!left.contains(&"Perceuse".to_string()));
     }
@@ -884,5 +899,31 @@ mod item_key_tests {
             .map(|(_, v)| decode::<Item>(v, "item").unwrap().owner)
             .collect();
         assert_eq!(owners, [vec![ada; 10], vec![bo; 10]].concat());
+    }
+
+    /// Every stored item, as a reopen reads them.
+    fn all_items(store: &Store) -> Vec<Item> {
+        let mut items = Vec::new();
+        store.each_item_batch(|batch| items.extend(batch)).unwrap();
+        items
+    }
+
+    #[test]
+    fn items_come_in_full_batches_then_the_rest_each_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store.redb")).unwrap();
+        let mut sizes = Vec::new();
+        store.each_item_batch(|batch| sizes.push(batch.len())).unwrap();
+        assert!(sizes.is_empty(), "an empty store hands on no batch");
+        let stored: Vec<Item> =
+            (0..2 * ITEM_BATCH + 3).map(|n| item(MemberId([n as u8; 32]), &format!("objet {n}"))).collect();
+        store.write(|w| w.put_items(&stored)).unwrap();
+        store.each_item_batch(|batch| sizes.push(batch.len())).unwrap();
+        assert_eq!(sizes, [ITEM_BATCH, ITEM_BATCH, 3]);
+        let mut read: Vec<ItemId> = all_items(&store).iter().map(|i| i.id).collect();
+        let mut expected: Vec<ItemId> = stored.iter().map(|i| i.id).collect();
+        read.sort();
+        expected.sort();
+        assert_eq!(read, expected);
     }
 }

@@ -18,6 +18,7 @@ mod network;
 mod photo_sharing;
 mod photos;
 mod prepare;
+mod read_at_open;
 mod replication;
 mod restore;
 mod warm;
@@ -242,25 +243,29 @@ impl Node {
             store.write(|w| w.put_identity(&external))?;
             store = store.rewritten(&dir.join(STORE_FILE))?;
         }
-        let mut read = ReadModel::load(loaded.items);
+        // The rest is read while another thread builds the read model.
+        let (mut read, (loans, heads, stored_admissions, departed)) =
+            read_at_open::read_model_and(&store, || {
+                let (borrowing, lending) = store.loan_sides()?;
+                let loans = loan_views::LoanBook::new(borrowing, lending);
+                let heads: HashMap<_, _> = store.all_heads()?.into_iter().collect();
+                let departed: HashMap<_, _> = store
+                    .departed()?
+                    .into_iter()
+                    .map(|(key, code)| (key, crate::doc_epoch::Departure::from_code(code)))
+                    .collect();
+                Ok((loans, heads, store.admissions()?, departed))
+            })?;
         let mut members = HashMap::new();
         for m in loaded.members {
             read.set_name(m.neighbourhood, m.member, m.name.clone());
             members.insert((m.neighbourhood, m.member), m);
         }
         let neighbourhoods = loaded.neighbourhoods.into_iter().map(|n| (n.id, n)).collect();
-        let (borrowing, lending) = store.loan_sides()?;
-        let loans = loan_views::LoanBook::new(borrowing, lending);
-        let heads = store.all_heads()?.into_iter().collect();
         let mut admissions: HashMap<NeighbourhoodId, crate::admission::AdmissionBook> = HashMap::new();
-        for a in store.admissions()? {
+        for a in stored_admissions {
             admissions.entry(a.neighbourhood).or_default().insert(a);
         }
-        let departed = store
-            .departed()?
-            .into_iter()
-            .map(|(key, code)| (key, crate::doc_epoch::Departure::from_code(code)))
-            .collect();
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let state = State {
             store,
