@@ -243,6 +243,12 @@ impl Node {
             store.write(|w| w.put_identity(&external))?;
             store = store.rewritten(&dir.join(STORE_FILE))?;
         }
+        // This member's documents load on their threads while the rest of the opening goes on.
+        let warming = warm::start_warming(
+            &store,
+            identity.as_ref().map(Identity::member_id),
+            loaded.neighbourhoods.iter().map(|n| n.id),
+        );
         // The rest is read while another thread builds the read model.
         let (mut read, (loans, heads, stored_admissions, departed)) =
             read_at_open::read_model_and(&store, || {
@@ -277,7 +283,7 @@ impl Node {
             heads,
             unsnapshotted: HashMap::new(),
             rebase_due: Default::default(),
-            warming: HashMap::new(),
+            warming,
             read,
             loans,
             admissions,
@@ -292,7 +298,6 @@ impl Node {
         let mut state = state;
         // Blobs left by removals made elsewhere (revocations, departures) or cut short.
         state.sweep_photos()?;
-        state.warm_own_docs();
         Ok(Node { state: Arc::new(Mutex::new(state)), events, data_dir: dir })
     }
 

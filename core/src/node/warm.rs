@@ -8,7 +8,8 @@
 use super::State;
 use crate::doc::MemberDoc;
 use crate::error::{Error, Result};
-use crate::store::{DocHeadsKey, StoredDoc};
+use crate::ids::{MemberId, NeighbourhoodId};
+use crate::store::{DocHeadsKey, Store, StoredDoc};
 use automerge::Change;
 use std::collections::HashMap;
 use std::thread::JoinHandle;
@@ -29,22 +30,29 @@ pub(super) fn load_stored(stored: StoredDoc) -> Result<(MemberDoc, usize)> {
     Ok((doc, ops))
 }
 
-impl State {
-    /// Starts loading this member's document in every neighbourhood on other threads.
-    pub(super) fn warm_own_docs(&mut self) {
-        let Some(me) = self.identity.as_ref().map(|i| i.member_id()) else { return };
-        let keys: Vec<DocHeadsKey> = self.neighbourhoods.keys().map(|ns| (*ns, me)).collect();
-        for key in keys {
-            let Ok(Some(stored)) = self.store.doc(&key.0, &key.1) else { continue };
-            let spawned =
-                std::thread::Builder::new().name("partage-warm".into()).spawn(move || load_stored(stored));
-            // No thread to spare: the first write loads it, as without warming.
-            if let Ok(handle) = spawned {
-                self.warming.insert(key, handle);
-            }
+/// Starts loading `me`'s document in each of `neighbourhoods` on other threads, from the bytes
+/// stored in `store`. Called as soon as a reopen knows the identity, so the loads run beside the
+/// rest of the opening.
+pub(super) fn start_warming(
+    store: &Store,
+    me: Option<MemberId>,
+    neighbourhoods: impl IntoIterator<Item = NeighbourhoodId>,
+) -> Warming {
+    let mut warming = Warming::new();
+    let Some(me) = me else { return warming };
+    for ns in neighbourhoods {
+        let Ok(Some(stored)) = store.doc(&ns, &me) else { continue };
+        let spawned =
+            std::thread::Builder::new().name("partage-warm".into()).spawn(move || load_stored(stored));
+        // No thread to spare: the first write loads it, as without warming.
+        if let Ok(handle) = spawned {
+            warming.insert((ns, me), handle);
         }
     }
+    warming
+}
 
+impl State {
     /// The document loaded by a warming thread for `key`, if one was started and its heads are
     /// still current. Waits for the thread if it is still loading.
     pub(super) fn take_warmed(&mut self, key: &DocHeadsKey) -> Option<(MemberDoc, usize)> {
