@@ -507,7 +507,14 @@ pub enum VerifyError {
 
 impl From<redb::Error> for Error {
     fn from(e: redb::Error) -> Self {
-        Error::Storage(e.to_string())
+        match e {
+            redb::Error::DatabaseAlreadyOpen => Error::Storage(
+                "this data directory is already open (a node on it is still running in this app or another \
+                 process): close that node first"
+                    .into(),
+            ),
+            e => Error::Storage(e.to_string()),
+        }
     }
 }
 

@@ -29,6 +29,9 @@ pub trait SecretStore: Send + Sync {
     fn load(&self, name: &str) -> std::result::Result<Option<Vec<u8>>, String>;
     /// Saves `secret` under `name`, replacing what was there.
     fn save(&self, name: &str, secret: &[u8]) -> std::result::Result<(), String>;
+    /// Deletes the secret saved under `name`; nothing to delete is not an error.
+    /// Used by `Node::erase_installation`.
+    fn delete(&self, name: &str) -> std::result::Result<(), String>;
 }
 
 /// What an identity record holds in place of a secret kept in the [`SecretStore`].
@@ -61,6 +64,23 @@ pub(crate) fn record_for(
     }
     record.device_secret = EXTERNAL;
     Ok(record)
+}
+
+/// Deletes from `store` the secrets that `record` keeps there (none if it keeps them itself).
+pub(crate) fn delete_secrets_of(record: &IdentityRecord, store: &dyn SecretStore) -> Result<()> {
+    if !is_external(record) {
+        return Ok(());
+    }
+    let mut names = vec![device_secret_name(&record.device_cert.device.0)];
+    if record.member_secret.is_some() {
+        names.push(member_secret_name(&record.device_cert.member.0));
+    }
+    for name in names {
+        store
+            .delete(&name)
+            .map_err(|reason| Error::Storage(format!("the secret store could not delete a key: {reason}")))?;
+    }
+    Ok(())
 }
 
 /// Whether `record` keeps its secrets in a secret store.
@@ -126,6 +146,10 @@ mod tests {
         }
         fn save(&self, name: &str, secret: &[u8]) -> std::result::Result<(), String> {
             self.0.lock().map_err(|_| "poisoned")?.insert(name.into(), secret.to_vec());
+            Ok(())
+        }
+        fn delete(&self, name: &str) -> std::result::Result<(), String> {
+            self.0.lock().map_err(|_| "poisoned")?.remove(name);
             Ok(())
         }
     }

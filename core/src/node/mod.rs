@@ -7,6 +7,7 @@
 mod admissions;
 mod bulk;
 mod epochs;
+mod erase_installation;
 mod home_nodes;
 pub use home_nodes::{MAX_HOME_NODE_ADDRS, MAX_HOME_NODES};
 mod items;
@@ -203,6 +204,10 @@ impl Node {
     ///     }
     ///     fn save(&self, name: &str, secret: &[u8]) -> Result<(), String> {
     ///         self.0.lock().map_err(|e| e.to_string())?.insert(name.to_owned(), secret.to_vec());
+    ///         Ok(())
+    ///     }
+    ///     fn delete(&self, name: &str) -> Result<(), String> {
+    ///         self.0.lock().map_err(|e| e.to_string())?.remove(name);
     ///         Ok(())
     ///     }
     /// }
