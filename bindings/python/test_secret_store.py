@@ -28,6 +28,11 @@ class MemorySecretStore(p.SecretStore):
             self.calls.append(("save", name))
             self.secrets[name] = bytes(secret)
 
+    def delete(self, name):
+        with self.lock:
+            self.calls.append(("delete", name))
+            self.secrets.pop(name, None)
+
 
 class FailingSecretStore(p.SecretStore):
     """A store that cannot save (a locked keystore): with the typed error, or any exception."""
@@ -39,6 +44,9 @@ class FailingSecretStore(p.SecretStore):
         return None
 
     def save(self, name, secret):
+        raise self.error
+
+    def delete(self, name):
         raise self.error
 
 
@@ -95,6 +103,35 @@ def test_secrets_go_to_the_python_store_not_to_the_data_directory_and_survive_re
         with pytest.raises(p.PartageError.Storage) as elsewhere:
             await p.Node.open_with_secret_store(str(data_dir), MemorySecretStore())
         assert "missing from the secret store" in str(elsewhere.value)
+
+    asyncio.run(scenario())
+
+
+def test_erasing_the_installation_deletes_its_keys_from_the_store_and_its_files(tmp_path):
+    data_dir = tmp_path / "node"
+    store = MemorySecretStore()
+
+    async def scenario():
+        node = await p.Node.open_with_secret_store(str(data_dir), store)
+        me = await node.create_identity("Alice")
+        await node.create_neighbourhood("Rue")
+        with pytest.raises(p.PartageError.Storage) as still_open:
+            await p.erase_installation(str(data_dir), store)
+        assert "close that node first" in str(still_open.value)
+        assert len(store.secrets) == 2
+        await node.shutdown()
+        del node
+
+        # A store that cannot delete: the call fails and the files stay.
+        with pytest.raises(p.PartageError.Storage) as failing:
+            await p.erase_installation(str(data_dir), FailingSecretStore(RuntimeError("keychain locked")))
+        assert "keychain locked" in str(failing.value)
+        assert any(data_dir.rglob("*"))
+
+        await p.erase_installation(str(data_dir), store)
+        assert store.secrets == {}
+        assert ("delete", f"partage.device.{me.device_id}") in store.calls
+        assert not data_dir.exists()
 
     asyncio.run(scenario())
 

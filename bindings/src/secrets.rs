@@ -4,6 +4,7 @@
 
 use crate::error::PartageError;
 use crate::node::Node;
+use crate::runtime::blocking;
 use std::sync::Arc;
 
 /// What a secret store may throw. Any exception thrown by a foreign store arrives here too.
@@ -29,6 +30,9 @@ pub trait SecretStore: Send + Sync {
     fn load(&self, name: String) -> Result<Option<Vec<u8>>, SecretStoreError>;
     /// Saves `secret` under `name`, replacing what was there.
     fn save(&self, name: String, secret: Vec<u8>) -> Result<(), SecretStoreError>;
+    /// Deletes the secret saved under `name`; nothing saved there is not an error. Called by
+    /// `eraseInstallation` only.
+    fn delete(&self, name: String) -> Result<(), SecretStoreError>;
 }
 
 /// The app's store as the core's `SecretStore`.
@@ -42,6 +46,27 @@ impl partage::SecretStore for Foreign {
     fn save(&self, name: &str, secret: &[u8]) -> Result<(), String> {
         self.0.save(name.to_owned(), secret.to_vec()).map_err(|e| e.to_string())
     }
+
+    fn delete(&self, name: &str) -> Result<(), String> {
+        self.0.delete(name.to_owned()).map_err(|e| e.to_string())
+    }
+}
+
+/// Deletes the installation in `data_dir` from this device: the secret keys its identity keeps
+/// in `store` (the store it was opened with; none if it keeps no keys there), then its store
+/// file, then the directory if nothing else is in it. Shut down and drop the node on it first:
+/// an open one is refused with `Storage` and nothing is deleted. Neighbours keep what they
+/// synced: `erase` each neighbourhood first to take this member's data off their devices too.
+#[uniffi::export]
+pub async fn erase_installation(
+    data_dir: String,
+    store: Option<Box<dyn SecretStore>>,
+) -> Result<(), PartageError> {
+    if data_dir.trim().is_empty() {
+        return Err(PartageError::invalid("data directory is empty"));
+    }
+    let store = store.map(|s| Arc::new(Foreign(s)) as Arc<dyn partage::SecretStore>);
+    blocking(move || partage::Node::erase_installation(data_dir, store)).await
 }
 
 #[uniffi::export]

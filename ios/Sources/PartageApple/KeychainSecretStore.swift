@@ -64,6 +64,13 @@ public final class KeychainSecretStore: SecretStore, @unchecked Sendable {
         }
     }
 
+    public func delete(name: String) throws {
+        let status = SecItemDelete(query(name) as CFDictionary)
+        guard status == errSecSuccess || status == errSecItemNotFound else {
+            throw SecretStoreError.failed(reason: "Keychain delete of \(name) failed: \(describe(status))")
+        }
+    }
+
     private func describe(_ status: OSStatus) -> String {
         (SecCopyErrorMessageString(status, nil) as String?) ?? "OSStatus \(status)"
     }

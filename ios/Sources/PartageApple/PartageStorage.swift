@@ -23,5 +23,13 @@ public enum PartageStorage {
     public static func open(store: SecretStore = KeychainSecretStore()) async throws -> Node {
         try await Node.openWithSecretStore(dataDir: try dataDirectory().path, store: store)
     }
+
+    /// Deletes the installation `open` opens from this phone: its secrets in the Keychain (which
+    /// would outlive even uninstalling the app), then its store file and folder. Shut down and
+    /// release the node first (an open one is refused, nothing deleted). Neighbours keep what
+    /// they synced: `erase` each neighbourhood before this to take the user's data off theirs.
+    public static func eraseInstallation(store: SecretStore = KeychainSecretStore()) async throws {
+        try await Partage.eraseInstallation(dataDir: try dataDirectory().path, store: store)
+    }
 }
 #endif

@@ -23,6 +23,12 @@ final class MemorySecretStore: SecretStore, @unchecked Sendable {
         defer { lock.unlock() }
         secrets[name] = secret
     }
+
+    func delete(name: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        secrets[name] = nil
+    }
 }
 
 /// The files under `dir` that contain `secret`, as raw bytes or as lowercase hex text.
@@ -73,5 +79,27 @@ func secretTests(_ r: Runner) async {
             _ = try await Node.openWithSecretStore(dataDir: dir.path, store: MemorySecretStore())
         }
         try expect(elsewhere.message.contains("missing from the secret store"), "message: \(elsewhere.message)")
+    }
+
+    await r.test("eraseInstallation deletes the keys from the SecretStore and the data directory") {
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("partage-swift-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let dir = parent.appendingPathComponent("partage")
+        let store = MemorySecretStore()
+        func session() async throws {
+            let node = try await Node.openWithSecretStore(dataDir: dir.path, store: store)
+            _ = try await node.createIdentity(name: "Alice")
+            _ = try await node.createNeighbourhood(name: "Rue")
+            let open = try await expectError("erase while the node is open") {
+                try await eraseInstallation(dataDir: dir.path, store: store)
+            }
+            try expect(open.message.contains("close that node first"), "message: \(open.message)")
+            try await node.shutdown()
+        }
+        try await session()
+        try expectEq(2, store.all.count, "keys in the store before erasing")
+        try await eraseInstallation(dataDir: dir.path, store: store)
+        try expectEq(0, store.all.count, "keys left in the store")
+        try expect(!FileManager.default.fileExists(atPath: dir.path), "the data directory is gone")
     }
 }

@@ -4,6 +4,7 @@ import org.partage.ffi.ItemDraft
 import org.partage.ffi.Node
 import org.partage.ffi.PartageException
 import org.partage.ffi.SecretStore
+import org.partage.ffi.eraseInstallation
 import java.io.File
 import java.util.concurrent.ConcurrentHashMap
 
@@ -18,6 +19,10 @@ class MemorySecretStore : SecretStore {
         secret: ByteArray,
     ) {
         secrets[name] = secret.copyOf()
+    }
+
+    override fun delete(name: String) {
+        secrets.remove(name)
     }
 }
 
@@ -79,6 +84,34 @@ fun secretsTests() {
         } finally {
             dir.deleteRecursively()
             elsewhere.deleteRecursively()
+        }
+    }
+
+    test("eraseInstallation deletes the keys from the SecretStore and the data directory, and refuses an open node") {
+        val parent = tempDir()
+        val dir = File(parent, "partage")
+        val store = MemorySecretStore()
+        try {
+            val node = Node.openWithSecretStore(dir.path, store)
+            node.createIdentity("Alice")
+            node.createNeighbourhood("Rue")
+            expectEq(2, store.secrets.size, "keys in the store")
+            val open = expectThrows<PartageException.Storage> { eraseInstallation(dir.path, store) }
+            check(open.message!!.contains("close that node first")) { "message: ${open.message}" }
+            expectEq(2, store.secrets.size, "nothing deleted while the node is open")
+            node.shutdown()
+            node.close()
+            val noStore = expectThrows<PartageException.Storage> { eraseInstallation(dir.path, null) }
+            check(noStore.message!!.contains("pass that store")) { "message: ${noStore.message}" }
+            eraseInstallation(dir.path, store)
+            expectEq(emptyMap<String, ByteArray>(), store.secrets.toMap(), "keys left in the store")
+            check(!dir.exists()) { "the data directory is gone" }
+            Node.open(dir.path).use { fresh ->
+                expectEq(null, fresh.identity(), "a reopened directory starts afresh")
+                fresh.shutdown()
+            }
+        } finally {
+            parent.deleteRecursively()
         }
     }
 

@@ -55,6 +55,13 @@ class KeystoreSecretStore(
         if (!tmp.renameTo(fileOf(name))) throw SecretStoreException.Failed("could not replace $name")
     }
 
+    /** Deletes the wrapped secret (the Keystore key stays: it wraps the other installations' secrets too). */
+    override fun delete(name: String) =
+        guarded("delete $name") {
+            val file = fileOf(name)
+            if (file.exists() && !file.delete()) throw SecretStoreException.Failed("could not delete $name")
+        }
+
     private fun fileOf(name: String): File {
         // Names are Partage's own ("partage.device.<hex>"); refuse anything that is not a plain file name.
         if (!NAME.matches(name)) throw SecretStoreException.Failed("not a secret name: $name")

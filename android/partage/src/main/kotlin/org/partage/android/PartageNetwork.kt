@@ -16,6 +16,7 @@ import kotlinx.coroutines.sync.withLock
 import org.partage.ffi.NetworkConfig
 import org.partage.ffi.Node
 import org.partage.ffi.SecretStore
+import org.partage.ffi.eraseInstallation
 import java.io.File
 
 /**
@@ -32,6 +33,18 @@ suspend fun openPartageNode(
     val dir = File(context.filesDir, name).path
     return if (secrets == null) Node.open(dir) else Node.openWithSecretStore(dir, secrets)
 }
+
+/**
+ * Deletes the installation that [openPartageNode] opens from this phone: its secrets in the
+ * Keystore-wrapped store, then its store file and directory. Shut down and close the node first
+ * (an open one is refused with `PartageException.Storage`, nothing deleted). Neighbours keep what
+ * they synced: `Node.erase` each neighbourhood before this to take the user's data off their phones.
+ */
+suspend fun erasePartageInstallation(
+    context: Context,
+    name: String = PartageStorage.DEFAULT_NAME,
+    secrets: SecretStore? = KeystoreSecretStore(context.applicationContext),
+) = eraseInstallation(File(context.filesDir, name).path, secrets)
 
 /**
  * Runs a node's network with the app's lifecycle: started once, paused when the app goes to the
