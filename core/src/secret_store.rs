@@ -131,14 +131,15 @@ fn load(store: &dyn SecretStore, name: &str) -> Result<[u8; 32]> {
         .map_err(|_| Error::Storage("a key in the secret store is not 32 bytes".into()))
 }
 
+/// A secret store in memory, standing in for the Keystore/Keychain in tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod memory {
+    use super::SecretStore;
     use std::collections::HashMap;
     use std::sync::Mutex;
 
     #[derive(Default)]
-    struct Memory(Mutex<HashMap<String, Vec<u8>>>);
+    pub(crate) struct Memory(pub(crate) Mutex<HashMap<String, Vec<u8>>>);
 
     impl SecretStore for Memory {
         fn load(&self, name: &str) -> std::result::Result<Option<Vec<u8>>, String> {
@@ -153,6 +154,12 @@ mod tests {
             Ok(())
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory::Memory;
+    use super::*;
 
     #[test]
     fn a_record_with_a_store_holds_no_secret_and_reads_back_whole() {

@@ -73,26 +73,7 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    /// Stands in for the Keystore/Keychain; counts deletions.
-    #[derive(Default)]
-    struct Memory(Mutex<HashMap<String, Vec<u8>>>);
-
-    impl SecretStore for Memory {
-        fn load(&self, name: &str) -> std::result::Result<Option<Vec<u8>>, String> {
-            Ok(self.0.lock().map_err(|_| "poisoned")?.get(name).cloned())
-        }
-        fn save(&self, name: &str, secret: &[u8]) -> std::result::Result<(), String> {
-            self.0.lock().map_err(|_| "poisoned")?.insert(name.into(), secret.to_vec());
-            Ok(())
-        }
-        fn delete(&self, name: &str) -> std::result::Result<(), String> {
-            self.0.lock().map_err(|_| "poisoned")?.remove(name);
-            Ok(())
-        }
-    }
+    use crate::secret_store::memory::Memory;
 
     fn names(memory: &Memory) -> Vec<String> {
         let mut names: Vec<String> = memory.0.lock().unwrap().keys().cloned().collect();
