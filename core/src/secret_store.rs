@@ -66,16 +66,17 @@ pub(crate) fn record_for(
     Ok(record)
 }
 
-/// Deletes from `store` the secrets that `record` keeps there (none if it keeps them itself).
+/// The names under which an external `record` keeps its secrets: the device's, and the
+/// member's if it has a member key. Reading and deleting both use these.
+fn names_of(record: &IdentityRecord) -> (String, Option<String>) {
+    let member = record.member_secret.is_some().then(|| member_secret_name(&record.device_cert.member.0));
+    (device_secret_name(&record.device_cert.device.0), member)
+}
+
+/// Deletes from `store` the secrets that `record` keeps there (call only if [`is_external`]).
 pub(crate) fn delete_secrets_of(record: &IdentityRecord, store: &dyn SecretStore) -> Result<()> {
-    if !is_external(record) {
-        return Ok(());
-    }
-    let mut names = vec![device_secret_name(&record.device_cert.device.0)];
-    if record.member_secret.is_some() {
-        names.push(member_secret_name(&record.device_cert.member.0));
-    }
-    for name in names {
+    let (device, member) = names_of(record);
+    for name in std::iter::once(device).chain(member) {
         store
             .delete(&name)
             .map_err(|reason| Error::Storage(format!("the secret store could not delete a key: {reason}")))?;
@@ -100,9 +101,10 @@ pub(crate) fn identity_of(record: &IdentityRecord, store: Option<&Arc<dyn Secret
         ));
     };
     let mut full = record.clone();
-    full.device_secret = load(store.as_ref(), &device_secret_name(&record.device_cert.device.0))?;
-    if full.member_secret.is_some() {
-        full.member_secret = Some(load(store.as_ref(), &member_secret_name(&record.device_cert.member.0))?);
+    let (device, member) = names_of(record);
+    full.device_secret = load(store.as_ref(), &device)?;
+    if let Some(member) = member {
+        full.member_secret = Some(load(store.as_ref(), &member)?);
     }
     // Checks that the keys read back belong to the certificate.
     full.to_identity()
